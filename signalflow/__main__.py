@@ -1,0 +1,3 @@
+from signalflow.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""Every exception signalflow raises on purpose.
+
+    SignalflowError
+    ├── ConfigError (ValueError)             a setting is missing or wrong
+    ├── SourceError (RuntimeError)           a collector could not produce data
+    │   ├── FetchError                       HTTP failed after retries
+    │   │   └── RateLimited                  429 that outlasted the retries
+    │   └── PayloadError (ValueError)        a payload is not in the format it claims
+    ├── StoreError (RuntimeError)            the database refused or is inconsistent
+    ├── ThesisError (ValueError)             a thesis file or expression is wrong
+    │   ├── ThesisSyntaxError                the expression grammar rejected a text
+    │   └── CheckFailed                      `check` found one or more problems
+    ├── EvaluationError (RuntimeError)       a valid thesis failed to evaluate
+    └── DeliveryError (RuntimeError)         a notifier could not deliver
+        └── DeliveryOutcomeUnknown           sent, but we cannot tell whether it arrived
+
+Each exception builds its message from its arguments, so the text always names the
+source, file, line or series involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SignalflowError(Exception):
+    """Base class for every error signalflow raises on purpose."""
+
+
+class ConfigError(SignalflowError, ValueError):
+    def __init__(self, setting: str, problem: str, hint: str | None = None) -> None:
+        self.setting = setting
+        self.problem = problem
+        self.hint = hint
+        text = f"setting {setting}: {problem}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
+
+
+class SourceError(SignalflowError, RuntimeError):
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}")
+
+
+class FetchError(SourceError):
+    def __init__(self, source: str, url: str, problem: str, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        where = f"{url} (HTTP {status})" if status else url
+        super().__init__(source, f"{where}: {problem}")
+
+
+class RateLimited(FetchError):
+    def __init__(self, source: str, url: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        hint = f"; server asks to wait {retry_after:g}s" if retry_after else ""
+        super().__init__(source, url, f"rate limited (429) after retries{hint}", status=429)
+
+
+class PayloadError(SourceError, ValueError):
+    """A payload is not what it claims to be; names the file or URL and, when known, the line."""
+
+    def __init__(self, origin: str, problem: str, line: int | None = None) -> None:
+        self.origin = origin
+        self.line = line
+        where = f"{origin}:{line}" if line is not None else origin
+        super().__init__(where, problem)
+
+
+class StoreError(SignalflowError, RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a thesis file; line and column are 1-based."""
+
+    path: Path | str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [str(self.path) if self.path else "<text>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class ThesisError(SignalflowError, ValueError):
+    def __init__(self, location: Location, problem: str, hint: str | None = None) -> None:
+        self.location = location
+        self.problem = problem
+        self.hint = hint
+        text = f"{location}: {problem}"
+        if hint:
+            text += f"; {hint}"
+        super().__init__(text)
+
+
+class ThesisSyntaxError(ThesisError):
+    pass
+
+
+class CheckFailed(ThesisError):
+    """Several problems at once; `problems` keeps each one with its own location."""
+
+    def __init__(self, problems: list[ThesisError]) -> None:
+        self.problems = problems
+        first = problems[0].location if problems else Location()
+        text = "\n".join(str(p) for p in problems)
+        ThesisError.__init__(self, first, f"{len(problems)} problem(s)\n{text}")
+
+
+class EvaluationError(SignalflowError, RuntimeError):
+    def __init__(self, thesis: str, problem: str) -> None:
+        self.thesis = thesis
+        self.problem = problem
+        super().__init__(f"thesis {thesis}: {problem}")
+
+
+class DeliveryError(SignalflowError, RuntimeError):
+    def __init__(
+        self, notifier: str, problem: str, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        self.notifier = notifier
+        self.problem = problem
+        self.retry_after = retry_after
+        self.permanent = permanent
+        super().__init__(f"notifier {notifier}: {problem}")
+
+
+class DeliveryOutcomeUnknown(DeliveryError):
+    """The request left but no answer came back: reconcile before sending again."""

@@ -1,0 +1,236 @@
+"""Settings, read in this order (first wins): arguments, ``SIGNALFLOW_*`` environment
+variables, a ``.env`` file, files in the secrets directory, then the TOML config file.
+
+The config file is ``signalflow.toml`` in the working directory, or the path in
+``SIGNALFLOW_CONFIG``. The secrets directory is ``SIGNALFLOW_SECRETS_DIR`` (one file per
+setting, named like the setting, e.g. ``slack_bot_token``), the convention of Docker and
+systemd credentials. Tokens are ``SecretStr``: they are never printed or logged.
+
+Every field carries a description; ``signalflow config show`` prints them, and a test keeps
+the README's settings table in step with this file.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_URL = "sqlite:///signalflow.db"
+
+
+class TabularSeries(BaseModel):
+    """A user-defined series read from CSV or JSON, over HTTP or from a file.
+
+    ``csv.NAME`` and ``http.NAME`` in theses refer to these by ``name``.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="name used in theses")
+    url: str = Field(description="http(s) URL or a file path")
+    format: Literal["csv", "json"] = "csv"
+    date_column: str = Field("date", description="CSV column, or JSON field, holding the period date")
+    value_column: str = Field("value", description="CSV column, or JSON field, holding the value")
+    records_path: str = Field(
+        "", description="JSON: dotted path to the list of records, e.g. 'data.rows'; empty = top level"
+    )
+    known_at_column: str = Field("", description="optional column holding when each value became known")
+    frequency: Literal["daily", "weekly", "monthly", "quarterly", "annual"] = "daily"
+    unit: str = ""
+    schedule: str = Field("1d", description="collection interval, e.g. '6h', '1d'")
+
+
+class FeedConfig(BaseModel):
+    """One RSS/Atom feed the news collector reads."""
+
+    name: str
+    url: str
+    schedule: str = "30m"
+
+
+class EiaSeries(BaseModel):
+    """``eia.NAME``: an EIA API v2 route with facets and the data column to read."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    route: str = Field(description="e.g. 'electricity/retail-sales'")
+    data_column: str = Field("value", description="the data[] column, e.g. 'price'")
+    facets: dict[str, list[str]] = Field(default_factory=dict)
+    frequency: Literal["hourly", "daily", "weekly", "monthly", "quarterly", "annual"] = "monthly"
+    schedule: str = "1d"
+
+
+class PromSeries(BaseModel):
+    """``prom.NAME``: a PromQL expression evaluated with query_range."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    query: str
+    step: str = "1h"
+    lookback: str = "7d"
+    unit: str = ""
+    schedule: str = "15m"
+
+
+class Route(BaseModel):
+    """Where a thesis's notifications go: a notifier and optional overrides."""
+
+    name: str
+    notifier: str = Field(description="registered notifier name: console, slack, webhook, email, ...")
+    channel: str = Field("", description="Slack channel (overrides slack_channel)")
+    severities: list[Literal["soft_warning", "kill_switch", "info"]] = Field(
+        default_factory=lambda: ["soft_warning", "kill_switch", "info"]
+    )
+    url: str = Field("", description="webhook URL for the webhook notifier")
+    to: list[str] = Field(default_factory=list, description="email recipients")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SIGNALFLOW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Core
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite:///path.db (default, WAL) or postgresql+psycopg://user@host/db",
+    )
+    rules_dir: Path = Field(Path("rules"), description="directory of thesis files (*.yaml)")
+    data_dir: Path = Field(
+        Path("."), description="where caches (ticker maps, downloaded payloads) are kept"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = Field(False, description="one JSON object per log line")
+    timezone: str = Field("UTC", description="timezone used to display times")
+
+    # Schedules (durations such as '30m', '6h', '1d')
+    default_schedule: str = Field("6h", description="collection interval for sources without their own")
+    schedule_jitter: str = Field("60s", description="random delay added to each scheduled run")
+    evaluate_every: str = Field("1d", description="regular evaluation grid of the daemon")
+
+    # FRED
+    fred_api_key: SecretStr | None = Field(
+        None, description="FRED API key; without one the keyless fredgraph.csv download is used"
+    )
+    fred_api_url: str = Field("https://api.stlouisfed.org/fred", description="FRED API base URL")
+    fred_graph_url: str = Field(
+        "https://fred.stlouisfed.org/graph/fredgraph.csv", description="keyless FRED CSV endpoint"
+    )
+    fred_schedule: str = Field("6h", description="FRED collection interval")
+
+    # SEC EDGAR
+    sec_user_agent: str = Field(
+        "", description="'Name email@example.com': SEC fair-access contact; required for SEC collection"
+    )
+    sec_base_url: str = Field("https://data.sec.gov", description="SEC data API base URL")
+    sec_tickers_url: str = Field(
+        "https://www.sec.gov/files/company_tickers.json", description="ticker to CIK map"
+    )
+    sec_max_rps: float = Field(10.0, description="SEC requests per second across the process (max 10)")
+    sec_schedule: str = Field("6h", description="SEC collection interval")
+
+    # News
+    feeds: list[FeedConfig] = Field(
+        default_factory=list, description="RSS/Atom feeds; empty = the documented default list"
+    )
+    news_rules_file: Path | None = Field(None, description="extra classification rules (YAML)")
+    watchlist_file: Path | None = Field(None, description="extra companies and aliases (YAML)")
+
+    # User series
+    tabular: list[TabularSeries] = Field(
+        default_factory=list, description="csv.NAME / http.NAME series (TOML [[tabular]] tables)"
+    )
+    eia_api_key: SecretStr | None = Field(None, description="EIA API v2 key")
+    eia_api_url: str = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
+    eia: list[EiaSeries] = Field(default_factory=list, description="eia.NAME series")
+    prometheus_url: str = Field("", description="Prometheus base URL for prom.NAME series")
+    prom: list[PromSeries] = Field(default_factory=list, description="prom.NAME series")
+    efficiency_file: Path | None = Field(None, description="extra efficiency estimates (YAML)")
+
+    # Notifiers
+    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...)")
+    slack_channel: str = Field("", description="default Slack channel ID or name")
+    slack_webhook_url: SecretStr | None = Field(
+        None, description="Slack incoming-webhook URL: the simple mode without edits or threads"
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (for proxies and tests)"
+    )
+    webhook_url: SecretStr | None = Field(None, description="generic JSON webhook URL")
+    smtp_host: str = Field("", description="SMTP server for the email notifier")
+    smtp_port: int = Field(587, description="SMTP port (STARTTLS)")
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""
+    smtp_to: list[str] = Field(default_factory=list)
+    smtp_starttls: bool = True
+    routes: list[Route] = Field(default_factory=list, description="named notification routes")
+    reminder_interval: str = Field("1d", description="reminder digest interval while an alert fires")
+
+    # Daemon
+    http_host: str = Field("127.0.0.1", description="health/metrics listen address")
+    http_port: int = Field(8787, description="health/metrics port; 0 disables the endpoint")
+
+    @field_validator("sec_max_rps")
+    @classmethod
+    def _sec_polite(cls, value: float) -> float:
+        if not 0 < value <= 10:
+            raise ValueError("must be in (0, 10]: the SEC allows at most 10 requests per second")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from pydantic_settings import SecretsSettingsSource
+
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        secrets_dir = os.environ.get("SIGNALFLOW_SECRETS_DIR")
+        if secrets_dir and Path(secrets_dir).is_dir():
+            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
+        sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_path()))
+        return tuple(sources)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings as plain data, every secret shown as '**********'."""
+        data = self.model_dump(mode="json")
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                data[name] = "**********"
+            elif "password" in name or "token" in name:
+                data[name] = "**********" if value else value
+        return data
+
+
+def config_path() -> Path:
+    """The TOML config file in use: ``SIGNALFLOW_CONFIG`` or ./signalflow.toml."""
+    return Path(os.environ.get("SIGNALFLOW_CONFIG", "signalflow.toml"))
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90s', '30m', '6h', '30d', '12w', '1y' -> timedelta (a year is 365 days)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+    text = text.strip()
+    if len(text) < 2 or text[-1] not in units:
+        raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)")
+    try:
+        amount = float(text[:-1])
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)") from None
+    return timedelta(seconds=amount * units[text[-1]])

@@ -1,0 +1,204 @@
+"""One polite HTTP client for every source: retries with backoff, Retry-After, rate limits,
+gzip and conditional requests.
+
+Time is injected (``sleep`` and ``clock``) so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+from signalflow.errors import FetchError, RateLimited
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A successful reply, or ``not_modified`` when a conditional request matched."""
+
+    url: str
+    status: int
+    content: bytes
+    headers: Mapping[str, str]
+    not_modified: bool = False
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    def text(self, encoding: str = "utf-8") -> str:
+        return self.content.decode(encoding, errors="replace")
+
+    def json(self):
+        import json
+
+        return json.loads(self.content)
+
+
+class RateLimiter:
+    """At most ``rate`` calls per second across every thread that shares it."""
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._next > now:
+                self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self.interval
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class HttpClient:
+    """GET with retries on 429, 5xx and transport errors.
+
+    Backoff is exponential with full jitter (``backoff * 2**attempt``, capped at
+    ``max_backoff``); a Retry-After header overrides it, up to ``max_retry_after``.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        user_agent: str = "signalflow",
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        max_retry_after: float = 300.0,
+        timeout: float = 30.0,
+        limiter: RateLimiter | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.source = source
+        self.retries = retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.limiter = limiter
+        self.sleep = sleep
+        base_headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
+        base_headers.update(headers or {})
+        self._client = httpx.Client(
+            timeout=timeout, headers=base_headers, transport=transport, follow_redirects=True
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        headers: Mapping[str, str] | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Fetched:
+        request_headers = dict(headers or {})
+        if etag:
+            request_headers["If-None-Match"] = etag
+        if last_modified:
+            request_headers["If-Modified-Since"] = last_modified
+        shown = url  # never log query strings: they may carry API keys
+        retry_after: float | None = None
+        for attempt in range(self.retries + 1):
+            if self.limiter is not None:
+                self.limiter.wait()
+            try:
+                response = self._client.get(url, params=params, headers=request_headers)
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise FetchError(self.source, shown, f"{type(exc).__name__}: {exc}") from exc
+                delay = self._delay(attempt, None)
+                log.warning(
+                    "fetch failed, retrying",
+                    extra={"source": self.source, "url": shown, "error": str(exc), "delay_s": delay},
+                )
+                self.sleep(delay)
+                continue
+            if response.status_code == 304:
+                return Fetched(shown, 304, b"", dict(response.headers), not_modified=True)
+            if response.status_code < 400:
+                return Fetched(shown, response.status_code, response.content, dict(response.headers))
+            if response.status_code not in RETRY_STATUSES:
+                raise FetchError(self.source, shown, _reason(response), status=response.status_code)
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            if attempt == self.retries:
+                if response.status_code == 429:
+                    raise RateLimited(self.source, shown, retry_after)
+                raise FetchError(self.source, shown, _reason(response), status=response.status_code)
+            delay = self._delay(attempt, retry_after)
+            log.warning(
+                "server asked us to back off",
+                extra={
+                    "source": self.source,
+                    "url": shown,
+                    "status": response.status_code,
+                    "delay_s": round(delay, 3),
+                },
+            )
+            self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after)
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+
+
+def _reason(response: httpx.Response) -> str:
+    text = response.text[:200].strip().replace("\n", " ")
+    return f"{response.reason_phrase or 'error'}: {text}" if text else response.reason_phrase or "error"

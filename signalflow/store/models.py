@@ -1,0 +1,166 @@
+"""The tables. Times are naive UTC; dates are periods.
+
+Point in time is the core: an observation row is one *version* of one period of one series,
+with the instant it became known. A revision is a new row; nothing is updated in place, so a
+read as of T can always return exactly what was known at T.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class SeriesRow(SQLModel, table=True):
+    __tablename__ = "series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, unique=True, max_length=200)
+    source: str = Field(max_length=40)
+    kind: str = Field(default="level", max_length=20)
+    unit: str = Field(default="", max_length=80)
+    frequency: str = Field(default="", max_length=20)
+    title: str = Field(default="", max_length=300)
+    url: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ObservationRow(SQLModel, table=True):
+    __tablename__ = "observation"
+    __table_args__ = (
+        UniqueConstraint(
+            "series_id", "period_start", "period_end", "known_at", "source_ref", name="uq_observation_version"
+        ),
+        Index("ix_observation_series_known", "series_id", "known_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="series.id")
+    period_start: date
+    period_end: date
+    value: float | None = None
+    unit: str = Field(default="", max_length=80)
+    known_at: datetime
+    known_at_basis: str = Field(default="reported", max_length=20)
+    source_ref: str = Field(default="", max_length=300)
+    collected_at: datetime = Field(default_factory=utcnow)
+
+
+class EventRow(SQLModel, table=True):
+    """A news item, classified or not; kept whole so classification can be re-run."""
+
+    __tablename__ = "event"
+    __table_args__ = (UniqueConstraint("source", "entry_id", name="uq_event_entry"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    entry_id: str = Field(max_length=500)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    link: str = Field(default="", max_length=1000)
+    published: datetime = Field(index=True)
+    label: str | None = Field(default=None, max_length=40, index=True)
+    mw: float | None = None
+    amount_usd: float | None = None
+    companies: str = Field(default="", max_length=500)  # comma-separated tickers
+    rule: str = Field(default="", max_length=200)
+    collected_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceStateRow(SQLModel, table=True):
+    """Small persistent memory of a source: ETags, Last-Modified, cursors."""
+
+    __tablename__ = "source_state"
+
+    source: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=500)
+    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceHealthRow(SQLModel, table=True):
+    __tablename__ = "source_health"
+
+    source: str = Field(primary_key=True, max_length=40)
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    consecutive_failures: int = 0
+    total_failures: int = 0
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    observations_stored: int = 0
+
+
+class RuleStateRow(SQLModel, table=True):
+    """The engine's memory for one thesis (``EngineState`` as JSON)."""
+
+    __tablename__ = "rule_state"
+
+    thesis: str = Field(primary_key=True, max_length=100)
+    state_json: str = Field(sa_column=Column(Text, nullable=False))
+    status_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AlertRow(SQLModel, table=True):
+    """One alert per (thesis, rule, episode): an episode starts when a rule fires."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("thesis", "rule", "episode", name="uq_alert_episode"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thesis: str = Field(max_length=100, index=True)
+    rule: str = Field(max_length=100)
+    severity: str = Field(max_length=20)
+    episode: int = 1
+    state: str = Field(default="firing", max_length=20)  # firing | resolved
+    fired_at: datetime
+    resolved_at: datetime | None = None
+    last_notified_at: datetime | None = None
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    detail_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class OutboxRow(SQLModel, table=True):
+    """A notification waiting for, or done with, delivery. Written in the same transaction as
+    the state change that caused it; ``dedup_key`` makes a second write of it a no-op."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(max_length=300, unique=True)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
+    kind: str = Field(max_length=20)  # firing | escalated | resolved | reminder | ops
+    notifier: str = Field(max_length=40)
+    route: str = Field(default="", max_length=100)
+    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=20, index=True)  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    receipt_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class DecisionRow(SQLModel, table=True):
+    """The decision journal: what the owner decided about an alert. Never deleted."""
+
+    __tablename__ = "decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    thesis: str = Field(max_length=100, index=True)
+    rule: str = Field(default="", max_length=100)
+    alert_id: int | None = Field(default=None, foreign_key="alert.id")
+    decision: str = Field(max_length=20)  # hold | trim | exit | ignore
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    until: datetime | None = None
+    unless_expr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    decided_at: datetime = Field(default_factory=utcnow)
+    rearmed_at: datetime | None = None

@@ -1,0 +1,131 @@
+"""The syntax tree of thesis expressions.
+
+The parser (``thesis/parser.py``) produces these nodes; the checker resolves names; the
+evaluator walks them once per thesis over whole timelines (vectorized), never per date.
+Every node keeps its position in the expression text (1-based line and column, already
+shifted to the thesis file when the loader knows where the expression sits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Pos:
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    pos: Pos = field(default=Pos(), compare=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Node):
+    value: float
+    text: str = ""  # as written: '25%', '1.2e9'
+
+
+@dataclass(frozen=True, slots=True)
+class Duration(Node):
+    """'30d', '12w', '1y': a time window (only valid as a function argument)."""
+
+    delta: timedelta
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRef(Node):
+    """A collected series: ``fred.DGS10``, ``sec.MSFT.capex``, ``news.power_contract.mw``,
+    ``news.power_contract[MSFT]``. ``source`` is the first dotted part."""
+
+    ref: str
+
+    @property
+    def source(self) -> str:
+        return self.ref.split(".", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Node):
+    """A bare name before resolution: a derived series, ``growth``, ``liquidity`` or a rule."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedRef(Node):
+    """A name from the thesis's ``series:`` section."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef(Node):
+    """The boolean outcome of ``growth``, ``liquidity`` or a named rule."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    func: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    op: str  # '-' or 'not'
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    op: str  # + - * / < <= > >= == != and or
+    left: Node
+    right: Node
+
+
+ARITHMETIC = frozenset({"+", "-", "*", "/"})
+COMPARISON = frozenset({"<", "<=", ">", ">=", "==", "!="})
+LOGIC = frozenset({"and", "or"})
+
+
+def walk(node: Node):
+    """Every node of the tree, parents before children."""
+    yield node
+    if isinstance(node, Call):
+        for arg in node.args:
+            yield from walk(arg)
+    elif isinstance(node, Unary):
+        yield from walk(node.operand)
+    elif isinstance(node, Binary):
+        yield from walk(node.left)
+        yield from walk(node.right)
+
+
+def series_refs(node: Node) -> set[str]:
+    """The collected series an expression reads directly (not through derived names)."""
+    return {n.ref for n in walk(node) if isinstance(n, SeriesRef)}
+
+
+def to_text(node: Node) -> str:
+    """Canonical text of an expression, used in explanations and alerts."""
+    if isinstance(node, Number):
+        return node.text or f"{node.value:g}"
+    if isinstance(node, Duration):
+        return node.text
+    if isinstance(node, SeriesRef):
+        return node.ref
+    if isinstance(node, (Name, DerivedRef, RuleRef)):
+        return node.name
+    if isinstance(node, Call):
+        return f"{node.func}({', '.join(to_text(a) for a in node.args)})"
+    if isinstance(node, Unary):
+        return f"not {to_text(node.operand)}" if node.op == "not" else f"-{to_text(node.operand)}"
+    if isinstance(node, Binary):
+        return f"({to_text(node.left)} {node.op} {to_text(node.right)})"
+    raise TypeError(f"not an expression node: {node!r}")

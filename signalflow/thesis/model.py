@@ -1,0 +1,101 @@
+"""A thesis as loaded from its file: values, not dicts.
+
+The loader (``thesis/loader.py``) builds these from YAML, parses every expression into the
+AST (``thesis/ast.py``) and records where in the file each piece came from, so every later
+error can name file, line and column.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from signalflow.errors import Location
+from signalflow.thesis.ast import Node
+
+LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
+
+
+class Severity(str, enum.Enum):
+    SOFT_WARNING = "soft_warning"
+    KILL_SWITCH = "kill_switch"
+
+
+@dataclass(frozen=True)
+class For:
+    """How long a condition must hold before a rule fires: a duration or N releases."""
+
+    duration: timedelta | None = None
+    releases: int | None = None
+
+    @property
+    def zero(self) -> bool:
+        return not self.releases and (self.duration is None or self.duration == timedelta(0))
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: Severity
+    when: Node
+    when_text: str
+    location: Location
+    for_: For = For()
+    keep_firing_for: timedelta | None = None
+    resolve_when: Node | None = None
+    resolve_when_text: str = ""
+    stale_after: timedelta | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``growth`` or ``liquidity``: a reason in words and a condition in the language."""
+
+    reason: str
+    when: Node
+    when_text: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    expr: Node
+    text: str
+    location: Location
+    stale_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Thesis:
+    id: str
+    title: str
+    path: Path
+    location: Location
+    growth: Condition
+    liquidity: Condition
+    soft_warning: tuple[Rule, ...]
+    kill_switch: tuple[Rule, ...]
+    series: dict[str, Derived] = field(default_factory=dict)
+    owner: str = ""
+    layer: str = ""
+    review_by: date | None = None
+    links: tuple[str, ...] = ()
+    position: dict[str, str] = field(default_factory=dict)
+    notify: tuple[str, ...] = ()
+    every: timedelta = timedelta(days=1)
+    extra: dict[str, object] = field(default_factory=dict)  # sections added by later issues
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Kill Switch rules first: they decide the state before Soft Warnings do."""
+        return self.kill_switch + self.soft_warning
+
+    def rule(self, name: str) -> Rule:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(name)

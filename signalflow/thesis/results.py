@@ -1,0 +1,242 @@
+"""What the engine reads and what it says: series frames in, states and transitions out.
+
+The engine never sends anything. ``alerts/`` turns :class:`Transition` and
+:class:`ThesisStatus` into notifications; the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+from signalflow.sources.base import SeriesKind
+
+FRAME_COLUMNS = ["period_start", "period_end", "value", "known_at", "source_ref", "unit"]
+
+
+@dataclass
+class SeriesFrame:
+    """Every known version of every period of one series.
+
+    ``data`` has ``FRAME_COLUMNS``: ``period_start``/``period_end`` and ``known_at`` as
+    ``datetime64[ns]`` (naive UTC), ``value`` float (NaN = missing), sorted by
+    ``known_at``. Several rows for one period are its versions (revisions); for event
+    series every row is its own event.
+    """
+
+    key: str
+    data: pd.DataFrame
+    kind: SeriesKind = SeriesKind.LEVEL
+    unit: str = ""
+    frequency: str = ""
+    url: str = ""
+
+    @classmethod
+    def empty(cls, key: str, kind: SeriesKind = SeriesKind.LEVEL) -> SeriesFrame:
+        return cls(key, pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in FRAME_COLUMNS}), kind)
+
+
+_DTYPES = {
+    "period_start": "datetime64[ns]",
+    "period_end": "datetime64[ns]",
+    "value": "float64",
+    "known_at": "datetime64[ns]",
+    "source_ref": "object",
+    "unit": "object",
+}
+
+
+class SeriesProvider(Protocol):
+    """Loads series frames; the store implements it, tests build literal ones."""
+
+    def load(self, keys: set[str] | list[str], until: datetime | None = None) -> dict[str, SeriesFrame]: ...
+
+
+class RuleState(str, enum.Enum):
+    """Prometheus alerting-rule states."""
+
+    INACTIVE = "inactive"
+    PENDING = "pending"
+    FIRING = "firing"
+
+
+class ThesisState(str, enum.Enum):
+    OK = "ok"
+    SOFT_WARNING = "soft_warning"
+    KILL_SWITCH = "kill_switch"
+
+
+class Quadrant(str, enum.Enum):
+    GROWTH_AND_LIQUIDITY = "growth and liquidity"
+    GROWTH_ONLY = "growth only"
+    LIQUIDITY_ONLY = "liquidity only"
+    NEITHER = "neither"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def of(cls, growth: bool | None, liquidity: bool | None) -> Quadrant:
+        if growth is None or liquidity is None:
+            return cls.UNKNOWN
+        if growth and liquidity:
+            return cls.GROWTH_AND_LIQUIDITY
+        if growth:
+            return cls.GROWTH_ONLY
+        if liquidity:
+            return cls.LIQUIDITY_ONLY
+        return cls.NEITHER
+
+
+@dataclass(frozen=True)
+class InputValue:
+    """The value of one series input at an instant, with where it came from."""
+
+    ref: str
+    value: float | None
+    period_start: date | None = None
+    period_end: date | None = None
+    known_at: datetime | None = None
+    source_ref: str = ""
+    unit: str = ""
+    url: str = ""
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class RuleStatus:
+    name: str
+    severity: str  # soft_warning | kill_switch
+    state: RuleState
+    condition: bool | None  # the `when` value at this instant (None = unknown)
+    active_at: datetime | None = None
+    fired_at: datetime | None = None
+    summary: str = ""
+    expression: str = ""
+    inputs: tuple[InputValue, ...] = ()
+    why: str = ""  # one sentence: why the rule is in this state
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: datetime
+    thesis: str
+    rule: str
+    severity: str
+    from_state: RuleState
+    to_state: RuleState
+
+
+@dataclass(frozen=True)
+class ThesisStatus:
+    thesis: str
+    title: str
+    at: datetime
+    state: ThesisState
+    quadrant: Quadrant
+    growth: bool | None
+    liquidity: bool | None
+    rules: tuple[RuleStatus, ...]
+    layer: str = ""
+    stale_inputs: tuple[str, ...] = ()
+    since: datetime | None = None  # when the thesis entered `state`
+
+    @property
+    def firing(self) -> list[str]:
+        return [r.name for r in self.rules if r.state is RuleState.FIRING]
+
+    @property
+    def pending(self) -> list[str]:
+        return [r.name for r in self.rules if r.state is RuleState.PENDING]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "thesis": self.thesis,
+            "title": self.title,
+            "layer": self.layer,
+            "at": self.at.isoformat(),
+            "state": self.state.value,
+            "quadrant": self.quadrant.value,
+            "growth": self.growth,
+            "liquidity": self.liquidity,
+            "firing": self.firing,
+            "pending": self.pending,
+            "since": self.since.isoformat() if self.since else None,
+            "stale_inputs": list(self.stale_inputs),
+            "rules": [
+                {
+                    "name": r.name,
+                    "severity": r.severity,
+                    "state": r.state.value,
+                    "condition": r.condition,
+                    "active_at": r.active_at.isoformat() if r.active_at else None,
+                    "fired_at": r.fired_at.isoformat() if r.fired_at else None,
+                    "expression": r.expression,
+                    "why": r.why,
+                    "inputs": [
+                        {
+                            "ref": i.ref,
+                            "value": i.value,
+                            "period_start": i.period_start.isoformat() if i.period_start else None,
+                            "period_end": i.period_end.isoformat() if i.period_end else None,
+                            "known_at": i.known_at.isoformat() if i.known_at else None,
+                            "source_ref": i.source_ref,
+                            "unit": i.unit,
+                            "stale": i.stale,
+                        }
+                        for i in r.inputs
+                    ],
+                }
+                for r in self.rules
+            ],
+        }
+
+
+@dataclass
+class EngineState:
+    """What live evaluation must remember between passes, per thesis: the instant of the
+    last evaluation and each rule's lifecycle memory. Serialized as JSON in the store."""
+
+    thesis: str
+    evaluated_at: datetime | None = None
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fingerprint: str = ""  # hash of the thesis definition; a change resets the state
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "thesis": self.thesis,
+            "evaluated_at": self.evaluated_at.isoformat() if self.evaluated_at else None,
+            "rules": self.rules,
+            "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EngineState:
+        at = data.get("evaluated_at")
+        return cls(
+            thesis=data["thesis"],
+            evaluated_at=datetime.fromisoformat(at) if at else None,
+            rules=dict(data.get("rules") or {}),
+            fingerprint=data.get("fingerprint", ""),
+        )
+
+
+@dataclass
+class Evaluation:
+    """The result of one live pass for one thesis."""
+
+    status: ThesisStatus
+    transitions: list[Transition]
+    state: EngineState
+
+
+@dataclass
+class Backtest:
+    """A thesis over a time range: one row per evaluation instant."""
+
+    thesis: str
+    timeline: pd.DataFrame  # index: instants; columns: state, quadrant, growth, liquidity, <rule>…
+    transitions: list[Transition]
+    final: ThesisStatus | None
