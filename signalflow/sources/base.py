@@ -188,6 +188,12 @@ class Source(ABC):
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Fetch what is new for ``refs``; ``state`` persists across runs (ETags, cursors)."""
 
+    def check_ref(self, ref: str) -> str | None:
+        """A problem with ``ref`` in words (naming the nearest known name), or None if valid.
+
+        Called by ``signalflow check`` for every series reference of this source."""
+        return None
+
     def sniff(self, path: Path, head: bytes) -> bool:
         """True when this source can import the file (``head`` is its first 64 KiB)."""
         return False
