@@ -48,6 +48,28 @@ class SeriesRef(Node):
     def source(self) -> str:
         return self.ref.split(".", 1)[0]
 
+    @property
+    def company(self) -> str | None:
+        """The company filter of an event stream: 'MSFT' in ``news.power_contract[MSFT].mw``."""
+        if "[" not in self.ref:
+            return None
+        return self.ref[self.ref.index("[") + 1 : self.ref.index("]")]
+
+    @property
+    def stream(self) -> str:
+        """The event stream without filter or field: ``news.power_contract``."""
+        head = self.ref.split("[", 1)[0]
+        return ".".join(head.split(".")[:2])
+
+    @property
+    def field(self) -> str | None:
+        """The numeric field of an event stream: 'mw' in ``news.power_contract[MSFT].mw``."""
+        if "[" in self.ref:
+            tail = self.ref.split("]", 1)[1]
+            return tail[1:] or None
+        parts = self.ref.split(".")
+        return ".".join(parts[2:]) or None
+
 
 @dataclass(frozen=True, slots=True)
 class Name(Node):
@@ -72,8 +94,12 @@ class RuleRef(Node):
 
 @dataclass(frozen=True, slots=True)
 class Call(Node):
+    """A call from the function table. ``impl`` is the :class:`Signature.impl` the loader
+    resolved it to (``mean_n`` or ``mean_window``...); empty before resolution."""
+
     func: str
     args: tuple[Node, ...]
+    impl: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)

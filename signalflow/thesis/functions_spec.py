@@ -1,0 +1,98 @@
+"""The function table of the thesis language: names, arities and argument kinds.
+
+This file is the agreement between the checker (which rejects a call that matches no
+signature) and the evaluator (which dispatches on :attr:`Signature.impl`). The loader
+resolves every call to one signature and stores its ``impl`` on the ``Call`` node, so the
+evaluator never has to guess between overloads (``mean(x, 4)`` against ``mean(x, 30d)``)::
+
+    from signalflow.thesis.functions_spec import FUNCTIONS, describe
+    FUNCTIONS["mean"]            # (Signature(impl='mean_n', ...), Signature(impl='mean_window', ...))
+    describe("mean")             # "mean(series, n) or mean(series, window)"
+
+Argument kinds: a *series* is any numeric expression (a reference, a derived series, a
+number, arithmetic); an *n* is a literal positive whole number counting observations
+(releases); a *window* is a duration literal (``30d``); *events* is an event stream such as
+``news.deployment_delay`` or ``news.power_contract[MSFT]``; *events.field* is an event stream
+with a numeric field (``news.power_contract.mw``).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ArgKind(str, enum.Enum):
+    SERIES = "series"
+    COUNT = "n"
+    DURATION = "window"
+    EVENTS = "events"  # an event stream, with or without a field
+    EVENT_FIELD = "events.field"  # an event stream with a numeric field
+
+
+class ValueKind(str, enum.Enum):
+    """What an expression produces, as inferred by the checker."""
+
+    NUMBER = "number"
+    BOOL = "boolean"
+    EVENTS = "events"
+    DURATION = "duration"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """One way to call a function. ``rest`` repeats for any further arguments (n-ary)."""
+
+    name: str
+    params: tuple[ArgKind, ...]
+    impl: str
+    doc: str
+    rest: ArgKind | None = None
+    result: ValueKind = ValueKind.NUMBER
+
+    def accepts_count(self, count: int) -> bool:
+        return count == len(self.params) or (self.rest is not None and count > len(self.params))
+
+    def __str__(self) -> str:
+        parts = [p.value for p in self.params]
+        if self.rest is not None:
+            parts.append("...")
+        return f"{self.name}({', '.join(parts)})"
+
+
+S, N, W, E, F = ArgKind.SERIES, ArgKind.COUNT, ArgKind.DURATION, ArgKind.EVENTS, ArgKind.EVENT_FIELD
+
+_SIGNATURES = (
+    Signature("yoy", (S,), "yoy", "growth against the period one year earlier: x / x[-1y] - 1"),
+    Signature("qoq", (S,), "qoq", "growth against the period one quarter earlier: x / x[-1q] - 1"),
+    Signature("pct_change", (S, N), "pct_change", "growth over the last n observations: x / x[-n] - 1"),
+    Signature("change", (S, W), "change", "difference with the value known one window earlier"),
+    Signature("lag", (S, N), "lag", "the value n observations (periods) earlier"),
+    Signature("ttm", (S,), "ttm", "trailing twelve months: the sum of the last four quarters of a flow"),
+    Signature("mean", (S, N), "mean_n", "mean of the last n observations"),
+    Signature("mean", (S, W), "mean_window", "mean of the observations whose period ends within the window"),
+    Signature("sum", (S, S), "sum", "sum of several series, each at its latest value", rest=S),
+    Signature("sum", (F, W), "sum_events", "sum of an event field over events known within the window"),
+    Signature("min", (S, S), "min", "smallest of several series", rest=S),
+    Signature("max", (S, S), "max", "largest of several series", rest=S),
+    Signature("zscore", (S, W), "zscore", "(x - mean) / std of the observations within the window"),
+    Signature("abs", (S,), "abs", "absolute value"),
+    Signature("latest", (S,), "latest", "the latest known value (the same as x itself)"),
+    Signature("days_since", (S,), "days_since", "days from the end of the latest known period to now"),
+    Signature("days_since", (E,), "days_since_events", "days since the latest event became known"),
+    Signature("count", (E, W), "count", "number of events known within the window"),
+)
+
+FUNCTIONS: dict[str, tuple[Signature, ...]] = {}
+for _sig in _SIGNATURES:
+    FUNCTIONS[_sig.name] = FUNCTIONS.get(_sig.name, ()) + (_sig,)
+
+IMPLS: frozenset[str] = frozenset(sig.impl for sig in _SIGNATURES)
+
+# Sources whose references are event streams (counted and summed over windows), not series.
+EVENT_SOURCES = frozenset({"news"})
+
+
+def describe(name: str) -> str:
+    """What ``name`` takes, in words: 'mean(series, n) or mean(series, window)'."""
+    return " or ".join(str(sig) for sig in FUNCTIONS[name])
