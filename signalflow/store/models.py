@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def Instant(**kwargs):  # noqa: N802 - reads like a type in the table definitions
+    """A naive-UTC datetime column (the whole project keeps UTC without tzinfo)."""
+    return Field(sa_type=DateTime(), **kwargs)
 
 
 class SeriesRow(SQLModel, table=True):
@@ -28,8 +33,8 @@ class SeriesRow(SQLModel, table=True):
     frequency: str = Field(default="", max_length=20)
     title: str = Field(default="", max_length=300)
     url: str = Field(default="", max_length=500)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Instant(default_factory=utcnow)
+    updated_at: datetime = Instant(default_factory=utcnow)
 
 
 class ObservationRow(SQLModel, table=True):
@@ -47,10 +52,10 @@ class ObservationRow(SQLModel, table=True):
     period_end: date
     value: float | None = None
     unit: str = Field(default="", max_length=80)
-    known_at: datetime
+    known_at: datetime = Instant()
     known_at_basis: str = Field(default="reported", max_length=20)
     source_ref: str = Field(default="", max_length=300)
-    collected_at: datetime = Field(default_factory=utcnow)
+    collected_at: datetime = Instant(default_factory=utcnow)
 
 
 class EventRow(SQLModel, table=True):
@@ -65,13 +70,13 @@ class EventRow(SQLModel, table=True):
     title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     link: str = Field(default="", max_length=1000)
-    published: datetime = Field(index=True)
+    published: datetime = Instant(index=True)
     label: str | None = Field(default=None, max_length=40, index=True)
     mw: float | None = None
     amount_usd: float | None = None
     companies: str = Field(default="", max_length=500)  # comma-separated tickers
     rule: str = Field(default="", max_length=200)
-    collected_at: datetime = Field(default_factory=utcnow)
+    collected_at: datetime = Instant(default_factory=utcnow)
 
 
 class SourceStateRow(SQLModel, table=True):
@@ -82,15 +87,15 @@ class SourceStateRow(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=40)
     key: str = Field(primary_key=True, max_length=500)
     value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Instant(default_factory=utcnow)
 
 
 class SourceHealthRow(SQLModel, table=True):
     __tablename__ = "source_health"
 
     source: str = Field(primary_key=True, max_length=40)
-    last_attempt: datetime | None = None
-    last_success: datetime | None = None
+    last_attempt: datetime | None = Instant(default=None)
+    last_success: datetime | None = Instant(default=None)
     consecutive_failures: int = 0
     total_failures: int = 0
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -105,7 +110,7 @@ class RuleStateRow(SQLModel, table=True):
     thesis: str = Field(primary_key=True, max_length=100)
     state_json: str = Field(sa_column=Column(Text, nullable=False))
     status_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Instant(default_factory=utcnow)
 
 
 class AlertRow(SQLModel, table=True):
@@ -120,9 +125,9 @@ class AlertRow(SQLModel, table=True):
     severity: str = Field(max_length=20)
     episode: int = 1
     state: str = Field(default="firing", max_length=20)  # firing | resolved
-    fired_at: datetime
-    resolved_at: datetime | None = None
-    last_notified_at: datetime | None = None
+    fired_at: datetime = Instant()
+    resolved_at: datetime | None = Instant(default=None)
+    last_notified_at: datetime | None = Instant(default=None)
     summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     detail_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
@@ -142,10 +147,10 @@ class OutboxRow(SQLModel, table=True):
     payload_json: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="pending", max_length=20, index=True)  # pending | sending | sent | failed
     attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Instant(default_factory=utcnow)
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = None
+    created_at: datetime = Instant(default_factory=utcnow)
+    sent_at: datetime | None = Instant(default=None)
     receipt_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
@@ -160,7 +165,7 @@ class DecisionRow(SQLModel, table=True):
     alert_id: int | None = Field(default=None, foreign_key="alert.id")
     decision: str = Field(max_length=20)  # hold | trim | exit | ignore
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    until: datetime | None = None
+    until: datetime | None = Instant(default=None)
     unless_expr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    decided_at: datetime = Field(default_factory=utcnow)
-    rearmed_at: datetime | None = None
+    decided_at: datetime = Instant(default_factory=utcnow)
+    rearmed_at: datetime | None = Instant(default=None)

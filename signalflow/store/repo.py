@@ -1,0 +1,439 @@
+"""The Store: point-in-time observations, events, source memory and engine state.
+
+Writes are idempotent. For ordinary series a row is a *version* of a period and is stored
+only when it changes what a read as of its ``known_at`` returns; storing the same payload
+twice, or a later payload repeating an unchanged value, writes nothing. For event series
+every row is its own occurrence, identified by its ``source_ref`` (the feed entry id).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from signalflow.sources.base import Batch, SeriesInfo, SeriesKind
+from signalflow.store import db
+from signalflow.store.models import (
+    EventRow,
+    ObservationRow,
+    RuleStateRow,
+    SeriesRow,
+    SourceHealthRow,
+    SourceStateRow,
+    utcnow,
+)
+from signalflow.thesis.results import FRAME_COLUMNS, EngineState, SeriesFrame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WriteResult:
+    observations_added: int = 0
+    events_added: int = 0
+    series_changed: set[str] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.observations_added or self.events_added)
+
+
+class Store:
+    """A database holding everything signalflow knows. One per process; thread-safe."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, migrate: bool = True) -> Store:
+        engine = db.create_engine(url)
+        if migrate:
+            db.upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits when the block ends without error, else rolls back."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    # Series ------------------------------------------------------------------------
+
+    def _series_ids(self, session: Session, infos: dict[str, SeriesInfo]) -> dict[str, int]:
+        """Ids for every key in ``infos``, creating or updating series rows as needed."""
+        ids: dict[str, int] = {}
+        keys = list(infos)
+        existing = {
+            row.key: row
+            for chunk in _chunks(keys, 500)
+            for row in session.exec(select(SeriesRow).where(SeriesRow.key.in_(chunk)))
+        }
+        for key, info in infos.items():
+            row = existing.get(key)
+            if row is None:
+                row = SeriesRow(
+                    key=key,
+                    source=info.source,
+                    kind=SeriesKind(info.kind).value,
+                    unit=info.unit,
+                    frequency=info.frequency,
+                    title=info.title,
+                    url=info.url,
+                )
+                session.add(row)
+                session.flush()
+            else:
+                changed = False
+                for attr in ("unit", "frequency", "title", "url"):
+                    new = getattr(info, attr)
+                    if new and getattr(row, attr) != new:
+                        setattr(row, attr, new)
+                        changed = True
+                kind = SeriesKind(info.kind).value
+                if info.kind is not SeriesKind.LEVEL and row.kind != kind:
+                    row.kind = kind
+                    changed = True
+                if changed:
+                    row.updated_at = utcnow()
+                    session.add(row)
+            ids[key] = row.id
+        return ids
+
+    def series_info(self, key: str) -> SeriesInfo | None:
+        with Session(self.engine) as session:
+            row = session.exec(select(SeriesRow).where(SeriesRow.key == key)).first()
+        return _info(row) if row else None
+
+    def list_series(self) -> list[SeriesInfo]:
+        with Session(self.engine) as session:
+            return [_info(r) for r in session.exec(select(SeriesRow).order_by(SeriesRow.key))]
+
+    # Writing -----------------------------------------------------------------------
+
+    def add_batch(self, batch: Batch) -> WriteResult:
+        """Store a batch in one transaction; see the module docstring for idempotency."""
+        result = WriteResult()
+        frame = batch.observations_frame()
+        infos: dict[str, SeriesInfo] = {s.key: s for s in batch.series}
+        for key in frame["series"].unique() if len(frame) else ():
+            infos.setdefault(key, SeriesInfo(key=key, source=key.split(".", 1)[0]))
+        with self.session() as session:
+            ids = self._series_ids(session, infos) if infos else {}
+            kinds = {key: SeriesKind(info.kind) for key, info in infos.items()}
+            if len(frame):
+                for key, part in frame.groupby("series", sort=False):
+                    rows = self._new_versions(session, ids[key], kinds[key], part)
+                    if rows:
+                        _insert_ignore(session, ObservationRow.__table__, rows)
+                        result.observations_added += len(rows)
+                        result.series_changed.add(key)
+            if batch.events:
+                result.events_added = self._add_events(session, batch.events)
+        return result
+
+    def _new_versions(
+        self, session: Session, series_id: int, kind: SeriesKind, part: pd.DataFrame
+    ) -> list[dict]:
+        new = _normalize(part)
+        existing = _normalize(
+            pd.DataFrame(
+                session.exec(
+                    select(
+                        ObservationRow.period_start,
+                        ObservationRow.period_end,
+                        ObservationRow.value,
+                        ObservationRow.known_at,
+                        ObservationRow.source_ref,
+                    ).where(ObservationRow.series_id == series_id)
+                ).all(),
+                columns=["period_start", "period_end", "value", "known_at", "source_ref"],
+            )
+        )
+        identity = ["period_start", "period_end", "known_at", "source_ref"]
+        if kind is SeriesKind.EVENT:
+            # An occurrence is new when its entry id was never stored for this series.
+            new = new.drop_duplicates("source_ref")
+            new = new[~new["source_ref"].isin(existing["source_ref"])]
+        else:
+            new = new.drop_duplicates(identity)
+            if len(existing):
+                key = pd.MultiIndex.from_frame(existing[identity])
+                new = new[~pd.MultiIndex.from_frame(new[identity]).isin(key)]
+            if len(new):
+                new = _drop_unchanged(existing, new)
+        now = utcnow()
+        return [
+            {
+                "series_id": series_id,
+                "period_start": r.period_start.date(),
+                "period_end": r.period_end.date(),
+                "value": None if pd.isna(r.value) else float(r.value),
+                "unit": r.unit or "",
+                "known_at": r.known_at.to_pydatetime(),
+                "known_at_basis": r.known_at_basis or "reported",
+                "source_ref": r.source_ref or "",
+                "collected_at": now,
+            }
+            for r in new.itertuples(index=False)
+        ]
+
+    def _add_events(self, session: Session, events: Iterable) -> int:
+        events = list({(e.source, e.entry_id): e for e in events}.values())
+        known: set[tuple[str, str]] = set()
+        for source in {e.source for e in events}:
+            ids = [e.entry_id for e in events if e.source == source]
+            for chunk in _chunks(ids, 500):
+                known.update(
+                    (source, entry)
+                    for entry in session.exec(
+                        select(EventRow.entry_id).where(EventRow.source == source, EventRow.entry_id.in_(chunk))
+                    )
+                )
+        now = utcnow()
+        rows = [
+            {
+                "source": e.source,
+                "entry_id": e.entry_id,
+                "title": e.title,
+                "summary": e.summary,
+                "link": e.link,
+                "published": e.published,
+                "label": e.label,
+                "mw": e.mw,
+                "amount_usd": e.amount_usd,
+                "companies": ",".join(e.companies),
+                "rule": e.rule,
+                "collected_at": now,
+            }
+            for e in events
+            if (e.source, e.entry_id) not in known
+        ]
+        if rows:
+            _insert_ignore(session, EventRow.__table__, rows)
+        return len(rows)
+
+    # Reading -----------------------------------------------------------------------
+
+    def load(self, keys: Iterable[str], until: datetime | None = None) -> dict[str, SeriesFrame]:
+        """Every version of every period of each series (known at ``until`` or before)."""
+        keys = sorted(set(keys))
+        frames: dict[str, SeriesFrame] = {}
+        if not keys:
+            return frames
+        with self.engine.connect() as conn:
+            series = {
+                row.key: row
+                for chunk in _chunks(keys, 500)
+                for row in conn.execute(sa.select(SeriesRow.__table__).where(SeriesRow.key.in_(chunk)))
+            }
+            if not series:
+                return frames
+            obs = ObservationRow.__table__
+            query = (
+                sa.select(
+                    obs.c.series_id,
+                    obs.c.period_start,
+                    obs.c.period_end,
+                    obs.c.value,
+                    obs.c.known_at,
+                    obs.c.source_ref,
+                    obs.c.unit,
+                )
+                .where(obs.c.series_id.in_([row.id for row in series.values()]))
+                .order_by(obs.c.known_at, obs.c.id)
+            )
+            if until is not None:
+                query = query.where(obs.c.known_at <= until)
+            data = pd.DataFrame(
+                conn.execute(query).all(),
+                columns=["series_id", *FRAME_COLUMNS[:2], "value", "known_at", "source_ref", "unit"],
+            )
+        for col in ("period_start", "period_end", "known_at"):
+            data[col] = pd.to_datetime(data[col]).astype("datetime64[ns]")
+        data["value"] = data["value"].astype("float64")
+        groups = dict(tuple(data.groupby("series_id", sort=False)))
+        for key, row in series.items():
+            part = groups.get(row.id)
+            part = (
+                part[FRAME_COLUMNS].reset_index(drop=True)
+                if part is not None
+                else SeriesFrame.empty(key).data
+            )
+            frames[key] = SeriesFrame(
+                key=key,
+                data=part,
+                kind=SeriesKind(row.kind),
+                unit=row.unit,
+                frequency=row.frequency,
+                url=row.url,
+            )
+        return frames
+
+    def as_of(self, key: str, at: datetime | None = None) -> pd.DataFrame:
+        """One row per period: the version known at ``at`` (all history when None).
+
+        Columns: period_start, period_end, value, known_at, source_ref, unit."""
+        frame = self.load([key], until=at).get(key)
+        if frame is None or frame.data.empty:
+            return SeriesFrame.empty(key).data
+        data = frame.data
+        if frame.kind is SeriesKind.EVENT:
+            return data.sort_values(["period_end", "known_at"]).reset_index(drop=True)
+        latest = data.sort_values("known_at", kind="stable").groupby(
+            ["period_start", "period_end"], sort=False
+        ).tail(1)
+        return latest.sort_values(["period_end", "period_start"]).reset_index(drop=True)
+
+    def observation_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(ObservationRow.__table__)).scalar_one()
+
+    # Source memory -------------------------------------------------------------------
+
+    def get_source_state(self, source: str) -> dict[str, str]:
+        with Session(self.engine) as session:
+            rows = session.exec(select(SourceStateRow).where(SourceStateRow.source == source))
+            return {row.key: row.value for row in rows}
+
+    def set_source_state(self, source: str, values: dict[str, str]) -> None:
+        with self.session() as session:
+            for key, value in values.items():
+                row = session.get(SourceStateRow, (source, key))
+                if row is None:
+                    session.add(SourceStateRow(source=source, key=key, value=value))
+                elif row.value != value:
+                    row.value = value
+                    row.updated_at = utcnow()
+                    session.add(row)
+
+    def record_source_result(self, source: str, ok: bool, error: str = "", stored: int = 0) -> None:
+        """Remember how a collection went: the daemon's health and staleness read this."""
+        now = utcnow()
+        with self.session() as session:
+            row = session.get(SourceHealthRow, source) or SourceHealthRow(source=source)
+            row.last_attempt = now
+            if ok:
+                row.last_success = now
+                row.consecutive_failures = 0
+                row.last_error = ""
+                row.observations_stored += stored
+            else:
+                row.consecutive_failures += 1
+                row.total_failures += 1
+                row.last_error = error[:2000]
+            session.add(row)
+
+    def source_health(self) -> list[SourceHealthRow]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(SourceHealthRow).order_by(SourceHealthRow.source)))
+
+    # Engine memory -------------------------------------------------------------------
+
+    def get_engine_state(self, thesis: str) -> EngineState | None:
+        with Session(self.engine) as session:
+            row = session.get(RuleStateRow, thesis)
+        return EngineState.from_json(json.loads(row.state_json)) if row else None
+
+    def engine_states(self) -> dict[str, tuple[EngineState, dict]]:
+        """Every stored engine state with its last status (as JSON), by thesis."""
+        with Session(self.engine) as session:
+            rows = list(session.exec(select(RuleStateRow)))
+        return {
+            r.thesis: (EngineState.from_json(json.loads(r.state_json)), json.loads(r.status_json or "{}"))
+            for r in rows
+        }
+
+    @staticmethod
+    def save_engine_state(session: Session, state: EngineState, status: dict | None = None) -> None:
+        """Write a thesis's engine memory inside the caller's transaction (with its alerts)."""
+        row = session.get(RuleStateRow, state.thesis)
+        payload = json.dumps(state.to_json(), sort_keys=True)
+        status_json = json.dumps(status, sort_keys=True, default=str) if status is not None else ""
+        if row is None:
+            session.add(RuleStateRow(thesis=state.thesis, state_json=payload, status_json=status_json))
+        else:
+            row.state_json = payload
+            if status is not None:
+                row.status_json = status_json
+            row.updated_at = utcnow()
+            session.add(row)
+
+
+def _info(row: SeriesRow) -> SeriesInfo:
+    return SeriesInfo(
+        key=row.key,
+        source=row.source,
+        kind=SeriesKind(row.kind),
+        unit=row.unit,
+        frequency=row.frequency,
+        title=row.title,
+        url=row.url,
+    )
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Same dtypes on both sides of a comparison: datetimes, float values, str refs."""
+    frame = frame.copy()
+    for col in ("period_start", "period_end", "known_at"):
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
+    frame["source_ref"] = frame["source_ref"].fillna("").astype(str)
+    for col in ("unit", "known_at_basis"):
+        if col in frame:
+            frame[col] = frame[col].fillna("").astype(str)
+    return frame
+
+
+def _drop_unchanged(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Keep the new versions whose value differs from the version in effect just before them.
+
+    Old and new rows of each period are merged in known_at order; a row whose predecessor has
+    the same value (NaN equal to NaN) adds nothing a point-in-time read could see.
+    """
+    both = pd.concat(
+        [existing.assign(_new=False), new.assign(_new=True)], ignore_index=True
+    ).sort_values(["period_start", "period_end", "known_at", "_new"], kind="stable")
+    prev = both.groupby(["period_start", "period_end"], sort=False)["value"].shift(1)
+    has_prev = both.groupby(["period_start", "period_end"], sort=False).cumcount() > 0
+    same = has_prev & ((prev == both["value"]) | (prev.isna() & both["value"].isna()))
+    keep = both[both["_new"] & ~same]
+    return keep.drop(columns="_new")
+
+
+def _insert_ignore(session: Session, table: sa.Table, rows: list[dict]) -> None:
+    """Insert, skipping rows that a concurrent writer stored first (unique constraints)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for chunk in _chunks(rows, 2000):
+        session.execute(insert(table).on_conflict_do_nothing(), chunk)
+
+
+__all__ = ["Store", "WriteResult"]
