@@ -11,6 +11,8 @@
     │   ├── ThesisSyntaxError                the expression grammar rejected a text
     │   └── CheckFailed                      `check` found one or more problems
     ├── EvaluationError (RuntimeError)       a valid thesis failed to evaluate
+    ├── EfficiencyError (ValueError)         an efficiency estimate cannot be computed
+    │   └── BoundaryMismatch                 tokens/J compared across power boundaries
     └── DeliveryError (RuntimeError)         a notifier could not deliver
         └── DeliveryOutcomeUnknown           sent, but we cannot tell whether it arrived
 
@@ -122,6 +124,27 @@ class EvaluationError(SignalflowError, RuntimeError):
         self.thesis = thesis
         self.problem = problem
         super().__init__(f"thesis {thesis}: {problem}")
+
+
+class EfficiencyError(SignalflowError, ValueError):
+    """An efficiency estimate, datapoint or claim is unknown or inconsistent."""
+
+    def __init__(self, subject: str, problem: str) -> None:
+        self.subject = subject
+        self.problem = problem
+        super().__init__(f"efficiency {subject}: {problem}")
+
+
+class BoundaryMismatch(EfficiencyError):
+    """Two tokens-per-joule figures measured at different power boundaries were compared."""
+
+    def __init__(self, left: str, left_boundary: str, right: str, right_boundary: str) -> None:
+        self.left_boundary = left_boundary
+        self.right_boundary = right_boundary
+        super().__init__(
+            f"{left} vs {right}",
+            f"measured at {left_boundary} and {right_boundary}: convert both to one boundary first",
+        )
 
 
 class DeliveryError(SignalflowError, RuntimeError):
