@@ -5,7 +5,8 @@
     ├── SourceError (RuntimeError)           a collector could not produce data
     │   ├── FetchError                       HTTP failed after retries
     │   │   └── RateLimited                  429 that outlasted the retries
-    │   └── PayloadError (ValueError)        a payload is not in the format it claims
+    │   ├── PayloadError (ValueError)        a payload is not in the format it claims
+    │   └── ApiError                         the service answered with an error object
     ├── StoreError (RuntimeError)            the database refused or is inconsistent
     ├── ThesisError (ValueError)             a thesis file or expression is wrong
     │   ├── ThesisSyntaxError                the expression grammar rejected a text
@@ -71,6 +72,16 @@ class PayloadError(SourceError, ValueError):
         self.line = line
         where = f"{origin}:{line}" if line is not None else origin
         super().__init__(where, problem)
+
+
+class ApiError(SourceError):
+    """An API replied with an error object instead of data (FRED's ``{"error_code": 429, ...}``)."""
+
+    def __init__(self, origin: str, code: int, message: str) -> None:
+        self.origin = origin
+        self.code = code
+        self.message = message
+        super().__init__(origin, f"API error {code}: {' '.join(message.split()) or 'no message'}")
 
 
 class StoreError(SignalflowError, RuntimeError):
