@@ -1,0 +1,279 @@
+"""What signalflow does, as plain functions the CLI and the daemon share:
+collect -> store -> evaluate (+ record alerts in the same transaction) -> deliver.
+
+Failures are contained per source and per thesis: one broken feed, one 429 or one thesis
+that cannot be evaluated is logged, recorded and reported; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from signalflow.errors import PayloadError, SignalflowError
+from signalflow.settings import Settings
+from signalflow.sources.base import Batch, Source
+from signalflow.sources.registry import source_classes
+from signalflow.store import Store
+from signalflow.store.models import utcnow
+
+if TYPE_CHECKING:
+    from signalflow.thesis.model import Thesis
+    from signalflow.thesis.results import Evaluation
+
+log = logging.getLogger(__name__)
+
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass
+class SourceReport:
+    source: str
+    refs: list[str]
+    ok: bool
+    observations_added: int = 0
+    events_added: int = 0
+    error: str = ""
+    seconds: float = 0.0
+    series_changed: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict:
+        return {
+            "source": self.source,
+            "refs": self.refs,
+            "ok": self.ok,
+            "observations_added": self.observations_added,
+            "events_added": self.events_added,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    source: str
+    observations_added: int
+    events_added: int
+    series: list[str]
+    warnings: list[str]
+
+    def to_json(self) -> dict:
+        return {
+            "path": str(self.path),
+            "source": self.source,
+            "observations_added": self.observations_added,
+            "events_added": self.events_added,
+            "series": self.series,
+            "warnings": self.warnings,
+        }
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(settings.database_url)
+
+
+def load_theses(settings: Settings, directory: Path | None = None) -> list[Thesis]:
+    """Every thesis under the rules directory; raises CheckFailed when any file is broken."""
+    from signalflow.thesis.loader import load_rules_dir
+
+    ruleset = load_rules_dir(directory or settings.rules_dir, settings=settings)
+    ruleset.raise_for_errors()
+    return list(ruleset.theses)
+
+
+def thesis_refs(thesis: Thesis) -> set[str]:
+    """The collected series a thesis reads, through its derived series and rules."""
+    from signalflow.thesis.ast import series_refs
+
+    refs: set[str] = set()
+    nodes = [thesis.growth.when, thesis.liquidity.when]
+    nodes += [d.expr for d in thesis.series.values()]
+    for rule in thesis.rules:
+        nodes.append(rule.when)
+        if rule.resolve_when is not None:
+            nodes.append(rule.resolve_when)
+    for node in nodes:
+        refs |= series_refs(node)
+    return refs
+
+
+def refs_by_source(theses: Iterable[Thesis]) -> dict[str, list[str]]:
+    grouped: dict[str, set[str]] = defaultdict(set)
+    for thesis in theses:
+        for ref in thesis_refs(thesis):
+            grouped[ref.split(".", 1)[0]].add(ref)
+    return {name: sorted(refs) for name, refs in sorted(grouped.items())}
+
+
+def make_source(name: str, settings: Settings) -> Source:
+    classes = source_classes()
+    if name not in classes:
+        raise SignalflowError(f"no source named {name!r} is registered (known: {', '.join(sorted(classes))})")
+    return classes[name](settings)
+
+
+def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[str]) -> SourceReport:
+    """Run one source for ``refs`` and store what it found. Never raises for source failures."""
+    started = time.monotonic()
+    report = SourceReport(name, list(refs), ok=False)
+    try:
+        source = make_source(name, settings)
+        state = store.get_source_state(name)
+        before = dict(state)
+        batch = source.collect(refs, state)
+        result = store.add_batch(batch)
+        # Remember ETags and cursors only once the data they describe is safely stored.
+        if state != before:
+            store.set_source_state(name, state)
+        for warning in batch.warnings:
+            log.warning("source warning", extra={"source": name, "warning": warning})
+        report.ok = True
+        report.observations_added = result.observations_added
+        report.events_added = result.events_added
+        report.series_changed = result.series_changed
+        store.record_source_result(name, ok=True, stored=result.observations_added)
+    except Exception as exc:  # a source failure is data, not a crash
+        report.error = str(exc) if isinstance(exc, SignalflowError) else f"{type(exc).__name__}: {exc}"
+        log.error("collection failed", extra={"source": name, "error": report.error})
+        try:
+            store.record_source_result(name, ok=False, error=report.error)
+        except Exception as store_exc:  # the database itself may be the problem
+            log.error("cannot record source failure", extra={"source": name, "error": str(store_exc)})
+    report.seconds = time.monotonic() - started
+    log.info(
+        "collected",
+        extra={
+            "source": name,
+            "ok": report.ok,
+            "observations_added": report.observations_added,
+            "seconds": round(report.seconds, 3),
+        },
+    )
+    return report
+
+
+def collect(
+    settings: Settings, store: Store, theses: Sequence[Thesis], only: Sequence[str] | None = None
+) -> list[SourceReport]:
+    """Collect every series the theses reference (optionally only some sources)."""
+    reports = []
+    for name, refs in refs_by_source(theses).items():
+        if only and name not in only:
+            continue
+        reports.append(collect_source(settings, store, name, refs))
+    return reports
+
+
+def import_paths(
+    settings: Settings, store: Store, paths: Sequence[Path], series: str | None = None
+) -> list[ImportReport]:
+    """Load saved payloads exactly as if they had been collected.
+
+    Each file is offered to every registered source's ``sniff``; the first that recognises it
+    imports it. A file nobody recognises is a PayloadError naming it."""
+    sources = [cls(settings) for _, cls in sorted(source_classes().items())]
+    reports = []
+    for path in _expand(paths):
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+        source = next((s for s in sources if s.sniff(path, head)), None)
+        if source is None:
+            raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
+        batch = _import_file(source, path, series)
+        result = store.add_batch(batch)
+        keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
+        reports.append(
+            ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
+        )
+        log.info(
+            "imported",
+            extra={"path": str(path), "source": source.name, "observations_added": result.observations_added},
+        )
+    return reports
+
+
+def _import_file(source: Source, path: Path, series: str | None) -> Batch:
+    if series is None:
+        return source.import_file(path)
+    try:
+        return source.import_file(path, series=series)
+    except TypeError:
+        raise PayloadError(str(path), f"source {source.name} does not accept --series") from None
+
+
+def _frame_keys(batch: Batch) -> list[str]:
+    return [] if batch.frame is None or not len(batch.frame) else list(batch.frame["series"].unique())
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise PayloadError(str(path), "no such file or directory")
+    return files
+
+
+def evaluate(
+    settings: Settings,
+    store: Store,
+    theses: Sequence[Thesis],
+    at: datetime | None = None,
+    record: bool = True,
+) -> list[Evaluation]:
+    """Evaluate each thesis at ``at`` (default now).
+
+    With ``record`` (live), each thesis continues from its stored engine state and its new
+    state is saved together with its alerts and outbox rows in one transaction. Without it
+    (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
+    ``at`` and nothing is written."""
+    from signalflow.thesis.engine import evaluate as evaluate_thesis
+
+    now = utcnow()
+    at = at or now
+    results = []
+    for thesis in theses:
+        try:
+            prior = store.get_engine_state(thesis.id) if record else None
+            if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
+                prior = None
+            evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
+        except Exception as exc:
+            log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        if record:
+            _record(settings, store, thesis, evaluation, now)
+        results.append(evaluation)
+    return results
+
+
+def _record(settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime) -> None:
+    from signalflow.alerts import record_evaluation
+
+    with store.session() as session:
+        store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
+        record_evaluation(session, thesis, evaluation, settings, now)
+
+
+def deliver(settings: Settings, store: Store):
+    from signalflow.alerts import deliver_pending
+
+    return deliver_pending(store, settings)
+
+
+def run_once(settings: Settings, store: Store, theses: Sequence[Thesis]) -> dict:
+    """One collect -> evaluate -> notify pass."""
+    reports = collect(settings, store, theses)
+    evaluations = evaluate(settings, store, theses)
+    delivery = deliver(settings, store)
+    return {"collect": reports, "evaluations": evaluations, "delivery": delivery}
