@@ -127,6 +127,9 @@ class Settings(BaseSettings):
         "https://fred.stlouisfed.org/graph/fredgraph.csv", description="keyless FRED CSV endpoint"
     )
     fred_schedule: str = Field("6h", description="FRED collection interval")
+    fred_revision_window: str = Field(
+        "400d", description="how far before the last seen observation each FRED run looks for revisions"
+    )
 
     # SEC EDGAR
     sec_user_agent: str = Field(
@@ -176,6 +179,14 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     routes: list[Route] = Field(default_factory=list, description="named notification routes")
     reminder_interval: str = Field("1d", description="reminder digest interval while an alert fires")
+    delivery_timeout: float = Field(10.0, description="seconds a notifier waits for an answer")
+    delivery_tries_per_pass: int = Field(3, description="send attempts per notification in one delivery pass")
+    delivery_max_attempts: int = Field(8, description="send attempts before a notification is marked failed")
+    delivery_backoff: str = Field("10s", description="first retry delay; doubles per attempt, at most 1h")
+    delivery_max_wait: str = Field(
+        "30s", description="longest Retry-After or backoff slept inside a pass; longer waits reschedule"
+    )
+    smtp_ca_file: Path | None = Field(None, description="CA bundle trusted for SMTP STARTTLS (default: system)")
 
     # Daemon
     http_host: str = Field("127.0.0.1", description="health/metrics listen address")
@@ -197,12 +208,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        from pydantic_settings import SecretsSettingsSource
-
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
         secrets_dir = os.environ.get("SIGNALFLOW_SECRETS_DIR")
         if secrets_dir and Path(secrets_dir).is_dir():
-            sources.append(SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir))
+            sources.append(SecretsDirSource(settings_cls, Path(secrets_dir)))
         sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_path()))
         return tuple(sources)
 
@@ -216,6 +225,30 @@ class Settings(BaseSettings):
             elif "password" in name or "token" in name:
                 data[name] = "**********" if value else value
         return data
+
+
+class SecretsDirSource(PydanticBaseSettingsSource):
+    """One file per setting, named like the setting (``slack_bot_token``) or like its
+    environment variable (``SIGNALFLOW_SLACK_BOT_TOKEN``); trailing newlines are dropped."""
+
+    def __init__(self, settings_cls: type[BaseSettings], directory: Path) -> None:
+        super().__init__(settings_cls)
+        self.files = {p.name.lower(): p for p in directory.iterdir() if p.is_file()}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        for name in (field_name, f"signalflow_{field_name}"):
+            path = self.files.get(name.lower())
+            if path is not None:
+                return path.read_text(encoding="utf-8").rstrip("\r\n"), field_name, False
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
 
 
 def config_path() -> Path:
