@@ -10,6 +10,7 @@
     ├── StoreError (RuntimeError)            the database refused or is inconsistent
     ├── ThesisError (ValueError)             a thesis file or expression is wrong
     │   ├── ThesisSyntaxError                the expression grammar rejected a text
+    │   ├── ThesisWarning                    worth saying, but the thesis still runs (review_by passed)
     │   └── CheckFailed                      `check` found one or more problems
     ├── EvaluationError (RuntimeError)       a valid thesis failed to evaluate
     ├── EfficiencyError (ValueError)         an efficiency estimate cannot be computed
@@ -118,6 +119,10 @@ class ThesisError(SignalflowError, ValueError):
 
 class ThesisSyntaxError(ThesisError):
     pass
+
+
+class ThesisWarning(ThesisError):
+    """A problem `check` reports without failing: the thesis still loads and runs."""
 
 
 class CheckFailed(ThesisError):
