@@ -33,6 +33,7 @@ class Daemon:
         self.store = store
         self.theses = list(theses)
         self.stopped = threading.Event()
+        self.reload_requested = threading.Event()
         self._evaluate_lock = threading.Lock()
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
@@ -101,6 +102,7 @@ class Daemon:
         """Run until SIGTERM or SIGINT, then finish running jobs and stop."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
         self.schedule()
         self.scheduler.start()
         log.info(
@@ -108,8 +110,24 @@ class Daemon:
             extra={"theses": len(self.theses), "jobs": len(self.scheduler.get_jobs()), "database": self.store.url},
         )
         while not self.stopped.wait(1.0):
-            pass
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self.reload()
         self.stop()
+
+    def reload(self) -> bool:
+        """Apply the rules directory again, only if every file passes `check`; otherwise keep
+        running the previous set and say why."""
+        try:
+            theses = service.load_theses(self.settings)
+        except Exception as exc:
+            log.error("rules not reloaded: the previous set keeps running", extra={"error": str(exc)})
+            return False
+        with self._evaluate_lock:
+            self.theses = theses
+        self.schedule()
+        log.info("rules reloaded", extra={"theses": len(theses)})
+        return True
 
     def _on_signal(self, signum: int, _frame) -> None:
         log.info("stopping", extra={"signal": signal.Signals(signum).name})
