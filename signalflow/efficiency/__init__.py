@@ -1,0 +1,32 @@
+"""Tokens per watt: reference measurements, conversion to the facility, vendor claims.
+
+What other parts call::
+
+    from signalflow.efficiency import Catalog
+    catalog = Catalog.load(extra=settings.efficiency_file, paths=settings.efficiency_data)
+    catalog.evaluate("b200_llama70b_facility")        # EstimateValue(value=6.97, ...)
+"""
+
+from signalflow.efficiency.catalog import Catalog, EstimateKind, load_config
+from signalflow.efficiency.model import (
+    EfficiencyDatapoint,
+    EstimateValue,
+    FacilityAssumptions,
+    OperatingPoint,
+    PowerBoundary,
+    TokenBasis,
+    VendorClaim,
+)
+
+__all__ = [
+    "Catalog",
+    "EfficiencyDatapoint",
+    "EstimateKind",
+    "EstimateValue",
+    "FacilityAssumptions",
+    "OperatingPoint",
+    "PowerBoundary",
+    "TokenBasis",
+    "VendorClaim",
+    "load_config",
+]
