@@ -1,0 +1,151 @@
+"""``signalflow check``: every problem of a rules directory, with file, line and column.
+
+    ruleset = check_dir("rules", settings)       # loads, then checks across files and sources
+    for problem in ruleset.problems: print(problem)
+
+On top of what the loader finds in each file (YAML, keys, types, expressions, names,
+function calls, types, cycles, at least one rule of each severity, the reasons), this adds
+what needs more than one file or the sources: duplicate thesis ids, series references
+validated by the source that owns their prefix (``Source.check_ref``), unknown prefixes,
+notification routes, and a warning once ``review_by`` has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from signalflow.errors import Location, ThesisError, ThesisWarning
+from signalflow.thesis.ast import Node, SeriesRef, walk
+from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from signalflow.settings import Settings
+    from signalflow.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+SOURCE_GROUP = "signalflow.sources"
+NOTIFIER_GROUP = "signalflow.notifiers"
+
+
+def check_dir(directory: Path | str, settings: Settings | None = None, today: date | None = None) -> RuleSet:
+    """Load every thesis under ``directory`` and check it; the result lists every problem."""
+    return check_ruleset(load_rules_dir(directory), settings, today)
+
+
+def check_files(paths: list[Path], settings: Settings | None = None, today: date | None = None) -> RuleSet:
+    """Like :func:`check_dir` over explicit files."""
+    return check_ruleset(load_files(paths), settings, today)
+
+
+def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: date | None = None) -> RuleSet:
+    """``ruleset`` with the cross-file and source checks added; theses with errors removed."""
+    if settings is None:
+        from signalflow.settings import Settings
+
+        settings = Settings()
+    today = today or date.today()
+    checker = _SourceChecker(settings)
+    routes = _route_names(settings)
+    problems = list(ruleset.problems)
+    kept = []
+    for thesis in ruleset.theses:
+        found = checker.check(thesis) + _check_notify(thesis, routes)
+        if thesis.review_by is not None and thesis.review_by < today:
+            found.append(
+                ThesisWarning(
+                    thesis.location,
+                    f"thesis {thesis.id} was due for review by {thesis.review_by.isoformat()}",
+                    "re-read it and move review_by forward",
+                )
+            )
+        problems.extend(found)
+        if not any(not isinstance(p, ThesisWarning) for p in found):
+            kept.append(thesis)
+    return replace(ruleset, theses=tuple(kept), problems=tuple(problems))
+
+
+def expressions(thesis: Thesis) -> Iterator[Node]:
+    """Every expression of a thesis: derived series, growth, liquidity, rule conditions."""
+    for derived in thesis.series.values():
+        yield derived.expr
+    yield thesis.growth.when
+    yield thesis.liquidity.when
+    for rule in thesis.rules:
+        yield rule.when
+        if rule.resolve_when is not None:
+            yield rule.resolve_when
+
+
+def series_refs(thesis: Thesis) -> set[str]:
+    """Every collected series a thesis reads: what makes the daemon collect it."""
+    return {n.ref for expr in expressions(thesis) for n in walk(expr) if isinstance(n, SeriesRef)}
+
+
+class _SourceChecker:
+    """Asks the source that owns each prefix whether a reference is valid."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.entry_points = {ep.name: ep for ep in entry_points(group=SOURCE_GROUP)}
+        self.prefixes = sorted(self.entry_points)
+        self._sources: dict[str, Source | None] = {}
+
+    def source(self, prefix: str) -> Source | None:
+        """The source for ``prefix``, or None when it cannot be imported or started: its
+        references are then only checked for their prefix."""
+        if prefix not in self._sources:
+            self._sources[prefix] = None
+            try:
+                self._sources[prefix] = self.entry_points[prefix].load()(self.settings)
+            except Exception as exc:  # a plugin that cannot start must not hide the other problems
+                log.debug("cannot start source %s to check references: %r", prefix, exc)
+        return self._sources[prefix]
+
+    def check(self, thesis: Thesis) -> list[ThesisError]:
+        problems: list[ThesisError] = []
+        seen: set[str] = set()
+        for expr in expressions(thesis):
+            for node in walk(expr):
+                if not isinstance(node, SeriesRef) or node.ref in seen:
+                    continue
+                seen.add(node.ref)
+                where = Location(thesis.path, node.pos.line, node.pos.column)
+                if node.source not in self.prefixes:
+                    hint = did_you_mean(node.source, self.prefixes) or "known sources: " + ", ".join(self.prefixes)
+                    problems.append(ThesisError(where, f"unknown series source {node.source!r} in {node.ref}", hint))
+                    continue
+                source = self.source(node.source)
+                if source is None:
+                    continue
+                try:
+                    problem = source.check_ref(node.ref)
+                except Exception as exc:  # a buggy check_ref is the plugin's problem, not the thesis's
+                    problems.append(ThesisWarning(where, f"source {node.source} could not check {node.ref}: {exc!r}"))
+                    continue
+                if problem:
+                    problems.append(ThesisError(where, f"{node.ref}: {problem}"))
+        return problems
+
+
+def _route_names(settings: Settings) -> list[str]:
+    names = {ep.name for ep in entry_points(group=NOTIFIER_GROUP)}
+    names.update(route.name for route in settings.routes)
+    return sorted(names)
+
+
+def _check_notify(thesis: Thesis, routes: list[str]) -> list[ThesisError]:
+    problems: list[ThesisError] = []
+    for name in thesis.notify:
+        if name not in routes:
+            hint = did_you_mean(name, routes) or "routes: " + ", ".join(routes)
+            problems.append(ThesisError(thesis.location, f"notify: unknown route or notifier {name!r}", hint))
+    return problems

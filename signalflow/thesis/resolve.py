@@ -1,0 +1,243 @@
+"""Name resolution and type inference over one thesis's expressions.
+
+Bare names become :class:`DerivedRef` (a ``series:`` entry) or :class:`RuleRef` (``growth``,
+``liquidity``, a rule); every call is matched against the function table and keeps the
+chosen signature's ``impl``. Types are number, boolean, events and duration: a number
+compared with a boolean, an event stream used as a number or a duration outside a function
+argument are reported with their position. Every problem is collected, none stops the walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from signalflow.errors import Location, ThesisError
+from signalflow.thesis.ast import (
+    ARITHMETIC,
+    COMPARISON,
+    Binary,
+    Call,
+    DerivedRef,
+    Duration,
+    Name,
+    Node,
+    Number,
+    RuleRef,
+    SeriesRef,
+    Unary,
+    to_text,
+    walk,
+)
+from signalflow.thesis.functions_spec import EVENT_SOURCES, FUNCTIONS, ArgKind, Signature, ValueKind, describe
+from signalflow.thesis.suggest import did_you_mean
+
+CONDITIONS = ("growth", "liquidity")
+
+Kind = ValueKind | None  # None: unknown because of an error already reported
+
+
+class Resolver:
+    """Resolves the expressions of one thesis; ``problems`` collects what is wrong."""
+
+    def __init__(self, path: Path | str | None, derived: Iterable[str], rules: Iterable[str]) -> None:
+        self.path = path
+        self.derived = set(derived)
+        self.rules = set(rules) | set(CONDITIONS)
+        self.problems: list[ThesisError] = []
+
+    def resolve(self, node: Node, expect: ValueKind, what: str) -> Node:
+        """``node`` with names resolved; reports when it does not produce ``expect``."""
+        resolved, kind = self._visit(node)
+        if kind is not None and kind is not expect:
+            self._problem(
+                node,
+                f"{what} must be {_article(expect)}, but {to_text(resolved)} is {_article(kind)}",
+                _expect_hint(expect, kind),
+            )
+        return resolved
+
+    def _problem(self, node: Node, problem: str, hint: str | None = None) -> None:
+        self.problems.append(ThesisError(Location(self.path, node.pos.line, node.pos.column), problem, hint))
+
+    def _visit(self, node: Node, as_arg: bool = False) -> tuple[Node, Kind]:
+        if isinstance(node, Number):
+            return node, ValueKind.NUMBER
+        if isinstance(node, Duration):
+            if not as_arg:
+                self._problem(
+                    node,
+                    f"a duration ({node.text}) is only valid as a function argument",
+                    "e.g. change(fred.DGS10, 90d) or count(news.deployment_delay, 30d)",
+                )
+                return node, None
+            return node, ValueKind.DURATION
+        if isinstance(node, SeriesRef):
+            if node.source in EVENT_SOURCES:
+                if not as_arg:
+                    self._problem(
+                        node,
+                        f"{node.ref} is an event stream, not a number",
+                        f"count or sum it over a window: count({node.stream}, 30d)",
+                    )
+                    return node, None
+                return node, ValueKind.EVENTS
+            return node, ValueKind.NUMBER
+        if isinstance(node, (Name, DerivedRef, RuleRef)):
+            return self._name(node)
+        if isinstance(node, Call):
+            return self._call(node)
+        if isinstance(node, Unary):
+            operand, kind = self._visit(node.operand)
+            want = ValueKind.BOOL if node.op == "not" else ValueKind.NUMBER
+            if kind is not None and kind is not want:
+                what = "'not'" if node.op == "not" else "unary '-'"
+                self._problem(node, f"{what} needs {_article(want)}, but {to_text(operand)} is {_article(kind)}")
+            return replace(node, operand=operand), want
+        if isinstance(node, Binary):
+            return self._binary(node)
+        raise TypeError(f"not an expression node: {node!r}")
+
+    def _name(self, node: Name | DerivedRef | RuleRef) -> tuple[Node, Kind]:
+        name = node.name
+        if name in self.derived:
+            return DerivedRef(name, pos=node.pos), ValueKind.NUMBER
+        if name in self.rules:
+            return RuleRef(name, pos=node.pos), ValueKind.BOOL
+        if name in FUNCTIONS:
+            self._problem(node, f"{name} is a function: call it as {describe(name)}")
+            return node, None
+        hint = did_you_mean(name, self.derived | self.rules)
+        if hint is None:
+            hint = "series from sources are dotted (fred.DGS10); define derived series under 'series:'"
+        self._problem(node, f"unknown name {name!r}", hint)
+        return node, None
+
+    def _binary(self, node: Binary) -> tuple[Node, Kind]:
+        left, lkind = self._visit(node.left)
+        right, rkind = self._visit(node.right)
+        out = replace(node, left=left, right=right)
+        if node.op in ARITHMETIC:
+            for side, kind in ((left, lkind), (right, rkind)):
+                if kind is not None and kind is not ValueKind.NUMBER:
+                    self._problem(node, f"'{node.op}' needs numbers, but {to_text(side)} is {_article(kind)}")
+            return out, ValueKind.NUMBER
+        if node.op in COMPARISON:
+            if lkind is not None and rkind is not None and lkind is not rkind:
+                self._problem(
+                    node,
+                    f"a {lkind.value} compared with a {rkind.value}: {to_text(left)} {node.op} {to_text(right)}",
+                    "compare numbers with numbers; combine conditions with 'and', 'or', 'not'",
+                )
+            elif lkind is ValueKind.BOOL and node.op not in ("==", "!="):
+                self._problem(node, f"'{node.op}' compares numbers, not true/false conditions")
+            return out, ValueKind.BOOL
+        for side, kind in ((left, lkind), (right, rkind)):
+            if kind is not None and kind is not ValueKind.BOOL:
+                self._problem(
+                    node,
+                    f"'{node.op}' needs conditions on both sides, but {to_text(side)} is {_article(kind)}",
+                    f"compare it first, e.g. {to_text(side)} > 0",
+                )
+        return out, ValueKind.BOOL
+
+    def _call(self, node: Call) -> tuple[Node, Kind]:
+        visited = [self._visit(arg, as_arg=True) for arg in node.args]
+        args = tuple(arg for arg, _ in visited)
+        out = replace(node, args=args)
+        signatures = FUNCTIONS.get(node.func)
+        if signatures is None:
+            self._problem(node, f"unknown function {node.func!r}", did_you_mean(node.func, FUNCTIONS) or _functions_hint())
+            return out, None
+        if any(kind is None for _, kind in visited):
+            return out, None
+        fitting = [sig for sig in signatures if sig.accepts_count(len(args))]
+        if not fitting:
+            self._problem(
+                node,
+                f"wrong number of arguments: {node.func} got {len(args)}",
+                f"{node.func} takes {describe(node.func)}",
+            )
+            return out, None
+        for sig in fitting:
+            if all(_fits(_param(sig, i), arg, kind) for i, (arg, kind) in enumerate(visited)):
+                return replace(out, impl=sig.impl), sig.result
+        got = ", ".join(_describe_arg(arg, kind) for arg, kind in visited)
+        self._problem(node, f"{node.func}({got}) does not match the function table", f"{node.func} takes {describe(node.func)}")
+        return out, None
+
+
+def _param(sig: Signature, index: int) -> ArgKind:
+    return sig.params[index] if index < len(sig.params) else sig.rest  # type: ignore[return-value]
+
+
+def _fits(param: ArgKind, node: Node, kind: ValueKind) -> bool:
+    if param is ArgKind.SERIES:
+        return kind is ValueKind.NUMBER
+    if param is ArgKind.COUNT:
+        return isinstance(node, Number) and not node.text.endswith("%") and node.value >= 1 and node.value.is_integer()
+    if param is ArgKind.DURATION:
+        return isinstance(node, Duration)
+    if param is ArgKind.EVENTS:
+        return kind is ValueKind.EVENTS
+    return kind is ValueKind.EVENTS and isinstance(node, SeriesRef) and node.field is not None
+
+
+def _describe_arg(node: Node, kind: ValueKind) -> str:
+    if isinstance(node, Number) and node.value.is_integer() and node.value >= 1 and not node.text.endswith("%"):
+        return "n"
+    if kind is ValueKind.DURATION:
+        return "window"
+    if kind is ValueKind.EVENTS:
+        return "events.field" if isinstance(node, SeriesRef) and node.field else "events"
+    return "series" if kind is ValueKind.NUMBER else kind.value
+
+
+def _article(kind: ValueKind) -> str:
+    return {
+        ValueKind.NUMBER: "a number",
+        ValueKind.BOOL: "a condition (true/false)",
+        ValueKind.EVENTS: "an event stream",
+        ValueKind.DURATION: "a duration",
+    }[kind]
+
+
+def _expect_hint(expect: ValueKind, got: ValueKind) -> str | None:
+    if expect is ValueKind.BOOL and got is ValueKind.NUMBER:
+        return "compare it with a threshold, e.g. ... > 0"
+    return None
+
+
+def _functions_hint() -> str:
+    return "known functions: " + ", ".join(sorted(FUNCTIONS))
+
+
+def references(node: Node, kind: type[DerivedRef] | type[RuleRef]) -> set[str]:
+    """The derived-series or rule names an expression uses."""
+    return {n.name for n in walk(node) if isinstance(n, kind)}
+
+
+def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """One dependency cycle as a path ['a', 'b', 'a'], or None when the graph has none."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: list[str] = []
+
+    def visit(name: str) -> list[str] | None:
+        state[name] = 1
+        stack.append(name)
+        for dep in sorted(graph.get(name, ())):
+            if dep not in graph:
+                continue
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :] + [dep]
+            if dep not in state and (cycle := visit(dep)):
+                return cycle
+        stack.pop()
+        state[name] = 2
+        return None
+
+    for name in sorted(graph):
+        if name not in state and (cycle := visit(name)):
+            return cycle
+    return None

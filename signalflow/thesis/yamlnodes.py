@@ -1,0 +1,193 @@
+"""Reading YAML with positions: typed access to composed nodes that reports, rather than
+raises, every problem with its file, line and column.
+
+PyYAML's ``compose`` keeps ``start_mark`` on every node; this module turns nodes into the
+values the thesis model needs and keeps the raw text of expression scalars so positions
+inside an expression land on the right character of the file, block scalars included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from signalflow.errors import Location, ThesisError
+from signalflow.settings import parse_duration
+from signalflow.thesis.suggest import did_you_mean
+
+_RELEASES = re.compile(r"^\s*(\d+)\s+releases?\s*$")
+_NULL = "tag:yaml.org,2002:null"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One key of a mapping with its value node."""
+
+    key: str
+    key_node: yaml.Node
+    value: yaml.Node
+
+
+class NodeReader:
+    """Typed reads of YAML nodes from one file; ``problems`` collects every error."""
+
+    def __init__(self, path: Path | str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.problems: list[ThesisError] = []
+
+    def compose(self) -> yaml.Node | None:
+        try:
+            return yaml.compose(self.text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = Location(self.path, mark.line + 1, mark.column + 1) if mark else Location(self.path)
+            self.problems.append(ThesisError(where, f"not valid YAML: {exc.problem or exc.context}"))
+        except yaml.YAMLError as exc:
+            self.problems.append(ThesisError(Location(self.path), f"not valid YAML: {exc}"))
+        return None
+
+    def loc(self, node: yaml.Node) -> Location:
+        return Location(self.path, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def problem(self, node: yaml.Node, problem: str, hint: str | None = None) -> None:
+        self.problems.append(ThesisError(self.loc(node), problem, hint))
+
+    def mapping(
+        self, node: yaml.Node, what: str, allowed: Sequence[str], required: Sequence[str] = ()
+    ) -> dict[str, Entry] | None:
+        """The entries of a mapping; reports unknown keys (with the nearest known one),
+        duplicate keys and missing required keys."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{what} must be a mapping (key: value lines), not {_kind(node)}")
+            return None
+        entries: dict[str, Entry] = {}
+        for key_node, value in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                self.problem(key_node, f"keys in {what} must be names")
+                continue
+            if key in entries:
+                self.problem(key_node, f"duplicate key {key!r} in {what}")
+                continue
+            if key not in allowed:
+                hint = did_you_mean(key, allowed) or "known keys: " + ", ".join(allowed)
+                self.problem(key_node, f"unknown key {key!r} in {what}", hint)
+                continue
+            entries[key] = Entry(key, key_node, value)
+        for key in required:
+            if key not in entries:
+                self.problem(node, f"{what} is missing {key!r}")
+        return entries
+
+    def is_null(self, node: yaml.Node) -> bool:
+        return isinstance(node, yaml.ScalarNode) and node.tag == _NULL
+
+    def string(self, node: yaml.Node, what: str) -> str | None:
+        if isinstance(node, yaml.ScalarNode):
+            return "" if self.is_null(node) else node.value
+        self.problem(node, f"{what} must be text, not {_kind(node)}")
+        return None
+
+    def strings(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
+        """A list of texts; a single text counts as a list of one."""
+        if isinstance(node, yaml.ScalarNode):
+            return () if self.is_null(node) else (node.value,)
+        if isinstance(node, yaml.SequenceNode):
+            out = [self.string(item, f"each item of {what}") for item in node.value]
+            return None if any(v is None for v in out) else tuple(v for v in out if v is not None)
+        self.problem(node, f"{what} must be a list of texts, not {_kind(node)}")
+        return None
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node] | None:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        if self.is_null(node):
+            return []
+        self.problem(node, f"{what} must be a list ('- ' items), not {_kind(node)}")
+        return None
+
+    def duration(self, node: yaml.Node, what: str) -> timedelta | None:
+        text = self.string(node, what)
+        if text is None:
+            return None
+        try:
+            return parse_duration(text)
+        except ValueError:
+            self.problem(node, f"{what}: {text!r} is not a duration", "write e.g. 90s, 30m, 6h, 30d, 12w or 1y")
+            return None
+
+    def for_value(self, node: yaml.Node, what: str) -> tuple[timedelta | None, int | None] | None:
+        """``for:`` as a duration or 'N releases'."""
+        text = self.string(node, what)
+        if text is None:
+            return None
+        match = _RELEASES.match(text)
+        if match:
+            releases = int(match.group(1))
+            if releases < 1:
+                self.problem(node, f"{what}: needs at least 1 release")
+                return None
+            return None, releases
+        try:
+            return parse_duration(text), None
+        except ValueError:
+            self.problem(node, f"{what}: {text!r} is neither a duration nor 'N releases'", "write e.g. 30d or 2 releases")
+            return None
+
+    def date(self, node: yaml.Node, what: str) -> date | None:
+        value = self.construct(node)
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.problem(node, f"{what} must be a date (YYYY-MM-DD), not {node.value if isinstance(node, yaml.ScalarNode) else _kind(node)!r}")
+        return None
+
+    def construct(self, node: yaml.Node) -> Any:
+        """The plain Python value of a node (dates, numbers, lists, dicts)."""
+        loader = yaml.SafeLoader("")
+        try:
+            return loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problem(node, f"cannot read value: {exc}")
+            return None
+        finally:
+            loader.dispose()
+
+    def expression_source(self, node: yaml.ScalarNode) -> tuple[str, int, int]:
+        """The expression text as written in the file and where it starts (line, column).
+
+        Plain and quoted scalars start at their mark; block scalars (``|``, ``>``) on the
+        line after the indicator, with their indentation kept so columns are the file's.
+        Expression whitespace is insignificant, so raw text parses the same as the value.
+        """
+        start, end = node.start_mark, node.end_mark
+        raw = self.text[start.index : end.index]
+        if node.style in ("|", ">"):
+            newline = raw.find("\n")
+            return (raw[newline + 1 :] if newline >= 0 else ""), start.line + 2, 1
+        if node.style in ('"', "'"):
+            raw, offset = raw[1:-1], 1
+        else:
+            offset = 0
+        if raw.split() == node.value.split():
+            return raw, start.line + 1, start.column + 1 + offset
+        return node.value, start.line + 1, start.column + 1 + offset
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"the value {node.value!r}" if node.value else "an empty value"
