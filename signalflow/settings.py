@@ -64,6 +64,10 @@ class EiaSeries(BaseModel):
     data_column: str = Field("value", description="the data[] column, e.g. 'price'")
     facets: dict[str, list[str]] = Field(default_factory=dict)
     frequency: Literal["hourly", "daily", "weekly", "monthly", "quarterly", "annual"] = "monthly"
+    release_lag: str = Field(
+        "1d", description="EIA gives no vintages: a period is assumed known this long after it ends"
+    )
+    unit: str = Field("", description="unit; empty = the reply's '<column>-units'")
     schedule: str = "1d"
 
 
@@ -158,7 +162,16 @@ class Settings(BaseSettings):
     eia: list[EiaSeries] = Field(default_factory=list, description="eia.NAME series")
     prometheus_url: str = Field("", description="Prometheus base URL for prom.NAME series")
     prom: list[PromSeries] = Field(default_factory=list, description="prom.NAME series")
-    efficiency_file: Path | None = Field(None, description="extra efficiency estimates (YAML)")
+    efficiency_file: Path | None = Field(
+        None, description="extra efficiency estimates and claims (TOML, layout of signalflow/data/efficiency.toml)"
+    )
+    efficiency_data: list[Path] = Field(
+        default_factory=list,
+        description="MLPerf summary_results.json files and ML.ENERGY leaderboard directories estimates use",
+    )
+    efficiency_schedule: str = Field("1d", description="efficiency estimates recomputation interval")
+    eia_schedule: str = Field("1d", description="EIA collection interval")
+    prom_schedule: str = Field("15m", description="Prometheus collection interval")
 
     # Notifiers
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...)")
