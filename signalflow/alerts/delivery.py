@@ -1,0 +1,231 @@
+"""The delivery worker: send what the outbox holds, exactly once as the user sees it.
+
+Each notification is marked ``sending`` (committed) before the notifier is called, and
+``sent`` with its receipt afterwards. A row found in ``sending`` has an unknown outcome (the
+process died, or the request timed out): the notifier reconciles it (Slack looks for the
+message it tagged with the row's key) before anything is sent again. Follow-ups of an alert
+on a threaded notifier wait for the alert's first message, whose receipt names the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+
+from signalflow.alerts.faults import checkpoint
+from signalflow.errors import DeliveryError, DeliveryOutcomeUnknown
+from signalflow.notifiers.base import Notifier, Receipt, notifier_classes
+from signalflow.notifiers.notification import Notification
+from signalflow.settings import Route, Settings, parse_duration
+from signalflow.store.models import OutboxRow, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    outbox_id: int
+    dedup_key: str
+    result: str  # sent | reconciled | retry | unknown | failed | deferred
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
+
+    def count(self, result: str) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    @property
+    def sent(self) -> int:
+        return self.count("sent") + self.count("reconciled")
+
+    @property
+    def failed(self) -> int:
+        return self.count("failed")
+
+    @property
+    def waiting(self) -> int:
+        return self.count("retry") + self.count("unknown") + self.count("deferred")
+
+
+def deliver_pending(
+    store,
+    settings: Settings,
+    now: datetime | None = None,
+    notifiers: Mapping[str, Notifier] | None = None,
+    limit: int | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int, int], None] | None = None,
+) -> DeliveryReport:
+    """One delivery pass over every due outbox row, oldest first.
+
+    ``notifiers`` maps a route name (or a notifier name) to a ready notifier; missing ones are
+    built from the entry-point registry. ``sleep`` is injected so tests never wait.
+    """
+    worker = _Worker(store, settings, now or utcnow(), dict(notifiers or {}), sleep)
+    with store.session() as session:
+        query = (
+            select(OutboxRow.id)
+            .where(col(OutboxRow.status).in_(["pending", "sending"]), OutboxRow.next_attempt_at <= worker.now)
+            .order_by(col(OutboxRow.id))
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        ids = list(session.exec(query))
+    outcomes = []
+    try:
+        for done, outbox_id in enumerate(ids, 1):
+            outcomes.append(worker.deliver(outbox_id))
+            if progress:
+                progress(done, len(ids))
+    finally:
+        worker.close()
+    return DeliveryReport(tuple(outcomes))
+
+
+class _Worker:
+    def __init__(
+        self, store, settings: Settings, now: datetime, notifiers: dict[str, Notifier], sleep: Callable[[float], None]
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.now = now
+        self.notifiers = notifiers
+        self.built: list[Notifier] = []
+        self.sleep = sleep
+        self.backoff = parse_duration(settings.delivery_backoff)
+        self.max_wait = parse_duration(settings.delivery_max_wait).total_seconds()
+
+    def close(self) -> None:
+        for notifier in self.built:
+            notifier.close()
+
+    def notifier_for(self, row: OutboxRow) -> Notifier:
+        for name in (row.route, row.notifier):
+            if name in self.notifiers:
+                return self.notifiers[name]
+        route = next((r for r in self.settings.routes if r.name == row.route), None)
+        route = route or Route(name=row.route or row.notifier, notifier=row.notifier)
+        cls = notifier_classes().get(row.notifier)
+        if cls is None:
+            raise DeliveryError(row.notifier, "no such notifier is registered", permanent=True)
+        notifier = cls.from_settings(self.settings, route)
+        self.notifiers[row.route or row.notifier] = notifier
+        self.built.append(notifier)
+        return notifier
+
+    def thread_of(self, session, row: OutboxRow, notifier: Notifier) -> tuple[bool, Receipt | None]:
+        """(ready, receipt of the alert's first message on this route)."""
+        if not notifier.threaded or row.alert_id is None:
+            return True, None
+        root = session.exec(
+            select(OutboxRow)
+            .where(OutboxRow.alert_id == row.alert_id, OutboxRow.route == row.route)
+            .order_by(col(OutboxRow.id))
+        ).first()
+        if root is None or root.id == row.id or root.status == "failed":
+            return True, None
+        if root.status != "sent":
+            return False, None
+        return True, Receipt.from_json(root.receipt_json)
+
+    def deliver(self, outbox_id: int) -> Outcome:
+        with self.store.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is None or row.status in ("sent", "failed"):
+                return Outcome(outbox_id, "", "deferred", "already handled")
+            notification = Notification.from_json(row.payload_json)
+            try:
+                notifier = self.notifier_for(row)
+            except DeliveryError as exc:
+                return self.finish(session, row, "failed", str(exc))
+            ready, thread = self.thread_of(session, row, notifier)
+            if not ready:
+                return Outcome(outbox_id, row.dedup_key, "deferred", "waiting for the alert's first message")
+            if row.status == "sending":
+                try:
+                    receipt = notifier.reconcile(notification, thread)
+                except DeliveryError as exc:
+                    return self.reschedule(session, row, exc, "unknown")
+                if receipt is not None:
+                    return self.record(session, row, receipt, "reconciled")
+            row.status = "sending"
+            session.add(row)
+        checkpoint("claimed")
+        return self.attempt(outbox_id, notifier, notification, thread)
+
+    def attempt(self, outbox_id: int, notifier: Notifier, notification: Notification, thread: Receipt | None) -> Outcome:
+        for tries in range(1, self.settings.delivery_tries_per_pass + 1):
+            error: DeliveryError
+            try:
+                receipt = notifier.send(notification, thread)
+            except DeliveryError as exc:
+                error = exc
+            except Exception as exc:  # a notifier bug must not stop the other deliveries
+                error = DeliveryError(notifier.name or type(notifier).__name__, repr(exc))
+            else:
+                with self.store.session() as session:
+                    row = session.get(OutboxRow, outbox_id)
+                    row.attempts += 1
+                    outcome = self.record(session, row, receipt, "sent")
+                checkpoint("recorded")
+                return outcome
+            with self.store.session() as session:
+                row = session.get(OutboxRow, outbox_id)
+                row.attempts += 1
+                if error.permanent or row.attempts >= self.settings.delivery_max_attempts:
+                    return self.finish(session, row, "failed", str(error))
+                if isinstance(error, DeliveryOutcomeUnknown):
+                    return self.reschedule(session, row, error, "unknown")
+                wait = self.wait_for(row.attempts, error)
+                last = tries == self.settings.delivery_tries_per_pass
+                if last or wait > self.max_wait:
+                    return self.reschedule(session, row, error, "retry", wait)
+                row.status = "sending"
+                row.last_error = str(error)
+                session.add(row)
+            log.warning("retrying %s in %.1fs: %s", notification.key, wait, error)
+            self.sleep(wait)
+        raise AssertionError("unreachable: the last try always returns")
+
+    def wait_for(self, attempts: int, error: DeliveryError) -> float:
+        if error.retry_after is not None:
+            return float(error.retry_after)
+        return min(self.backoff * 2 ** (attempts - 1), MAX_BACKOFF).total_seconds()
+
+    def record(self, session, row: OutboxRow, receipt: Receipt, result: str) -> Outcome:
+        row.status = "sent"
+        row.sent_at = utcnow()
+        row.receipt_json = receipt.to_json()
+        row.last_error = ""
+        session.add(row)
+        return Outcome(row.id, row.dedup_key, result, receipt.ts)
+
+    def finish(self, session, row: OutboxRow, status: str, error: str) -> Outcome:
+        row.status = status
+        row.last_error = error
+        session.add(row)
+        log.error("notification %s failed for good: %s", row.dedup_key, error)
+        return Outcome(row.id, row.dedup_key, "failed", error)
+
+    def reschedule(
+        self, session, row: OutboxRow, error: DeliveryError, result: str, wait: float | None = None
+    ) -> Outcome:
+        """Try again later; an unknown outcome stays `sending` so the next pass reconciles."""
+        if wait is None:
+            wait = self.wait_for(max(row.attempts, 1), error)
+        row.status = "sending" if result == "unknown" else "pending"
+        row.next_attempt_at = self.now + timedelta(seconds=wait)
+        row.last_error = str(error)
+        session.add(row)
+        return Outcome(row.id, row.dedup_key, result, str(error))

@@ -1,0 +1,251 @@
+"""Turn an evaluation into alert rows and outbox rows, inside the caller's transaction.
+
+The alert table is reconciled with the rule states of the evaluation, not replayed from its
+transitions, so recording the same evaluation twice changes nothing and a missed pass
+cannot leave an alert open forever. Rules, in order:
+
+- a rule that fires with no open alert opens one (episode = previous + 1) and notifies
+  ``firing``, or ``escalated`` when it is a Kill Switch and Soft Warnings of the thesis
+  were already notified;
+- a firing Kill Switch suppresses the Soft Warning notifications of the thesis: their alerts
+  open silently (``last_notified_at`` stays None) and notify once no Kill Switch fires;
+- an open alert whose rule no longer fires is resolved, and notifies ``resolved`` if it was
+  ever notified;
+- an alert still firing notifies a ``reminder`` once per ``settings.reminder_interval``,
+  unless a decision (``signalflow ack``) silences it; when the decision's date passes or its
+  ``unless`` condition holds, the alert re-arms with a ``rearmed`` notification.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from signalflow.alerts.message import build_notification
+from signalflow.alerts.routes import accepts, resolve_routes
+from signalflow.notifiers.notification import Kind
+from signalflow.settings import Route, Settings, parse_duration
+from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.results import Evaluation, RuleState, RuleStatus, ThesisStatus
+
+log = logging.getLogger(__name__)
+
+KILL, SOFT = "kill_switch", "soft_warning"
+
+# Evaluates an `ack --unless` expression for a thesis at an instant: True, False or None (unknown).
+ConditionCheck = Callable[[Thesis, str, datetime], bool | None]
+
+
+def alert_key(alert: AlertRow) -> str:
+    return f"{alert.thesis}/{alert.rule}/{alert.episode}"
+
+
+def record_evaluation(
+    session: Session,
+    thesis: Thesis,
+    evaluation: Evaluation,
+    settings: Settings,
+    now: datetime,
+    *,
+    unless: ConditionCheck | None = None,
+    chart_path: str = "",
+) -> list[OutboxRow]:
+    """Open, resolve and remind alerts for one thesis; return the outbox rows written.
+
+    Call it in the transaction that saves the thesis's EngineState. ``unless`` evaluates
+    acknowledgement conditions (see :func:`signalflow.alerts.ack.engine_condition`); without
+    it only the ``--until`` date re-arms.
+    """
+    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path)
+    fired = {t.rule: t.at for t in evaluation.transitions if t.to_state is RuleState.FIRING}
+    ended = {t.rule: t.at for t in evaluation.transitions if t.from_state is RuleState.FIRING}
+    recorder.resolve_stopped(ended)
+    recorder.open_started(fired)
+    recorder.release_suppressed()
+    recorder.remind(unless)
+    session.flush()
+    return recorder.written
+
+
+class _Recorder:
+    def __init__(
+        self, session: Session, thesis: Thesis, status: ThesisStatus, settings: Settings, now: datetime, chart: str
+    ) -> None:
+        self.session = session
+        self.thesis = thesis
+        self.status = status
+        self.settings = settings
+        self.now = now
+        self.chart = chart
+        self.routes = resolve_routes(thesis, settings)
+        self.rules = {r.name: r for r in status.rules}
+        self.kill_firing = any(r.severity == KILL and r.state is RuleState.FIRING for r in status.rules)
+        self.written: list[OutboxRow] = []
+        self.open = {
+            a.rule: a
+            for a in session.exec(
+                select(AlertRow).where(AlertRow.thesis == thesis.id, AlertRow.state == "firing")
+            )
+        }
+
+    def firing(self, name: str) -> bool:
+        rule = self.rules.get(name)
+        return rule is not None and rule.state is RuleState.FIRING
+
+    def suppressed(self, alert: AlertRow) -> bool:
+        return alert.severity == SOFT and self.kill_firing
+
+    def resolve_stopped(self, ended: dict[str, datetime]) -> None:
+        for name, alert in list(self.open.items()):
+            if self.firing(name):
+                continue
+            alert.state = "resolved"
+            alert.resolved_at = ended.get(name, self.status.at)
+            self.session.add(alert)
+            del self.open[name]
+            if alert.last_notified_at is not None and not self.suppressed(alert):
+                self.queue(alert, Kind.RESOLVED)
+
+    def open_started(self, fired: dict[str, datetime]) -> None:
+        soft_notified = any(
+            a.severity == SOFT and a.last_notified_at is not None for a in self.open.values()
+        )
+        # Kill Switches first, so a Soft Warning firing in the same pass is already suppressed.
+        starting = sorted(
+            (r for r in self.status.rules if r.state is RuleState.FIRING and r.name not in self.open),
+            key=lambda r: r.severity != KILL,
+        )
+        for rule in starting:
+            last = self.session.exec(
+                select(func.max(AlertRow.episode)).where(AlertRow.thesis == self.thesis.id, AlertRow.rule == rule.name)
+            ).one()
+            alert = AlertRow(
+                thesis=self.thesis.id,
+                rule=rule.name,
+                severity=rule.severity,
+                episode=(last or 0) + 1,
+                state="firing",
+                fired_at=rule.fired_at or fired.get(rule.name, self.status.at),
+                summary=rule.summary,
+                detail_json=json.dumps({"expression": rule.expression}),
+            )
+            self.session.add(alert)
+            self.session.flush()
+            self.open[rule.name] = alert
+            if self.suppressed(alert):
+                continue
+            self.queue(alert, Kind.ESCALATED if rule.severity == KILL and soft_notified else Kind.FIRING)
+
+    def release_suppressed(self) -> None:
+        for alert in self.open.values():
+            if alert.last_notified_at is None and not self.suppressed(alert):
+                self.queue(alert, Kind.FIRING)
+
+    def remind(self, unless: ConditionCheck | None) -> None:
+        interval = parse_duration(self.settings.reminder_interval)
+        for alert in self.open.values():
+            if alert.last_notified_at is None or self.suppressed(alert):
+                continue
+            decisions = self.active_decisions(alert)
+            rearmed = [d for d in decisions if self.rearms(d, unless)]
+            for decision in rearmed:
+                decision.rearmed_at = self.now
+                self.session.add(decision)
+            if rearmed:
+                why = "; ".join(_rearm_reason(d, self.now) for d in rearmed)
+                self.queue(alert, Kind.REARMED, suffix=f"/{rearmed[0].id}", note=why)
+                continue
+            if decisions:
+                continue
+            if self.now - alert.last_notified_at >= interval:
+                bucket = int((self.now - alert.fired_at) / interval)
+                self.queue(alert, Kind.REMINDER, suffix=f"/{bucket}")
+
+    def active_decisions(self, alert: AlertRow) -> list[DecisionRow]:
+        """Decisions taken while this alert fired that have not re-armed."""
+        return list(
+            self.session.exec(
+                select(DecisionRow)
+                .where(
+                    DecisionRow.thesis == alert.thesis,
+                    col(DecisionRow.rule).in_(["", alert.rule]),
+                    col(DecisionRow.rearmed_at).is_(None),
+                    DecisionRow.decided_at >= alert.fired_at,
+                )
+                .order_by(col(DecisionRow.id))
+            )
+        )
+
+    def rearms(self, decision: DecisionRow, unless: ConditionCheck | None) -> bool:
+        if decision.until is not None and self.now >= decision.until:
+            return True
+        if decision.unless_expr and unless is not None:
+            try:
+                return unless(self.thesis, decision.unless_expr, self.status.at) is True
+            except Exception as exc:  # a broken condition must not block the evaluation's commit
+                log.error("thesis %s: cannot evaluate unless %r: %s", self.thesis.id, decision.unless_expr, exc)
+        return False
+
+    def queue(self, alert: AlertRow, kind: Kind, suffix: str = "", note: str = "") -> None:
+        rule = self.rules.get(alert.rule) or RuleStatus(alert.rule, alert.severity, RuleState.INACTIVE, None)
+        key = f"{alert_key(alert)}/{kind.value}{suffix}"
+        base = build_notification(
+            key=key,
+            alert_key=alert_key(alert),
+            kind=kind,
+            thesis=self.thesis,
+            status=self.status,
+            rule=rule,
+            fired_at=alert.fired_at,
+            at=self.status.at,
+            note=note or _latest_note(self.session, alert),
+            chart_path=self.chart if kind.starts_thread else "",
+        )
+        for route in self.routes:
+            if not accepts(route, alert.severity):
+                continue
+            dedup = f"{key}@{route.name}"
+            if self.session.exec(select(OutboxRow.id).where(OutboxRow.dedup_key == dedup)).first() is not None:
+                continue
+            row = OutboxRow(
+                dedup_key=dedup,
+                alert_id=alert.id,
+                kind=kind.value,
+                notifier=route.notifier,
+                route=route.name,
+                payload_json=routed(base, route, dedup).to_json(),
+                next_attempt_at=self.now,
+                created_at=self.now,
+            )
+            self.session.add(row)
+            self.written.append(row)
+        alert.last_notified_at = self.now
+        self.session.add(alert)
+
+
+def routed(notification, route: Route, key: str):
+    """The notification with the route's overrides (channel, recipients, URL) and its own key."""
+    return dataclasses.replace(
+        notification, key=key, channel=route.channel, recipients=tuple(route.to), url=route.url
+    )
+
+
+def _latest_note(session: Session, alert: AlertRow) -> str:
+    decision = session.exec(
+        select(DecisionRow)
+        .where(DecisionRow.thesis == alert.thesis, col(DecisionRow.rule).in_(["", alert.rule]))
+        .order_by(col(DecisionRow.id).desc())
+    ).first()
+    return f"{decision.decision}: {decision.note}" if decision else ""
+
+
+def _rearm_reason(decision: DecisionRow, now: datetime) -> str:
+    if decision.until is not None and now >= decision.until:
+        return f"decision '{decision.decision}' expired on {decision.until:%Y-%m-%d}"
+    return f"unless condition became true: {decision.unless_expr}"

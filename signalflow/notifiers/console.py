@@ -1,0 +1,59 @@
+"""The console notifier: a rich panel per notification, on stdout (the embedded default)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from signalflow.notifiers.base import Notifier, Receipt, describe
+from signalflow.notifiers.notification import Kind, Notification
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from signalflow.settings import Route, Settings
+
+STYLE = {"kill_switch": "bold red", "soft_warning": "yellow", "info": "cyan"}
+
+
+class ConsoleNotifier(Notifier):
+    name = "console"
+
+    def __init__(self, console: Console | None = None) -> None:
+        from rich.console import Console
+
+        self.console = console or Console()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, route: Route | None = None) -> ConsoleNotifier:
+        return cls()
+
+    def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
+        self.console.print(render(notification))
+        return Receipt(self.name)
+
+
+def render(n: Notification):
+    """A rich renderable: the headline as title, then rule, inputs, quadrant and checklist."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    body = Table.grid(padding=(0, 1))
+    body.add_row(Text(f"{n.rule}: {n.summary}", style="bold"))
+    if n.expression:
+        body.add_row(Text(n.expression, style="dim"))
+    if n.why:
+        body.add_row(n.why)
+    if n.inputs:
+        inputs = Table("input", "value", "threshold", "period", "known at", "source", box=None)
+        for line in n.inputs:
+            value = describe(line.value) + (f" {line.unit}" if line.unit else "")
+            inputs.add_row(line.ref, value, line.threshold, line.period, line.known_at, line.url or line.source_ref)
+        body.add_row(inputs)
+    body.add_row(f"Growth × Liquidity: {n.quadrant or 'unknown'} · thesis state: {n.state or 'unknown'}")
+    for key, value in n.position:
+        body.add_row(f"• {key.replace('_', ' ')}: {value}")
+    if n.note:
+        body.add_row(Text(f"Decision: {n.note}", style="italic"))
+    style = "green" if n.kind is Kind.RESOLVED else STYLE.get(n.severity, "")
+    return Panel(body, title=Text(n.headline, style=style), subtitle=f"{n.thesis} · {n.at:%Y-%m-%d %H:%M} UTC")

@@ -1,0 +1,129 @@
+"""The notification value: everything a notifier shows, already decided and formatted.
+
+It is built once when an alert changes (``alerts/message.py``), stored as JSON in the
+outbox, and read back by the delivery worker, so a message delivered after a restart is the
+same message that was decided before it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+
+class Kind(str, enum.Enum):
+    """Why a notification exists."""
+
+    FIRING = "firing"  # a rule started firing: a new alert episode
+    ESCALATED = "escalated"  # a Kill Switch fired while Soft Warnings of the thesis fired
+    REMINDER = "reminder"  # still firing, once per reminder interval
+    REARMED = "rearmed"  # an acknowledgement expired or its `unless` became true
+    RESOLVED = "resolved"  # the rule stopped firing: the episode ends
+    TEST = "test"  # `signalflow notify-test`
+
+    @property
+    def starts_thread(self) -> bool:
+        return self in (Kind.FIRING, Kind.ESCALATED, Kind.TEST)
+
+
+SEVERITY_LABEL = {"kill_switch": "Kill Switch", "soft_warning": "Soft Warning", "info": "Info"}
+
+
+@dataclass(frozen=True)
+class InputLine:
+    """One input of the rule as known at the evaluated instant."""
+
+    ref: str
+    value: float | None
+    unit: str = ""
+    threshold: str = ""  # e.g. '> 5' when the rule compares this input with a number
+    period: str = ""  # '2025-01-01' or '2025-01-01..2025-03-31'
+    known_at: str = ""  # ISO instant the value became known
+    source_ref: str = ""
+    url: str = ""  # a page for the source: SEC filing index, FRED series page
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message about one alert (or a test message)."""
+
+    key: str  # the outbox dedup key: unique per message and route
+    alert_key: str  # thesis/rule/episode
+    kind: Kind
+    severity: str  # soft_warning | kill_switch | info
+    thesis: str
+    title: str
+    rule: str
+    at: datetime
+    summary: str = ""
+    why: str = ""
+    expression: str = ""
+    state: str = ""  # the thesis state: ok | soft_warning | kill_switch
+    quadrant: str = ""
+    growth: bool | None = None
+    liquidity: bool | None = None
+    fired_at: datetime | None = None
+    inputs: tuple[InputLine, ...] = ()
+    links: tuple[Link, ...] = ()
+    position: tuple[tuple[str, str], ...] = ()
+    firing: tuple[str, ...] = ()  # every rule of the thesis firing at `at`
+    note: str = ""  # the last decision, or why a reminder re-armed
+    chart_path: str = ""
+    channel: str = ""  # route override: Slack channel
+    recipients: tuple[str, ...] = ()  # route override: email recipients
+    url: str = ""  # route override: webhook URL
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABEL.get(self.severity, self.severity)
+
+    @property
+    def headline(self) -> str:
+        prefix = {
+            Kind.RESOLVED: "Resolved",
+            Kind.REMINDER: "Still firing",
+            Kind.ESCALATED: "Escalated",
+            Kind.REARMED: "Re-armed",
+            Kind.TEST: "Test",
+        }.get(self.kind, "")
+        text = f"{self.severity_label}: {self.title}"
+        return f"{prefix} — {text}" if prefix else text
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = self.kind.value
+        data["at"] = self.at.isoformat()
+        data["fired_at"] = self.fired_at.isoformat() if self.fired_at else None
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Notification:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["kind"] = Kind(values["kind"])
+        values["at"] = datetime.fromisoformat(values["at"])
+        fired = values.get("fired_at")
+        values["fired_at"] = datetime.fromisoformat(fired) if fired else None
+        values["inputs"] = tuple(InputLine(**i) for i in values.get("inputs", ()))
+        values["links"] = tuple(Link(**i) for i in values.get("links", ()))
+        values["position"] = tuple(tuple(p) for p in values.get("position", ()))
+        for name in ("firing", "recipients"):
+            values[name] = tuple(values.get(name, ()))
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> Notification:
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,239 @@
+"""Slack through slack-sdk: a bot token (threads, edits, reconciliation) or an incoming
+webhook (the simple fallback: no edits, no threads, no reconciliation).
+
+With a bot token, an alert episode is one thread: the first message is its root, follow-ups
+(reminders, re-arms, the resolve) are replies, and each reply also edits the root to show
+the current state. Every message carries Slack message metadata with its outbox key, so a
+post whose outcome is unknown is found again (``conversations.history`` /
+``conversations.replies``) instead of posted twice. Use a channel ID, not a name: the
+history methods need one.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import urllib.error
+from pathlib import Path
+
+from signalflow.alerts.faults import checkpoint
+from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
+from signalflow.notifiers.base import Notifier, Receipt
+from signalflow.notifiers.notification import Notification
+from signalflow.settings import Route, Settings
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "signalflow_alert"
+HISTORY_DEPTH = 200  # messages searched when reconciling; a pass delivers far fewer
+PERMANENT = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "channel_not_found",
+        "is_archived",
+        "not_in_channel",
+        "missing_scope",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+    }
+)
+
+
+class SlackNotifier(Notifier):
+    name = "slack"
+
+    def __init__(
+        self,
+        token: str | None = None,
+        channel: str = "",
+        webhook_url: str | None = None,
+        api_url: str = "https://slack.com/api/",
+        timeout: float = 10.0,
+    ) -> None:
+        if not token and not webhook_url:
+            raise ConfigError("slack_bot_token", "Slack needs a bot token or an incoming-webhook URL")
+        self.channel = channel
+        self.timeout = timeout
+        self.client = None
+        self.webhook = None
+        if token:
+            from slack_sdk import WebClient
+
+            # No retry handlers: a blind retry after a timeout is how messages get posted twice.
+            self.client = WebClient(token=token, base_url=api_url, timeout=max(1, round(timeout)), retry_handlers=[])
+        else:
+            from slack_sdk.webhook import WebhookClient
+
+            self.webhook = WebhookClient(webhook_url, timeout=max(1, round(timeout)), retry_handlers=[])
+
+    @property
+    def threaded(self) -> bool:  # type: ignore[override]
+        return self.client is not None
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return bool(settings.slack_bot_token or settings.slack_webhook_url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, route: Route | None = None) -> SlackNotifier:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        webhook = settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else None
+        channel = (route.channel if route else "") or settings.slack_channel
+        if token and not channel:
+            raise ConfigError("slack_channel", "a bot token needs a channel", "set SIGNALFLOW_SLACK_CHANNEL")
+        return cls(token, channel, webhook, settings.slack_api_url, settings.delivery_timeout)
+
+    def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
+        if self.client is None:
+            return self._send_webhook(notification)
+        if thread is None or notification.kind.starts_thread:
+            return self._post_root(notification)
+        return self._post_reply(notification, thread)
+
+    def reconcile(self, notification: Notification, thread: Receipt | None = None) -> Receipt | None:
+        if self.client is None:
+            return None
+        if thread is None or notification.kind.starts_thread:
+            channel = notification.channel or self.channel
+            found = self._call("conversations_history", channel=channel, limit=HISTORY_DEPTH, include_all_metadata=True)
+            message = _tagged(found.get("messages", []), notification.key)
+            return Receipt(self.name, channel=channel, ts=message["ts"]) if message else None
+        found = self._call(
+            "conversations_replies", channel=thread.channel, ts=thread.ts, limit=HISTORY_DEPTH, include_all_metadata=True
+        )
+        message = _tagged(found.get("messages", []), notification.key)
+        if message is None:
+            return None
+        self._update_root(notification, thread)
+        return Receipt(self.name, channel=thread.channel, ts=message["ts"], thread_ts=thread.ts)
+
+    def _post_root(self, n: Notification) -> Receipt:
+        from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
+
+        reply = self._call(
+            "chat_postMessage",
+            channel=n.channel or self.channel,
+            text=fallback_text(n),
+            blocks=blocks_for(n),
+            metadata=_metadata(n),
+            unfurl_links=False,
+        )
+        checkpoint("posted")
+        receipt = Receipt(self.name, channel=reply["channel"], ts=reply["ts"])
+        if n.chart_path:
+            self._upload_chart(n, receipt)
+        return receipt
+
+    def _post_reply(self, n: Notification, thread: Receipt) -> Receipt:
+        from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
+
+        reply = self._call(
+            "chat_postMessage",
+            channel=thread.channel,
+            thread_ts=thread.ts,
+            text=fallback_text(n),
+            blocks=blocks_for(n),
+            metadata=_metadata(n),
+            unfurl_links=False,
+        )
+        checkpoint("replied")
+        self._update_root(n, thread)
+        return Receipt(self.name, channel=thread.channel, ts=reply["ts"], thread_ts=thread.ts)
+
+    def _update_root(self, n: Notification, thread: Receipt) -> None:
+        """Edit the thread's root to show the current state (idempotent)."""
+        from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
+
+        self._call("chat_update", channel=thread.channel, ts=thread.ts, text=fallback_text(n), blocks=blocks_for(n))
+
+    def _upload_chart(self, n: Notification, root: Receipt) -> None:
+        """Attach the chart in the thread; a failed upload never fails the alert itself."""
+        path = Path(n.chart_path)
+        if not path.is_file():
+            log.warning("chart %s for %s does not exist; sent without it", path, n.key)
+            return
+        try:
+            self._call(
+                "files_upload_v2",
+                channel=root.channel,
+                file=str(path),
+                filename=path.name,
+                title=f"{n.thesis}: {n.rule}",
+                thread_ts=root.ts,
+            )
+        except DeliveryError as exc:
+            log.warning("chart upload for %s failed: %s", n.key, exc)
+
+    def _call(self, method: str, **kwargs):
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except SlackApiError as exc:
+            raise _api_error(method, exc) from exc
+        except (TimeoutError, socket.timeout) as exc:
+            raise DeliveryOutcomeUnknown(self.name, f"{method}: no answer within {self.timeout:g}s") from exc
+        except urllib.error.URLError as exc:
+            raise _network_error(self.name, method, exc) from exc
+
+    def _send_webhook(self, n: Notification) -> Receipt:
+        from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
+
+        try:
+            reply = self.webhook.send(text=fallback_text(n), blocks=blocks_for(n))
+        except (TimeoutError, socket.timeout) as exc:
+            raise DeliveryOutcomeUnknown(self.name, "webhook: no answer") from exc
+        except urllib.error.URLError as exc:
+            raise _network_error(self.name, "webhook", exc) from exc
+        if reply.status_code == 200:
+            return Receipt(self.name, detail={"mode": "webhook"})
+        retry_after = _retry_after(reply.headers)
+        problem = f"webhook answered HTTP {reply.status_code}: {reply.body[:200]}"
+        transient = reply.status_code == 429 or reply.status_code >= 500
+        raise DeliveryError(self.name, problem, retry_after=retry_after, permanent=not transient)
+
+
+def _metadata(n: Notification) -> dict:
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": n.key, "alert": n.alert_key, "kind": n.kind.value}}
+
+
+def _tagged(messages: list[dict], key: str) -> dict | None:
+    for message in messages:
+        meta = message.get("metadata") or {}
+        if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("key") == key:
+            return message
+    return None
+
+
+def _retry_after(headers) -> float | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            values = value if isinstance(value, list) else [value]
+            try:
+                return float(values[0])
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _api_error(method: str, exc) -> DeliveryError:
+    response = exc.response
+    status = response.status_code
+    error = response.get("error", "") if isinstance(response.data, dict) else ""
+    problem = f"{method}: HTTP {status} {error}".strip()
+    if status == 429:
+        return DeliveryError("slack", problem, retry_after=_retry_after(response.headers))
+    transient = status >= 500 or error not in PERMANENT
+    return DeliveryError("slack", problem, permanent=not transient)
+
+
+def _network_error(name: str, method: str, exc: urllib.error.URLError) -> DeliveryError:
+    if isinstance(exc.reason, ConnectionRefusedError):
+        return DeliveryError(name, f"{method}: connection refused")
+    if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+        return DeliveryOutcomeUnknown(name, f"{method}: no answer")
+    return DeliveryOutcomeUnknown(name, f"{method}: {exc.reason}")

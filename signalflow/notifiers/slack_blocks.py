@@ -1,0 +1,90 @@
+"""Block Kit for an alert, built with ``slack_sdk.models.blocks``."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from signalflow.notifiers.base import describe
+from signalflow.notifiers.notification import InputLine, Kind, Notification
+
+EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
+MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(value, "unknown")
+
+
+def input_text(line: InputLine) -> str:
+    value = describe(line.value)
+    if line.unit:
+        value += f" {line.unit}"
+    parts = [f"*{line.ref}*: {value}"]
+    if line.threshold:
+        parts.append(f"(threshold {line.threshold})")
+    if line.stale:
+        parts.append("_stale_")
+    detail = []
+    if line.period:
+        detail.append(f"period {line.period}")
+    if line.known_at:
+        detail.append(f"known {line.known_at}")
+    if line.url:
+        label = line.source_ref or "source"
+        detail.append(f"<{line.url}|{label}>")
+    elif line.source_ref:
+        detail.append(line.source_ref)
+    text = " ".join(parts)
+    return f"{text}\n{' · '.join(detail)}" if detail else text
+
+
+def blocks_for(n: Notification) -> list[Block]:
+    """Header (severity and thesis title), rule summary, inputs, quadrant, checklist, links."""
+    emoji = ":white_check_mark:" if n.kind is Kind.RESOLVED else EMOJI.get(n.severity, "")
+    blocks: list[Block] = [HeaderBlock(text=_truncate(f"{emoji} {n.headline}".strip(), 150))]
+    rule_text = f"*{n.rule}* — {n.summary}"
+    if n.expression:
+        rule_text += f"\n`{n.expression}`"
+    if n.why:
+        rule_text += f"\n{n.why}"
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(rule_text, 3000))))
+    for line in n.inputs[:MAX_INPUTS]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(input_text(line), 3000))))
+    blocks.append(
+        SectionBlock(
+            fields=[
+                MarkdownTextObject(text=f"*Growth × Liquidity*\n{n.quadrant or 'unknown'}"),
+                MarkdownTextObject(text=f"*Thesis state*\n{n.state or 'unknown'}"),
+                MarkdownTextObject(text=f"*Growth*\n{_yes_no(n.growth)}"),
+                MarkdownTextObject(text=f"*Liquidity*\n{_yes_no(n.liquidity)}"),
+            ]
+        )
+    )
+    if n.position:
+        checklist = "\n".join(f"• {k.replace('_', ' ')}: {v}" for k, v in n.position)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(f"*Position checklist*\n{checklist}", 3000))))
+    if n.note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(f"Decision: {n.note}", 3000))]))
+    blocks.append(DividerBlock())
+    footer = [f"thesis `{n.thesis}`", f"at {n.at:%Y-%m-%d %H:%M} UTC"]
+    if n.fired_at:
+        footer.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
+    footer.extend(f"<{link.url}|{link.label}>" for link in n.links[:5])
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(" · ".join(footer), 3000))]))
+    return blocks
+
+
+def fallback_text(n: Notification) -> str:
+    """The plain text shown in notifications and by clients without Block Kit."""
+    return _truncate(f"{n.headline} — {n.rule}: {n.summary}", 3000)
