@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -27,6 +28,9 @@ from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Sever
 from signalflow.thesis.parser import parse_expression
 from signalflow.thesis.resolve import CONDITIONS, Resolver, find_cycle, references
 from signalflow.thesis.yamlnodes import Entry, NodeReader
+
+if TYPE_CHECKING:
+    from signalflow.settings import Settings
 
 THESIS_KEYS = (
     "thesis", "title", "owner", "layer", "review_by", "links", "position", "series",
@@ -59,6 +63,11 @@ class RuleSet:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`CheckFailed` listing every error (warnings do not count)."""
+        if self.errors:
+            raise CheckFailed(self.errors)
 
     def get(self, thesis_id: str) -> Thesis:
         for thesis in self.theses:
@@ -95,9 +104,12 @@ def thesis_files(directory: Path | str) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_rules_dir(directory: Path | str) -> RuleSet:
+def load_rules_dir(directory: Path | str, settings: Settings | None = None) -> RuleSet:
     """Every thesis under ``directory`` with the problems of each file and the thesis ids
-    that appear in more than one file (both files named)."""
+    that appear in more than one file (both files named).
+
+    Loading needs no settings; ``settings`` is accepted so callers can pass their context.
+    Checks against the configured sources are :func:`signalflow.thesis.check.check_dir`'s."""
     directory = Path(directory)
     if not directory.is_dir():
         problem = ThesisError(Location(directory), "rules directory not found", "set SIGNALFLOW_RULES_DIR or pass DIR")
