@@ -1,0 +1,322 @@
+"""RSS and Atom feeds into classified events and ``news.*`` event series.
+
+Each feed is fetched with a conditional GET (the ETag and Last-Modified of the last reply
+are kept in the source state), parsed with feedparser from the raw bytes and the reply's
+headers so declared and undeclared encodings decode right, and classified entry by entry.
+A malformed ("bozo") feed still yields the entries that parsed. Entries already seen (by id,
+else link) are skipped across runs; the store's unique (source, entry_id) is the backstop.
+
+For every labelled entry the batch carries, with ``known_at`` = publication time:
+``news.<label>`` (1.0 per event), ``news.<label>.mw`` and ``news.<label>.usd`` when a
+capacity or an amount was found, and the same per watch-list company:
+``news.<label>[TICKER]``, ``news.<label>[TICKER].mw``, ``news.<label>[TICKER].usd``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import re
+import tomllib
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from hashlib import sha1
+from pathlib import Path
+from typing import Any
+
+from signalflow.errors import PayloadError, SourceError
+from signalflow.settings import FeedConfig, parse_duration
+from signalflow.sources.base import Batch, Event, Observation, SeriesInfo, SeriesKind, Source
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FEEDS_FILE = Path(__file__).resolve().parent.parent / "data" / "feeds.toml"
+SEEN_LIMIT = 5000  # ids remembered per feed; feeds show far fewer entries than this
+FIELDS = ("mw", "usd")
+_REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def default_feeds(path: Path = DEFAULT_FEEDS_FILE) -> list[FeedConfig]:
+    """The documented default feeds (``signalflow/data/feeds.toml``)."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return [FeedConfig(**{k: v for k, v in f.items() if k in FeedConfig.model_fields}) for f in data["feed"]]
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """How the last attempt on one feed went: ok, bozo (parsed with a problem) or failing."""
+
+    feed: str
+    url: str
+    status: str  # ok | bozo | failing | not_modified
+    checked_at: str  # ISO time of the attempt
+    reason: str = ""
+    entries: int = 0  # entries in the feed at the last successful parse
+    new_entries: int = 0
+    last_success: str = ""
+    consecutive_failures: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> FeedHealth:
+        data = json.loads(text)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def feed_health(state: MutableMapping[str, str] | dict[str, str]) -> list[FeedHealth]:
+    """Every feed's health record found in the news source state."""
+    return [FeedHealth.from_json(v) for k, v in sorted(state.items()) if k.endswith(":health")]
+
+
+def parse_ref(ref: str) -> tuple[str, str | None, str | None] | None:
+    """``news.label[TICKER].field`` -> (label, ticker, field), or None if not that shape."""
+    match = _REF.match(ref)
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def series_key(label: str, ticker: str | None = None, field: str | None = None) -> str:
+    key = f"news.{label}" + (f"[{ticker}]" if ticker else "")
+    return f"{key}.{field}" if field else key
+
+
+class NewsSource(Source):
+    """Collects the configured feeds (or the default list) and classifies every entry."""
+
+    name = "news"
+
+    def __init__(self, settings, http=None, clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(settings, http)
+        self.clock = clock
+        self._classifier = None
+
+    @property
+    def classifier(self):
+        if self._classifier is None:
+            from signalflow.news.classify import Classifier
+
+            self._classifier = Classifier.default(self.settings.news_rules_file, self.settings.watchlist_file)
+        return self._classifier
+
+    def feeds(self) -> list[FeedConfig]:
+        return list(self.settings.feeds) or default_feeds()
+
+    def schedule(self) -> timedelta:
+        """The shortest feed schedule; feeds with longer ones are skipped until due."""
+        return min((parse_duration(f.schedule) for f in self.feeds()), default=timedelta(minutes=30))
+
+    def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
+        """Fetch every due feed; ``refs`` do not narrow it (any thesis may count any event)."""
+        batch = Batch()
+        http = self.http
+        owned = http is None
+        if owned:
+            from signalflow.sources.http import HttpClient
+
+            http = HttpClient(self.name, retries=2)
+        try:
+            for feed in self.feeds():
+                if self._due(feed, state):
+                    batch.extend(self.collect_feed(feed, state, http))
+        finally:
+            if owned:
+                http.close()
+        batch.series = self._series_infos(batch.observations)
+        return batch
+
+    def _due(self, feed: FeedConfig, state: MutableMapping[str, str]) -> bool:
+        last = state.get(f"{feed.name}:fetched_at")
+        if not last:
+            return True
+        # a little slack so a feed on the daemon's own interval is never skipped by jitter
+        return self.clock() - datetime.fromisoformat(last) >= parse_duration(feed.schedule) * 0.9
+
+    def collect_feed(self, feed: FeedConfig, state: MutableMapping[str, str], http) -> Batch:
+        """One feed: conditional GET, parse, skip seen entries, classify, record health."""
+        now = self.clock()
+        key = feed.name
+        previous = state.get(f"{key}:health")
+        old = FeedHealth.from_json(previous) if previous else None
+        state[f"{key}:fetched_at"] = now.isoformat()
+        try:
+            fetched = http.get(
+                feed.url, etag=state.get(f"{key}:etag"), last_modified=state.get(f"{key}:last_modified")
+            )
+        except SourceError as exc:
+            failures = (old.consecutive_failures if old else 0) + 1
+            health = FeedHealth(
+                feed.name, feed.url, "failing", now.isoformat(), str(exc),
+                entries=old.entries if old else 0, last_success=old.last_success if old else "",
+                consecutive_failures=failures,
+            )  # fmt: skip
+            state[f"{key}:health"] = health.to_json()
+            log.warning("feed failed", extra={"source": self.name, "feed": feed.name, "error": str(exc)})
+            return Batch(warnings=[f"feed {feed.name}: {exc}"])
+        if fetched.not_modified:
+            state[f"{key}:health"] = FeedHealth(
+                feed.name, feed.url, "not_modified", now.isoformat(),
+                entries=old.entries if old else 0, last_success=now.isoformat(),
+            ).to_json()  # fmt: skip
+            return Batch()
+        if fetched.etag:
+            state[f"{key}:etag"] = fetched.etag
+        if fetched.last_modified:
+            state[f"{key}:last_modified"] = fetched.last_modified
+        try:
+            batch, total, problem = self._parse(feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url)
+        except SourceError as exc:
+            state[f"{key}:health"] = FeedHealth(
+                feed.name, feed.url, "failing", now.isoformat(), str(exc),
+                last_success=old.last_success if old else "",
+                consecutive_failures=(old.consecutive_failures if old else 0) + 1,
+            ).to_json()  # fmt: skip
+            return Batch(warnings=[str(exc)])
+        _remember(state, key, [e.entry_id for e in batch.events])
+        state[f"{key}:health"] = FeedHealth(
+            feed.name, feed.url, "bozo" if problem else "ok", now.isoformat(), problem,
+            entries=total, new_entries=len(batch.events), last_success=now.isoformat(),
+        ).to_json()  # fmt: skip
+        return batch
+
+    def parse(
+        self,
+        feed_name: str,
+        content: bytes,
+        headers: dict[str, str] | Any = None,
+        seen: set[str] | frozenset[str] = frozenset(),
+        origin: str = "",
+    ) -> Batch:
+        """Entries of one feed payload as events and observations; ``seen`` ids are skipped.
+
+        Raises PayloadError when nothing in the payload parses as a feed."""
+        return self._parse(feed_name, content, headers, seen, origin)[0]
+
+    def _parse(
+        self, feed_name: str, content: bytes, headers: Any, seen: set[str] | frozenset[str], origin: str
+    ) -> tuple[Batch, int, str]:
+        import feedparser
+
+        headers = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
+        parsed = feedparser.parse(content, response_headers=headers)
+        problem = ""
+        if parsed.get("bozo"):
+            exc = parsed.get("bozo_exception")
+            problem = f"{type(exc).__name__}: {exc}"
+            if not parsed.entries and not parsed.get("version"):
+                raise PayloadError(origin or feed_name, f"not an RSS or Atom feed ({problem})")
+        batch = Batch(warnings=[f"feed {feed_name}: malformed, kept what parsed ({problem})"] if problem else [])
+        for entry in parsed.entries:
+            event = self._event(feed_name, entry)
+            if event.entry_id in seen:
+                continue
+            batch.events.append(event)
+            batch.observations.extend(observations_for(event))
+        return batch, len(parsed.entries), problem
+
+    def _event(self, feed_name: str, entry: Any) -> Event:
+        title = entry.get("title", "") or ""
+        summary = entry.get("summary", "") or ""
+        link = entry.get("link", "") or ""
+        entry_id = entry.get("id") or link or "sha1:" + sha1(f"{title}\n{summary}".encode()).hexdigest()
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+        # feedparser normalises dates to UTC struct_time; without one, the time we saw it
+        published = datetime(*stamp[:6]) if stamp else self.clock()
+        from signalflow.news.extract import plain_text
+
+        result = self.classifier.classify(title, summary)
+        return Event(
+            source=feed_name,
+            entry_id=str(entry_id)[:500],
+            title=plain_text(title),
+            link=link,
+            published=published,
+            label=result.label,
+            summary=plain_text(summary),
+            mw=result.mw,
+            amount_usd=result.amount_usd,
+            companies=result.companies,
+            rule=result.rule,
+        )
+
+    def _series_infos(self, observations: list[Observation]) -> list[SeriesInfo]:
+        keys = sorted({o.series for o in observations})
+        return [
+            SeriesInfo(
+                key=k,
+                source=self.name,
+                kind=SeriesKind.EVENT,
+                unit="MW" if k.endswith(".mw") else "USD" if k.endswith(".usd") else "event",
+                frequency="irregular",
+                title=f"news events: {k.removeprefix('news.')}",
+            )
+            for k in keys
+        ]
+
+    def check_ref(self, ref: str) -> str | None:
+        parts = parse_ref(ref)
+        if parts is None:
+            return f"{ref}: expected news.LABEL, news.LABEL.FIELD or news.LABEL[TICKER]"
+        label, ticker, field = parts
+        labels = self.classifier.labels
+        if label not in labels:
+            return f"unknown news label {label!r}" + _nearest(label, labels)
+        if ticker is not None and ticker not in self.classifier.tickers:
+            return f"unknown company {ticker!r} in {ref}" + _nearest(ticker.upper(), self.classifier.tickers)
+        if field is not None and field not in FIELDS:
+            return f"unknown field {field!r} in {ref}" + _nearest(field, FIELDS)
+        return None
+
+
+def observations_for(event: Event) -> list[Observation]:
+    """The ``news.*`` observations one labelled event contributes (none when unlabelled)."""
+    if event.label is None:
+        return []
+    day = event.published.date()
+    values: list[tuple[str | None, float, str]] = [(None, 1.0, "event")]
+    if event.mw is not None:
+        values.append(("mw", event.mw, "MW"))
+    if event.amount_usd is not None:
+        values.append(("usd", event.amount_usd, "USD"))
+    out = []
+    for ticker in (None, *event.companies):
+        for field, value, unit in values:
+            out.append(
+                Observation(
+                    series=series_key(event.label, ticker, field),
+                    period_start=day,
+                    period_end=day,
+                    value=value,
+                    known_at=event.published,
+                    unit=unit,
+                    source_ref=event.entry_id[:300],
+                )
+            )
+    return out
+
+
+def _nearest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(choices)}"
+
+
+def _seen(state: MutableMapping[str, str], key: str) -> set[str]:
+    raw = state.get(f"{key}:seen")
+    return set(json.loads(raw)) if raw else set()
+
+
+def _remember(state: MutableMapping[str, str], key: str, ids: list[str]) -> None:
+    if not ids:
+        return
+    raw = state.get(f"{key}:seen")
+    known = json.loads(raw) if raw else []
+    known.extend(i for i in ids if i not in set(known))
+    state[f"{key}:seen"] = json.dumps(known[-SEEN_LIMIT:])
+
