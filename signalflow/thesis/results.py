@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pandas as pd
@@ -203,6 +204,7 @@ class EngineState:
     evaluated_at: datetime | None = None
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     fingerprint: str = ""  # hash of the thesis definition; a change resets the state
+    memory: dict[str, Any] = field(default_factory=dict)  # thesis-level memory (state, since, rows seen)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -210,6 +212,7 @@ class EngineState:
             "evaluated_at": self.evaluated_at.isoformat() if self.evaluated_at else None,
             "rules": self.rules,
             "fingerprint": self.fingerprint,
+            "memory": self.memory,
         }
 
     @classmethod
@@ -220,6 +223,7 @@ class EngineState:
             evaluated_at=datetime.fromisoformat(at) if at else None,
             rules=dict(data.get("rules") or {}),
             fingerprint=data.get("fingerprint", ""),
+            memory=dict(data.get("memory") or {}),
         )
 
 
@@ -240,3 +244,8 @@ class Backtest:
     timeline: pd.DataFrame  # index: instants; columns: state, quadrant, growth, liquidity, <rule>…
     transitions: list[Transition]
     final: ThesisStatus | None
+    status_at: Callable[[datetime], ThesisStatus | None] | None = field(default=None, repr=False)
+
+    def at(self, when: datetime) -> ThesisStatus | None:
+        """The status after the last evaluation at or before ``when`` (None before the first)."""
+        return self.status_at(when) if self.status_at else None

@@ -1,0 +1,210 @@
+"""The evaluation context of one thesis over an array of instants.
+
+:meth:`Context.eval` walks an expression once and returns one float per instant: numbers as
+they are, booleans as 1.0 / 0.0, unknown as NaN. Comparisons with an unknown side are
+unknown; ``and`` / ``or`` follow three-valued (Kleene) logic: ``false and unknown`` is false,
+``true or unknown`` is true. A rule name used in an expression means "that rule is firing".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from signalflow.thesis import lifecycle
+from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
+from signalflow.thesis.frames import NAT, PitSeries, Shift, td_ns
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.results import SeriesFrame
+
+CONDITIONS = ("growth", "liquidity")
+
+
+def thesis_refs(thesis: Thesis) -> set[str]:
+    """Every collected series a thesis reads, through its derived series."""
+    nodes = [thesis.growth.when, thesis.liquidity.when]
+    nodes += [d.expr for d in thesis.series.values()]
+    for r in thesis.rules:
+        nodes.append(r.when)
+        if r.resolve_when is not None:
+            nodes.append(r.resolve_when)
+    return {n.ref for node in nodes for n in walk(node) if isinstance(n, SeriesRef)}
+
+
+class Context:
+    """Expression values, rule traces and input lookups for one thesis at instants ``t``.
+
+    Instants before ``start`` were evaluated by an earlier pass: the lifecycle starts at
+    ``start`` from ``memories`` (rule name -> :class:`lifecycle.Memory`)."""
+
+    def __init__(
+        self,
+        thesis: Thesis,
+        series: dict[str, PitSeries],
+        t: np.ndarray,
+        start: int = 0,
+        memories: dict[str, lifecycle.Memory] | None = None,
+    ) -> None:
+        self.thesis = thesis
+        self.all_series = series
+        self.t = t
+        self.start = start
+        self.memories = memories or {}
+        self._values: dict[tuple[Node, tuple[Shift, ...]], np.ndarray] = {}
+        self._traces: dict[str, lifecycle.Trace] = {}
+        self.step = td_ns(thesis.every)
+
+    def series(self, ref: str) -> PitSeries:
+        s = self.all_series.get(ref)
+        if s is None:
+            from signalflow.thesis.data import default_kind
+
+            s = self.all_series[ref] = PitSeries(SeriesFrame.empty(ref, default_kind(ref)))
+        return s
+
+    def memory(self, rule: str) -> lifecycle.Memory:
+        return self.memories.get(rule) or lifecycle.Memory()
+
+    def eval(self, node: Node, sh: tuple[Shift, ...] = ()) -> np.ndarray:
+        key = (node, sh)
+        out = self._values.get(key)
+        if out is None:
+            out = self._values[key] = self._eval(node, sh)
+        return out
+
+    def _eval(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
+        from signalflow.thesis.functions import impl_of
+
+        n = len(self.t)
+        if isinstance(node, Number):
+            return np.full(n, float(node.value))
+        if isinstance(node, SeriesRef):
+            s = self.series(node.ref)
+            return s.value_at(self.t, self.period_of(node.ref, sh))
+        if isinstance(node, Name):
+            node = self._resolve(node)
+        if isinstance(node, DerivedRef):
+            return self.eval(self.thesis.series[node.name].expr, sh)
+        if isinstance(node, RuleRef):
+            if node.name in CONDITIONS:
+                return self.condition(node.name)
+            return (self.trace(node.name).state == lifecycle.FIRING).astype(float)
+        if isinstance(node, Call):
+            return impl_of(self, node)(self, node, sh)
+        if isinstance(node, Unary):
+            x = self.eval(node.operand, sh)
+            return 1.0 - x if node.op == "not" else -x
+        if isinstance(node, Binary):
+            return _binary(node.op, self.eval(node.left, sh), self.eval(node.right, sh))
+        raise KeyError(f"cannot evaluate {type(node).__name__} here")
+
+    def _resolve(self, node: Name) -> Node:
+        if node.name in self.thesis.series:
+            return DerivedRef(node.name, pos=node.pos)
+        return RuleRef(node.name, pos=node.pos)
+
+    def period_of(self, ref: str, sh: tuple[Shift, ...] = ()) -> np.ndarray:
+        """The period of ``ref`` that an expression under shifts ``sh`` reads at each instant."""
+        s = self.series(ref)
+        p = s.latest_period(self.t)
+        if not s.events:
+            for shift in sh:
+                p = s.shifted(self.t, p, shift)
+        return p
+
+    def refs_of(self, node: Node) -> list[str]:
+        """Series references read by ``node``, through derived series (not through rules)."""
+        return sorted(_refs(self.thesis, node))
+
+    def condition(self, name: str) -> np.ndarray:
+        section = self.thesis.growth if name == "growth" else self.thesis.liquidity
+        return self.eval(section.when)
+
+    def trace(self, name: str) -> lifecycle.Trace:
+        """The lifecycle of rule ``name`` over the instants (computed once)."""
+        trace = self._traces.get(name)
+        if trace is not None:
+            return trace
+        rule = self.thesis.rule(name)
+        cond = self.eval(rule.when)
+        resolve = self.eval(rule.resolve_when) if rule.resolve_when is not None else None
+        spec = lifecycle.Spec(
+            for_ns=td_ns(rule.for_.duration) if rule.for_.duration else 0,
+            for_releases=rule.for_.releases or 0,
+            keep_ns=td_ns(rule.keep_firing_for) if rule.keep_firing_for else 0,
+        )
+        s0 = self.start
+        releases = self.new_observations(self.refs_of(rule.when))
+        part = lifecycle.run(
+            self.t[s0:],
+            cond[s0:],
+            spec,
+            releases[s0:],
+            None if resolve is None else resolve[s0:],
+            self.memories.get(name),
+        )
+        memory = self.memory(name)
+        head = len(self.t) - len(part.state)
+        trace = lifecycle.Trace(
+            np.r_[np.full(head, memory.state, np.int8), part.state],
+            np.r_[np.full(head, memory.active_at if memory.state else NAT, np.int64), part.active_at],
+            np.r_[np.full(head, memory.fired_at if memory.state == lifecycle.FIRING else NAT, np.int64), part.fired_at],
+            part.memory,
+        )
+        self._traces[name] = trace
+        return trace
+
+    def new_observations(self, refs: list[str]) -> np.ndarray:
+        """True at each instant where one of ``refs`` gained a row since the previous instant."""
+        out = np.zeros(len(self.t), bool)
+        for ref in refs:
+            count = self.series(ref).known_count(self.t)
+            out |= count > np.r_[0, count[:-1]]
+        if self.start:
+            out[: self.start] = False
+        return out
+
+    def on_grid(self, node: Node, sh: tuple[Shift, ...], window: int) -> tuple[np.ndarray, np.ndarray]:
+        """``node`` evaluated on the regular grid covering ``(t[0] - window, t[-1]]``."""
+        lo = int(self.t[0]) - window
+        first = -(-lo // self.step) * self.step
+        grid = np.arange(first, int(self.t[-1]) + 1, self.step, dtype=np.int64)
+        sub = Context(self.thesis, self.all_series, grid)
+        return grid, sub.eval(node, sh)
+
+
+def _refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:
+    out: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, SeriesRef):
+            out.add(n.ref)
+        elif isinstance(n, (DerivedRef, Name)) and n.name in thesis.series and n.name not in seen:
+            out |= _refs(thesis, thesis.series[n.name].expr, seen | {n.name})
+    return out
+
+
+def _binary(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if op == "and":
+        return np.where((a == 0) | (b == 0), 0.0, np.where((a == 1) & (b == 1), 1.0, np.nan))
+    if op == "or":
+        return np.where((a == 1) | (b == 1), 1.0, np.where((a == 0) & (b == 0), 0.0, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "/":
+            out = a / b
+            out[~np.isfinite(out)] = np.nan
+            return out
+        unknown = np.isnan(a) | np.isnan(b)
+        cmp = {
+            "<": np.less,
+            "<=": np.less_equal,
+            ">": np.greater,
+            ">=": np.greater_equal,
+            "==": np.equal,
+            "!=": np.not_equal,
+        }[op](a, b)
+    return np.where(unknown, np.nan, cmp.astype(float))

@@ -1,0 +1,286 @@
+"""Evaluate theses point in time: whole backtests, incremental live passes, explanations.
+
+    from signalflow.thesis.engine import backtest, evaluate, explain
+    bt = backtest(thesis, provider, start=None, end=datetime(2025, 6, 1))
+    bt.at(datetime(2025, 3, 3))                   # ThesisStatus after the last evaluation <= T
+    ev = evaluate(thesis, provider, at=now, prior=state)   # only the instants after state
+    explain(thesis, provider, at=now)             # every rule with its inputs and why
+
+The timeline is every instant at which an input gained a known value plus a regular grid
+(multiples of ``thesis.every`` since the epoch, daily at 00:00 UTC by default). Every
+expression is evaluated once over the whole timeline as arrays (see ``frames.py`` and
+``functions.py``); the rule lifecycle then runs per rule (``lifecycle.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from signalflow.errors import EvaluationError
+from signalflow.thesis import lifecycle
+from signalflow.thesis.ast import to_text
+from signalflow.thesis.context import Context, thesis_refs
+from signalflow.thesis.data import default_kind
+from signalflow.thesis.frames import NAT, PitSeries, td_ns
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.results import (
+    Backtest,
+    EngineState,
+    Evaluation,
+    Quadrant,
+    RuleState,
+    SeriesFrame,
+    SeriesProvider,
+    ThesisState,
+    ThesisStatus,
+    Transition,
+)
+
+__all__ = ["backtest", "evaluate", "explain", "fingerprint"]
+
+RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
+THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWITCH)
+
+
+def _ns(when: datetime) -> int:
+    return int(pd.Timestamp(when).as_unit("ns").value)
+
+
+def _dt(ns: int) -> datetime | None:
+    return None if ns == NAT else pd.Timestamp(ns).to_pydatetime()
+
+
+def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
+    refs = thesis_refs(thesis)
+    frames = provider.load(sorted(refs), until=until)
+    out = {}
+    for ref in refs:
+        frame = frames.get(ref) or SeriesFrame.empty(ref, default_kind(ref))
+        if frame.kind is not default_kind(ref) and default_kind(ref).value == "event":
+            frame = SeriesFrame(frame.key, frame.data, default_kind(ref), frame.unit, frame.frequency, frame.url)
+        out[ref] = PitSeries(frame)
+    return out
+
+
+def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) -> np.ndarray:
+    """Known-at instants of every input within [lo, hi], plus the grid; ``lo=None`` starts
+    at the first known value (exclusive bounds are applied by callers)."""
+    known = [s.k_unique for s in series.values() if len(s)]
+    known_all = np.unique(np.concatenate(known)) if known else np.empty(0, np.int64)
+    if lo is None:
+        lo = int(known_all[0]) if len(known_all) else hi - hi % step
+    first = -(-lo // step) * step
+    grid = np.arange(first, hi + 1, step, dtype=np.int64)
+    inside = known_all[(known_all >= lo) & (known_all <= hi)]
+    return np.union1d(grid, inside)
+
+
+def fingerprint(thesis: Thesis) -> str:
+    """A hash of everything in a thesis that changes its evaluation."""
+    parts = [thesis.id, str(thesis.every), to_text(thesis.growth.when), to_text(thesis.liquidity.when)]
+    for name, d in sorted(thesis.series.items()):
+        parts.append(f"{name}={to_text(d.expr)}|{d.stale_after}")
+    for r in thesis.rules:
+        resolve = to_text(r.resolve_when) if r.resolve_when is not None else ""
+        parts.append(f"{r.name}|{r.severity.value}|{to_text(r.when)}|{r.for_}|{r.keep_firing_for}|{resolve}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Run:
+    """One evaluation over an array of instants: conditions, traces and thesis states."""
+
+    ctx: Context
+    thesis_state: np.ndarray  # int8 per instant
+    since: np.ndarray  # int64 ns per instant
+
+    @property
+    def t(self) -> np.ndarray:
+        return self.ctx.t
+
+    def status(self, i: int) -> ThesisStatus:
+        from signalflow.thesis.explain import rule_status, stale_inputs
+
+        th = self.ctx.thesis
+        growth = _bool(self.ctx.condition("growth")[i])
+        liquidity = _bool(self.ctx.condition("liquidity")[i])
+        return ThesisStatus(
+            thesis=th.id,
+            title=th.title,
+            at=_dt(int(self.t[i])),
+            state=THESIS_STATES[int(self.thesis_state[i])],
+            quadrant=Quadrant.of(growth, liquidity),
+            growth=growth,
+            liquidity=liquidity,
+            rules=tuple(rule_status(self.ctx, r, i) for r in th.rules),
+            layer=th.layer,
+            stale_inputs=stale_inputs(self.ctx, i),
+            since=_dt(int(self.since[i])),
+        )
+
+    def transitions(self) -> list[Transition]:
+        out = []
+        th = self.ctx.thesis
+        s0 = self.ctx.start
+        for rule in th.rules:
+            trace = self.ctx.trace(rule.name)
+            before = self.ctx.memory(rule.name).state
+            seq = np.r_[before, trace.state[s0:]].astype(np.int8)
+            for j in np.flatnonzero(seq[1:] != seq[:-1]):
+                out.append(
+                    Transition(
+                        at=_dt(int(self.t[s0 + j])),
+                        thesis=th.id,
+                        rule=rule.name,
+                        severity=rule.severity.value,
+                        from_state=RULE_STATES[seq[j]],
+                        to_state=RULE_STATES[seq[j + 1]],
+                    )
+                )
+        out.sort(key=lambda tr: tr.at)
+        return out
+
+    def engine_state(self) -> EngineState:
+        last = len(self.t) - 1
+        return EngineState(
+            thesis=self.ctx.thesis.id,
+            evaluated_at=_dt(int(self.t[last])),
+            rules={r.name: self.ctx.trace(r.name).memory.to_json() for r in self.ctx.thesis.rules},
+            fingerprint=fingerprint(self.ctx.thesis),
+            memory={
+                "state": int(self.thesis_state[last]),
+                "since": int(self.since[last]),
+                "seen": {ref: int(s.known_count(self.t[last : last + 1])[0]) for ref, s in self.ctx.all_series.items()},
+            },
+        )
+
+
+def _bool(x: float) -> bool | None:
+    return None if np.isnan(x) else bool(x)
+
+
+def _run(thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: EngineState | None) -> Run:
+    """Evaluate at instants ``t``; with ``prior``, ``t[0]`` is its last instant (already
+    evaluated) and the lifecycle continues from its memory."""
+    memories = {}
+    start, state0, since0 = 0, 0, NAT
+    if prior is not None:
+        memories = {k: lifecycle.Memory.from_json(v) for k, v in prior.rules.items()}
+        start = 1
+        state0 = int(prior.memory.get("state", 0))
+        since0 = int(prior.memory.get("since", NAT))
+    ctx = Context(thesis, series, t, start=start, memories=memories)
+    kill = np.zeros(len(t), bool)
+    soft = np.zeros(len(t), bool)
+    for rule in thesis.rules:
+        firing = ctx.trace(rule.name).state == lifecycle.FIRING
+        if rule.severity.value == "kill_switch":
+            kill |= firing
+        else:
+            soft |= firing
+    state = np.where(kill, 2, np.where(soft, 1, 0)).astype(np.int8)
+    state[:start] = state0
+    seq = np.r_[state0, state[start:]]
+    change = np.r_[np.zeros(start, bool), seq[1:] != seq[:-1]]
+    marks = np.maximum.accumulate(np.where(change, np.arange(len(t)), -1))
+    default = since0 if since0 != NAT else int(t[0])
+    since = np.where(marks >= 0, t[np.maximum(marks, 0)], default).astype(np.int64)
+    return Run(ctx, state, since)
+
+
+def _full(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime) -> Run | None:
+    series = _load(thesis, provider, end)
+    t = _timeline(series, None if start is None else _ns(start), _ns(end), td_ns(thesis.every))
+    if not len(t):
+        return None
+    try:
+        return _run(thesis, series, t, None)
+    except (KeyError, AssertionError) as exc:
+        raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
+
+
+def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime) -> Backtest:
+    """The thesis at every instant of its timeline between ``start`` (the first known value
+    when None) and ``end``: a timeline frame, the transitions and the final status."""
+    run = _full(thesis, provider, start, end)
+    if run is None:
+        return Backtest(thesis.id, pd.DataFrame(), [], None)
+    ctx = run.ctx
+    index = pd.DatetimeIndex(run.t.view("datetime64[ns]"), name="at")
+    growth, liquidity = ctx.condition("growth"), ctx.condition("liquidity")
+    quadrant = np.full(len(run.t), Quadrant.UNKNOWN.value, dtype=object)
+    known = ~np.isnan(growth) & ~np.isnan(liquidity)
+    for q, mask in (
+        (Quadrant.GROWTH_AND_LIQUIDITY, (growth == 1) & (liquidity == 1)),
+        (Quadrant.GROWTH_ONLY, (growth == 1) & (liquidity == 0)),
+        (Quadrant.LIQUIDITY_ONLY, (growth == 0) & (liquidity == 1)),
+        (Quadrant.NEITHER, (growth == 0) & (liquidity == 0)),
+    ):
+        quadrant[known & mask] = q.value
+    columns = {
+        "state": np.array([s.value for s in THESIS_STATES], dtype=object)[run.thesis_state],
+        "quadrant": quadrant,
+        "growth": pd.array(np.where(np.isnan(growth), None, growth == 1), dtype="boolean"),
+        "liquidity": pd.array(np.where(np.isnan(liquidity), None, liquidity == 1), dtype="boolean"),
+    }
+    names = np.array([s.value for s in RULE_STATES], dtype=object)
+    for rule in thesis.rules:
+        columns[rule.name] = names[ctx.trace(rule.name).state]
+    timeline = pd.DataFrame(columns, index=index)
+
+    def status_at(when: datetime) -> ThesisStatus | None:
+        i = int(np.searchsorted(run.t, _ns(when), side="right")) - 1
+        return run.status(i) if i >= 0 else None
+
+    return Backtest(thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1), status_at)
+
+
+def evaluate(
+    thesis: Thesis, provider: SeriesProvider, at: datetime, prior: EngineState | None = None
+) -> Evaluation:
+    """The state at ``at`` (after the last timeline instant <= at). With ``prior`` (the
+    ``state`` of the previous pass) only the instants after ``prior.evaluated_at`` are
+    computed; the result equals the last state of a full backtest over the same data. When
+    the thesis changed, or data known at or before ``prior.evaluated_at`` arrived since
+    (late data), it recomputes from the start."""
+    series = _load(thesis, provider, at)
+    end = _ns(at)
+    if _usable(thesis, series, prior, end):
+        assert prior is not None and prior.evaluated_at is not None
+        last = _ns(prior.evaluated_at)
+        t = _timeline(series, last, end, td_ns(thesis.every))
+        t = np.r_[last, t[t > last]]
+        run = _run(thesis, series, t, prior)
+    else:
+        run = _full(thesis, provider, None, at)
+        if run is None:
+            raise EvaluationError(thesis.id, "nothing to evaluate")
+    return Evaluation(run.status(len(run.t) - 1), run.transitions(), run.engine_state())
+
+
+def _usable(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState | None, end: int) -> bool:
+    if prior is None or prior.evaluated_at is None or prior.fingerprint != fingerprint(thesis):
+        return False
+    last = _ns(prior.evaluated_at)
+    if last > end:
+        return False
+    seen = prior.memory.get("seen", {})
+    at = np.array([last], np.int64)
+    return all(int(s.known_count(at)[0]) == seen.get(ref, -1) for ref, s in series.items())
+
+
+def explain(thesis: Thesis, provider: SeriesProvider, at: datetime) -> ThesisStatus:
+    """The status at ``at`` with every rule's inputs (value, period, known_at, source) and a
+    sentence saying why the rule is in its state."""
+    from signalflow.thesis.explain import explained
+
+    run = _full(thesis, provider, None, at)
+    if run is None:
+        raise EvaluationError(thesis.id, "no instant to explain")
+    return explained(run.ctx, run.status(len(run.t) - 1), len(run.t) - 1)
+

@@ -1,0 +1,151 @@
+"""Statuses a person can read: each rule's state, inputs with their provenance, and why."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from signalflow.thesis import lifecycle
+from signalflow.thesis.ast import COMPARISON, Binary, to_text
+from signalflow.thesis.context import Context
+from signalflow.thesis.frames import NAT
+from signalflow.thesis.model import Rule
+from signalflow.thesis.results import InputValue, RuleState, RuleStatus, ThesisStatus
+
+_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
+
+
+def _dt(ns: int) -> datetime | None:
+    return None if ns == NAT else pd.Timestamp(int(ns)).to_pydatetime()
+
+
+def _fmt(x: float) -> str:
+    return "unknown" if np.isnan(x) else f"{x:.4g}"
+
+
+def _cond(x: float) -> bool | None:
+    return None if np.isnan(x) else bool(x)
+
+
+def _duration(delta) -> str:
+    seconds = int(delta.total_seconds()) if delta else 0
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def why(ctx: Context, rule: Rule, i: int) -> str:
+    """One sentence: why ``rule`` is in its state at instant ``i``."""
+    trace = ctx.trace(rule.name)
+    state = int(trace.state[i])
+    cond = ctx.eval(rule.when)[i]
+    detail = _comparison(ctx, rule, i)
+    if state == lifecycle.FIRING:
+        fired = _dt(trace.fired_at[i])
+        if cond != 1.0:
+            held = "resolve_when is not yet true" if rule.resolve_when is not None else "keep_firing_for holds it"
+            return f"firing since {fired}: the condition is no longer true ({detail}) but {held}"
+        return f"firing since {fired}: {detail}"
+    if state == lifecycle.PENDING:
+        since = _dt(trace.active_at[i])
+        need = f"{rule.for_.releases} releases" if rule.for_.releases else _duration(rule.for_.duration)
+        return f"pending since {since}, waiting for {need}: {detail}"
+    if np.isnan(cond):
+        return f"inactive: the condition is unknown (an input has no value yet): {detail}"
+    return f"inactive: {detail}"
+
+
+def _comparison(ctx: Context, rule: Rule, i: int) -> str:
+    node = rule.when
+    if isinstance(node, Binary) and node.op in COMPARISON:
+        left, right = ctx.eval(node.left)[i], ctx.eval(node.right)[i]
+        holds = ctx.eval(node)[i]
+        verdict = "holds" if holds == 1.0 else "unknown" if np.isnan(holds) else "does not hold"
+        return f"{to_text(node.left)} = {_fmt(left)} {node.op} {to_text(node.right)} = {_fmt(right)} {verdict}"
+    value = ctx.eval(node)[i]
+    return f"{rule.when_text or to_text(node)} is {_fmt(value) if np.isnan(value) else bool(value)}"
+
+
+def rule_status(ctx: Context, rule: Rule, i: int, inputs: bool = False) -> RuleStatus:
+    trace = ctx.trace(rule.name)
+    return RuleStatus(
+        name=rule.name,
+        severity=rule.severity.value,
+        state=_STATES[int(trace.state[i])],
+        condition=_cond(ctx.eval(rule.when)[i]),
+        active_at=_dt(trace.active_at[i]),
+        fired_at=_dt(trace.fired_at[i]),
+        summary=rule.summary,
+        expression=rule.when_text or to_text(rule.when),
+        inputs=input_values(ctx, rule, i) if inputs else (),
+        why=why(ctx, rule, i),
+    )
+
+
+def _limits(ctx: Context) -> dict[str, int | None]:
+    """Staleness limit per input: the smallest ``stale_after`` that covers it, else the
+    default of its frequency."""
+    limits: dict[str, int | None] = {ref: s.staleness_limit() for ref, s in ctx.all_series.items()}
+    overrides: list[tuple[object, object]] = [(r.when, r.stale_after) for r in ctx.thesis.rules]
+    overrides += [(d.expr, d.stale_after) for d in ctx.thesis.series.values()]
+    for node, after in overrides:
+        if after is None:
+            continue
+        ns = int(pd.Timedelta(after).value)
+        for ref in ctx.refs_of(node):
+            limits[ref] = ns if limits.get(ref) is None else min(ns, limits[ref])
+    return limits
+
+
+def stale_inputs(ctx: Context, i: int) -> tuple[str, ...]:
+    """Inputs whose latest period ended longer ago than their staleness limit at instant i
+    (an input with no value at all is stale too)."""
+    out = []
+    at = ctx.t[i : i + 1]
+    for ref, limit in sorted(_limits(ctx).items()):
+        if limit is None:
+            continue
+        end = int(ctx.series(ref).latest_period(at)[0])
+        if end == NAT or int(at[0]) - end > limit:
+            out.append(ref)
+    return tuple(out)
+
+
+def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
+    limits = _limits(ctx)
+    out = []
+    at = ctx.t[i : i + 1]
+    for ref in ctx.refs_of(rule.when):
+        s = ctx.series(ref)
+        end = s.latest_period(at)
+        row = int(s.row_at(at, end)[0])
+        limit = limits.get(ref)
+        stale = limit is not None and (end[0] == NAT or int(at[0]) - int(end[0]) > limit)
+        if row < 0:
+            out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale))
+            continue
+        value = float(s.v[row])
+        out.append(
+            InputValue(
+                ref=ref,
+                value=None if np.isnan(value) else value,
+                period_start=pd.Timestamp(int(s.ps[row])).date(),
+                period_end=pd.Timestamp(int(s.pe[row])).date(),
+                known_at=_dt(s.k[row]),
+                source_ref=str(s.source_ref[row] or ""),
+                unit=s.unit,
+                url=s.url,
+                stale=stale,
+            )
+        )
+    return tuple(out)
+
+
+def explained(ctx: Context, status: ThesisStatus, i: int) -> ThesisStatus:
+    """``status`` with every rule's inputs filled in."""
+    rules = tuple(rule_status(ctx, ctx.thesis.rule(r.name), i, inputs=True) for r in status.rules)
+    return replace(status, rules=rules)

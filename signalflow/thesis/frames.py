@@ -1,0 +1,237 @@
+"""Point-in-time series algebra over whole timelines, with array operations.
+
+A :class:`PitSeries` holds every version of every period of one series. Its methods answer,
+for a whole array of instants ``T`` at once, questions such as "which period is the latest
+known at T", "what value of period p was known at T" or "what is the sum of the values of
+the periods in a window, each as known at T". Instants and period ends are ``int64``
+nanoseconds since the epoch (naive UTC); :data:`NAT` marks "no such period".
+
+The key fact that keeps this vectorized: the latest period known at T is a cumulative
+maximum of ``period_end`` over the rows sorted by ``known_at``, and the version of period p
+known at T is found with one ``searchsorted`` on a (period rank, known_at rank) key. The only
+per-instant loop is the exact fallback for series whose older periods were filed after newer
+ones (late filings), where "the n-th previous period known at T" is not a prefix of the
+period list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from signalflow.sources.base import SeriesKind
+from signalflow.thesis.results import SeriesFrame
+
+NAT = np.iinfo(np.int64).min
+DAY = 86_400 * 10**9
+
+
+def to_ns(values) -> np.ndarray:
+    """Datetimes (any pandas/numpy resolution, naive UTC) as int64 ns; NaT as :data:`NAT`."""
+    arr = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
+    return arr.astype("datetime64[ns]").view("int64")
+
+
+def td_ns(delta: timedelta) -> int:
+    return int(delta / timedelta(microseconds=1)) * 1000
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Move from a period to an earlier one: ``lag`` periods back, to the period nearest
+    ``months`` calendar months earlier (within ``tolerance``), or to the latest period ending
+    at least ``window`` before."""
+
+    lag: int = 0
+    months: int = 0
+    tolerance: int = 0
+    window: int = 0
+
+
+YEAR = Shift(months=12, tolerance=16 * DAY)
+QUARTER = Shift(months=3, tolerance=16 * DAY)
+
+
+class PitSeries:
+    """Every version of one series, indexed for point-in-time lookups."""
+
+    def __init__(self, frame: SeriesFrame) -> None:
+        data = frame.data
+        self.key = frame.key
+        self.kind = frame.kind
+        self.unit = frame.unit
+        self.url = frame.url
+        self.frequency = frame.frequency
+        pe = to_ns(data["period_end"]) if len(data) else np.empty(0, np.int64)
+        ps = to_ns(data["period_start"]) if len(data) else np.empty(0, np.int64)
+        k = to_ns(data["known_at"]) if len(data) else np.empty(0, np.int64)
+        v = data["value"].to_numpy(dtype=float) if len(data) else np.empty(0)
+        ps = np.where(ps == NAT, pe, ps)
+        order = np.lexsort((k, pe))  # by period, then known_at; stable
+        self.pe, self.ps, self.k, self.v = pe[order], ps[order], k[order], v[order]
+        src = data["source_ref"].to_numpy(dtype=object) if len(data) else np.empty(0, object)
+        self.source_ref = src[order]
+        self.periods, first_row = np.unique(self.pe, return_index=True)
+        self.period_rank = np.searchsorted(self.periods, self.pe)
+        self.first_known = np.minimum.reduceat(self.k, first_row) if len(first_row) else np.empty(0, np.int64)
+        # Periods known in the order they end: the periods known at T are a prefix of `periods`.
+        self.in_order = bool(np.all(np.diff(self.first_known) >= 0))
+        self.k_sorted = np.sort(self.k)
+        self.k_unique = np.unique(self.k)
+        self._k_rank = np.searchsorted(self.k_unique, self.k)
+        self._row_key = self.period_rank * (len(self.k_unique) + 1) + self._k_rank
+        by_known = np.argsort(self.k, kind="stable")
+        self._latest_by_known = np.maximum.accumulate(self.pe[by_known]) if len(by_known) else self.pe
+        self._k_by_known = self.k[by_known]
+
+    def __len__(self) -> int:
+        return len(self.pe)
+
+    @property
+    def events(self) -> bool:
+        return self.kind is SeriesKind.EVENT
+
+    def known_count(self, t: np.ndarray) -> np.ndarray:
+        """How many rows are known at each instant."""
+        return np.searchsorted(self.k_sorted, t, side="right")
+
+    def latest_period(self, t: np.ndarray) -> np.ndarray:
+        """The end of the latest period known at each instant (NAT before the first)."""
+        idx = np.searchsorted(self._k_by_known, t, side="right") - 1
+        out = np.full(len(t), NAT, dtype=np.int64)
+        ok = idx >= 0
+        out[ok] = self._latest_by_known[idx[ok]]
+        return out
+
+    def row_at(self, t: np.ndarray, period: np.ndarray) -> np.ndarray:
+        """Index of the version of ``period`` known at each instant, or -1."""
+        n = len(self.k_unique)
+        out = np.full(len(t), -1, dtype=np.int64)
+        if not len(self.pe):
+            return out
+        prank = np.searchsorted(self.periods, period)
+        valid = (period != NAT) & (prank < len(self.periods))
+        valid[valid] &= self.periods[prank[valid]] == period[valid]
+        trank = np.searchsorted(self.k_unique, t, side="right") - 1
+        query = prank * (n + 1) + trank
+        pos = np.searchsorted(self._row_key, query, side="right") - 1
+        valid &= pos >= 0
+        valid[valid] &= self.period_rank[pos[valid]] == prank[valid]
+        out[valid] = pos[valid]
+        return out
+
+    def value_at(self, t: np.ndarray, period: np.ndarray) -> np.ndarray:
+        """The value of ``period`` as known at each instant (NaN if not known)."""
+        rows = self.row_at(t, period)
+        out = np.full(len(t), np.nan)
+        ok = rows >= 0
+        out[ok] = self.v[rows[ok]]
+        return out
+
+    def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
+        """The period ``shift`` before ``period``, among the periods known at each instant."""
+        if not len(self.periods):
+            return np.full(len(t), NAT, dtype=np.int64)
+        if self.in_order:
+            return _shift_in(self.periods, period, shift)
+        # Exact fallback for late-filed older periods: the known periods differ per instant.
+        out = np.full(len(t), NAT, dtype=np.int64)
+        for i in range(len(t)):
+            if period[i] == NAT:
+                continue
+            known = self.periods[self.first_known <= t[i]]
+            out[i] = _shift_in(known, period[i : i + 1], shift)[0]
+        return out
+
+    def window_stats(self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(count, sum, sum of squares) of the values of the periods ending in (lo, hi], each
+        as known at T. Values are centred on the series median before squaring, for accuracy;
+        the centre is returned as a fourth element."""
+        a_hi = self._dominance(t, hi)
+        a_lo = self._dominance(t, lo)
+        return tuple(h - l for h, l in zip(a_hi[:3], a_lo[:3])) + (a_hi[3],)
+
+    def _dominance(self, t: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(count, sum, sumsq) over versions with known_at <= T and period_end <= bound, each
+        version contributing its difference with the previous version of the same period."""
+        finite = np.isfinite(self.v)
+        centre = float(np.median(self.v[finite])) if finite.any() else 0.0
+        x = np.where(finite, self.v - centre, 0.0)
+        contrib = np.stack([finite.astype(float), x, x * x])
+        prev = np.zeros_like(contrib)
+        same = np.r_[False, self.pe[1:] == self.pe[:-1]] if len(self.pe) else np.zeros(0, bool)
+        prev[:, 1:] = contrib[:, :-1]
+        delta = contrib - np.where(same, prev, 0.0)
+        # NAT is the smallest int64, so it sorts as "before every period".
+        if np.all(bound[1:] >= bound[:-1]) and np.all(t[1:] >= t[:-1]):
+            first = np.maximum(np.searchsorted(t, self.k, "left"), np.searchsorted(bound, self.pe, "left"))
+            out = [np.cumsum(np.bincount(first, weights=d, minlength=len(t) + 1))[: len(t)] for d in delta]
+        else:
+            # Exact fallback when the bound is not monotone (late filings shifted a period).
+            out = [np.zeros(len(t)) for _ in range(3)]
+            for i in range(len(t)):
+                m = (self.k <= t[i]) & (self.pe <= bound[i]) if bound[i] != NAT else None
+                if m is not None:
+                    for j in range(3):
+                        out[j][i] = delta[j][m].sum()
+        return out[0], out[1], out[2], np.full(len(t), centre)
+
+    def staleness_limit(self) -> int | None:
+        """Default staleness limit (ns) from the series frequency, or None (events)."""
+        if self.events:
+            return None
+        if not len(self.periods):
+            return 0  # never collected: stale at every instant
+        freq = self.frequency or _infer_frequency(self.periods)
+        days = STALE_DAYS.get(freq)
+        return None if days is None else days * DAY
+
+
+STALE_DAYS = {"hourly": 2, "daily": 7, "weekly": 21, "monthly": 75, "quarterly": 135, "annual": 500}
+
+
+def _infer_frequency(periods: np.ndarray) -> str:
+    if len(periods) < 2:
+        return ""
+    step = float(np.median(np.diff(periods))) / DAY
+    for name, upto in (("hourly", 0.5), ("daily", 4), ("weekly", 10), ("monthly", 45), ("quarterly", 140)):
+        if step <= upto:
+            return name
+    return "annual"
+
+
+def _shift_in(periods: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
+    """``shift`` applied within one sorted list of period ends."""
+    out = np.full(len(period), NAT, dtype=np.int64)
+    ok = period != NAT
+    if not ok.any() or not len(periods):
+        return out
+    p = period[ok]
+    if shift.lag:
+        idx = np.searchsorted(periods, p, side="right") - 1 - shift.lag
+        good = idx >= 0
+        res = np.full(len(p), NAT, dtype=np.int64)
+        res[good] = periods[idx[good]]
+    elif shift.months:
+        target = (
+            (pd.DatetimeIndex(p.view("datetime64[ns]")) - pd.DateOffset(months=shift.months))
+            .to_numpy()
+            .astype("datetime64[ns]")
+            .view("int64")
+        )
+        right = np.clip(np.searchsorted(periods, target), 0, len(periods) - 1)
+        left = np.clip(right - 1, 0, len(periods) - 1)
+        dl, dr = np.abs(periods[left] - target), np.abs(periods[right] - target)
+        best = np.where(dl <= dr, left, right)
+        dist = np.minimum(dl, dr)
+        res = np.where(dist <= shift.tolerance, periods[best], NAT)
+    else:
+        idx = np.searchsorted(periods, p - shift.window, side="right") - 1
+        good = idx >= 0
+        res = np.full(len(p), NAT, dtype=np.int64)
+        res[good] = periods[idx[good]]
+    out[ok] = res
+    return out

@@ -1,0 +1,222 @@
+"""The implementations of the thesis functions, over whole timelines.
+
+Dispatch is on ``Call.impl`` (the signature the loader chose from ``functions_spec.py``).
+Every function receives the evaluation context, the call and the *shifts* under which it
+is evaluated, and returns one float per instant (NaN = unknown).
+
+Period functions (``yoy``, ``qoq``, ``lag``, ``pct_change``, ``change``, ``ttm``, ``mean(x, n)``)
+work by *shifting*: ``yoy(x)`` is ``x / x' - 1`` where ``x'`` is ``x`` evaluated with every
+series it reads moved to its own period one year earlier (nearest period end within 16 days,
+so 52/53-week fiscal calendars match), each as known at T. This keeps revisions exact (both
+periods are read as known at T) and lets functions apply to derived series such as
+``sum(sec.MSFT.capex, sec.GOOGL.capex)``, each company on its own fiscal calendar.
+
+``days_since(x)`` counts days from the end of the latest known period (not from known_at).
+``mean(x, window)`` and ``zscore(x, window)`` of a plain series use the periods whose end lies
+within ``(P - window, P]`` (P the latest period), each as known at T; over a computed
+expression they use the expression's values on the evaluation grid within ``(T - window, T]``.
+``zscore`` uses the sample standard deviation. Event functions count or sum the events with
+``known_at`` in ``(T - window, T]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from signalflow.thesis.ast import Call, DerivedRef, Duration, Node, Number, SeriesRef
+from signalflow.thesis.frames import DAY, NAT, QUARTER, YEAR, Shift, td_ns
+
+if TYPE_CHECKING:
+    from signalflow.thesis.engine import Context
+
+Impl = Callable[["Context", Call, tuple[Shift, ...]], np.ndarray]
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = a / b
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _n(node: Node) -> int:
+    assert isinstance(node, Number)
+    return int(node.value)
+
+
+def _window(node: Node) -> int:
+    assert isinstance(node, Duration)
+    return td_ns(node.delta)
+
+
+def _growth(shift: Shift) -> Impl:
+    def impl(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+        x = call.args[0]
+        return _ratio(ctx.eval(x, sh), ctx.eval(x, sh + (shift,))) - 1.0
+
+    return impl
+
+
+def pct_change(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    x = call.args[0]
+    return _ratio(ctx.eval(x, sh), ctx.eval(x, sh + (Shift(lag=_n(call.args[1])),))) - 1.0
+
+
+def change(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    x = call.args[0]
+    return ctx.eval(x, sh) - ctx.eval(x, sh + (Shift(window=_window(call.args[1])),))
+
+
+def lag(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return ctx.eval(call.args[0], sh + (Shift(lag=_n(call.args[1])),))
+
+
+def _last_n(ctx: Context, x: Node, n: int, sh: tuple[Shift, ...]) -> np.ndarray:
+    return np.stack([ctx.eval(x, sh + ((Shift(lag=k),) if k else ())) for k in range(n)])
+
+
+def ttm(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return _last_n(ctx, call.args[0], 4, sh).sum(axis=0)  # NaN when any quarter is missing
+
+
+def mean_n(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return _last_n(ctx, call.args[0], _n(call.args[1]), sh).mean(axis=0)
+
+
+def _window_stats(ctx: Context, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple[np.ndarray, ...]:
+    """(count, mean, sample variance) of ``x`` over the window, per instant."""
+    while isinstance(x, DerivedRef):
+        x = ctx.thesis.series[x.name].expr
+    if isinstance(x, SeriesRef) and not ctx.series(x.ref).events:
+        s = ctx.series(x.ref)
+        hi = s.latest_period(ctx.t)
+        for shift in sh:
+            hi = s.shifted(ctx.t, hi, shift)
+        lo = np.where(hi == NAT, NAT, hi - w)
+        cnt, total, sq, centre_arr = s.window_stats(ctx.t, lo, hi)
+        centre = float(centre_arr[0]) if len(centre_arr) else 0.0
+    else:
+        grid, values = ctx.on_grid(x, sh, w)
+        finite = np.isfinite(values)
+        centre = float(np.median(values[finite])) if finite.any() else 0.0
+        xv = np.where(finite, values - centre, 0.0)
+        c = np.r_[0.0, np.cumsum(finite)]
+        s1 = np.r_[0.0, np.cumsum(xv)]
+        s2 = np.r_[0.0, np.cumsum(xv * xv)]
+        hi_i = np.searchsorted(grid, ctx.t, "right")
+        lo_i = np.searchsorted(grid, ctx.t - w, "right")
+        cnt, total, sq = c[hi_i] - c[lo_i], s1[hi_i] - s1[lo_i], s2[hi_i] - s2[lo_i]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / cnt
+        var = (sq - cnt * mean * mean) / (cnt - 1)
+    mean[cnt <= 0] = np.nan
+    var[cnt <= 1] = np.nan
+    return cnt, mean + centre, np.maximum(var, 0.0)
+
+
+def mean_window(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return _window_stats(ctx, call.args[0], _window(call.args[1]), sh)[1]
+
+
+def zscore(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    _, mean, var = _window_stats(ctx, call.args[0], _window(call.args[1]), sh)
+    return _ratio(ctx.eval(call.args[0], sh) - mean, np.sqrt(var))
+
+
+def _nary(reduce: Callable[[np.ndarray], np.ndarray]) -> Impl:
+    def impl(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+        return reduce(np.stack([ctx.eval(a, sh) for a in call.args]))
+
+    return impl
+
+
+def absolute(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return np.abs(ctx.eval(call.args[0], sh))
+
+
+def latest(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return ctx.eval(call.args[0], sh)
+
+
+def days_since(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    """Days from the end of the most recent period among the series ``x`` reads."""
+    ends = [ctx.period_of(ref, sh) for ref in ctx.refs_of(call.args[0])]
+    if not ends:
+        return np.full(len(ctx.t), np.nan)
+    end = np.max(np.stack(ends), axis=0)
+    return np.where(end == NAT, np.nan, (ctx.t - np.where(end == NAT, 0, end)) / DAY)
+
+
+def _event_ref(node: Node) -> str:
+    assert isinstance(node, SeriesRef)
+    return node.ref
+
+
+def days_since_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    s = ctx.series(_event_ref(call.args[0]))
+    idx = s.known_count(ctx.t) - 1
+    out = np.full(len(ctx.t), np.nan)
+    ok = idx >= 0
+    out[ok] = (ctx.t[ok] - s.k_sorted[idx[ok]]) / DAY
+    return out
+
+
+def count(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    s = ctx.series(_event_ref(call.args[0]))
+    w = _window(call.args[1])
+    return (s.known_count(ctx.t) - s.known_count(ctx.t - w)).astype(float)
+
+
+def sum_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    s = ctx.series(_event_ref(call.args[0]))
+    w = _window(call.args[1])
+    order = np.argsort(s.k, kind="stable")
+    acc = np.r_[0.0, np.cumsum(np.nan_to_num(s.v[order]))]
+    return acc[s.known_count(ctx.t)] - acc[s.known_count(ctx.t - w)]
+
+
+IMPLEMENTATIONS: dict[str, Impl] = {
+    "yoy": _growth(YEAR),
+    "qoq": _growth(QUARTER),
+    "pct_change": pct_change,
+    "change": change,
+    "lag": lag,
+    "ttm": ttm,
+    "mean_n": mean_n,
+    "mean_window": mean_window,
+    "sum": _nary(lambda a: a.sum(axis=0)),
+    "sum_events": sum_events,
+    "min": _nary(lambda a: a.min(axis=0)),
+    "max": _nary(lambda a: a.max(axis=0)),
+    "zscore": zscore,
+    "abs": absolute,
+    "latest": latest,
+    "days_since": days_since,
+    "days_since_events": days_since_events,
+    "count": count,
+}
+
+
+def impl_of(ctx: Context, call: Call) -> Impl:
+    """The implementation the loader chose, or (for hand-built trees) the one the argument
+    kinds imply."""
+    name = call.impl
+    if not name:
+        name = call.func
+        second = call.args[1] if len(call.args) > 1 else None
+        first_events = isinstance(call.args[0], SeriesRef) and ctx.series(call.args[0].ref).events
+        if call.func == "mean":
+            name = "mean_window" if isinstance(second, Duration) else "mean_n"
+        elif call.func == "sum" and first_events and isinstance(second, Duration):
+            name = "sum_events"
+        elif call.func == "days_since" and first_events:
+            name = "days_since_events"
+        elif call.func == "abs":
+            name = "abs"
+    try:
+        return IMPLEMENTATIONS[name]
+    except KeyError:
+        raise KeyError(call.func) from None

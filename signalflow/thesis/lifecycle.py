@@ -1,0 +1,168 @@
+"""The Prometheus alerting-rule lifecycle over a whole timeline.
+
+Semantics (``rules/alerting.go`` in Prometheus): a rule whose condition becomes true is
+*pending* with ``active_at = T``; it fires at the first evaluation with ``T - active_at >= for``
+(at once without ``for``); a single not-true evaluation drops a pending rule; a firing rule
+resolves at its first not-true evaluation unless ``keep_firing_for`` holds it (firing while
+``T - first_false < keep_firing_for``; a true evaluation resets ``first_false``). Extensions:
+``for: N releases`` fires at the N-th consecutive true evaluation at which an input gained a
+new observation; ``resolve_when`` keeps a firing rule firing until that condition is true.
+
+An *unknown* condition (NaN) counts as not true: it drops a pending rule and starts resolving
+a firing one, as a missing series does in Prometheus.
+
+Implementation choice: the common case (a duration or release ``for`` and neither
+``keep_firing_for`` nor ``resolve_when``, starting from inactive) is computed with array
+operations only (run starts by cumulative maximum). Otherwise a tight loop runs over the
+*segments* of consecutive true / not-true evaluations, never over single instants; inside a
+segment the firing or resolving instant is found with ``searchsorted``/``argmax``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from signalflow.thesis.frames import NAT
+
+INACTIVE, PENDING, FIRING = 0, 1, 2
+
+
+@dataclass
+class Memory:
+    """What a rule remembers between evaluations (JSON-safe: ints are ns since epoch)."""
+
+    state: int = INACTIVE
+    active_at: int = NAT
+    fired_at: int = NAT
+    first_false: int = NAT
+    releases: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Memory:
+        return cls(**{k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The lifecycle parameters of one rule, in ns."""
+
+    for_ns: int = 0
+    for_releases: int = 0
+    keep_ns: int = 0
+
+
+@dataclass
+class Trace:
+    """Per-instant lifecycle of one rule."""
+
+    state: np.ndarray  # int8: INACTIVE / PENDING / FIRING
+    active_at: np.ndarray  # int64 ns or NAT
+    fired_at: np.ndarray
+    memory: Memory  # after the last instant
+
+
+def run(
+    t: np.ndarray,
+    cond: np.ndarray,
+    spec: Spec,
+    releases: np.ndarray | None = None,
+    resolve: np.ndarray | None = None,
+    memory: Memory | None = None,
+) -> Trace:
+    """The lifecycle of one rule at instants ``t`` (sorted int64 ns) given its condition
+    (1.0 true, 0.0 false, NaN unknown), starting from ``memory`` (inactive if None)."""
+    true = cond == 1.0
+    rel = releases if releases is not None else np.ones(len(t), bool)
+    memory = memory or Memory()
+    if not spec.keep_ns and resolve is None and memory.state == INACTIVE:
+        return _vectorized(t, true, spec, rel)
+    return _segments(t, true, spec, rel, resolve, memory)
+
+
+def _vectorized(t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray) -> Trace:
+    n = len(t)
+    idx = np.arange(n)
+    starts = true & ~np.r_[False, true[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, idx, 0)) if n else idx
+    active = np.where(true, t[run_start] if n else t, NAT)
+    if spec.for_releases:
+        counted = np.cumsum(rel & true)
+        before = np.where(run_start > 0, counted[run_start - 1] if n else 0, 0)
+        count = counted - before
+        fire = true & (count >= spec.for_releases)
+    else:
+        fire = true & (t - np.where(true, active, 0) >= spec.for_ns)
+    state = np.where(fire, FIRING, np.where(true, PENDING, INACTIVE)).astype(np.int8)
+    fire_start = fire & ~np.r_[False, fire[:-1]]
+    fired_idx = np.maximum.accumulate(np.where(fire_start, idx, 0)) if n else idx
+    fired_at = np.where(fire, t[fired_idx] if n else t, NAT)
+    memory = Memory()
+    if n and true[-1]:
+        memory.active_at = int(active[-1])
+        memory.state = int(state[-1])
+        memory.fired_at = int(fired_at[-1])
+        if spec.for_releases and state[-1] == PENDING:
+            memory.releases = int(count[-1])
+    return Trace(state, active, fired_at, memory)
+
+
+def _segments(
+    t: np.ndarray,
+    true: np.ndarray,
+    spec: Spec,
+    rel: np.ndarray,
+    resolve: np.ndarray | None,
+    memory: Memory,
+) -> Trace:
+    n = len(t)
+    state = np.zeros(n, np.int8)
+    active = np.full(n, NAT, np.int64)
+    fired = np.full(n, NAT, np.int64)
+    m = Memory(**memory.to_json())
+    bounds = np.flatnonzero(np.r_[True, true[1:] != true[:-1]]) if n else np.zeros(0, int)
+    ends = np.r_[bounds[1:], n]
+    for s, e in zip(bounds.tolist(), ends.tolist()):
+        if true[s]:
+            if m.state == INACTIVE:
+                m.state, m.active_at, m.releases = PENDING, int(t[s]), 0
+            m.first_false = NAT
+            f = e
+            if m.state == FIRING:
+                f = s
+            elif spec.for_releases:
+                counted = m.releases + np.cumsum(rel[s:e])
+                hit = np.flatnonzero(counted >= spec.for_releases)
+                f = s + int(hit[0]) if len(hit) else e
+                m.releases = int(counted[-1]) if f == e else 0
+            else:
+                f = s + int(np.searchsorted(t[s:e], m.active_at + spec.for_ns, "left"))
+            state[s:f] = PENDING
+            if f < e:
+                if m.state != FIRING:
+                    m.state, m.fired_at = FIRING, int(t[f])
+                state[f:e] = FIRING
+                fired[f:e] = m.fired_at
+            active[s:e] = m.active_at
+            continue
+        if m.state != FIRING:
+            m = Memory()
+            continue
+        if m.first_false == NAT:
+            m.first_false = int(t[s])
+        ok = np.ones(e - s, bool)
+        if spec.keep_ns:
+            ok &= t[s:e] - m.first_false >= spec.keep_ns
+        if resolve is not None:
+            ok &= resolve[s:e] == 1.0
+        r = s + int(np.argmax(ok)) if ok.any() else e
+        state[s:r] = FIRING
+        active[s:r] = m.active_at
+        fired[s:r] = m.fired_at
+        if r < e:
+            m = Memory()
+    return Trace(state, active, fired, m)
