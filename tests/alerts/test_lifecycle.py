@@ -1,0 +1,139 @@
+"""Alert lifecycle over every storage backend: episodes, suppression, escalation, reminders,
+acknowledgements, and idempotent recording."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from fakes.theses import ACCESSION, evaluation, thesis
+from signalflow.alerts import Decision, acknowledge, record_evaluation
+from signalflow.settings import Route, Settings
+from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
+
+T0 = datetime(2025, 5, 1, 12, 0)
+SOFT, KILL = "spread_widening", "revenue_collapse"
+
+
+@pytest.fixture
+def config(tmp_path) -> Settings:
+    return Settings(
+        database_url="sqlite://",
+        routes=[Route(name="desk", notifier="console"), Route(name="pager", notifier="console", severities=["kill_switch"])],
+    )
+
+
+def record(store, config, at, firing, previous=frozenset(), **kwargs):
+    with store.session() as session:
+        rows = record_evaluation(session, thesis(), evaluation(at, firing, previous), config, at, **kwargs)
+        return [(r.kind, r.route, r.dedup_key) for r in rows]
+
+
+def outbox(store) -> list[OutboxRow]:
+    with store.session() as session:
+        return list(session.exec(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def alerts(store) -> list[AlertRow]:
+    with store.session() as session:
+        return list(session.exec(select(AlertRow).order_by(AlertRow.id)))
+
+
+def test_firing_opens_one_alert_and_recording_twice_writes_nothing(store, config):
+    first = record(store, config, T0, {SOFT})
+    again = record(store, config, T0, {SOFT}, previous={SOFT})
+    assert first == [("firing", "desk", f"liquidity_regime/{SOFT}/1/firing@desk")]
+    assert again == []
+    assert [(a.rule, a.episode, a.state) for a in alerts(store)] == [(SOFT, 1, "firing")]
+    payload = json.loads(outbox(store)[0].payload_json)
+    assert payload["inputs"][0]["threshold"] == "> 5"
+    assert payload["position"] == [["first_tranche", "1/3 of target"], ["add_size", "1/3 after two confirming quarters"]]
+
+
+def test_keeps_firing_reminds_once_per_interval_then_resolves_and_a_new_episode_starts(store, config):
+    record(store, config, T0, {SOFT})
+    hourly = [record(store, config, T0 + timedelta(hours=h), {SOFT}, {SOFT}) for h in range(1, 24)]
+    day = record(store, config, T0 + timedelta(days=1), {SOFT}, {SOFT})
+    resolved = record(store, config, T0 + timedelta(days=1, hours=1), set(), {SOFT})
+    refired = record(store, config, T0 + timedelta(days=2), {SOFT})
+    assert all(rows == [] for rows in hourly)
+    assert [k for k, _, _ in day] == ["reminder"]
+    assert [k for k, _, _ in resolved] == ["resolved"]
+    assert refired == [("firing", "desk", f"liquidity_regime/{SOFT}/2/firing@desk")]
+    assert [(a.episode, a.state) for a in alerts(store)] == [(1, "resolved"), (2, "firing")]
+
+
+@pytest.mark.parametrize(
+    ("steps", "expected"),
+    [
+        # both fire at once: only the Kill Switch speaks, on both routes (the pager takes kills)
+        ([{SOFT, KILL}], [("firing", KILL, "desk"), ("firing", KILL, "pager")]),
+        # soft first, then kill: escalation; the soft resolve while the kill fires stays silent
+        (
+            [{SOFT}, {SOFT, KILL}, {KILL}],
+            [("firing", SOFT, "desk"), ("escalated", KILL, "desk"), ("escalated", KILL, "pager")],
+        ),
+        # kill and soft together, then the kill resolves: the suppressed soft warning speaks now
+        (
+            [{SOFT, KILL}, {SOFT}],
+            [("firing", KILL, "desk"), ("firing", KILL, "pager"), ("resolved", KILL, "desk"),
+             ("resolved", KILL, "pager"), ("firing", SOFT, "desk")],
+        ),
+    ],
+)
+def test_kill_switch_suppresses_soft_warnings_and_escalates(store, config, steps, expected):
+    previous: set[str] = set()
+    for hour, firing in enumerate(steps):
+        record(store, config, T0 + timedelta(hours=hour), firing, previous)
+        previous = firing
+    got = [(row.kind, row.dedup_key.split("/")[1], row.route) for row in outbox(store)]
+    assert got == expected
+
+
+def test_ack_silences_reminders_until_its_date_then_rearms(store, config):
+    record(store, config, T0, {SOFT})
+    with store.session() as session:
+        rows = acknowledge(session, "liquidity_regime", Decision.HOLD, "spreads still below 6", T0 + timedelta(hours=1),
+                           until=T0 + timedelta(days=3))
+    assert [(r.rule, r.decision, r.alert_id is not None) for r in rows] == [(SOFT, "hold", True)]
+    silenced = [record(store, config, T0 + timedelta(days=d), {SOFT}, {SOFT}) for d in (1, 2)]
+    rearmed = record(store, config, T0 + timedelta(days=3), {SOFT}, {SOFT})
+    after = record(store, config, T0 + timedelta(days=4), {SOFT}, {SOFT})
+    assert silenced == [[], []]
+    assert [k for k, _, _ in rearmed] == ["rearmed"]
+    assert [k for k, _, _ in after] == ["reminder"]
+    note = json.loads(outbox(store)[1].payload_json)["note"]
+    assert "expired" in note
+    with store.session() as session:
+        journal = list(session.exec(select(DecisionRow)))
+    assert journal[0].rearmed_at == T0 + timedelta(days=3)
+
+
+def test_ack_unless_condition_rearms_when_it_becomes_true(store, config):
+    record(store, config, T0, {SOFT})
+    with store.session() as session:
+        acknowledge(session, "liquidity_regime", Decision.HOLD, "watch", T0, rule=SOFT, unless="fred.BAMLH0A0HYM2 > 7")
+    asked: list[tuple[str, datetime]] = []
+
+    def condition(th, text, at):  # stands in for the engine: true from day 2 on
+        asked.append((text, at))
+        return at >= T0 + timedelta(days=2)
+
+    day1 = record(store, config, T0 + timedelta(days=1), {SOFT}, {SOFT}, unless=condition)
+    day2 = record(store, config, T0 + timedelta(days=2), {SOFT}, {SOFT}, unless=condition)
+    assert day1 == []
+    assert [k for k, _, _ in day2] == ["rearmed"]
+    assert asked[0] == ("fred.BAMLH0A0HYM2 > 7", T0 + timedelta(days=1))
+
+
+def test_routes_follow_the_thesis_notify_names_and_severities(store, config):
+    with store.session() as session:
+        rows = record_evaluation(session, thesis(notify=("pager",)), evaluation(T0, {SOFT}), config, T0)
+        assert rows == []  # the pager route takes Kill Switches only
+        rows = record_evaluation(session, thesis(notify=("pager",)), evaluation(T0, {KILL}), config, T0)
+        assert [(r.route, r.notifier) for r in rows] == [("pager", "console")]
+    payload = json.loads(outbox(store)[0].payload_json)
+    assert payload["inputs"][0]["url"] == f"https://www.sec.gov/Archives/edgar/data/1045810/{ACCESSION.replace('-', '')}/"

@@ -1,0 +1,1 @@
+"""Fakes that speak real protocols: a Slack Web API server, an SMTP server."""
