@@ -1,0 +1,244 @@
+"""SEC companyfacts -> point-in-time observations of ``sec.TICKER.metric`` series.
+
+Flows are discrete fiscal quarters (see :mod:`signalflow.sources.sec_periods`); instants
+(``rpo``) are period-end values. ``known_at`` is the filing date (00:00 UTC) of the filing
+that reported the value, or for a derived quarter of its later input.
+
+``source_ref`` is ``"<accession> FY<year>Q<n>"`` (``"<accession> FY<year>"`` for an annual
+period): the accession number of that filing, then the fiscal period it covers, because
+fiscal labels cannot be recomputed from the dates alone; :func:`parse_source_ref` splits it.
+
+Concept switches. A metric lists its concepts in order. A concept is *current* when it
+reports the company's latest period of that metric (within one quarter); current concepts
+rank before retired ones, and the file order decides within each group. For every period,
+the value comes from the highest-ranked concept that has one *known at that instant*: the
+series continues across a switch (Vertiv: ``Revenues`` until 2019, then
+``RevenueFromContractWithCustomerExcludingAssessedTax``), and where both overlap it follows
+the concept the company uses today.
+
+Currencies are never mixed. The company's *reporting currency* is the currency unit with the
+most facts among its canonical concepts; ``sec.T.metric`` holds values in it, and every other
+currency a metric is filed in is its own series ``sec.T.metric.UNIT`` (TSMC: ``sec.TSM.revenue``
+in TWD and ``sec.TSM.revenue.USD``). The same holds for concepts read by name.
+
+Annual-only filers (20-F: TSMC, ASML) have no quarters to derive; their flow series hold
+fiscal years instead, and say so in ``SeriesInfo.frequency`` ("annual").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from signalflow.sources.base import Batch, Observation, SeriesInfo, SeriesKind
+from signalflow.sources.sec_concepts import TAXONOMIES, Concept, Metric, MetricKind
+from signalflow.sources.sec_periods import (
+    DateParser,
+    FiscalCalendar,
+    History,
+    Period,
+    flow_periods,
+    instant_periods,
+    prefer,
+)
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+CURRENT_WINDOW_DAYS = 100
+
+
+@dataclass
+class _Candidate:
+    """One concept in one unit, reduced to period histories."""
+
+    concept: Concept
+    unit: str
+    periods: dict[Period, History]
+    annual: bool = False
+
+
+def parse_source_ref(ref: str) -> tuple[str, int | None, int | None]:
+    """``"0000320193-25-000057 FY2025Q2"`` -> (accession, 2025, 2); missing parts are None."""
+    accn, _, label = ref.partition(" ")
+    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?", label)
+    if not match:
+        return accn, None, None
+    return accn, int(match.group(1)), int(match.group(2)) if match.group(2) else None
+
+
+def find_concept(facts: dict, name: str) -> tuple[Concept, dict] | None:
+    """A concept by bare name (``PaymentsToAcquirePropertyPlantAndEquipment``) in any taxonomy."""
+    for taxonomy in (*TAXONOMIES, *(t for t in facts if t not in TAXONOMIES)):
+        found = facts.get(taxonomy, {}).get(name)
+        if found is not None:
+            return Concept(taxonomy, name), found
+    return None
+
+
+def _units(facts: dict, concept: Concept) -> dict[str, list[dict]]:
+    return (facts.get(concept.taxonomy, {}).get(concept.name) or {}).get("units") or {}
+
+
+def reporting_currency(facts: dict, metrics: Iterable[Metric]) -> str:
+    """The currency unit with the most facts among the canonical concepts (USD when none)."""
+    counts: Counter[str] = Counter()
+    for metric in metrics:
+        for concept in metric.concepts:
+            for unit, rows in _units(facts, concept).items():
+                if CURRENCY.match(unit):
+                    counts[unit] += len(rows)
+    return counts.most_common(1)[0][0] if counts else "USD"
+
+
+class FactsNormalizer:
+    """Turns one company's companyfacts payload into series and observations."""
+
+    def __init__(self, payload: dict, ticker: str, metrics: dict[str, Metric]) -> None:
+        self.payload = payload
+        self.facts = payload.get("facts") or {}
+        self.ticker = ticker.upper()
+        self.metrics = metrics
+        self.entity = payload.get("entityName") or self.ticker
+        self.cik = int(payload.get("cik") or 0)
+        self.currency = reporting_currency(self.facts, metrics.values())
+        self._parse = DateParser()
+        self._cache: dict[tuple[Concept, str, bool], _Candidate] = {}
+        self._year_ends: list[date] = []
+
+    def _candidate(self, concept: Concept, unit: str, rows: list[dict], instant: bool) -> _Candidate:
+        key = (concept, unit, instant)
+        found = self._cache.get(key)
+        if found is None:
+            if instant:
+                found = _Candidate(concept, unit, instant_periods(rows, self._parse))
+            else:
+                flows = flow_periods(rows, self._parse)
+                self._year_ends.extend(end for _, end in flows.years)
+                if flows.quarters:
+                    found = _Candidate(concept, unit, flows.quarters)
+                else:
+                    found = _Candidate(concept, unit, flows.years, annual=True)
+            self._cache[key] = found
+        return found
+
+    def _by_unit(self, concepts: Iterable[Concept], instant: bool) -> dict[str, list[_Candidate]]:
+        by_unit: dict[str, list[_Candidate]] = {}
+        for concept in concepts:
+            for unit, rows in _units(self.facts, concept).items():
+                by_unit.setdefault(unit, []).append(self._candidate(concept, unit, rows, instant))
+        return by_unit
+
+    def build(self, concept_names: Iterable[str] = ()) -> Batch:
+        """Every canonical metric the company reports, plus the named concepts."""
+        parts: list[tuple[str, str, SeriesKind, list[_Candidate]]] = []
+        for metric in self.metrics.values():
+            instant = metric.kind is MetricKind.INSTANT
+            kind = SeriesKind.INSTANT if instant else SeriesKind.FLOW
+            by_unit = {u: c for u, c in self._by_unit(metric.concepts, instant).items() if CURRENCY.match(u)}
+            for unit, candidates in by_unit.items():
+                parts.append((self._key(metric.name, unit), metric.title, kind, candidates))
+        for name in dict.fromkeys(concept_names):
+            found = find_concept(self.facts, name)
+            if found is None:
+                continue
+            concept, spec = found
+            rows = next(iter(spec.get("units", {}).values()), [])
+            instant = bool(rows) and sum(1 for r in rows if "start" in r) * 2 < len(rows)
+            kind = SeriesKind.INSTANT if instant else SeriesKind.FLOW
+            by_unit = self._by_unit([concept], instant)
+            main = self.currency if self.currency in by_unit else max(by_unit, key=lambda u: len(by_unit[u]), default="")
+            for unit, candidates in by_unit.items():
+                key = f"sec.{self.ticker}.{name}" + ("" if unit == main else f".{_unit_key(unit)}")
+                parts.append((key, spec.get("label") or name, kind, candidates))
+
+        fiscal = FiscalCalendar.from_year_ends(self._year_ends)
+        batch = Batch()
+        for key, title, kind, candidates in parts:
+            self._emit(batch, key, title, kind, candidates, fiscal)
+        return batch
+
+    def _key(self, metric: str, unit: str) -> str:
+        base = f"sec.{self.ticker}.{metric}"
+        return base if unit == self.currency else f"{base}.{_unit_key(unit)}"
+
+    def _emit(
+        self,
+        batch: Batch,
+        key: str,
+        title: str,
+        kind: SeriesKind,
+        candidates: list[_Candidate],
+        fiscal: FiscalCalendar,
+    ) -> None:
+        quarterly = [c for c in candidates if c.periods and not c.annual]
+        chosen = quarterly or [c for c in candidates if c.periods]
+        if not chosen:
+            return
+        ranked = _rank(chosen)
+        periods = set().union(*(c.periods for c in ranked))
+        annual = not quarterly if kind is SeriesKind.FLOW else _median_gap(periods) > 200
+        unit = ranked[0].unit
+        used: list[str] = []
+        for period in sorted(periods):
+            merged = prefer([c.periods.get(period, []) for c in ranked])
+            for c in ranked:
+                if period in c.periods and str(c.concept) not in used:
+                    used.append(str(c.concept))
+            year, quarter = fiscal.label(period[1])
+            label = f"FY{year}" if annual else f"FY{year}Q{quarter}"
+            for v in merged:
+                batch.observations.append(
+                    Observation(
+                        series=key,
+                        period_start=period[0],
+                        period_end=period[1],
+                        value=float(v.value),
+                        known_at=datetime(v.known.year, v.known.month, v.known.day),
+                        unit=unit,
+                        source_ref=f"{v.accn} {label}",
+                    )
+                )
+        batch.series.append(
+            SeriesInfo(
+                key=key,
+                source="sec",
+                kind=kind,
+                unit=unit,
+                frequency="annual" if annual else "quarterly",
+                title=f"{self.entity}: {title} ({', '.join(used)})",
+                url=company_url(self.cik),
+            )
+        )
+
+
+def _rank(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Current concepts first (they report the latest period), then the metric's order."""
+    latest = {id(c): max(end for _, end in c.periods) for c in candidates}
+    newest = max(latest.values())
+    return sorted(
+        candidates, key=lambda c: (newest.toordinal() - latest[id(c)].toordinal() > CURRENT_WINDOW_DAYS)
+    )
+
+
+def _median_gap(periods: Iterable[Period]) -> int:
+    ends = sorted({end for _, end in periods})
+    gaps = sorted((b - a).days for a, b in zip(ends, ends[1:]))
+    return gaps[len(gaps) // 2] if gaps else 0
+
+
+def _unit_key(unit: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", unit)
+
+
+def company_url(cik: int) -> str:
+    """The company's EDGAR filing index, for people."""
+    return f"https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&CIK={cik:010d}&type=10-&owner=include"
+
+
+def normalize_companyfacts(
+    payload: dict, ticker: str, metrics: dict[str, Metric], concepts: Iterable[str] = ()
+) -> Batch:
+    """Series and observations for every canonical metric, and for ``concepts`` by name."""
+    return FactsNormalizer(payload, ticker, metrics).build(concepts)
