@@ -272,7 +272,7 @@ class _ThesisBuilder:
             stale = None
             expr_node = value
             if isinstance(value, yaml.MappingNode):
-                fields = r.mapping(value, f"series {name}", DERIVED_KEYS, ("expr",))
+                fields = r.mapping(value, f"series {name}", DERIVED_KEYS, ("expr",), key_node)
                 if fields is None or "expr" not in fields:
                     continue
                 expr_node = fields["expr"].value
@@ -286,7 +286,7 @@ class _ThesisBuilder:
     def raw_condition(self, entry: Entry | None, name: str) -> tuple[yaml.Node, str, Node, str] | None:
         if entry is None:
             return None
-        fields = self.reader.mapping(entry.value, name, CONDITION_KEYS, ("reason", "when"))
+        fields = self.reader.mapping(entry.value, name, CONDITION_KEYS, ("reason", "when"), entry.key_node)
         if fields is None or "when" not in fields:
             return None
         reason = ""

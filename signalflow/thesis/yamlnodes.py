@@ -60,10 +60,16 @@ class NodeReader:
         self.problems.append(ThesisError(self.loc(node), problem, hint))
 
     def mapping(
-        self, node: yaml.Node, what: str, allowed: Sequence[str], required: Sequence[str] = ()
+        self,
+        node: yaml.Node,
+        what: str,
+        allowed: Sequence[str],
+        required: Sequence[str] = (),
+        key_node: yaml.Node | None = None,
     ) -> dict[str, Entry] | None:
         """The entries of a mapping; reports unknown keys (with the nearest known one),
-        duplicate keys and missing required keys."""
+        duplicate keys and missing required keys (at ``key_node``, the mapping's own key,
+        when given)."""
         if not isinstance(node, yaml.MappingNode):
             self.problem(node, f"{what} must be a mapping (key: value lines), not {_kind(node)}")
             return None
@@ -83,7 +89,7 @@ class NodeReader:
             entries[key] = Entry(key, key_node, value)
         for key in required:
             if key not in entries:
-                self.problem(node, f"{what} is missing {key!r}")
+                self.problem(key_node or node, f"{what} is missing {key!r}")
         return entries
 
     def is_null(self, node: yaml.Node) -> bool:
