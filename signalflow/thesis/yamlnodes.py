@@ -74,19 +74,19 @@ class NodeReader:
             self.problem(node, f"{what} must be a mapping (key: value lines), not {_kind(node)}")
             return None
         entries: dict[str, Entry] = {}
-        for key_node, value in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        for knode, value in node.value:
+            key = knode.value if isinstance(knode, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                self.problem(key_node, f"keys in {what} must be names")
+                self.problem(knode, f"keys in {what} must be names")
                 continue
             if key in entries:
-                self.problem(key_node, f"duplicate key {key!r} in {what}")
+                self.problem(knode, f"duplicate key {key!r} in {what}")
                 continue
             if key not in allowed:
                 hint = did_you_mean(key, allowed) or "known keys: " + ", ".join(allowed)
-                self.problem(key_node, f"unknown key {key!r} in {what}", hint)
+                self.problem(knode, f"unknown key {key!r} in {what}", hint)
                 continue
-            entries[key] = Entry(key, key_node, value)
+            entries[key] = Entry(key, knode, value)
         for key in required:
             if key not in entries:
                 self.problem(key_node or node, f"{what} is missing {key!r}")
