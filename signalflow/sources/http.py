@@ -24,6 +24,20 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
+class _WithoutQuery(logging.Filter):
+    """Drops query strings from URLs in httpx's own log lines: they may carry API keys."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(_WithoutQuery())
+
+
 @dataclass(frozen=True)
 class Fetched:
     """A successful reply, or ``not_modified`` when a conditional request matched."""
@@ -152,7 +166,7 @@ class HttpClient:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
-        shown = url  # never log query strings: they may carry API keys
+        shown = url.split("?", 1)[0]  # never log query strings: they may carry API keys
         retry_after: float | None = None
         for attempt in range(self.retries + 1):
             if self.limiter is not None:
