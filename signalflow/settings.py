@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     )
     sec_max_rps: float = Field(10.0, description="SEC requests per second across the process (max 10)")
     sec_schedule: str = Field("6h", description="SEC collection interval")
+    sec_concepts_file: Path | None = Field(
+        None,
+        description="extra canonical SEC metrics (TOML like signalflow/data/sec_concepts.toml); "
+        "its concepts are tried before the built-in ones",
+    )
 
     # News
     feeds: list[FeedConfig] = Field(
