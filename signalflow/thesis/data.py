@@ -5,8 +5,8 @@
     })
     provider.load({"fred.DGS10"}, until=datetime(2025, 6, 1))
 
-A point is ``(period_end, value, known_at)``; ``known_at=None`` means the value became
-known at the start of its period-end day.
+A point is ``(period_end, value, known_at)``; ``known_at=None`` means the value became known
+at its period end (a date: 00:00 UTC that day), as in rule test files.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def frame_from_points(
                 "period_start": _ts(start) or end_ts,
                 "period_end": end_ts,
                 "value": float("nan") if value is None else float(value),
-                "known_at": _ts(known) or end_ts.normalize(),
+                "known_at": _ts(known) or end_ts,
                 "source_ref": ref,
                 "unit": unit,
             }
