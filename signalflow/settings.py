@@ -43,7 +43,9 @@ class TabularSeries(BaseModel):
         "", description="JSON: dotted path to the list of records, e.g. 'data.rows'; empty = top level"
     )
     known_at_column: str = Field("", description="optional column holding when each value became known")
-    frequency: Literal["daily", "weekly", "monthly", "quarterly", "annual"] = "daily"
+    frequency: Literal["", "daily", "weekly", "biweekly", "monthly", "quarterly", "semiannual", "annual"] = Field(
+        "", description="period of each date (weekly dates are the week's last day); empty = inferred from the dates"
+    )
     unit: str = ""
     schedule: str = Field("1d", description="collection interval, e.g. '6h', '1d'")
 
@@ -161,6 +163,9 @@ class Settings(BaseSettings):
     # User series
     tabular: list[TabularSeries] = Field(
         default_factory=list, description="csv.NAME / http.NAME series (TOML [[tabular]] tables)"
+    )
+    tabular_revision_window: str = Field(
+        "400d", description="how far before the last seen period csv.NAME / http.NAME runs record changed values"
     )
     eia_api_key: SecretStr | None = Field(None, description="EIA API v2 key")
     eia_api_url: str = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
