@@ -207,8 +207,10 @@ class NewsSource(Source):
         headers = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
         parsed = feedparser.parse(content, response_headers=headers)
         problem = ""
-        if parsed.get("bozo"):
-            exc = parsed.get("bozo_exception")
+        exc = parsed.get("bozo_exception")
+        # text/xml without a charset "declares" us-ascii (RFC 3023); feedparser then flags the
+        # document's real encoding as an override although it decoded right: not a health problem
+        if parsed.get("bozo") and not isinstance(exc, feedparser.CharacterEncodingOverride):
             problem = f"{type(exc).__name__}: {exc}"
             if not parsed.entries and not parsed.get("version"):
                 raise PayloadError(origin or feed_name, f"not an RSS or Atom feed ({problem})")
