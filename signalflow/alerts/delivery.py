@@ -172,7 +172,8 @@ class _Worker:
             except DeliveryError as exc:
                 error = exc
             except Exception as exc:  # a notifier bug must not stop the other deliveries
-                error = DeliveryError(notifier.name or type(notifier).__name__, repr(exc))
+                # Nothing says whether the message left before the error: reconcile first.
+                error = DeliveryOutcomeUnknown(notifier.name or type(notifier).__name__, repr(exc))
             else:
                 with self.store.session() as session:
                     row = session.get(OutboxRow, outbox_id)

@@ -11,6 +11,7 @@ history methods need one.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
 import urllib.error
@@ -165,7 +166,7 @@ class SlackNotifier(Notifier):
                 title=f"{n.thesis}: {n.rule}",
                 thread_ts=root.ts,
             )
-        except DeliveryError as exc:
+        except (DeliveryError, OSError, ValueError) as exc:
             log.warning("chart upload for %s failed: %s", n.key, exc)
 
     def _call(self, method: str, **kwargs):
@@ -179,6 +180,9 @@ class SlackNotifier(Notifier):
             raise DeliveryOutcomeUnknown(self.name, f"{method}: no answer within {self.timeout:g}s") from exc
         except urllib.error.URLError as exc:
             raise _network_error(self.name, method, exc) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # The connection broke after the request left: it may have been acted on.
+            raise DeliveryOutcomeUnknown(self.name, f"{method}: {exc!r}") from exc
 
     def _send_webhook(self, n: Notification) -> Receipt:
         from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
@@ -189,6 +193,8 @@ class SlackNotifier(Notifier):
             raise DeliveryOutcomeUnknown(self.name, "webhook: no answer") from exc
         except urllib.error.URLError as exc:
             raise _network_error(self.name, "webhook", exc) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise DeliveryOutcomeUnknown(self.name, f"webhook: {exc!r}") from exc
         if reply.status_code == 200:
             return Receipt(self.name, detail={"mode": "webhook"})
         retry_after = _retry_after(reply.headers)

@@ -129,11 +129,11 @@ class FakeSlack:
 
     def handle(self, path: str, query: str, headers: dict[str, str], raw: bytes):
         self.seen.set()
+        if path.startswith("/upload/"):
+            return self._fault_or("upload", lambda: self._upload(path.rsplit("/", 1)[1], raw))
         params = _params(query, headers, raw)
         if path == "/webhook":
             return self._fault_or("webhook", lambda: self._webhook(params))
-        if path.startswith("/upload/"):
-            return self._fault_or("upload", lambda: self._upload(path.rsplit("/", 1)[1], raw))
         method = path.removeprefix("/api/")
         with self.lock:
             self.calls.append(method)
