@@ -26,10 +26,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from signalflow.errors import ApiError, FetchError, PayloadError, RateLimited, SourceError
-from signalflow.sources.base import Batch, KnownAtBasis, Source
+from signalflow.sources.base import Batch, Source
 from signalflow.sources.fred_formats import (
     SERIES_ID,
     FredFormat,
@@ -41,6 +39,7 @@ from signalflow.sources.fred_formats import (
     series_info,
 )
 from signalflow.sources.frequency import Frequency
+from signalflow.sources.seen import remember_last, restamp_seen
 
 if TYPE_CHECKING:
     from signalflow.settings import Settings
@@ -149,7 +148,7 @@ class FredSource(Source):
             unit=info.get("units", ""),
             title=info.get("title", ""),
         )
-        self._remember_last(batch, series_id, state)
+        remember_last(batch.frame, state, f"{series_id}:last")
         log.info("FRED series collected", extra={"series": series_id, "rows": len(rows), "mode": "api"})
         return batch
 
@@ -182,29 +181,13 @@ class FredSource(Source):
         batch = parse_fredgraph_csv(fetched.text(), f"{url}?id={series_id}")
         if series_info(series_id, None).key not in {s.key for s in batch.series}:
             raise PayloadError(f"{url}?id={series_id}", f"the CSV has no column {series_id}")
-        last = state.get(f"{series_id}:last")
-        if last and batch.frame is not None:
-            # Seen periods are re-sent with today's known_at: the store keeps only changed values.
-            frame = batch.frame
-            last_end = pd.Timestamp(last)
-            seen = frame["period_end"] <= last_end
-            recent = frame["period_end"] > last_end - window
-            frame = frame[~seen | recent].copy()
-            revised = frame["period_end"] <= last_end
-            frame.loc[revised, "known_at"] = pd.Timestamp(self.clock())
-            frame.loc[revised, "known_at_basis"] = KnownAtBasis.COLLECTED.value
-            batch.frame = frame.reset_index(drop=True)
+        if batch.frame is not None:
+            batch.frame = restamp_seen(batch.frame, state.get(f"{series_id}:last"), window, self.clock())
         if fetched.etag:
             state[f"{series_id}:etag"] = fetched.etag
-        self._remember_last(batch, series_id, state)
+        remember_last(batch.frame, state, f"{series_id}:last")
         log.info("FRED series collected", extra={"series": series_id, "mode": "fredgraph"})
         return batch
-
-    @staticmethod
-    def _remember_last(batch: Batch, series_id: str, state: MutableMapping[str, str]) -> None:
-        if batch.frame is not None and len(batch.frame):
-            newest = batch.frame["period_end"].max().date().isoformat()
-            state[f"{series_id}:last"] = max(newest, state.get(f"{series_id}:last", ""))
 
     def _redacted(self, exc: SourceError) -> SourceError:
         """The error, with the API key removed should a server have echoed it."""

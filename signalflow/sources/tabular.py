@@ -1,0 +1,315 @@
+"""``csv.NAME`` and ``http.NAME``: series the user brings as CSV or JSON, from a file or a URL.
+
+Each name is a ``[[tabular]]`` table in the settings (:class:`TabularSeries`)::
+
+    [[tabular]]
+    name = "gpu_utilization"
+    url = "https://example.com/util.json"     # or a file path (csv.NAME only)
+    format = "json"
+    records_path = "data.rows"                # dotted path to the list of records
+    date_column = "day"
+    value_column = "util"
+    frequency = "daily"
+
+Dates name the period as FRED's do (see :mod:`signalflow.sources.frequency`). A
+``known_at_column`` says when each value became known; without one a value is assumed known
+the day after its period ends, and a changed value for a period already seen is recorded as
+known when it was collected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, MutableMapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from signalflow.errors import PayloadError, SourceError
+from signalflow.sources.base import OBSERVATION_COLUMNS, Batch, KnownAtBasis, SeriesInfo, SeriesKind, Source
+from signalflow.sources.fred_formats import detect_format
+from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
+from signalflow.sources.seen import remember_last, restamp_seen
+
+if TYPE_CHECKING:
+    from signalflow.settings import Settings, TabularSeries
+    from signalflow.sources.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+MISSING = frozenset({"", ".", "na", "n/a", "nan", "null", "none"})
+DATE_HEADERS = ("date", "observation_date", "period", "day", "time", "timestamp")
+SOURCE_REF = "tabular"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def parse_table(
+    content: bytes | str,
+    origin: str,
+    key: str,
+    spec: TabularSeries,
+    frequency: Frequency | None = None,
+) -> Batch:
+    """Observations of ``key`` from a CSV or JSON payload laid out as ``spec`` says.
+
+    ``frequency`` overrides ``spec.frequency``; when both are empty it is inferred from the
+    spacing of the dates."""
+    text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
+    if spec.format == "json":
+        dates, values, known, where = _json_columns(text, origin, spec)
+    else:
+        dates, values, known, where = _csv_columns(text, origin, spec)
+    day = _parse_dates(dates, origin, where, spec.date_column)
+    number = _parse_values(values, origin, where, spec.value_column)
+    keep = number.notna()
+    freq = frequency or Frequency.parse(spec.frequency) or infer_frequency(d.date() for d in day[keep])
+    start, end = period_bounds_frame(day[keep], freq)
+    frame = pd.DataFrame(
+        {"series": key, "period_start": start, "period_end": end, "value": number[keep], "unit": spec.unit,
+         "source_ref": SOURCE_REF}
+    )
+    frame["known_at"] = frame["period_end"] + pd.Timedelta(days=1)
+    frame["known_at_basis"] = KnownAtBasis.ASSUMED.value
+    if known is not None:
+        reported = _parse_dates(known, origin, where, spec.known_at_column, required=False)[keep]
+        has = reported.notna()
+        frame.loc[has, "known_at"] = reported[has]
+        frame.loc[has, "known_at_basis"] = KnownAtBasis.REPORTED.value
+    frame = frame.sort_values(["period_start", "known_at"], kind="stable").reset_index(drop=True)
+    info = SeriesInfo(
+        key=key,
+        source=key.split(".", 1)[0],
+        kind=SeriesKind.LEVEL,
+        unit=spec.unit,
+        frequency=freq.value,
+        title=spec.name,
+        url=spec.url if spec.url.startswith(("http://", "https://")) else "",
+    )
+    return Batch(series=[info], frame=frame[OBSERVATION_COLUMNS])
+
+
+def _csv_columns(text: str, origin: str, spec: TabularSeries):
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise PayloadError(origin, f"not a CSV table: {exc}") from None
+    table.columns = [str(c).strip() for c in table.columns]
+    wanted = [spec.date_column, spec.value_column] + ([spec.known_at_column] if spec.known_at_column else [])
+    for column in wanted:
+        if column not in table.columns:
+            raise PayloadError(origin, f"no column {column!r} (columns: {', '.join(table.columns)})", line=1)
+    known = table[spec.known_at_column] if spec.known_at_column else None
+    return table[spec.date_column], table[spec.value_column], known, lambda i: (origin, i + 2)
+
+
+def _json_columns(text: str, origin: str, spec: TabularSeries):
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(origin, f"not JSON: {exc.msg}", line=exc.lineno) from None
+    path = [p for p in spec.records_path.split(".") if p]
+    for depth, part in enumerate(path):
+        if not isinstance(data, dict) or part not in data:
+            raise PayloadError(origin, f"records_path {spec.records_path!r}: no {'.'.join(path[:depth + 1])!r}")
+        data = data[part]
+    if not isinstance(data, list):
+        raise PayloadError(origin, f"records_path {spec.records_path!r} is {type(data).__name__}, not a list of records")
+    fields = [spec.date_column, spec.value_column] + ([spec.known_at_column] if spec.known_at_column else [])
+    columns: dict[str, list[Any]] = {f: [] for f in fields}
+    for index, record in enumerate(data):
+        for name in fields:
+            try:
+                columns[name].append(_dig(record, name))
+            except KeyError:
+                raise PayloadError(f"{origin} record[{index}]", f"no field {name!r}") from None
+    known = pd.Series(columns[spec.known_at_column], dtype=object) if spec.known_at_column else None
+    return (
+        pd.Series(columns[spec.date_column], dtype=object),
+        pd.Series(columns[spec.value_column], dtype=object),
+        known,
+        lambda i: (f"{origin} record[{i}]", None),
+    )
+
+
+def _dig(record: Any, dotted: str) -> Any:
+    """``record['a']['b']`` for ``'a.b'``; a literal key with dots wins."""
+    if isinstance(record, dict) and dotted in record:
+        return record[dotted]
+    value = record
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(dotted)
+        value = value[part]
+    return value
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    return raw.map(lambda v: "" if v is None else str(v)).str.strip()
+
+
+def _parse_dates(
+    raw: pd.Series, origin: str, where: Callable[[int], tuple[str, int | None]], column: str, required: bool = True
+) -> pd.Series:
+    text = _as_text(raw)
+    missing = text.str.lower().isin(MISSING)
+    parsed = pd.to_datetime(text.where(~missing, None), errors="coerce", format="ISO8601", utc=True)
+    parsed = parsed.dt.tz_convert(None).astype("datetime64[ns]")
+    bad = parsed.isna() if required else parsed.isna() & ~missing
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        place, line = where(position)
+        raise PayloadError(place, f"{column}: not a date: {text.iloc[position]!r}", line=line)
+    return parsed if not required else parsed.dt.normalize()
+
+
+def _parse_values(raw: pd.Series, origin: str, where: Callable[[int], tuple[str, int | None]], column: str) -> pd.Series:
+    text = _as_text(raw).str.replace(",", "", regex=False)
+    missing = text.str.lower().isin(MISSING)
+    parsed = pd.to_numeric(text.where(~missing, None), errors="coerce")
+    bad = parsed.isna() & ~missing
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        place, line = where(position)
+        raise PayloadError(place, f"{column}: not a number: {_as_text(raw).iloc[position]!r}", line=line)
+    return parsed.astype("float64")
+
+
+class TabularSource(Source):
+    """Shared behaviour of ``csv.NAME`` and ``http.NAME``; subclasses set the name."""
+
+    remote_only = False
+
+    def __init__(
+        self, settings: Settings, http: HttpClient | None = None, *, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
+        super().__init__(settings, http)
+        self.clock = clock
+
+    def configured(self) -> dict[str, TabularSeries]:
+        return {spec.name: spec for spec in self.settings.tabular}
+
+    def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
+        """Read every configured series ``refs`` name; a failing one becomes a warning
+        unless none succeeded (then its error is raised)."""
+        from signalflow.settings import parse_duration
+        from signalflow.sources.http import HttpClient
+
+        window = parse_duration(self.settings.tabular_revision_window)
+        http = self.http or HttpClient(self.name, user_agent="signalflow (user series)")
+        batch, errors, succeeded = Batch(), [], 0
+        try:
+            for ref in dict.fromkeys(r for r in refs if self.handles(r)):
+                try:
+                    problem = self.check_ref(ref)
+                    if problem:
+                        raise SourceError(self.name, problem)
+                    batch.extend(self._collect_one(http, ref, state, window))
+                    succeeded += 1
+                except SourceError as exc:
+                    errors.append(exc)
+                    batch.warnings.append(str(exc))
+                    log.warning("user series failed", extra={"series": ref, "error": str(exc)})
+        finally:
+            if self.http is None:
+                http.close()
+        if errors and not succeeded:
+            raise errors[0]
+        return batch
+
+    def _collect_one(self, http: HttpClient, ref: str, state: MutableMapping[str, str], window) -> Batch:
+        spec = self.configured()[ref.split(".", 1)[1]]
+        if spec.url.startswith(("http://", "https://")):
+            fetched = http.get(spec.url, etag=state.get(f"{ref}:etag"))
+            if fetched.not_modified:
+                return Batch()
+            content = fetched.content
+            if fetched.etag:
+                state[f"{ref}:etag"] = fetched.etag
+        else:
+            try:
+                content = Path(spec.url).expanduser().read_bytes()
+            except OSError as exc:
+                raise PayloadError(spec.url, f"cannot read {ref}: {exc.strerror or exc}") from None
+        batch = parse_table(content, spec.url, ref, spec)
+        batch.frame = restamp_seen(batch.frame, state.get(f"{ref}:last"), window, self.clock())
+        remember_last(batch.frame, state, f"{ref}:last")
+        return batch
+
+    def check_ref(self, ref: str) -> str | None:
+        name = ref.split(".", 1)[1] if "." in ref else ""
+        known = self.configured()
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"; did you mean {self.name}.{close[0]}?" if close else ""
+            return (
+                f"{ref} is not configured: add a [[tabular]] table with name = {name!r} "
+                f"to the settings{hint}"
+            )
+        if self.remote_only and not known[name].url.startswith(("http://", "https://")):
+            return f"{ref}: url {known[name].url!r} is not http(s); use csv.{name} for files"
+        return None
+
+
+class CsvSource(TabularSource):
+    """``csv.NAME``: a CSV or JSON series from a file path or a URL; also imports plain
+    ``date,value`` CSV files."""
+
+    name = "csv"
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if Path(path).suffix.lower() not in (".csv", ".txt") or detect_format(Path(path).name, head) is not None:
+            return False
+        header = head.decode("utf-8-sig", errors="replace").split("\n", 1)[0].strip().lower()
+        columns = [c.strip().strip('"') for c in header.split(",")]
+        return len(columns) >= 2 and columns[0] in DATE_HEADERS
+
+    def import_file(self, path: Path, *, series: str | None = None) -> Batch:
+        """A CSV (or, with a configured ``series``, JSON) file as ``csv.<file stem>`` or
+        ``series``. A configured name's columns and frequency apply; otherwise the first
+        column is the date and the ``value`` column (or the second) the value."""
+        from signalflow.settings import TabularSeries
+
+        path = Path(path)
+        name = series.split(".", 1)[1] if series else _slug(path.stem)
+        if series is not None and not self.handles(series):
+            raise PayloadError(str(path), f"{series}: not a csv.* series")
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise PayloadError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        spec = self.configured().get(name)
+        if spec is not None:
+            return parse_table(content, str(path), f"csv.{name}", spec)
+        header = content[:65536].decode("utf-8-sig", errors="replace").split("\n", 1)[0]
+        columns = [c.strip().strip('"') for c in header.split(",")]
+        if len(columns) < 2:
+            raise PayloadError(str(path), "expected a date column and a value column", line=1)
+        value = "value" if "value" in columns[1:] else columns[1]
+        try:
+            spec = TabularSeries(name=name, url=str(path), date_column=columns[0], value_column=value)
+        except ValueError:
+            raise PayloadError(str(path), f"{name!r} is not a series name (a-z, 0-9, _): pass --series csv.NAME") from None
+        return parse_table(content, str(path), f"csv.{name}", spec)
+
+
+class HttpSource(TabularSource):
+    """``http.NAME``: a CSV or JSON series from an http(s) URL."""
+
+    name = "http"
+    remote_only = True
+
+
+def _slug(stem: str) -> str:
+    """A file stem as a series name: ``GPU Util-2024`` -> ``gpu_util_2024``."""
+    slug = re.sub(r"[^a-z0-9_]+", "_", stem.lower()).strip("_")
+    return slug if slug[:1].isalpha() else f"s_{slug}"
+
