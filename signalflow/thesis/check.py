@@ -132,7 +132,8 @@ class _SourceChecker:
                     problems.append(ThesisWarning(where, f"source {node.source} could not check {node.ref}: {exc!r}"))
                     continue
                 if problem:
-                    problems.append(ThesisError(where, f"{node.ref}: {problem}"))
+                    text = problem if node.ref in problem else f"{node.ref}: {problem}"
+                    problems.append(ThesisError(where, text))
         return problems
 
 
