@@ -60,6 +60,7 @@ class FakeSlack:
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         self.seen = threading.Event()  # set whenever a request arrives
+        self.posted = threading.Event()  # set whenever a message is stored
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -192,6 +193,7 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "thread_not_found"}, {}
             message = Message(channel, self._next_ts(), p.get("text", ""), blocks or [], thread_ts, metadata)
             self.messages.append(message)
+        self.posted.set()
         return 200, {"ok": True, "channel": channel, "ts": message.ts, "message": message.as_api()}, {}
 
     def _update(self, p: dict[str, Any]):
