@@ -42,6 +42,7 @@ from signalflow.sources.sec_periods import (
     Period,
     flow_periods,
     instant_periods,
+    one_per_end,
     prefer,
 )
 
@@ -177,11 +178,11 @@ class FactsNormalizer:
         if not chosen:
             return
         ranked = _rank(chosen)
-        periods = set().union(*(c.periods for c in ranked))
+        periods = one_per_end(set().union(*(c.periods for c in ranked)))
         annual = not quarterly if kind is SeriesKind.FLOW else _median_gap(periods) > 200
         unit = ranked[0].unit
         used: list[str] = []
-        for period in sorted(periods):
+        for period in periods:
             merged = prefer([c.periods.get(period, []) for c in ranked])
             for c in ranked:
                 if period in c.periods and str(c.concept) not in used:

@@ -96,7 +96,7 @@ def difference(
     """``later - earlier`` at every instant either changes; known when both are known.
 
     ``later_reported`` are all the ``(filed, accn)`` of the later period (comparatives too);
-    a version of ``earlier`` is used only once ``later`` has been reported since it."""
+    a restated version of ``earlier`` is used only once ``later`` has been reported since it."""
     reported = sorted(set(later_reported) | {(v.known, v.accn) for v in later})
     times = sorted({t for t, _ in reported} | {v.known for v in earlier})
     out: History = []
@@ -108,7 +108,7 @@ def difference(
             j += 1
         while r + 1 < len(reported) and reported[r + 1][0] <= t:
             r += 1
-        if i < 0 or j < 0 or reported[r][0] < earlier[j].known:
+        if i < 0 or j < 0 or (j > 0 and reported[r][0] < earlier[j].known):
             continue
         value = _value(later[i].value - earlier[j].value)
         accn = reported[r][1] if reported[r][0] == t else earlier[j].accn
@@ -204,7 +204,17 @@ def flow_periods(rows: Iterable[dict], parse: DateParser) -> FlowPeriods:
     quarters = {
         q: prefer([direct.get(q, []), *derived.get(q, [])]) for q in set(direct) | set(derived)
     }
-    return FlowPeriods({q: h for q, h in quarters.items() if h}, years)
+    return FlowPeriods({q: quarters[q] for q in one_per_end(quarters) if quarters[q]}, years)
+
+
+def one_per_end(periods: Iterable[Period]) -> list[Period]:
+    """The longest period for each end date: a stub (a company's first weeks, 2018-04-10 to
+    2018-06-30) never stands beside the full quarter that ends on the same day."""
+    longest: dict[date, Period] = {}
+    for start, end in periods:
+        if end not in longest or start < longest[end][0]:
+            longest[end] = (start, end)
+    return sorted(longest.values())
 
 
 def instant_periods(rows: Iterable[dict], parse: DateParser) -> dict[Period, History]:
