@@ -20,7 +20,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from signalflow.efficiency.catalog import Catalog
-from signalflow.efficiency.importers import read_datapoints, sniff
+from signalflow.efficiency.importers import FileKind, read_datapoints, sniff
 from signalflow.efficiency.model import EfficiencyDatapoint, EstimateValue
 from signalflow.errors import EfficiencyError
 from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source
@@ -59,8 +59,15 @@ class EfficiencySource(Source):
         return path.suffix.lower() == ".json" and sniff(head) is not None
 
     def import_file(self, path: Path) -> Batch:
+        """The file's datapoints, and every estimate computable from them plus the files
+        in ``efficiency_data`` and the MLPerf summaries beside this one (so importing a
+        directory of rounds yields the cross-round gains)."""
         catalog = self.catalog()
         points = read_datapoints(path, catalog.config.rounds)
+        if sniff(_head(path)) == FileKind.MLPERF:
+            for sibling in sorted(path.parent.glob("*.json")):
+                if sibling != path and sniff(_head(sibling)) == FileKind.MLPERF:
+                    catalog.add(read_datapoints(sibling, catalog.config.rounds))
         catalog.add(points)
         return build_batch(catalog, None, only_points={p.id for p in points})
 
@@ -87,6 +94,11 @@ def build_batch(catalog: Catalog, wanted: set[str] | None, only_points: set[str]
         for name in sorted(wanted - known):
             batch.warnings.append(f"efficiency.{name}: no such estimate or loaded datapoint")
     return batch
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(65536)
 
 
 def _midnight(day) -> datetime:

@@ -46,7 +46,9 @@ def test_import_stores_datapoints_and_estimates_point_in_time(settings, shared_d
     batch = source.import_file(path)
     keys = {o.series for o in batch.observations}
     assert "efficiency.b200_llama70b_facility" in keys and B200_DP in keys
-    assert "efficiency.h200_llama70b_facility" not in keys  # that datapoint is in the v4.1 file
+    # the v4.1 summary beside it gives the cross-round estimates, not its own datapoints
+    assert "efficiency.blackwell_10x_realized" in keys
+    assert not any(k.startswith("efficiency.mlperf_v4_1") for k in keys)
     first = store.add_batch(batch)
     assert first.observations_added == len(batch.observations)
     assert store.add_batch(source.import_file(path)).observations_added == 0
@@ -77,3 +79,11 @@ def test_check_ref_names_the_nearest_estimate(settings, ref, problem) -> None:
         assert result is None
     else:
         assert problem in result
+
+
+def test_import_alone_gives_only_what_the_file_supports(settings, shared_data: Path, tmp_path: Path) -> None:
+    lone = tmp_path / "summary_results.json"
+    lone.symlink_to(shared_data / V51)
+    keys = {o.series for o in EfficiencySource(settings).import_file(lone).observations}
+    assert "efficiency.b200_llama70b_facility" in keys
+    assert "efficiency.h200_llama70b_facility" not in keys and "efficiency.blackwell_10x_realized" not in keys
