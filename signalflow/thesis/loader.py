@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 import yaml
 
 from signalflow.errors import CheckFailed, Location, ThesisError, ThesisSyntaxError, ThesisWarning
-from signalflow.thesis.ast import DerivedRef, Node, RuleRef
+from signalflow.thesis.ast import Node
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
 from signalflow.thesis.lexer import KEYWORDS
 from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Severity, Thesis
 from signalflow.thesis.parser import parse_expression
-from signalflow.thesis.resolve import CONDITIONS, Resolver, find_cycle, references
+from signalflow.thesis.resolve import CONDITIONS, Resolver, cycle_problems
 from signalflow.thesis.yamlnodes import Entry, NodeReader
 
 if TYPE_CHECKING:
@@ -183,7 +183,7 @@ class _ThesisBuilder:
         conditions = {name: self.condition(resolver, c) for name, c in raw_conditions.items() if c}
         rules = {sev: tuple(self.rule(resolver, x, sev) for x in raw) for sev, raw in raw_rules.items()}
         r.problems.extend(resolver.problems)
-        self.cycles(series, conditions, rules)
+        r.problems.extend(cycle_problems(series, conditions, [x for group in rules.values() for x in group]))
         meta = self.metadata(top)
         if r.problems or thesis_id is None or len(conditions) < 2:
             return None
@@ -391,23 +391,3 @@ class _ThesisBuilder:
             stale_after=stale,
             summary=summary.strip(),
         )
-
-    def cycles(self, series: dict[str, Derived], conditions: dict[str, Condition], rules: dict) -> None:
-        graph = {name: references(d.expr, DerivedRef) for name, d in series.items()}
-        if cycle := find_cycle(graph):
-            self.reader.problems.append(
-                ThesisError(series[cycle[0]].location, "derived series refer to each other in a cycle: " + " -> ".join(cycle))
-            )
-        locations: dict[str, Location] = {name: c.location for name, c in conditions.items()}
-        deps: dict[str, set[str]] = {name: references(c.when, RuleRef) for name, c in conditions.items()}
-        for rule in (rule for group in rules.values() for rule in group):
-            if rule.when is None:
-                continue
-            locations[rule.name] = rule.location
-            deps[rule.name] = references(rule.when, RuleRef)
-            if rule.resolve_when is not None:
-                deps[rule.name] |= references(rule.resolve_when, RuleRef)
-        if cycle := find_cycle(deps):
-            self.reader.problems.append(
-                ThesisError(locations[cycle[0]], "conditions refer to each other in a cycle: " + " -> ".join(cycle))
-            )

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from signalflow.errors import Location, ThesisError
+from signalflow.thesis.model import Condition, Derived, Rule
 from signalflow.thesis.ast import (
     ARITHMETIC,
     COMPARISON,
@@ -241,3 +242,25 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
         if name not in state and (cycle := visit(name)):
             return cycle
     return None
+
+
+def cycle_problems(series: Mapping[str, Derived], conditions: Mapping[str, Condition], rules: Iterable[Rule]) -> list[ThesisError]:
+    """A problem for a cycle among derived series and one for a cycle among conditions
+    (growth, liquidity, rules referring to each other)."""
+    problems: list[ThesisError] = []
+    if cycle := find_cycle({name: references(d.expr, DerivedRef) for name, d in series.items()}):
+        problems.append(
+            ThesisError(series[cycle[0]].location, "derived series refer to each other in a cycle: " + " -> ".join(cycle))
+        )
+    locations: dict[str, Location] = {name: c.location for name, c in conditions.items()}
+    deps: dict[str, set[str]] = {name: references(c.when, RuleRef) for name, c in conditions.items()}
+    for rule in rules:
+        if rule.when is None:
+            continue
+        locations[rule.name] = rule.location
+        deps[rule.name] = references(rule.when, RuleRef)
+        if rule.resolve_when is not None:
+            deps[rule.name] |= references(rule.resolve_when, RuleRef)
+    if cycle := find_cycle(deps):
+        problems.append(ThesisError(locations[cycle[0]], "conditions refer to each other in a cycle: " + " -> ".join(cycle)))
+    return problems
