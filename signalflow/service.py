@@ -59,10 +59,11 @@ class SourceReport:
 class ImportReport:
     path: Path
     source: str
-    observations_added: int
-    events_added: int
-    series: list[str]
-    warnings: list[str]
+    observations_added: int = 0
+    events_added: int = 0
+    series: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
 
     def to_json(self) -> dict:
         return {
@@ -72,6 +73,7 @@ class ImportReport:
             "events_added": self.events_added,
             "series": self.series,
             "warnings": self.warnings,
+            "error": self.error,
         }
 
 
@@ -176,27 +178,52 @@ def import_paths(
 ) -> list[ImportReport]:
     """Load saved payloads exactly as if they had been collected.
 
-    Each file is offered to every registered source's ``sniff``; the first that recognises it
-    imports it. A file nobody recognises is a PayloadError naming it."""
-    sources = [cls(settings) for _, cls in sorted(source_classes().items())]
+    With ``series`` (``fred.DGS10``) the source named by its prefix imports every file.
+    Otherwise each file is offered to every registered source's ``sniff`` and the first that
+    recognises it imports it. A file that cannot be imported (unknown format, an error reply
+    saved as a payload, bad rows) is reported with its error and the next file goes on."""
+    sources = {name: cls(settings) for name, cls in sorted(source_classes().items())}
     reports = []
-    for path in _expand(paths):
-        with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-        source = next((s for s in sources if s.sniff(path, head)), None)
-        if source is None:
-            raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
-        batch = _import_file(source, path, series)
-        result = store.add_batch(batch)
-        keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
-        reports.append(
-            ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
-        )
-        log.info(
-            "imported",
-            extra={"path": str(path), "source": source.name, "observations_added": result.observations_added},
-        )
+    for path in expand_paths(paths):
+        report = import_file(settings, store, path, series, sources)
+        if report.error:
+            log.error("import failed", extra={"path": str(path), "error": report.error})
+        else:
+            log.info(
+                "imported",
+                extra={"path": str(path), "source": report.source, "observations_added": report.observations_added},
+            )
+        reports.append(report)
     return reports
+
+
+def import_file(
+    settings: Settings,
+    store: Store,
+    path: Path,
+    series: str | None = None,
+    sources: dict[str, Source] | None = None,
+) -> ImportReport:
+    """Import one file; errors of the file's own making come back in ``report.error``."""
+    sources = sources or {name: cls(settings) for name, cls in sorted(source_classes().items())}
+    try:
+        if series is not None:
+            prefix = series.split(".", 1)[0]
+            if prefix not in sources:
+                raise PayloadError(str(path), f"--series {series}: no source named {prefix!r}")
+            source = sources[prefix]
+        else:
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+            source = next((s for s in sources.values() if s.sniff(path, head)), None)
+            if source is None:
+                raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
+        batch = _import_file(source, path, series)
+    except (SignalflowError, OSError, UnicodeDecodeError) as exc:
+        return ImportReport(path, "", error=str(exc))
+    result = store.add_batch(batch)
+    keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
+    return ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
 
 
 def _import_file(source: Source, path: Path, series: str | None) -> Batch:
@@ -212,7 +239,8 @@ def _frame_keys(batch: Batch) -> list[str]:
     return [] if batch.frame is None or not len(batch.frame) else list(batch.frame["series"].unique())
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """Files named, and every file under directories named (hidden ones skipped)."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():

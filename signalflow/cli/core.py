@@ -127,7 +127,7 @@ def import_(
     store = service.open_store(settings)
     reports = []
     try:
-        files = service._expand(paths)
+        files = service.expand_paths(paths)
         with Progress(transient=True, disable=as_json or len(files) < 3) as progress:
             task = progress.add_task("importing", total=len(files))
             for path in files:
@@ -135,17 +135,24 @@ def import_(
                 progress.advance(task)
     finally:
         store.close()
+    failed = [r for r in reports if r.error]
     if as_json:
         print_json([r.to_json() for r in reports])
-        return
-    from rich.console import Console
-    from rich.table import Table
+    else:
+        from rich.console import Console
+        from rich.table import Table
 
-    table = Table("file", "source", "new observations", "new events", "series")
-    for r in reports:
-        shown = ", ".join(r.series[:4]) + (f" (+{len(r.series) - 4})" if len(r.series) > 4 else "")
-        table.add_row(str(r.path), r.source, str(r.observations_added), str(r.events_added), shown)
-    Console().print(table)
+        table = Table("file", "source", "new observations", "new events", "series")
+        for r in reports:
+            if r.error:
+                continue
+            shown = ", ".join(r.series[:4]) + (f" (+{len(r.series) - 4})" if len(r.series) > 4 else "")
+            table.add_row(str(r.path), r.source, str(r.observations_added), str(r.events_added), shown)
+        Console().print(table)
+        for r in failed:
+            typer.echo(f"error: {r.error}", err=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -166,6 +166,11 @@ class Batch:
             )
 
 
+class RefWarning(str):
+    """A ``check_ref`` answer that is a warning, not an error: the thesis still runs and the
+    input stays unknown until the user configures it (e.g. a ``csv.NAME`` not yet set up)."""
+
+
 class Source(ABC):
     """A collector for one family of series references (``name.…``)."""
 
@@ -191,7 +196,8 @@ class Source(ABC):
     def check_ref(self, ref: str) -> str | None:
         """A problem with ``ref`` in words (naming the nearest known name), or None if valid.
 
-        Called by ``signalflow check`` for every series reference of this source."""
+        Called by ``signalflow check`` for every series reference of this source. Return a
+        :class:`RefWarning` for problems that should warn rather than fail the check."""
         return None
 
     def sniff(self, path: Path, head: bytes) -> bool:

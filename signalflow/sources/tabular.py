@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.sources.base import OBSERVATION_COLUMNS, Batch, KnownAtBasis, SeriesInfo, SeriesKind, Source
+from signalflow.sources.base import (
+    OBSERVATION_COLUMNS,
+    Batch,
+    KnownAtBasis,
+    RefWarning,
+    SeriesInfo,
+    SeriesKind,
+    Source,
+)
 from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen
@@ -250,9 +258,9 @@ class TabularSource(Source):
         if name not in known:
             close = difflib.get_close_matches(name, list(known), n=1)
             hint = f"; did you mean {self.name}.{close[0]}?" if close else ""
-            return (
-                f"{ref} is not configured: add a [[tabular]] table with name = {name!r} "
-                f"to the settings{hint}"
+            return RefWarning(
+                f"{ref} is not configured, so it stays unknown: add a [[tabular]] table with "
+                f"name = {name!r} to the settings{hint}"
             )
         if self.remote_only and not known[name].url.startswith(("http://", "https://")):
             return f"{ref}: url {known[name].url!r} is not http(s); use csv.{name} for files"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from signalflow.errors import Location, ThesisError, ThesisWarning
+from signalflow.sources.base import RefWarning
 from signalflow.thesis.ast import Node, SeriesRef, walk
 from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir
 from signalflow.thesis.model import Thesis
@@ -133,7 +134,8 @@ class _SourceChecker:
                     continue
                 if problem:
                     text = problem if node.ref in problem else f"{node.ref}: {problem}"
-                    problems.append(ThesisError(where, text))
+                    kind = ThesisWarning if isinstance(problem, RefWarning) else ThesisError
+                    problems.append(kind(where, text))
         return problems
 
 
