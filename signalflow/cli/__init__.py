@@ -25,9 +25,11 @@ app = typer.Typer(
 # One module per command group; each registers its commands on `app` when imported.
 _COMMAND_MODULES = [
     "signalflow.cli.core",
+    "signalflow.cli.alerts",
     "signalflow.cli.efficiency",
     "signalflow.cli.news",
     "signalflow.cli.thesis",
+    "signalflow.cli.series",
 ]
 
 for _module in _COMMAND_MODULES:

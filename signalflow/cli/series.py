@@ -1,0 +1,152 @@
+"""``signalflow series list`` and ``signalflow series show KEY``: what the store holds.
+
+For SEC series the fiscal year and quarter come from ``source_ref``
+(``"<accession> FY2025Q2"``, see :mod:`signalflow.sources.sec_facts`); other series show
+their ``source_ref`` as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from signalflow.cli import app
+from signalflow.cli.common import fail, friendly_errors, load_settings, parse_when, print_json
+
+series_app = typer.Typer(help="Inspect stored series: every period, value and when it became known.", no_args_is_help=True)
+app.add_typer(series_app, name="series")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _rows(key: str, data) -> list[dict]:
+    from signalflow.sources.sec_facts import parse_source_ref
+
+    rows = []
+    for r in data.itertuples(index=False):
+        ref = r.source_ref or ""
+        accession, year, quarter = parse_source_ref(ref) if key.startswith("sec.") else (ref, None, None)
+        rows.append(
+            {
+                "period_start": r.period_start.date(),
+                "period_end": r.period_end.date(),
+                "fiscal_year": year,
+                "fiscal_quarter": quarter,
+                "value": None if r.value != r.value else float(r.value),
+                "unit": r.unit or "",
+                "known_at": r.known_at.to_pydatetime(),
+                "source_ref": ref,
+                "accession": accession if key.startswith("sec.") else None,
+            }
+        )
+    return rows
+
+
+def _fiscal(row: dict) -> str:
+    if row["fiscal_year"] is None:
+        return ""
+    return f"FY{row['fiscal_year']}" + (f" Q{row['fiscal_quarter']}" if row["fiscal_quarter"] else "")
+
+
+def _when(at) -> str:
+    return f"{at:%Y-%m-%d}" if (at.hour, at.minute, at.second) == (0, 0, 0) else f"{at:%Y-%m-%d %H:%M}"
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+
+
+@series_app.command("show")
+@friendly_errors
+def show(
+    key: Annotated[str, typer.Argument(help="Series key, e.g. sec.VRT.capex or fred.DGS10.")],
+    as_of: Annotated[
+        Optional[str],
+        typer.Option("--as-of", help="Show what was known at this date (YYYY-MM-DD, 00:00 UTC) or ISO time."),
+    ] = None,
+    all_versions: Annotated[
+        bool, typer.Option("--versions", help="Every version of every period, not only the latest.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a series period by period: start, end, fiscal year and quarter, value, unit,
+    when it became known and the filing (accession) it came from."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from signalflow.store import Store
+    from signalflow.thesis.suggest import did_you_mean
+
+    at = parse_when(as_of)
+    settings = load_settings()
+    store = Store.open(settings.database_url)
+    try:
+        info = store.series_info(key)
+        if info is None:
+            hint = did_you_mean(key, [s.key for s in store.list_series()])
+            raise fail(f"no series {key} in {settings.database_url}" + (f"; {hint}" if hint else ""))
+        if all_versions:
+            frame = store.load([key], until=at)[key].data.sort_values(["period_end", "known_at"])
+        else:
+            frame = store.as_of(key, at)
+    finally:
+        store.close()
+    rows = _rows(key, frame)
+    if as_json:
+        print_json(rows)
+        return
+    title = f"{key}: {info.title}" if info.title else key
+    if at is not None:
+        title += f" (as of {at:%Y-%m-%d %H:%M} UTC)"
+    table = Table(title=title)
+    for name in ("period start", "period end", "fiscal", "value", "unit", "known at", "accession / ref"):
+        table.add_column(name, no_wrap=True, justify="right" if name == "value" else "left")
+    for row in rows:
+        table.add_row(
+            str(row["period_start"]),
+            str(row["period_end"]),
+            _fiscal(row),
+            _number(row["value"]),
+            row["unit"],
+            _when(row["known_at"]),
+            row["accession"] or row["source_ref"],
+        )
+    Console().print(table)
+    if not rows:
+        typer.echo("no observations known at that time" if at else "no observations")
+
+
+@series_app.command("list")
+@friendly_errors
+def list_series(
+    source: Annotated[Optional[str], typer.Option("--source", help="Only this source (sec, fred, ...).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List every stored series: key, kind, unit, frequency and title."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from signalflow.store import Store
+
+    settings = load_settings()
+    store = Store.open(settings.database_url)
+    try:
+        infos = [s for s in store.list_series() if source is None or s.source == source]
+    finally:
+        store.close()
+    if as_json:
+        print_json(
+            [
+                {"key": s.key, "source": s.source, "kind": s.kind, "unit": s.unit, "frequency": s.frequency,
+                 "title": s.title, "url": s.url}
+                for s in infos
+            ]
+        )
+        return
+    table = Table("key", "kind", "unit", "frequency", "title")
+    for s in infos:
+        table.add_row(s.key, str(getattr(s.kind, "value", s.kind)), s.unit, s.frequency, s.title)
+    Console().print(table)
