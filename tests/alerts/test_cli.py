@@ -1,0 +1,54 @@
+"""The alert commands through the real CLI: ack, journal, deliver, notify-test."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from typer.testing import CliRunner
+
+from fakes.theses import evaluation, thesis
+from signalflow.alerts import record_evaluation
+from signalflow.cli import app
+from signalflow.settings import Settings
+from signalflow.store import Store
+
+T0 = datetime(2025, 5, 1, 12, 0)
+
+
+def test_ack_journal_and_deliver(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    store = Store.open(url)
+    with store.session() as session:
+        record_evaluation(session, thesis(), evaluation(T0, {"spread_widening"}), Settings(database_url=url), T0)
+    store.close()
+    runner = CliRunner()
+
+    bad = runner.invoke(app, ["ack", "liquidity_regime", "--decision", "panic", "--note", "x"])
+    unknown = runner.invoke(app, ["ack", "nope", "--decision", "hold", "--note", "x"])
+    syntax = runner.invoke(app, ["ack", "liquidity_regime", "--decision", "hold", "--note", "x", "--unless", "fred.X >"])
+    acked = runner.invoke(app, ["ack", "liquidity_regime", "--decision", "hold", "--note", "spreads below 6",
+                                "--until", "2025-06-01", "--unless", "fred.BAMLH0A0HYM2 > 7", "--json"])
+    listed = runner.invoke(app, ["journal", "--json"])
+    delivered = runner.invoke(app, ["deliver", "--json"])
+
+    assert (bad.exit_code, unknown.exit_code, syntax.exit_code) == (1, 1, 1)
+    assert "hold, trim, exit, ignore" in bad.output and "nope" in unknown.output and "--unless" in syntax.output
+    assert acked.exit_code == 0, acked.output
+    assert json.loads(acked.output)[0]["until"] == "2025-06-01T00:00:00"
+    entries = json.loads(listed.output)
+    assert [(e["entry"], e["rule"], e["what"]) for e in entries] == [
+        ("alert", "spread_widening", "soft_warning"),
+        ("decision", "spread_widening", "hold"),
+    ]
+    assert delivered.exit_code == 0, delivered.output
+    assert [o["result"] for o in json.loads(delivered.stdout)] == ["sent"]
+
+
+def test_notify_test_reports_each_route(monkeypatch):
+    monkeypatch.setenv("SIGNALFLOW_ROUTES", '[{"name": "desk", "notifier": "console"}, {"name": "x", "notifier": "nope"}]')
+    result = CliRunner().invoke(app, ["notify-test", "--json"])
+    assert result.exit_code == 1
+    reports = json.loads(result.stdout)
+    assert [(r["route"], r["ok"]) for r in reports] == [("desk", True), ("x", False)]
