@@ -130,8 +130,11 @@ def test_bad_rule_files_name_the_file(tmp_path, text, problem):
 
 def test_labelled_set_meets_the_quality_target(classifier):
     rows = read_labelled(HEADLINES)
+    assert len(rows) >= 150 and len({r.url + r.headline for r in rows}) == len(rows)
     labels = {r.label for r in rows if r.label}
     assert labels == set(classifier.labels)  # every label is covered
+    assert all(sum(r.label == label for r in rows) >= 15 for label in labels)
+    assert {r.kind for r in rows} == {"event", "lookalike", "negation", "other"}
     assert all(r.outlet and r.url for r in rows)
     report = evaluate(classifier, rows)
     assert report.lookalikes_as_events == ()
