@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -237,7 +237,7 @@ def test_filing_status_tells_waiting_from_overdue() -> None:
     # Lags: 10-Q 2025-06-30 -> 07-30 is 30 days, 2025-03-31 -> 04-23 is 23 days: median 26.5.
     assert expectation.lag_days == round((30 + 23) / 2)
     assert expectation.status(date(2025, 10, 1)) is FilingStatus.WAITING
-    assert expectation.status(expectation.expected_by.replace(day=expectation.expected_by.day + 1)) is FilingStatus.DUE
+    assert expectation.status(expectation.expected_by + timedelta(days=1)) is FilingStatus.DUE
     assert expectation.status(date(2026, 1, 1)) is FilingStatus.OVERDUE
 
 
