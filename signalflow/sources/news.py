@@ -6,10 +6,16 @@ headers so declared and undeclared encodings decode right, and classified entry 
 A malformed ("bozo") feed still yields the entries that parsed. Entries already seen (by id,
 else link) are skipped across runs; the store's unique (source, entry_id) is the backstop.
 
-For every labelled entry the batch carries, with ``known_at`` = publication time:
+For every labelled entry the batch carries, with ``known_at`` = publication time (basis
+REPORTED), or the collection time for an entry without a date (basis COLLECTED):
 ``news.<label>`` (1.0 per event), ``news.<label>.mw`` and ``news.<label>.usd`` when a
 capacity or an amount was found, and the same per watch-list company:
 ``news.<label>[TICKER]``, ``news.<label>[TICKER].mw``, ``news.<label>[TICKER].usd``.
+
+A saved feed file imports exactly as if collected (``signalflow import feed.xml``): the feed
+is named after the file stem, and the collection time of undated entries is the file's
+modification time (when it was saved). Entry ids dedup against earlier collections and
+imports of the same feed name through the store.
 """
 
 from __future__ import annotations
@@ -28,13 +34,14 @@ from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
 from signalflow.settings import FeedConfig, parse_duration
-from signalflow.sources.base import Batch, Event, Observation, SeriesInfo, SeriesKind, Source
+from signalflow.sources.base import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FEEDS_FILE = Path(__file__).resolve().parent.parent / "data" / "feeds.toml"
 SEEN_LIMIT = 5000  # ids remembered per feed; feeds show far fewer entries than this
 FIELDS = ("mw", "usd")
+_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
 
 
@@ -171,7 +178,9 @@ class NewsSource(Source):
         if fetched.last_modified:
             state[f"{key}:last_modified"] = fetched.last_modified
         try:
-            batch, total, problem = self._parse(feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url)
+            batch, total, problem = self._parse(
+                feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now
+            )
         except SourceError as exc:
             state[f"{key}:health"] = FeedHealth(
                 feed.name, feed.url, "failing", now.isoformat(), str(exc),
@@ -199,10 +208,37 @@ class NewsSource(Source):
         Raises PayloadError when nothing in the payload parses as a feed."""
         return self._parse(feed_name, content, headers, seen, origin)[0]
 
+    def sniff(self, path: Path, head: bytes) -> bool:
+        """An RSS (0.9x, 1.0, 2.0) or Atom document: XML whose root is rss, feed or rdf:RDF."""
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        return start.startswith(b"<") and _FEED_ROOT.search(start[:8192]) is not None
+
+    def import_file(self, path: Path) -> Batch:
+        """A saved feed, exactly as if collected from a feed named after the file stem.
+
+        Undated entries are known from the file's modification time (when it was saved)."""
+        path = Path(path)
+        try:
+            content = path.read_bytes()
+            saved = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None)
+        except OSError as exc:
+            raise PayloadError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        batch = self._parse(path.stem, content, None, frozenset(), str(path), collected_at=saved)[0]
+        batch.series = self._series_infos(batch.observations)
+        return batch
+
     def _parse(
-        self, feed_name: str, content: bytes, headers: Any, seen: set[str] | frozenset[str], origin: str
+        self,
+        feed_name: str,
+        content: bytes,
+        headers: Any,
+        seen: set[str] | frozenset[str],
+        origin: str,
+        collected_at: datetime | None = None,
     ) -> tuple[Batch, int, str]:
         import feedparser
+
+        collected_at = collected_at or self.clock()
 
         headers = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
         parsed = feedparser.parse(content, response_headers=headers)
@@ -216,25 +252,26 @@ class NewsSource(Source):
                 raise PayloadError(origin or feed_name, f"not an RSS or Atom feed ({problem})")
         batch = Batch(warnings=[f"feed {feed_name}: malformed, kept what parsed ({problem})"] if problem else [])
         for entry in parsed.entries:
-            event = self._event(feed_name, entry)
+            event, basis = self._event(feed_name, entry, collected_at)
             if event.entry_id in seen:
                 continue
             batch.events.append(event)
-            batch.observations.extend(observations_for(event))
+            batch.observations.extend(observations_for(event, basis))
         return batch, len(parsed.entries), problem
 
-    def _event(self, feed_name: str, entry: Any) -> Event:
+    def _event(self, feed_name: str, entry: Any, collected_at: datetime) -> tuple[Event, KnownAtBasis]:
         title = entry.get("title", "") or ""
         summary = entry.get("summary", "") or ""
         link = entry.get("link", "") or ""
         entry_id = entry.get("id") or link or "sha1:" + sha1(f"{title}\n{summary}".encode()).hexdigest()
         stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
         # feedparser normalises dates to UTC struct_time; without one, the time we saw it
-        published = datetime(*stamp[:6]) if stamp else self.clock()
+        published = datetime(*stamp[:6]) if stamp else collected_at
+        basis = KnownAtBasis.REPORTED if stamp else KnownAtBasis.COLLECTED
         from signalflow.news.extract import plain_text
 
         result = self.classifier.classify(title, summary)
-        return Event(
+        event = Event(
             source=feed_name,
             entry_id=str(entry_id)[:500],
             title=plain_text(title),
@@ -247,6 +284,7 @@ class NewsSource(Source):
             companies=result.companies,
             rule=result.rule,
         )
+        return event, basis
 
     def _series_infos(self, observations: list[Observation]) -> list[SeriesInfo]:
         keys = sorted({o.series for o in observations})
@@ -277,8 +315,9 @@ class NewsSource(Source):
         return None
 
 
-def observations_for(event: Event) -> list[Observation]:
-    """The ``news.*`` observations one labelled event contributes (none when unlabelled)."""
+def observations_for(event: Event, basis: KnownAtBasis = KnownAtBasis.REPORTED) -> list[Observation]:
+    """The ``news.*`` observations one labelled event contributes (none when unlabelled);
+    ``basis`` says whether ``event.published`` was reported or is our collection time."""
     if event.label is None:
         return []
     day = event.published.date()
@@ -299,6 +338,7 @@ def observations_for(event: Event) -> list[Observation]:
                     known_at=event.published,
                     unit=unit,
                     source_ref=event.entry_id[:300],
+                    known_at_basis=basis,
                 )
             )
     return out

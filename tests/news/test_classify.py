@@ -138,5 +138,7 @@ def test_labelled_set_meets_the_quality_target(classifier):
     assert all(r.outlet and r.url for r in rows)
     report = evaluate(classifier, rows)
     assert report.lookalikes_as_events == ()
-    low = [(s.label, round(s.precision, 2), round(s.recall, 2)) for s in report.scores if min(s.precision, s.recall) < 0.85]
+    low = [
+        (s.label, round(s.precision, 2), round(s.recall, 2)) for s in report.scores if min(s.precision, s.recall) < 0.85
+    ]
     assert low == []
