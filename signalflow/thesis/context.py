@@ -12,7 +12,7 @@ import numpy as np
 
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
-from signalflow.thesis.frames import NAT, PitSeries, Shift, td_ns
+from signalflow.thesis.frames import NAT, PitSeries, Shift, grid_points, td_ns
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import SeriesFrame
 
@@ -52,6 +52,7 @@ class Context:
         self._values: dict[tuple[Node, tuple[Shift, ...]], np.ndarray] = {}
         self._traces: dict[str, lifecycle.Trace] = {}
         self.step = td_ns(thesis.every)
+        self.first = int(t[0]) if len(t) else NAT  # where the timeline began (for EngineState)
 
     def series(self, ref: str) -> PitSeries:
         s = self.all_series.get(ref)
@@ -167,7 +168,7 @@ class Context:
         """``node`` evaluated on the regular grid covering ``(t[0] - window, t[-1]]``."""
         lo = int(self.t[0]) - window
         first = -(-lo // self.step) * self.step
-        grid = np.arange(first, int(self.t[-1]) + 1, self.step, dtype=np.int64)
+        grid = grid_points(first, int(self.t[-1]), self.step)
         sub = Context(self.thesis, self.all_series, grid)
         return grid, sub.eval(node, sh)
 
@@ -187,7 +188,7 @@ def _binary(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where((a == 0) | (b == 0), 0.0, np.where((a == 1) & (b == 1), 1.0, np.nan))
     if op == "or":
         return np.where((a == 1) | (b == 1), 1.0, np.where((a == 0) & (b == 0), 0.0, np.nan))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(all="ignore"):
         if op == "+":
             return a + b
         if op == "-":

@@ -26,7 +26,7 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import to_text
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_kind
-from signalflow.thesis.frames import NAT, PitSeries, td_ns
+from signalflow.thesis.frames import NAT, PitSeries, grid_points, td_ns
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import (
     Backtest,
@@ -73,11 +73,18 @@ def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) 
     known = [s.k_unique for s in series.values() if len(s)]
     known_all = np.unique(np.concatenate(known)) if known else np.empty(0, np.int64)
     if lo is None:
-        lo = int(known_all[0]) if len(known_all) else hi - hi % step
+        lo = _first_instant(series, hi, step)
     first = -(-lo // step) * step
-    grid = np.arange(first, hi + 1, step, dtype=np.int64)
+    grid = grid_points(first, hi, step)
     inside = known_all[(known_all >= lo) & (known_all <= hi)]
     return np.union1d(grid, inside)
+
+
+def _first_instant(series: dict[str, PitSeries], hi: int, step: int) -> int:
+    """Where a backtest without ``start`` begins: the first known value (the grid point at or
+    before ``hi`` when nothing is known yet)."""
+    firsts = [int(s.k_sorted[0]) for s in series.values() if len(s)]
+    return min(firsts) if firsts else hi - hi % step
 
 
 def fingerprint(thesis: Thesis) -> str:
@@ -155,6 +162,7 @@ class Run:
             memory={
                 "state": int(self.thesis_state[last]),
                 "since": int(self.since[last]),
+                "first": self.ctx.first,
                 "seen": {ref: int(s.known_count(self.t[last : last + 1])[0]) for ref, s in self.ctx.all_series.items()},
             },
         )
@@ -175,6 +183,7 @@ def _run(thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: Eng
         state0 = int(prior.memory.get("state", 0))
         since0 = int(prior.memory.get("since", NAT))
     ctx = Context(thesis, series, t, start=start, memories=memories)
+    ctx.first = int(prior.memory.get("first", NAT)) if prior is not None else int(t[0])
     kill = np.zeros(len(t), bool)
     soft = np.zeros(len(t), bool)
     for rule in thesis.rules:
@@ -268,6 +277,9 @@ def _usable(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState | N
         return False
     last = _ns(prior.evaluated_at)
     if last > end:
+        return False
+    # A full backtest would start elsewhere (e.g. the prior pass saw no data at all).
+    if prior.memory.get("first") != _first_instant(series, end, td_ns(thesis.every)):
         return False
     seen = prior.memory.get("seen", {})
     at = np.array([last], np.int64)

@@ -39,6 +39,14 @@ def td_ns(delta: timedelta) -> int:
     return int(delta / timedelta(microseconds=1)) * 1000
 
 
+def grid_points(first: int, last: int, step: int) -> np.ndarray:
+    """``first, first + step, ...`` up to ``last`` inclusive, in exact integer arithmetic
+    (``np.arange`` computes its length in floating point and can drop the last point)."""
+    if last < first:
+        return np.empty(0, np.int64)
+    return first + step * np.arange((last - first) // step + 1, dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class Shift:
     """Move from a period to an earlier one: ``lag`` periods back, to the period nearest

@@ -36,7 +36,7 @@ Impl = Callable[["Context", Call, tuple[Shift, ...]], np.ndarray]
 
 
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         out = a / b
     out[~np.isfinite(out)] = np.nan
     return out
@@ -109,7 +109,7 @@ def _window_stats(ctx: Context, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple
         hi_i = np.searchsorted(grid, ctx.t, "right")
         lo_i = np.searchsorted(grid, ctx.t - w, "right")
         cnt, total, sq = c[hi_i] - c[lo_i], s1[hi_i] - s1[lo_i], s2[hi_i] - s2[lo_i]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         mean = total / cnt
         var = (sq - cnt * mean * mean) / (cnt - 1)
     mean[cnt <= 0] = np.nan
