@@ -1,0 +1,138 @@
+"""Table-driven tests of every thesis function on literal frames: revisions, a 52/53-week
+fiscal calendar, late filings and unknowns. Expected values are computed in each case from
+the facts it states."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from datetime import date, datetime
+
+import numpy as np
+import pytest
+import yaml
+
+from signalflow.sources.base import SeriesKind
+from signalflow.thesis.context import Context
+from signalflow.thesis.data import frame_from_points
+from signalflow.thesis.engine import _ns
+from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.loader import read_thesis
+
+
+def value(expr: str, frames: dict[str, list[tuple]], at: datetime) -> float:
+    doc = {
+        "thesis": "f",
+        "title": "functions",
+        "series": {"x": expr},
+        "growth": {"reason": "g", "when": "x > 0"} if "count" not in expr else {"reason": "g", "when": "1 > 0"},
+        "liquidity": {"reason": "l", "when": "1 > 0"},
+        "soft_warning": [{"name": "s", "when": "1 < 0"}],
+        "kill_switch": [{"name": "k", "when": "1 < 0"}],
+    }
+    if expr.startswith(("count", "not", "(")) or " and " in expr or " or " in expr or "<" in expr or ">" in expr:
+        del doc["series"]
+        doc["growth"]["when"] = expr
+    thesis, problems = read_thesis("f.yaml", yaml.safe_dump(doc, sort_keys=False))
+    assert thesis is not None, problems
+    series = {}
+    for key, points in frames.items():
+        kind = SeriesKind.EVENT if key.startswith("news.") else None
+        series[key] = PitSeries(frame_from_points(key, points, kind=kind))
+    ctx = Context(thesis, series, np.array([_ns(at)], np.int64))
+    node = thesis.series["x"].expr if "x" in thesis.series else thesis.growth.when
+    return float(ctx.eval(node)[0])
+
+
+Q = "sec.ACME.revenue"
+# Quarterly revenue: Q1 2024 = 100 filed 2024-04-25, later revised to 104 (filed 2025-01-10);
+# Q2..Q4 2024 = 110, 120, 125; Q1 2025 = 130 filed 2025-04-24.
+QUARTERS = [
+    (date(2024, 3, 31), 100, datetime(2024, 4, 25)),
+    (date(2024, 6, 30), 110, datetime(2024, 7, 25)),
+    (date(2024, 9, 30), 120, datetime(2024, 10, 24)),
+    (date(2024, 12, 31), 125, datetime(2025, 1, 30)),
+    (date(2024, 3, 31), 104, datetime(2025, 3, 10)),
+    (date(2025, 3, 31), 130, datetime(2025, 4, 24)),
+]
+# A 52/53-week fiscal year ending on the last Sunday of January: FY2023 ends 2023-01-29,
+# FY2024 ends 2024-01-28 (52 weeks), FY2025 ends 2025-02-02 (53 weeks).
+FISCAL = [
+    (date(2023, 1, 29), 200, datetime(2023, 3, 1)),
+    (date(2024, 1, 28), 260, datetime(2024, 3, 1)),
+    (date(2025, 2, 2), 390, datetime(2025, 3, 5)),
+]
+DAILY = [(date(2025, 1, d), float(d), None) for d in range(1, 31)]
+EVENTS = [
+    (date(2025, 1, 5), 100, datetime(2025, 1, 5, 9)),
+    (date(2025, 1, 20), 250, datetime(2025, 1, 20, 14)),
+    (date(2025, 2, 10), None, datetime(2025, 2, 10, 8)),
+]
+
+CASES = [
+    ("yoy before the revision uses the first version", f"yoy({Q})", {Q: QUARTERS}, datetime(2025, 3, 1), math.nan),
+    ("yoy with both periods as known", f"yoy({Q})", {Q: QUARTERS}, datetime(2025, 5, 1), 130 / 104 - 1),
+    ("qoq", f"qoq({Q})", {Q: QUARTERS}, datetime(2025, 5, 1), 130 / 125 - 1),
+    ("qoq as known before Q1 2025 was filed", f"qoq({Q})", {Q: QUARTERS}, datetime(2025, 4, 23), 125 / 120 - 1),
+    ("yoy over a 52-week year", "yoy(sec.NV.revenue)", {"sec.NV.revenue": FISCAL}, datetime(2024, 6, 1), 260 / 200 - 1),
+    ("yoy over a 53-week year", "yoy(sec.NV.revenue)", {"sec.NV.revenue": FISCAL}, datetime(2025, 6, 1), 390 / 260 - 1),
+    ("lag 2", f"lag({Q}, 2)", {Q: QUARTERS}, datetime(2025, 5, 1), 120),
+    ("pct_change 4 uses the revised base", f"pct_change({Q}, 4)", {Q: QUARTERS}, datetime(2025, 5, 1), 130 / 104 - 1),
+    ("ttm sums the last four quarters", f"ttm({Q})", {Q: QUARTERS}, datetime(2025, 5, 1), 110 + 120 + 125 + 130),
+    ("ttm before a fourth quarter is unknown", f"ttm({Q})", {Q: QUARTERS}, datetime(2024, 11, 1), math.nan),
+    ("mean of n releases", f"mean({Q}, 3)", {Q: QUARTERS}, datetime(2025, 5, 1), (120 + 125 + 130) / 3),
+    ("mean over a window", "mean(fred.D, 7d)", {"fred.D": DAILY}, datetime(2025, 1, 20), statistics.mean(range(14, 21))),
+    (
+        "zscore over a window",
+        "zscore(fred.D, 10d)",
+        {"fred.D": DAILY},
+        datetime(2025, 1, 30),
+        (30 - statistics.mean(range(21, 31))) / statistics.stdev(range(21, 31)),
+    ),
+    ("change over a window", "change(fred.D, 10d)", {"fred.D": DAILY}, datetime(2025, 1, 25), 25 - 15),
+    ("latest is the value itself", "latest(fred.D)", {"fred.D": DAILY}, datetime(2025, 1, 12, 15), 12),
+    ("days_since counts from the period end", "days_since(fred.D)", {"fred.D": DAILY}, datetime(2025, 2, 4, 12), 5.5),
+    ("n-ary sum", "sum(fred.D, lag(fred.D, 1), 1)", {"fred.D": DAILY}, datetime(2025, 1, 10), 10 + 9 + 1),
+    ("min", "min(fred.D, 3)", {"fred.D": DAILY}, datetime(2025, 1, 10), 3),
+    ("max", "max(fred.D, 3)", {"fred.D": DAILY}, datetime(2025, 1, 10), 10),
+    ("abs", "abs(0 - fred.D)", {"fred.D": DAILY}, datetime(2025, 1, 10), 10),
+    ("sum of an event field in (T - w, T]", "sum(news.power_contract.mw, 30d)", {"news.power_contract.mw": EVENTS},
+     datetime(2025, 2, 10, 9), 250),
+    ("count events in (T - w, T]", "count(news.power_contract.mw, 30d) >= 2", {"news.power_contract.mw": EVENTS},
+     datetime(2025, 2, 4, 8, 59), 1.0),
+    ("count drops an event once it leaves the window", "count(news.power_contract.mw, 30d) >= 2",
+     {"news.power_contract.mw": EVENTS}, datetime(2025, 2, 4, 9), 0.0),
+    ("a missing series is unknown", "fred.NONE + 1", {}, datetime(2025, 1, 10), math.nan),
+    ("a comparison with unknown is unknown", "fred.NONE > 1", {}, datetime(2025, 1, 10), math.nan),
+    ("false and unknown is false", "fred.D > 100 and fred.NONE > 1", {"fred.D": DAILY}, datetime(2025, 1, 10), 0.0),
+    ("true or unknown is true", "fred.D > 1 or fred.NONE > 1", {"fred.D": DAILY}, datetime(2025, 1, 10), 1.0),
+    ("true and unknown is unknown", "fred.D > 1 and fred.NONE > 1", {"fred.D": DAILY}, datetime(2025, 1, 10), math.nan),
+    ("not unknown is unknown", "not fred.NONE > 1", {}, datetime(2025, 1, 10), math.nan),
+]
+
+
+@pytest.mark.parametrize(("expr", "frames", "at", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_function(expr, frames, at, expected):
+    got = value(expr, frames, at)
+    if math.isnan(expected):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(expected)
+
+
+def test_lag_with_a_late_filed_older_period():
+    # Q3 is filed after Q4: before Q3 is known, lag 1 of Q4 is Q2; afterwards it is Q3.
+    points = [
+        (date(2024, 6, 30), 2, datetime(2024, 7, 20)),
+        (date(2024, 12, 31), 4, datetime(2025, 1, 20)),
+        (date(2024, 9, 30), 3, datetime(2025, 2, 15)),
+    ]
+    assert value(f"lag({Q}, 1)", {Q: points}, datetime(2025, 2, 1)) == 2
+    assert value(f"lag({Q}, 1)", {Q: points}, datetime(2025, 2, 16)) == 3
+
+
+def test_window_mean_sees_revisions_as_known_at_t():
+    # Day 3 is revised from 3 to 33 on Jan 10: a 5-day mean at Jan 5 changes only after Jan 10.
+    points = [(date(2025, 1, d), float(d), None) for d in range(1, 6)] + [(date(2025, 1, 3), 33.0, datetime(2025, 1, 10))]
+    assert value("mean(fred.R, 5d)", {"fred.R": points}, datetime(2025, 1, 9)) == pytest.approx(3)
+    assert value("mean(fred.R, 5d)", {"fred.R": points}, datetime(2025, 1, 10)) == pytest.approx(9)
