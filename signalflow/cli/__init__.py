@@ -30,6 +30,7 @@ _COMMAND_MODULES = [
     "signalflow.cli.news",
     "signalflow.cli.thesis",
     "signalflow.cli.series",
+    "signalflow.cli.analysis",
 ]
 
 for _module in _COMMAND_MODULES:

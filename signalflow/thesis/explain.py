@@ -149,3 +149,30 @@ def explained(ctx: Context, status: ThesisStatus, i: int) -> ThesisStatus:
     """``status`` with every rule's inputs filled in."""
     rules = tuple(rule_status(ctx, ctx.thesis.rule(r.name), i, inputs=True) for r in status.rules)
     return replace(status, rules=rules)
+
+
+def backtest_summary(bt, end: datetime) -> dict:
+    """A backtest in JSON-ready form: transitions, days spent in each state, the
+    notifications that would have been sent (a firing Kill Switch suppresses the same
+    thesis's Soft Warnings), and the Growth x Liquidity quadrant over time."""
+    tl = bt.timeline
+    out: dict = {"thesis": bt.thesis, "transitions": [], "days_in_state": {}, "notifications": [], "quadrants": []}
+    if tl.empty:
+        return out
+    index = tl.index
+    nxt = index[1:].append(pd.DatetimeIndex([pd.Timestamp(end)]))
+    days = (nxt - index) / pd.Timedelta(days=1)
+    out["days_in_state"] = {k: round(float(v), 3) for k, v in pd.Series(days, index=tl["state"].to_numpy()).groupby(level=0).sum().items()}
+    changes = tl["quadrant"].ne(tl["quadrant"].shift())
+    out["quadrants"] = [{"from": at.isoformat(), "quadrant": q} for at, q in tl.loc[changes, "quadrant"].items()]
+    for tr in bt.transitions:
+        out["transitions"].append(
+            {"at": tr.at.isoformat(), "rule": tr.rule, "severity": tr.severity, "from": tr.from_state.value, "to": tr.to_state.value}
+        )
+        event = "firing" if tr.to_state is RuleState.FIRING else "resolved" if tr.from_state is RuleState.FIRING else None
+        if event is None:
+            continue
+        if tr.severity == "soft_warning" and event == "firing" and tl.loc[pd.Timestamp(tr.at), "state"] == "kill_switch":
+            continue
+        out["notifications"].append({"at": tr.at.isoformat(), "rule": tr.rule, "severity": tr.severity, "event": event})
+    return out

@@ -1,0 +1,141 @@
+"""Analysis commands: ``backtest`` (a thesis over history) and ``explain`` (why it is in its state)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from signalflow.cli import app
+from signalflow.cli.common import fail, friendly_errors, load_settings, parse_when, print_json, setup_logging
+
+RulesOption = Annotated[
+    Optional[Path], typer.Option("--rules", "-r", help="Rules directory (default: SIGNALFLOW_RULES_DIR or ./rules).")
+]
+
+
+def _open(rules: Path | None):
+    from signalflow import service
+
+    settings = load_settings(rules_dir=rules)
+    setup_logging(settings)
+    return settings, service.open_store(settings), service.load_theses(settings)
+
+
+def _select(theses, ids: list[str] | None):
+    if not ids:
+        return theses
+    known = {t.id: t for t in theses}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        from signalflow.thesis.suggest import did_you_mean
+
+        hint = did_you_mean(missing[0], known)
+        raise fail(f"unknown thesis {missing[0]!r}{'; ' + hint if hint else ''}")
+    return [known[i] for i in ids]
+
+
+@app.command()
+@friendly_errors
+def backtest(
+    theses: Annotated[Optional[list[str]], typer.Argument(help="Thesis ids (default: all).")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First date (default: the first known value).")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last date (default: now).")] = None,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the state timeline to this CSV file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """Replay theses over stored history, point in time: transitions, days in each state,
+    the notifications that would have been sent, and the Growth x Liquidity quadrant."""
+    import pandas as pd
+    from rich.progress import Progress
+
+    from signalflow.thesis.engine import backtest as run_backtest
+    from signalflow.thesis.explain import backtest_summary
+
+    settings, store, loaded = _open(rules)
+    selected = _select(loaded, theses)
+    first, last = parse_when(start), parse_when(end) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    results, frames = [], []
+    try:
+        with Progress(transient=True, disable=as_json) as progress:
+            task = progress.add_task("backtesting", total=len(selected))
+            for thesis in selected:
+                bt = run_backtest(thesis, store, first, last)
+                results.append(backtest_summary(bt, last))
+                if csv is not None and not bt.timeline.empty:
+                    frames.append(bt.timeline.assign(thesis=thesis.id))
+                progress.advance(task)
+    finally:
+        store.close()
+    if csv is not None:
+        (pd.concat(frames) if frames else pd.DataFrame()).to_csv(csv)
+    if as_json:
+        print_json(results)
+        return
+    for summary in results:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{summary['thesis']}[/bold]")
+    days = ", ".join(f"{state} {d:g}d" for state, d in summary["days_in_state"].items()) or "no evaluation"
+    console.print(f"  time in state: {days}")
+    if summary["quadrants"]:
+        console.print("  quadrant: " + " -> ".join(f"{q['quadrant']} ({q['from'][:10]})" for q in summary["quadrants"]))
+    table = Table("at", "rule", "severity", "from", "to", title="transitions", show_edge=False)
+    for tr in summary["transitions"]:
+        table.add_row(tr["at"], tr["rule"], tr["severity"], tr["from"], tr["to"])
+    console.print(table)
+    console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
+    for n in summary["notifications"]:
+        console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}")
+
+
+@app.command()
+@friendly_errors
+def explain(
+    thesis: Annotated[str, typer.Argument(help="Thesis id.")],
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Explain with only what was known then.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """Each rule of a thesis: its state, the value of each input with its period, known_at and
+    source, the threshold, and why the rule is in its state."""
+    from signalflow.thesis.engine import explain as run_explain
+
+    settings, store, loaded = _open(rules)
+    (selected,) = _select(loaded, [thesis])
+    at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    try:
+        status = run_explain(selected, store, at)
+    finally:
+        store.close()
+    if as_json:
+        print_json(status.to_json())
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(
+        f"[bold]{status.thesis}[/bold] at {status.at}: {status.state.value} "
+        f"(since {status.since}), quadrant {status.quadrant.value}"
+    )
+    if status.stale_inputs:
+        console.print(f"  stale inputs: {', '.join(status.stale_inputs)}")
+    for rule in status.rules:
+        console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}")
+        console.print(f"      why: {rule.why}")
+        for i in rule.inputs:
+            period = f"{i.period_start}..{i.period_end}" if i.period_end else "no value"
+            flag = " (stale)" if i.stale else ""
+            console.print(
+                f"      {i.ref} = {i.value if i.value is not None else 'unknown'} {i.unit}  period {period}  "
+                f"known_at {i.known_at}  {i.source_ref}{flag}"
+            )
