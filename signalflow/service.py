@@ -286,11 +286,12 @@ def evaluate(
 
 
 def _record(settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime) -> None:
-    from signalflow.alerts import record_evaluation
+    """The thesis's new engine state, its alerts and their outbox rows: one transaction."""
+    from signalflow.alerts import engine_condition, record_evaluation
 
     with store.session() as session:
         store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
-        record_evaluation(session, thesis, evaluation, settings, now)
+        record_evaluation(session, thesis, evaluation, settings, now, unless=engine_condition(store))
 
 
 def deliver(settings: Settings, store: Store):
