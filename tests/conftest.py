@@ -5,12 +5,14 @@
 - ``store``: a migrated Store, parametrized over SQLite in memory, SQLite file and
   PostgreSQL (the server .ci/run starts; its URL in SIGNALFLOW_TEST_POSTGRES_URL).
 - ``settings``: Settings with every SIGNALFLOW_* variable cleared and a temp working dir.
+- ``fake_slack``: a local server speaking the Slack Web API (tests/fakes/slack_server.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,6 +23,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+# Test modules are imported in importlib mode; the shared fakes (a Slack Web API server, an
+# SMTP server) live in tests/fakes and are importable as `fakes`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fakes.fixtures import fake_slack  # noqa: E402,F401
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"

@@ -30,6 +30,7 @@ def _context(rules: Path | None):
 def run(
     once: Annotated[bool, typer.Option("--once", help="One collect, evaluate, notify pass, then exit.")] = False,
     rules: RulesOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="With --once: print the pass's report as JSON.")] = False,
 ) -> None:
     """Run the daemon: collect on schedule, evaluate, and notify (Ctrl-C or SIGTERM stops it)."""
     from signalflow import service
@@ -41,8 +42,19 @@ def run(
             result = service.run_once(settings, store, theses)
         finally:
             store.close()
-        _print_collect(result["collect"])
-        _print_statuses([e.status for e in result["evaluations"]])
+        delivery = result["delivery"]
+        if as_json:
+            print_json(
+                {
+                    "collect": [r.to_json() for r in result["collect"]],
+                    "theses": [e.status.to_json() for e in result["evaluations"]],
+                    "delivery": {"sent": delivery.sent, "failed": delivery.failed, "waiting": delivery.waiting},
+                }
+            )
+        else:
+            _print_collect(result["collect"])
+            _print_statuses([e.status for e in result["evaluations"]])
+            typer.echo(f"notifications: {delivery.sent} sent, {delivery.failed} failed, {delivery.waiting} waiting")
         failed = [r for r in result["collect"] if not r.ok]
         if failed:
             typer.echo(f"{len(failed)} source(s) failed; see the log above", err=True)
@@ -271,6 +283,7 @@ def _print_collect(reports) -> None:
     from rich.table import Table
 
     table = Table("source", "series", "new observations", "status", title="Collection")
+    table.columns[0].no_wrap = True
     for r in reports:
         table.add_row(r.source, str(len(r.refs)), str(r.observations_added), "ok" if r.ok else f"[red]{r.error}[/]")
     Console(stderr=False).print(table)
@@ -281,6 +294,7 @@ def _print_statuses(statuses) -> None:
     from rich.table import Table
 
     table = Table("thesis", "state", "quadrant", "firing", "pending", "stale inputs", "at", title="Theses")
+    table.columns[0].no_wrap = True
     for s in statuses:
         table.add_row(
             s.thesis,
