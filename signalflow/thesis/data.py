@@ -87,7 +87,7 @@ class LiteralProvider:
             frame = self.frames.get(key)
             if frame is None:
                 continue
-            if until is not None:
+            if until is not None and len(frame.data) and frame.data["known_at"].iloc[-1] > pd.Timestamp(until):
                 data = frame.data[frame.data["known_at"] <= pd.Timestamp(until)].reset_index(drop=True)
                 frame = SeriesFrame(frame.key, data, frame.kind, frame.unit, frame.frequency, frame.url)
             out[key] = frame

@@ -26,7 +26,7 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import to_text
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_kind
-from signalflow.thesis.frames import NAT, PitSeries, grid_points, td_ns
+from signalflow.thesis.frames import NAT, PitSeries, grid_points, sorted_unique, td_ns
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import (
     Backtest,
@@ -66,18 +66,21 @@ def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str
         out[ref] = PitSeries(frame)
     return out
 
+    _INDEXED[key] = (ref, len(frame.data), series)
+    return series
+
 
 def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) -> np.ndarray:
     """Known-at instants of every input within [lo, hi], plus the grid; ``lo=None`` starts
     at the first known value (exclusive bounds are applied by callers)."""
     known = [s.k_unique for s in series.values() if len(s)]
-    known_all = np.unique(np.concatenate(known)) if known else np.empty(0, np.int64)
+    known_all = sorted_unique(np.sort(np.concatenate(known)))[0] if known else np.empty(0, np.int64)
     if lo is None:
         lo = _first_instant(series, hi, step)
     first = -(-lo // step) * step
     grid = grid_points(first, hi, step)
     inside = known_all[(known_all >= lo) & (known_all <= hi)]
-    return np.union1d(grid, inside)
+    return sorted_unique(np.sort(np.concatenate([grid, inside])))[0]
 
 
 def _first_instant(series: dict[str, PitSeries], hi: int, step: int) -> int:

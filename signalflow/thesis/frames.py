@@ -31,8 +31,18 @@ DAY = 86_400 * 10**9
 
 def to_ns(values) -> np.ndarray:
     """Datetimes (any pandas/numpy resolution, naive UTC) as int64 ns; NaT as :data:`NAT`."""
-    arr = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind != "M":
+        arr = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
     return arr.astype("datetime64[ns]").view("int64")
+
+
+def sorted_unique(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and the index of each one's first occurrence
+    (cheaper than ``np.unique``, which sorts or hashes again)."""
+    first = np.r_[True, sorted_values[1:] != sorted_values[:-1]] if len(sorted_values) else np.zeros(0, bool)
+    idx = np.flatnonzero(first)
+    return sorted_values[idx], idx
 
 
 def td_ns(delta: timedelta) -> int:
@@ -78,20 +88,26 @@ class PitSeries:
         k = to_ns(data["known_at"]) if len(data) else np.empty(0, np.int64)
         v = data["value"].to_numpy(dtype=float) if len(data) else np.empty(0)
         ps = np.where(ps == NAT, pe, ps)
-        order = np.lexsort((k, pe))  # by period, then known_at; stable
+        # Rows come sorted by known_at; when periods are too (the usual case) the order stands.
+        if np.all(pe[1:] >= pe[:-1]) and np.all(k[1:] >= k[:-1]):
+            order = np.arange(len(pe))
+        else:
+            order = np.lexsort((k, pe))  # by period, then known_at; stable
         self.pe, self.ps, self.k, self.v = pe[order], ps[order], k[order], v[order]
         src = data["source_ref"].to_numpy(dtype=object) if len(data) else np.empty(0, object)
         self.source_ref = src[order]
-        self.periods, first_row = np.unique(self.pe, return_index=True)
+        self.periods, first_row = sorted_unique(self.pe)
         self.period_rank = np.searchsorted(self.periods, self.pe)
-        self.first_known = np.minimum.reduceat(self.k, first_row) if len(first_row) else np.empty(0, np.int64)
+        # Rows are sorted by (period, known_at): each period's first row is its first version.
+        self.first_known = self.k[first_row]
         # Periods known in the order they end: the periods known at T are a prefix of `periods`.
         self.in_order = bool(np.all(np.diff(self.first_known) >= 0))
-        self.k_sorted = np.sort(self.k)
-        self.k_unique = np.unique(self.k)
+        k_in_order = bool(np.all(self.k[1:] >= self.k[:-1]))
+        self.k_sorted = self.k if k_in_order else np.sort(self.k)
+        self.k_unique = sorted_unique(self.k_sorted)[0]
         self._k_rank = np.searchsorted(self.k_unique, self.k)
         self._row_key = self.period_rank * (len(self.k_unique) + 1) + self._k_rank
-        by_known = np.argsort(self.k, kind="stable")
+        by_known = np.arange(len(self.k)) if k_in_order else np.argsort(self.k, kind="stable")
         self._latest_by_known = np.maximum.accumulate(self.pe[by_known]) if len(by_known) else self.pe
         self._k_by_known = self.k[by_known]
 
