@@ -1,0 +1,198 @@
+"""What a thesis chart shows, computed before anything is drawn: the inputs over time
+(point in time: the value known at each instant of a backtest), their thresholds, the
+pending / Soft Warning / Kill Switch periods and the instants filings or news landed.
+
+Thresholds come from a heuristic over each ``when`` (and the growth and liquidity
+conditions): a comparison whose one side is a number constant (``yoy(x) > 25%``,
+``qoq(x) < -10%``) is drawn as that side's series with a horizontal line at the constant.
+Comparisons between two series (``count(a, 30d) > count(b, 30d)``), boolean rule
+references and thresholds computed from other series (``x < lag(x, 1) - 20%``) are not
+drawn as thresholds; their series still appear when another comparison plots them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from signalflow.thesis.ast import COMPARISON, Binary, DerivedRef, Name, Node, Number, SeriesRef, Unary, to_text, walk
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.results import Backtest, SeriesFrame, SeriesProvider
+
+FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+MARKER_SOURCES = ("sec", "news")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float
+    op: str  # the operator with the series on the left: `series op value`
+    text: str  # the constant as written: '25%'
+    owner: str  # the rule name, or growth / liquidity
+    severity: str  # soft_warning | kill_switch | growth | liquidity
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One plotted series: an expression's value at every instant of the backtest."""
+
+    label: str
+    times: np.ndarray  # datetime64[ns]
+    values: np.ndarray  # float, NaN = unknown
+    thresholds: tuple[Threshold, ...]
+
+    @property
+    def percent(self) -> bool:
+        """Thresholds written as percentages (a bare 0 goes with them): a ratio axis."""
+        texts = [t.text for t in self.thresholds]
+        return any(x.endswith("%") for x in texts) and all(x.endswith("%") or t.value == 0 for x, t in zip(texts, self.thresholds))
+
+
+@dataclass(frozen=True)
+class Band:
+    kind: str  # pending | soft_warning | kill_switch
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Marker:
+    ref: str
+    at: datetime
+    kind: str  # filing | news | release
+
+
+@dataclass
+class ChartData:
+    thesis: str
+    title: str
+    start: datetime | None
+    end: datetime
+    panels: list[Panel] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+    markers: list[Marker] = field(default_factory=list)
+
+
+def comparisons(thesis: Thesis) -> Iterator[tuple[Node, Threshold]]:
+    """Every (series side, threshold) pair of the thesis's conditions and rules."""
+    sections: list[tuple[Node, str, str]] = [
+        (thesis.growth.when, "growth", "growth"),
+        (thesis.liquidity.when, "liquidity", "liquidity"),
+    ]
+    sections += [(r.when, r.name, r.severity.value) for r in thesis.rules]
+    for root, owner, severity in sections:
+        for node in walk(root):
+            if not (isinstance(node, Binary) and node.op in COMPARISON):
+                continue
+            left, right = _constant(node.left), _constant(node.right)
+            if right is not None and left is None:
+                yield node.left, Threshold(right[0], node.op, right[1], owner, severity)
+            elif left is not None and right is None:
+                yield node.right, Threshold(left[0], FLIPPED[node.op], left[1], owner, severity)
+
+
+def _constant(node: Node) -> tuple[float, str] | None:
+    if isinstance(node, Number):
+        return float(node.value), node.text or f"{node.value:g}"
+    if isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Number):
+        inner = node.operand
+        return -float(inner.value), "-" + (inner.text or f"{inner.value:g}")
+    return None
+
+
+def chart_data(
+    thesis: Thesis,
+    provider: SeriesProvider,
+    bt: Backtest,
+    end: datetime,
+    marker_sources: Sequence[str] = MARKER_SOURCES,
+) -> ChartData:
+    """Everything the chart of ``bt`` shows; expressions are evaluated at the backtest's
+    instants with only what was known at each of them."""
+    from signalflow.thesis.context import Context
+
+    tl = bt.timeline
+    start = tl.index[0].to_pydatetime() if len(tl) else None
+    data = ChartData(thesis.id, thesis.title, start, end)
+    if tl.empty:
+        return data
+    series = _series(thesis, provider, end)
+    t = tl.index.as_unit("ns").asi8
+    ctx = Context(thesis, series, t)
+    grouped: dict[str, tuple[Node, list[Threshold]]] = {}
+    for node, threshold in comparisons(thesis):
+        grouped.setdefault(to_text(node), (node, []))[1].append(threshold)
+    if not grouped:
+        for ref in sorted(series):
+            if ref.split(".", 1)[0] != "news":
+                grouped[ref] = (SeriesRef(ref), [])
+    times = tl.index.as_unit("ns").to_numpy()
+    for text, (node, thresholds) in grouped.items():
+        data.panels.append(Panel(_label(thesis, node, text), times, np.asarray(ctx.eval(node), float), tuple(thresholds)))
+    data.bands = bands(tl, end)
+    data.markers = markers(series, start, end, marker_sources)
+    return data
+
+
+def _label(thesis: Thesis, node: Node, text: str) -> str:
+    if isinstance(node, (DerivedRef, Name)) and node.name in thesis.series:
+        return f"{node.name} = {thesis.series[node.name].text}"
+    return text.removeprefix("(").removesuffix(")") if text.startswith("(") else text
+
+
+def _series(thesis: Thesis, provider: SeriesProvider, end: datetime) -> dict:
+    from signalflow.thesis.context import thesis_refs
+    from signalflow.thesis.data import default_kind
+    from signalflow.thesis.frames import PitSeries
+
+    refs = sorted(thesis_refs(thesis))
+    frames = provider.load(refs, until=end)
+    out = {}
+    for ref in refs:
+        kind = default_kind(ref)
+        frame = frames.get(ref) or SeriesFrame.empty(ref, kind)
+        if kind.value == "event" and frame.kind is not kind:
+            frame = SeriesFrame(frame.key, frame.data, kind, frame.unit, frame.frequency, frame.url)
+        out[ref] = PitSeries(frame)
+    return out
+
+
+def bands(timeline: pd.DataFrame, end: datetime) -> list[Band]:
+    """Runs of Kill Switch and Soft Warning thesis states, and of any rule pending, each
+    from its first instant to the instant after its last (``end`` for an open run)."""
+    rules = [c for c in timeline.columns if c not in ("state", "quadrant", "growth", "liquidity")]
+    masks = {
+        "pending": timeline[rules].eq("pending").any(axis=1).to_numpy() if rules else np.zeros(len(timeline), bool),
+        "soft_warning": timeline["state"].eq("soft_warning").to_numpy(),
+        "kill_switch": timeline["state"].eq("kill_switch").to_numpy(),
+    }
+    index = timeline.index
+    out = []
+    for kind, mask in masks.items():
+        edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
+        for lo, hi in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            stop = index[hi].to_pydatetime() if hi < len(index) else max(end, index[-1].to_pydatetime())
+            out.append(Band(kind, index[lo].to_pydatetime(), stop))
+    return out
+
+
+def markers(series: dict, start: datetime | None, end: datetime, sources: Sequence[str]) -> list[Marker]:
+    """Instants at which a filing (sec.*), a news event (news.*) or another release of a
+    listed source became known, within the chart's range."""
+    out: set[Marker] = set()
+    lo = np.datetime64(start, "ns") if start else None
+    hi = np.datetime64(end, "ns")
+    for ref, s in series.items():
+        source = ref.split(".", 1)[0]
+        if source not in sources or not len(s):
+            continue
+        kind = {"sec": "filing", "news": "news"}.get(source, "release")
+        label = ".".join(ref.split("[", 1)[0].split(".")[:2]) if source == "news" else ref
+        known = s.k_unique.view("datetime64[ns]")
+        for k in known[(known <= hi) & ((known >= lo) if lo is not None else True)]:
+            out.add(Marker(label, pd.Timestamp(k).to_pydatetime(), kind))
+    return sorted(out, key=lambda m: (m.ref, m.at))
