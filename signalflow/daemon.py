@@ -1,40 +1,60 @@
 """The background daemon: an APScheduler job per source, evaluation after every collection
-that changed data and on a regular grid, and a delivery job that retries what failed.
+that changed data and on a regular grid, a delivery job that retries what failed, and the
+staleness check after every collection.
 
 Every job's writes are single transactions, so stopping at any point (SIGTERM, SIGINT, or
 even SIGKILL) leaves the database consistent; SIGTERM/SIGINT additionally wait for running
-jobs to finish.
+jobs to finish. Around the schedule: the health/metrics endpoint, rule hot reload (SIGHUP or
+an edited file; applied only when every file passes `check`), and the schedule lease that
+lets two daemons share one PostgreSQL database with one of them running the schedule.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from signalflow import service
+from signalflow.ops import Counters, Lease, OpsServer, Probe, Readiness, RulesWatcher, lease_for, render_metrics
 from signalflow.settings import Settings, parse_duration
 from signalflow.store import Store
+from signalflow.store.models import utcnow
 from signalflow.thesis.model import Thesis
 
 log = logging.getLogger(__name__)
 
-DELIVERY_INTERVAL = timedelta(seconds=30)
+TICK = 0.5  # seconds between looks at signals, rule files and the lease
 
 
 class Daemon:
-    def __init__(self, settings: Settings, store: Store, theses: Sequence[Thesis]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        theses: Sequence[Thesis],
+        *,
+        lease: Lease | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.settings = settings
         self.store = store
         self.theses = list(theses)
+        self.clock = clock
+        self.lease = lease or lease_for(store)
+        self.leader = False
+        self.counters = Counters()
         self.stopped = threading.Event()
         self.reload_requested = threading.Event()
         self._evaluate_lock = threading.Lock()
+        self.watcher = RulesWatcher(settings.rules_dir)
+        self.server: OpsServer | None = None
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -42,12 +62,17 @@ class Daemon:
         )
 
     def schedule(self, now: datetime | None = None) -> None:
-        """One job per source the theses use, plus evaluation and delivery jobs."""
+        """One job per source the theses use, plus evaluation and delivery jobs; jobs of
+        sources no thesis uses any more are removed."""
         from apscheduler.triggers.interval import IntervalTrigger
 
         jitter = int(parse_duration(self.settings.schedule_jitter).total_seconds())
         first = now or datetime.now().astimezone()
-        for name, refs in service.refs_by_source(self.theses).items():
+        wanted = service.refs_by_source(self.theses)
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("collect:") and job.id.split(":", 1)[1] not in wanted:
+                job.remove()
+        for name, refs in wanted.items():
             try:
                 every = service.make_source(name, self.settings).schedule()
             except Exception as exc:
@@ -73,61 +98,169 @@ class Daemon:
         )
         self.scheduler.add_job(
             self.deliver_job,
-            IntervalTrigger(seconds=DELIVERY_INTERVAL.total_seconds()),
+            IntervalTrigger(seconds=parse_duration(self.settings.delivery_every).total_seconds()),
             id="deliver",
             name="deliver pending notifications",
+            next_run_time=first,
             replace_existing=True,
         )
 
     def collect_job(self, name: str, refs: list[str]) -> None:
         report = service.collect_source(self.settings, self.store, name, refs)
+        self.counters.add("collections", (name, "ok" if report.ok else "failed"))
+        self.staleness_job()
         if report.series_changed:
             self.evaluate_job()
+
+    def staleness_job(self) -> None:
+        from signalflow.ops import notify_staleness
+
+        refs = [r for refs in service.refs_by_source(self.theses).values() for r in refs]
+        try:
+            notify_staleness(self.store, self.settings, refs, self.clock())
+        except Exception:
+            log.exception("staleness check failed")
 
     def evaluate_job(self) -> None:
         with self._evaluate_lock:
             try:
-                service.evaluate(self.settings, self.store, self.theses)
+                results = service.evaluate(self.settings, self.store, self.theses)
+                self.counters.add("evaluations", amount=len(results))
+                self.counters.add("evaluation_failures", amount=len(self.theses) - len(results))
             except Exception:
                 log.exception("evaluation pass failed")
         self.deliver_job()
 
     def deliver_job(self) -> None:
         try:
-            service.deliver(self.settings, self.store)
+            report = service.deliver(self.settings, self.store)
         except Exception:
             log.exception("delivery pass failed")
+            return
+        for outcome in report.outcomes:
+            self.counters.add("deliveries", outcome.result)
 
     def run(self) -> None:
         """Run until SIGTERM or SIGINT, then finish running jobs and stop."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
         signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
-        self.schedule()
-        self.scheduler.start()
+        self.scheduler.start(paused=True)
+        self.start_server()
         log.info(
             "daemon started",
-            extra={"theses": len(self.theses), "jobs": len(self.scheduler.get_jobs()), "database": self.store.url},
+            extra={"theses": len(self.theses), "database": self.store.url, "lease": type(self.lease).__name__},
         )
-        while not self.stopped.wait(1.0):
-            if self.reload_requested.is_set():
-                self.reload_requested.clear()
-                self.reload()
-        self.stop()
+        rules_every = parse_duration(self.settings.rules_poll).total_seconds()
+        lease_every = parse_duration(self.settings.leader_poll).total_seconds()
+        ticks = 0
+        try:
+            self.lead()
+            while not self.stopped.wait(TICK):
+                ticks += 1
+                if self.reload_requested.is_set() or (rules_every and _due(ticks, rules_every) and self.watcher.changed()):
+                    self.reload_requested.clear()
+                    self.reload()
+                if _due(ticks, lease_every):
+                    self.lead()
+        finally:
+            self.stop()
+
+    def lead(self) -> None:
+        """Take the schedule when the lease is free; give it up when the lease is lost."""
+        if self.leader:
+            if not self.lease.held():
+                self.leader = False
+                self.scheduler.pause()
+                log.error("lost the schedule lease: standing by")
+            return
+        if self.lease.acquire():
+            self.leader = True
+            self.schedule()
+            self.scheduler.resume()
+            log.info("running the schedule", extra={"jobs": len(self.scheduler.get_jobs())})
 
     def reload(self) -> bool:
         """Apply the rules directory again, only if every file passes `check`; otherwise keep
-        running the previous set and say why."""
+        running the previous set, and say why in the log and as an ops notification.
+
+        Unchanged theses keep their stored engine state (its fingerprint still matches). An
+        edited thesis is recomputed point in time from the stored observations, so its
+        unchanged rules come back in the state the data puts them in, and their open alerts
+        stay open without a second notification."""
+        from signalflow.thesis.check import check_dir
+
         try:
-            theses = service.load_theses(self.settings)
+            ruleset = check_dir(self.settings.rules_dir, self.settings)
+            ruleset.raise_for_errors()
+            theses = list(ruleset.theses)
         except Exception as exc:
-            log.error("rules not reloaded: the previous set keeps running", extra={"error": str(exc)})
+            self.counters.add("reloads", "rejected")
+            self.report_rejected(str(exc))
             return False
         with self._evaluate_lock:
+            before = {t.id for t in self.theses}
             self.theses = theses
-        self.schedule()
-        log.info("rules reloaded", extra={"theses": len(theses)})
+        if self.leader:
+            self.schedule()
+        self.counters.add("reloads", "applied")
+        log.info(
+            "rules reloaded",
+            extra={"theses": len(theses), "added": sorted({t.id for t in theses} - before),
+                   "removed": sorted(before - {t.id for t in theses})},
+        )
         return True
+
+    def report_rejected(self, error: str) -> None:
+        from signalflow.ops import queue_ops
+
+        log.error("rules not reloaded: the previous set keeps running", extra={"error": error})
+        digest = hashlib.sha256(error.encode()).hexdigest()[:12]
+        try:
+            with self.store.session() as session:
+                queue_ops(
+                    session, self.settings, f"ops/rules/{digest}", "Rule edit rejected: the previous rules keep running",
+                    error, self.clock(), subject=str(self.settings.rules_dir),
+                )
+        except Exception:
+            log.exception("cannot queue the rejected-rules notification")
+            return
+        if self.leader:
+            self.deliver_job()
+
+    def readiness(self) -> Readiness:
+        import sqlalchemy as sa
+
+        detail = ""
+        try:
+            with self.store.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            database = True
+        except Exception as exc:
+            database, detail = False, f"database: {type(exc).__name__}"
+        return Readiness(
+            database=database,
+            rules=bool(self.theses),
+            scheduler=self.scheduler.running and not self.stopped.is_set(),
+            role="leader" if self.leader else "standby",
+            detail=detail,
+        )
+
+    def metrics(self) -> str:
+        return render_metrics(self.store, self.counters, self.clock(), leader=self.leader, theses=len(self.theses))
+
+    def start_server(self) -> None:
+        if not self.settings.http_port:
+            return
+        try:
+            self.server = OpsServer(
+                self.settings.http_host, self.settings.http_port, Probe(self.readiness, self.metrics)
+            ).start()
+        except OSError as exc:
+            log.error(
+                "health endpoint not started",
+                extra={"address": f"{self.settings.http_host}:{self.settings.http_port}", "error": str(exc)},
+            )
 
     def _on_signal(self, signum: int, _frame) -> None:
         log.info("stopping", extra={"signal": signal.Signals(signum).name})
@@ -137,5 +270,12 @@ class Daemon:
         self.stopped.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        if self.server is not None:
+            self.server.stop()
+        self.lease.release()
         self.store.close()
         log.info("daemon stopped")
+
+
+def _due(ticks: int, every_seconds: float) -> bool:
+    return ticks % max(1, round(every_seconds / TICK)) == 0

@@ -214,6 +214,13 @@ class Settings(BaseSettings):
     # Daemon
     http_host: str = Field("127.0.0.1", description="health/metrics listen address")
     http_port: int = Field(8787, description="health/metrics port; 0 disables the endpoint")
+    delivery_every: str = Field("30s", description="how often the daemon retries waiting notifications")
+    rules_poll: str = Field("5s", description="how often the daemon looks for changed rule files; '0s' = only on SIGHUP")
+    leader_poll: str = Field(
+        "5s", description="PostgreSQL: how often a standby daemon tries to take the schedule lease (takeover bound)"
+    )
+    stale_failures: int = Field(3, description="consecutive failed collections after which a source is stale")
+    stale_after: str = Field("2d", description="a source without a successful collection this long is stale")
 
     @field_validator("sec_max_rps")
     @classmethod

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from signalflow.alerts.faults import checkpoint
@@ -83,14 +84,54 @@ def deliver_pending(
             query = query.limit(limit)
         ids = list(session.exec(query))
     outcomes = []
+    claims = _RowClaims(store)
     try:
         for done, outbox_id in enumerate(ids, 1):
-            outcomes.append(worker.deliver(outbox_id))
+            if claims.take(outbox_id):
+                try:
+                    outcomes.append(worker.deliver(outbox_id))
+                finally:
+                    claims.give_back(outbox_id)
+            else:
+                outcomes.append(Outcome(outbox_id, "", "deferred", "another worker is delivering it"))
             if progress:
                 progress(done, len(ids))
     finally:
         worker.close()
+        claims.close()
     return DeliveryReport(tuple(outcomes))
+
+
+class _RowClaims:
+    """On PostgreSQL, a row being delivered is held by a session-level advisory lock of this
+    worker, so a second worker (another daemon, `signalflow deliver`) skips it instead of
+    reconciling a send still in flight; a dead worker's session, and its claims, end with it.
+    SQLite serializes writers and runs one daemon per file: the status compare-and-set in
+    ``_Worker.deliver`` is its claim."""
+
+    CLASS_ID = 0x5F0B  # the outbox's namespace among advisory locks (the first of two int4 keys)
+
+    def __init__(self, store) -> None:
+        self.conn = None
+        if store.engine.dialect.name == "postgresql":
+            self.conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def take(self, outbox_id: int) -> bool:
+        if self.conn is None:
+            return True
+        return bool(
+            self.conn.execute(
+                text("SELECT pg_try_advisory_lock(:c, :i)"), {"c": self.CLASS_ID, "i": outbox_id}
+            ).scalar_one()
+        )
+
+    def give_back(self, outbox_id: int) -> None:
+        if self.conn is not None:
+            self.conn.execute(text("SELECT pg_advisory_unlock(:c, :i)"), {"c": self.CLASS_ID, "i": outbox_id})
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
 
 
 class _Worker:
@@ -159,8 +200,19 @@ class _Worker:
                     return self.reschedule(session, row, exc, "unknown")
                 if receipt is not None:
                     return self.record(session, row, receipt, "reconciled")
-            row.status = "sending"
-            session.add(row)
+            # Compare-and-set: of two workers that read the row as it was, only one claims it.
+            claimed = session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == row.id,
+                    OutboxRow.status == row.status,
+                    OutboxRow.attempts == row.attempts,
+                )
+                .values(status="sending")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if claimed != 1:
+                return Outcome(outbox_id, row.dedup_key, "deferred", "claimed by another worker")
         checkpoint("claimed")
         return self.attempt(outbox_id, notifier, notification, thread)
 

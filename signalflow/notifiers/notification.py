@@ -23,6 +23,7 @@ class Kind(str, enum.Enum):
     REARMED = "rearmed"  # an acknowledgement expired or its `unless` became true
     RESOLVED = "resolved"  # the rule stopped firing: the episode ends
     TEST = "test"  # `signalflow notify-test`
+    OPS = "ops"  # the daemon about itself: a stale source, a rejected rule edit
 
     @property
     def starts_thread(self) -> bool:
