@@ -31,6 +31,7 @@ _COMMAND_MODULES = [
     "signalflow.cli.thesis",
     "signalflow.cli.series",
     "signalflow.cli.analysis",
+    "signalflow.cli.viz",
 ]
 
 for _module in _COMMAND_MODULES:

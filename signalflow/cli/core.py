@@ -1,4 +1,4 @@
-"""Core commands: run, collect, evaluate, status, import, config, db."""
+"""Core commands: run, collect, evaluate, import, config, db (``status`` lives in ``cli/viz.py``)."""
 
 from __future__ import annotations
 
@@ -74,9 +74,20 @@ def collect(
     """Collect every series the theses reference, once, and store what is new."""
     from signalflow import service
 
+    from rich.console import Console
+    from rich.progress import Progress
+
     settings, store = _context(rules)
+    reports = []
     try:
-        reports = service.collect(settings, store, service.load_theses(settings), only=sources)
+        todo = [(n, refs) for n, refs in service.refs_by_source(service.load_theses(settings)).items() if not sources or n in sources]
+        console = Console(stderr=True)
+        with Progress(console=console, transient=True, disable=as_json or not console.is_terminal) as progress:
+            task = progress.add_task("collecting", total=len(todo))
+            for name, refs in todo:
+                progress.update(task, description=f"collecting {name}")
+                reports.append(service.collect_source(settings, store, name, refs))
+                progress.advance(task)
     finally:
         store.close()
     if as_json:
@@ -165,46 +176,6 @@ def import_(
             typer.echo(f"error: {r.error}", err=True)
     if failed:
         raise typer.Exit(1)
-
-
-@app.command()
-@friendly_errors
-def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
-    """The last evaluated state of every thesis, and the health of every source."""
-    settings, store = _context(rules)
-    try:
-        states = store.engine_states()
-        health = store.source_health()
-    finally:
-        store.close()
-    statuses = [status for _, status in states.values() if status]
-    sources = [
-        {
-            "source": h.source,
-            "last_success": h.last_success,
-            "last_attempt": h.last_attempt,
-            "consecutive_failures": h.consecutive_failures,
-            "last_error": h.last_error,
-        }
-        for h in health
-    ]
-    if as_json:
-        print_json({"theses": statuses, "sources": sources})
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table("thesis", "state", "quadrant", "firing", "pending", "evaluated at", title="Theses")
-    for s in sorted(statuses, key=lambda s: s["thesis"]):
-        table.add_row(
-            s["thesis"], _styled(s["state"]), s["quadrant"], ", ".join(s["firing"]), ", ".join(s["pending"]), s["at"]
-        )
-    console.print(table)
-    table = Table("source", "last success", "failures in a row", "last error", title="Sources")
-    for h in sources:
-        table.add_row(h["source"], str(h["last_success"] or "never"), str(h["consecutive_failures"]), h["last_error"])
-    console.print(table)
 
 
 config_app = typer.Typer(help="Inspect the effective settings.", no_args_is_help=True)

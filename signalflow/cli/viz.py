@@ -1,0 +1,222 @@
+"""Seeing it: ``status`` (the board by bottleneck layer), ``plot``, ``report`` and ``demo``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from signalflow.cli import app
+from signalflow.cli.common import fail, friendly_errors, load_settings, parse_when, print_json, setup_logging
+
+RulesOption = Annotated[
+    Optional[Path], typer.Option("--rules", "-r", help="Rules directory (default: SIGNALFLOW_RULES_DIR or ./rules).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+STATE_STYLE = {"kill_switch": "bold red", "soft_warning": "yellow", "ok": "green"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _progress(disabled: bool):
+    """A rich progress bar on stderr; off for --json and when stderr is not a terminal."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    return Progress(console=console, transient=True, disable=disabled or not console.is_terminal)
+
+
+def _open(rules: Path | None):
+    from signalflow import service
+
+    settings = load_settings(rules_dir=rules)
+    setup_logging(settings)
+    return settings, service.open_store(settings)
+
+
+def _thesis(settings, thesis_id: str):
+    from signalflow import service
+
+    theses = {t.id: t for t in service.load_theses(settings)}
+    if thesis_id not in theses:
+        from signalflow.thesis.suggest import did_you_mean
+
+        hint = did_you_mean(thesis_id, theses)
+        raise fail(f"unknown thesis {thesis_id!r} in {settings.rules_dir}{'; ' + hint if hint else ''}")
+    return theses[thesis_id]
+
+
+@app.command()
+@friendly_errors
+def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
+    """The status board: every thesis grouped by bottleneck layer with its state, Growth x
+    Liquidity quadrant, since when, firing and pending rules, stalest input and review date
+    (flagged once passed); then the health of every source."""
+    from signalflow import service
+    from signalflow.errors import SignalflowError
+    from signalflow.viz.board import board, by_layer
+
+    settings, store = _open(rules)
+    warning = ""
+    try:
+        try:
+            theses = service.load_theses(settings)
+        except SignalflowError as exc:
+            theses, warning = [], f"rules not loaded ({exc}); showing stored states only"
+        rows = board(theses, store.engine_states(), _now().date(), store)
+        health = store.source_health()
+    finally:
+        store.close()
+    sources = [
+        {
+            "source": h.source,
+            "last_success": h.last_success,
+            "last_attempt": h.last_attempt,
+            "consecutive_failures": h.consecutive_failures,
+            "last_error": h.last_error,
+        }
+        for h in health
+    ]
+    if as_json:
+        print_json({"theses": [r.to_json() for r in rows], "sources": sources, "warning": warning or None})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    table = Table("layer", "thesis", "state", "quadrant", "since", "firing", "pending", "stalest input", "review by",
+                  title="Theses by bottleneck layer")
+    for layer, group in by_layer(rows):
+        for i, r in enumerate(group):
+            style = STATE_STYLE.get(r.state, "dim")
+            review = r.review_by.isoformat() if r.review_by else ""
+            table.add_row(
+                layer if i == 0 else "",
+                r.thesis + ("" if r.in_rules else " (not in rules)"),
+                f"[{style}]{r.state}[/]",
+                r.quadrant,
+                r.since.strftime("%Y-%m-%d %H:%M") if r.since else "",
+                ", ".join(r.firing),
+                ", ".join(r.pending),
+                r.stalest.text() if r.stalest else "",
+                f"[bold red]{review} overdue[/]" if r.review_overdue else review,
+            )
+        table.add_section()
+    console.print(table)
+    table = Table("source", "last success", "failures in a row", "last error", title="Sources")
+    for h in sources:
+        table.add_row(h["source"], str(h["last_success"] or "never"), str(h["consecutive_failures"]), h["last_error"])
+    console.print(table)
+
+
+@app.command()
+@friendly_errors
+def plot(
+    thesis: Annotated[str, typer.Argument(help="Thesis id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="PNG file to write (default: THESIS.png).")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First date (default: the first known value).")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last date (default: now).")] = None,
+    rules: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Chart a thesis over time, point in time: each compared input with its thresholds,
+    bands where rules were pending, Soft Warning and Kill Switch, and markers where filings
+    and news landed."""
+    from signalflow.viz.plot import plot_thesis
+
+    settings, store = _open(rules)
+    try:
+        selected = _thesis(settings, thesis)
+        last = parse_when(end) or _now()
+        path, data = plot_thesis(selected, store, parse_when(start), last, output or Path(f"{thesis}.png"))
+    finally:
+        store.close()
+    summary = {
+        "thesis": thesis,
+        "path": str(path),
+        "panels": [p.label for p in data.panels],
+        "bands": [{"kind": b.kind, "from": b.start.isoformat(), "to": b.end.isoformat()} for b in data.bands],
+        "markers": len(data.markers),
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        typer.echo(f"wrote {path} ({len(data.panels)} input(s), {len(data.bands)} band(s), {len(data.markers)} marker(s))")
+
+
+@app.command()
+@friendly_errors
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write the report into.")] = Path("report"),
+    start: Annotated[Optional[str], typer.Option("--from", help="Charts start here (default: the first known value).")] = None,
+    rules: RulesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a static HTML report (open index.html in a browser, no server needed): the status
+    board, and a page per thesis with its chart, alert history and decision journal."""
+    from signalflow import service
+    from signalflow.viz.report import write_report
+
+    settings, store = _open(rules)
+    try:
+        theses = service.load_theses(settings)
+        with _progress(as_json) as progress:
+            task = progress.add_task("charting theses", total=len(theses))
+            result = write_report(output, theses, store, _now(), parse_when(start), lambda _: progress.advance(task))
+    finally:
+        store.close()
+    if as_json:
+        print_json(result.to_json())
+        return
+    typer.echo(f"wrote {result.index} and {len(result.pages)} thesis page(s)")
+    for thesis_id, error in result.errors.items():
+        typer.echo(f"warning: {thesis_id}: no chart: {error}", err=True)
+
+
+@app.command()
+@friendly_errors
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the charts.")] = Path("signalflow-demo"),
+    as_json: JsonOption = False,
+) -> None:
+    """A guided, offline run on real history bundled with signalflow: NVIDIA's quarterly
+    data-center revenue, the four hyperscalers' quarterly capex, the high-yield spread and the
+    10-year yield (2023-2025), each fact with its source. Backtests the demo theses and shows
+    when their Soft Warnings and Kill Switches would have fired, in the terminal and as charts."""
+    from signalflow.viz.demo import demo_dir, demo_theses, run_demo
+
+    with _progress(as_json) as progress:
+        task = progress.add_task("backtesting demo theses", total=len(demo_theses()))
+        result = run_demo(output, on_thesis=lambda _: progress.advance(task))
+    if as_json:
+        print_json(result.to_json())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(
+        f"[bold]signalflow demo[/]: {result.facts} real facts (sources on every row of "
+        f"{demo_dir() / 'facts.csv'}), theses in {demo_dir() / 'rules'}, backtested point in time to "
+        f"{result.end:%Y-%m-%d}."
+    )
+    for t in result.theses:
+        console.print(f"\n[bold]{t.thesis.id}[/] ({t.thesis.layer}): {t.thesis.title}")
+        console.print(f"  growth: {t.thesis.growth.when_text}   liquidity: {t.thesis.liquidity.when_text}")
+        table = Table("when", "rule", "severity", "event", "what it means", show_edge=False)
+        for e in t.events:
+            style = STATE_STYLE.get(e.severity, "")
+            table.add_row(f"{e.at:%Y-%m-%d}", e.rule, f"[{style}]{e.severity}[/]", e.event, e.summary if e.event == "firing" else "")
+        console.print(table if t.events else "  no Soft Warning or Kill Switch would have fired")
+        final = t.backtest.final
+        console.print(f"  state at the end: {final.state.value if final else 'not evaluated'}")
+        if t.chart:
+            console.print(f"  chart: {t.chart}")
