@@ -50,9 +50,25 @@ def _quote(value: object) -> str:
     return json.dumps(text) if (" " in text or not text) else text
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record, so a handler set up
+    under a redirected stderr (tests, embedding) never writes to a closed stream."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure(level: str = "INFO", json_lines: bool = False, stream=None) -> None:
-    """Route every signalflow log line to ``stream`` (stderr) in the chosen format."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Route every log line to ``stream`` (default: the current stderr) in the chosen format."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
