@@ -153,6 +153,20 @@ class Settings(BaseSettings):
         "its concepts are tried before the built-in ones",
     )
 
+    # Prices (px.TICKER.close|open|high|low|volume|split)
+    prices_url: str = Field(
+        "https://query1.finance.yahoo.com",
+        description="keyless daily chart endpoint base: GET {prices_url}/v8/finance/chart/SYMBOL",
+    )
+    prices_history: str = Field(
+        "10y", description="range asked on a first run or after a new split (1y, 5y, 10y, max)"
+    )
+    prices_recent: str = Field("1mo", description="range asked on later runs")
+    prices_close_utc: str = Field(
+        "21:00", description="UTC time of day at which a session's bar counts as known (HH:MM)"
+    )
+    prices_schedule: str = Field("6h", description="price collection interval")
+
     # News
     feeds: list[FeedConfig] = Field(
         default_factory=list, description="RSS/Atom feeds; empty = the documented default list"
