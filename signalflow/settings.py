@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path("."), description="where caches (ticker maps, downloaded payloads) are kept"
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(False, description="one JSON object per log line")
     timezone: str = Field("UTC", description="timezone used to display times")
 
@@ -209,11 +209,11 @@ class Settings(BaseSettings):
     webhook_url: SecretStr | None = Field(None, description="generic JSON webhook URL")
     smtp_host: str = Field("", description="SMTP server for the email notifier")
     smtp_port: int = Field(587, description="SMTP port (STARTTLS)")
-    smtp_user: str = ""
-    smtp_password: SecretStr | None = None
-    smtp_from: str = ""
-    smtp_to: list[str] = Field(default_factory=list)
-    smtp_starttls: bool = True
+    smtp_user: str = Field("", description="SMTP login user (empty: no login)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP login password")
+    smtp_from: str = Field("", description="sender address of alert emails")
+    smtp_to: list[str] = Field(default_factory=list, description="recipients of alert emails")
+    smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
     routes: list[Route] = Field(default_factory=list, description="named notification routes")
     reminder_interval: str = Field("1d", description="reminder digest interval while an alert fires")
     delivery_timeout: float = Field(10.0, description="seconds a notifier waits for an answer")
@@ -311,3 +311,24 @@ def parse_duration(text: str) -> timedelta:
     except ValueError:
         raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)") from None
     return timedelta(seconds=amount * units[text[-1]])
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from the fields (a test keeps them equal)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, list):
+            shown = "[]" if not default else ", ".join(map(str, default))
+        elif default is None:
+            shown = ""
+        else:
+            shown = str(default)
+        text = (field.description or "").replace("|", "\\|")
+        shown = shown.replace("|", "\\|")
+        rows.append(f"| `SIGNALFLOW_{name.upper()}` | {'`' + shown + '`' if shown else ''} | {text} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
