@@ -67,3 +67,12 @@ def test_readme_test_command_is_what_ci_runs():
 def test_exported_members_exist():
     for name in signalflow.__all__:
         assert hasattr(signalflow, name), name
+
+
+def test_the_functions_table_is_current():
+    from signalflow.thesis.functions_spec import functions_table
+
+    doc = (PROJECT_ROOT / "docs" / "thesis-format.md").read_text()
+    block = re.search(r"<!-- functions-table.*?-->\n(.*?)\n<!-- /functions-table -->", doc, re.S)
+    assert block, "docs/thesis-format.md lost its functions table markers"
+    assert block.group(1) == functions_table(), "regenerate it with `python -m signalflow.thesis.functions_spec`"

@@ -96,3 +96,19 @@ EVENT_SOURCES = frozenset({"news"})
 def describe(name: str) -> str:
     """What ``name`` takes, in words: 'mean(series, n) or mean(series, window)'."""
     return " or ".join(str(sig) for sig in FUNCTIONS[name])
+
+
+def functions_table() -> str:
+    """The function table of docs/thesis-format.md, generated (a test keeps them equal)."""
+    rows = ["| call | meaning |", "|---|---|"]
+    for name in FUNCTIONS:
+        for sig in FUNCTIONS[name]:
+            args = [p.value for p in sig.params]
+            if sig.rest is not None:
+                args += [sig.rest.value, "..."]
+            rows.append(f"| `{name}({', '.join(args)})` | {sig.doc} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(functions_table())
