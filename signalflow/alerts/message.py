@@ -14,23 +14,28 @@ ACCESSION = re.compile(r"(\d{10})-(\d{2})-(\d{6})")
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
-def filing_url(source_ref: str) -> str:
+COMPANY_CIK = re.compile(r"CIK=0*(\d+)")
+
+
+def filing_url(source_ref: str, company_url: str = "") -> str:
     """The SEC filing index for an accession number found in ``source_ref``, or ''.
 
-    The first ten digits of an accession are the filer's CIK, which for the company filings
-    signalflow reads is the company itself.
+    EDGAR files a filing under the company's CIK, taken from the series' company page when
+    known. The first ten digits of an accession name whoever submitted it, often a filing agent,
+    so they are only the fallback (right for companies that file themselves, such as Apple).
     """
     match = ACCESSION.search(source_ref or "")
     if not match:
         return ""
-    cik = int(match.group(1))
+    company = COMPANY_CIK.search(company_url or "")
+    cik = int(company.group(1)) if company else int(match.group(1))
     return f"https://www.sec.gov/Archives/edgar/data/{cik}/{''.join(match.groups())}/"
 
 
 def source_url(value: InputValue) -> str:
     """Where a reader can check an input: its own URL, the SEC filing, or the FRED series page."""
     if value.ref.startswith("sec."):
-        return filing_url(value.source_ref) or value.url
+        return filing_url(value.source_ref, value.url) or value.url
     if value.url:
         return value.url
     if value.ref.startswith("fred."):
