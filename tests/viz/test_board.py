@@ -59,10 +59,10 @@ def test_status_json_groups_evaluated_and_never_evaluated_theses(viz_env: Path):
     runner = CliRunner()
     evaluated = runner.invoke(app, ["evaluate", "spread", "--json"])
     assert evaluated.exit_code == 0, evaluated.output
-    (live,) = json.loads(evaluated.output)
+    (live,) = json.loads(evaluated.stdout)
     result = runner.invoke(app, ["status", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     rows = {r["thesis"]: r for r in data["theses"]}
     assert rows["idle"]["state"] == NEVER and rows["idle"]["layer"] == "compute"
     assert rows["idle"]["review_overdue"] is False

@@ -123,7 +123,7 @@ def test_demo_command_json_and_terminal(tmp_path: Path):
     runner = CliRunner()
     result = runner.invoke(app, ["demo", "-o", str(tmp_path / "charts"), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     by_id = {t["thesis"]: t for t in data["theses"]}
     assert by_id["demo_hyperscaler_capex"]["final_state"] == "soft_warning"
     assert "opencapital" in by_id["demo_hyperscaler_capex"]["inputs"]["sec.MSFT.capex"]

@@ -54,7 +54,7 @@ def test_plot_command_writes_the_png_and_the_figure_shows_inputs_thresholds_band
     out = viz_env / "spread.png"
     result = CliRunner().invoke(app, ["plot", "spread", "--from", "2025-01-01", "--to", "2025-04-30", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     # Three compared inputs: yoy(revenue) (growth), fred.HY (liquidity, soft, kill), qoq(revenue).
     assert sorted(summary["panels"]) == ["fred.HY", "qoq(sec.ACME.revenue)", "yoy(sec.ACME.revenue)"]
     from signalflow.viz.plot import DPI, MARKER_IN, PANEL_IN, WIDTH_IN
