@@ -120,7 +120,10 @@ def chart_data(
     data = ChartData(thesis.id, thesis.title, start, end)
     if tl.empty:
         return data
-    series = _series(thesis, provider, end)
+    from signalflow.thesis.frames import PitSeries
+
+    frames = _frames(thesis, provider, end)
+    series = {ref: PitSeries(frame) for ref, frame in frames.items()}
     t = tl.index.as_unit("ns").asi8
     ctx = Context(thesis, series, t)
     grouped: dict[str, tuple[Node, list[Threshold]]] = {}
@@ -134,7 +137,7 @@ def chart_data(
     for text, (node, thresholds) in grouped.items():
         data.panels.append(Panel(_label(thesis, node, text), times, np.asarray(ctx.eval(node), float), tuple(thresholds)))
     data.bands = bands(tl, end)
-    data.markers = markers(series, start, end, marker_sources)
+    data.markers = markers(frames, start, end, marker_sources)
     return data
 
 
@@ -144,10 +147,10 @@ def _label(thesis: Thesis, node: Node, text: str) -> str:
     return text.removeprefix("(").removesuffix(")") if text.startswith("(") else text
 
 
-def _series(thesis: Thesis, provider: SeriesProvider, end: datetime) -> dict:
+def _frames(thesis: Thesis, provider: SeriesProvider, end: datetime) -> dict[str, SeriesFrame]:
+    """Every series the thesis reads, as the engine loads them (event streams as events)."""
     from signalflow.thesis.context import thesis_refs
     from signalflow.thesis.data import default_kind
-    from signalflow.thesis.frames import PitSeries
 
     refs = sorted(thesis_refs(thesis))
     frames = provider.load(refs, until=end)
@@ -157,7 +160,7 @@ def _series(thesis: Thesis, provider: SeriesProvider, end: datetime) -> dict:
         frame = frames.get(ref) or SeriesFrame.empty(ref, kind)
         if kind.value == "event" and frame.kind is not kind:
             frame = SeriesFrame(frame.key, frame.data, kind, frame.unit, frame.frequency, frame.url)
-        out[ref] = PitSeries(frame)
+        out[ref] = frame
     return out
 
 
@@ -180,19 +183,19 @@ def bands(timeline: pd.DataFrame, end: datetime) -> list[Band]:
     return out
 
 
-def markers(series: dict, start: datetime | None, end: datetime, sources: Sequence[str]) -> list[Marker]:
+def markers(frames: dict[str, SeriesFrame], start: datetime | None, end: datetime, sources: Sequence[str]) -> list[Marker]:
     """Instants at which a filing (sec.*), a news event (news.*) or another release of a
     listed source became known, within the chart's range."""
     out: set[Marker] = set()
     lo = np.datetime64(start, "ns") if start else None
     hi = np.datetime64(end, "ns")
-    for ref, s in series.items():
+    for ref, frame in frames.items():
         source = ref.split(".", 1)[0]
-        if source not in sources or not len(s):
+        if source not in sources or frame.data.empty:
             continue
         kind = {"sec": "filing", "news": "news"}.get(source, "release")
         label = ".".join(ref.split("[", 1)[0].split(".")[:2]) if source == "news" else ref
-        known = s.k_unique.view("datetime64[ns]")
+        known = np.unique(frame.data["known_at"].to_numpy(dtype="datetime64[ns]"))
         for k in known[(known <= hi) & ((known >= lo) if lo is not None else True)]:
             out.add(Marker(label, pd.Timestamp(k).to_pydatetime(), kind))
     return sorted(out, key=lambda m: (m.ref, m.at))
