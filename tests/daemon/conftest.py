@@ -31,3 +31,11 @@ def daemons() -> Iterator[list[DaemonProcess]]:
             daemon.proc.kill()
             daemon.proc.wait(10)
 
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the test PostgreSQL server (skips without one)."""
+    from tests.conftest import _postgres_database
+
+    yield from _postgres_database()
