@@ -200,6 +200,13 @@ IMPLEMENTATIONS: dict[str, Impl] = {
 }
 
 
+def _extensions() -> dict[str, Impl]:
+    from signalflow.thesis.functions_valuation import IMPLEMENTATIONS as VALUATION
+    from signalflow.thesis.hypotheses import IMPLEMENTATIONS as HYPOTHESES
+
+    return {**VALUATION, **HYPOTHESES}
+
+
 def impl_of(ctx: Context, call: Call) -> Impl:
     """The implementation the loader chose, or (for hand-built trees) the one the argument
     kinds imply."""
@@ -217,6 +224,6 @@ def impl_of(ctx: Context, call: Call) -> Impl:
         elif call.func == "abs":
             name = "abs"
     try:
-        return IMPLEMENTATIONS[name]
+        return IMPLEMENTATIONS[name] if name in IMPLEMENTATIONS else _extensions()[name]
     except KeyError:
         raise KeyError(call.func) from None

@@ -13,7 +13,8 @@ Argument kinds: a *series* is any numeric expression (a reference, a derived ser
 number, arithmetic); an *n* is a literal positive whole number counting observations
 (releases); a *window* is a duration literal (``30d``); *events* is an event stream such as
 ``news.deployment_delay`` or ``news.power_contract[MSFT]``; *events.field* is an event stream
-with a numeric field (``news.power_contract.mw``).
+with a numeric field (``news.power_contract.mw``); a *ticker* is a bare upper-case ticker
+(``NVDA``) and a *hypothesis* the bare name of an entry under ``hypotheses:``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class ArgKind(str, enum.Enum):
     DURATION = "window"
     EVENTS = "events"  # an event stream, with or without a field
     EVENT_FIELD = "events.field"  # an event stream with a numeric field
+    TICKER = "ticker"  # a bare upper-case ticker: market_cap(NVDA)
+    HYPOTHESIS = "hypothesis"  # the name of an entry of the thesis's hypotheses: section
 
 
 class ValueKind(str, enum.Enum):
@@ -61,6 +64,7 @@ class Signature:
 
 
 S, N, W, E, F = ArgKind.SERIES, ArgKind.COUNT, ArgKind.DURATION, ArgKind.EVENTS, ArgKind.EVENT_FIELD
+T, H = ArgKind.TICKER, ArgKind.HYPOTHESIS
 
 _SIGNATURES = (
     Signature("yoy", (S,), "yoy", "growth against the period one year earlier: x / x[-1y] - 1"),
@@ -81,6 +85,17 @@ _SIGNATURES = (
     Signature("days_since", (S,), "days_since", "days from the end of the latest known period to now"),
     Signature("days_since", (E,), "days_since_events", "days since the latest event became known"),
     Signature("count", (E, W), "count", "number of events known within the window"),
+    Signature("market_cap", (T,), "market_cap", "close x cover-page shares outstanding, brought to the close's split basis"),
+    Signature("ps_ratio", (T,), "ps_ratio", "market cap / trailing twelve months of revenue"),
+    Signature("pe_op", (T,), "pe_op", "market cap / trailing twelve months of operating income (NaN when <= 0)"),
+    Signature("percentile", (S, W), "percentile", "share of the values within the window at or below the current one"),
+    Signature("drawdown", (S,), "drawdown", "x / its highest known value - 1"),
+    Signature("drawdown", (S, W), "drawdown_window", "x / its highest value within the window - 1"),
+    Signature("pct_above_mean", (S, W), "pct_above_mean", "x / mean(x, window) - 1"),
+    Signature(
+        "hypothesis", (H,), "hypothesis", "true once confirmed, false once refuted, unknown while open",
+        result=ValueKind.BOOL,
+    ),
 )
 
 FUNCTIONS: dict[str, tuple[Signature, ...]] = {}

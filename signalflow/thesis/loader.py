@@ -23,6 +23,7 @@ import yaml
 from signalflow.errors import CheckFailed, Location, ThesisError, ThesisSyntaxError, ThesisWarning
 from signalflow.thesis.ast import Node
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
+from signalflow.thesis.hypotheses import read_hypotheses
 from signalflow.thesis.lexer import KEYWORDS
 from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Severity, Thesis
 from signalflow.thesis.parser import parse_expression
@@ -39,7 +40,7 @@ THESIS_KEYS = (
 CONDITION_KEYS = ("reason", "when")
 RULE_KEYS = ("name", "when", "for", "keep_firing_for", "resolve_when", "stale_after", "summary")
 DERIVED_KEYS = ("expr", "stale_after")
-RESERVED_SECTIONS = ("hypotheses",)  # kept untouched in Thesis.extra for later issues
+RESERVED_SECTIONS: tuple[str, ...] = ()  # sections kept untouched in Thesis.extra for later issues
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -178,13 +179,16 @@ class _ThesisBuilder:
                     "decide before any position exists what would make you act",
                 )
         rule_names = self.rule_names(raw_rules, raw_series)
-        resolver = Resolver(self.path, raw_series, rule_names)
+        hypotheses = read_hypotheses(self, top.get("hypotheses"), raw_series)
+        resolver = Resolver(self.path, raw_series, rule_names, {h.name: h.verify for h in hypotheses})
         series = {name: self.derived(resolver, d) for name, d in raw_series.items()}
         conditions = {name: self.condition(resolver, c) for name, c in raw_conditions.items() if c}
         rules = {sev: tuple(self.rule(resolver, x, sev) for x in raw) for sev, raw in raw_rules.items()}
         r.problems.extend(resolver.problems)
         r.problems.extend(cycle_problems(series, conditions, [x for group in rules.values() for x in group]))
         meta = self.metadata(top)
+        if hypotheses:
+            meta["extra"] = {"hypotheses": hypotheses}
         if r.problems or thesis_id is None or len(conditions) < 2:
             return None
         return Thesis(

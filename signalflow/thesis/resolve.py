@@ -42,10 +42,17 @@ Kind = ValueKind | None  # None: unknown because of an error already reported
 class Resolver:
     """Resolves the expressions of one thesis; ``problems`` collects what is wrong."""
 
-    def __init__(self, path: Path | str | None, derived: Iterable[str], rules: Iterable[str]) -> None:
+    def __init__(
+        self,
+        path: Path | str | None,
+        derived: Iterable[str],
+        rules: Iterable[str],
+        hypotheses: Mapping[str, Node] | None = None,
+    ) -> None:
         self.path = path
         self.derived = set(derived)
         self.rules = set(rules) | set(CONDITIONS)
+        self.hypotheses = dict(hypotheses or {})  # name -> its resolved verify condition
         self.problems: list[ThesisError] = []
 
     def resolve(self, node: Node, expect: ValueKind, what: str) -> Node:
@@ -144,6 +151,9 @@ class Resolver:
         return out, ValueKind.BOOL
 
     def _call(self, node: Call) -> tuple[Node, Kind]:
+        named = [sig for sig in FUNCTIONS.get(node.func, ()) if sig.params and sig.params[0] in NAME_ARGS]
+        if named:
+            return self._named_call(node, named[0])
         visited = [self._visit(arg, as_arg=True) for arg in node.args]
         args = tuple(arg for arg, _ in visited)
         out = replace(node, args=args)
@@ -167,6 +177,33 @@ class Resolver:
         got = ", ".join(_describe_arg(arg, kind) for arg, kind in visited)
         self._problem(node, f"{node.func}({got}) does not match the function table", f"{node.func} takes {describe(node.func)}")
         return out, None
+
+
+    def _named_call(self, node: Call, sig: Signature) -> tuple[Node, Kind]:
+        """``market_cap(NVDA)``, ``hypothesis(name)``: one bare name, expanded into the
+        expressions the call reads so that the engine loads their series (see
+        ``functions_valuation.expand_ticker``; a hypothesis carries its verify condition)."""
+        from signalflow.thesis.functions_valuation import TICKER, expand_ticker
+
+        arg = node.args[0] if len(node.args) == 1 else None
+        if not isinstance(arg, Name):
+            self._problem(node, f"{node.func} takes one bare {sig.params[0].value} name", f"e.g. {_NAME_EXAMPLES[sig.params[0]]}")
+            return node, None
+        if sig.params[0] is ArgKind.TICKER:
+            if not TICKER.match(arg.name):
+                self._problem(arg, f"{arg.name!r} is not a ticker (upper-case letters, digits and _)", f"e.g. {node.func}(NVDA)")
+                return node, None
+            return replace(node, args=expand_ticker(node.func, arg.name, arg.pos), impl=sig.impl), sig.result
+        verify = self.hypotheses.get(arg.name)
+        if verify is None:
+            hint = did_you_mean(arg.name, self.hypotheses) or "define it under 'hypotheses:' with a verify: condition"
+            self._problem(arg, f"unknown hypothesis {arg.name!r}", hint)
+            return node, None
+        return replace(node, args=(arg, verify), impl=sig.impl), sig.result
+
+
+_NAME_EXAMPLES = {ArgKind.TICKER: "market_cap(NVDA)", ArgKind.HYPOTHESIS: "hypothesis(dc_revenue_doubles)"}
+NAME_ARGS = frozenset(_NAME_EXAMPLES)
 
 
 def _param(sig: Signature, index: int) -> ArgKind:
