@@ -35,7 +35,7 @@ START = datetime(2005, 1, 1)
 
 
 def make_series(key: str, days: int, rng: np.random.Generator) -> SeriesFrame:
-    ends = pd.date_range(START, periods=days, freq="D")
+    ends = pd.date_range(START, periods=days, freq="D").as_unit("ns")  # the SeriesFrame contract
     values = 50 + np.cumsum(rng.normal(0, 1, days))
     data = pd.DataFrame(
         {

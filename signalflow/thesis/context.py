@@ -80,6 +80,8 @@ class Context:
             return np.full(n, float(node.value))
         if isinstance(node, SeriesRef):
             s = self.series(node.ref)
+            if not sh or s.events:
+                return s.latest_value(self.t)
             return s.value_at(self.t, self.period_of(node.ref, sh))
         if isinstance(node, Name):
             node = self._resolve(node)

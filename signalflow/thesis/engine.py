@@ -45,6 +45,19 @@ __all__ = ["backtest", "evaluate", "explain", "fingerprint"]
 
 RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
 THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWITCH)
+QUADRANTS = (
+    Quadrant.GROWTH_AND_LIQUIDITY,
+    Quadrant.GROWTH_ONLY,
+    Quadrant.LIQUIDITY_ONLY,
+    Quadrant.NEITHER,
+    Quadrant.UNKNOWN,
+)
+
+
+def _categorical(codes: np.ndarray, values: tuple) -> pd.Categorical:
+    """Per-instant states as a categorical column (compares equal to their string values;
+    no string array is built per instant)."""
+    return pd.Categorical.from_codes(codes.astype(np.int8), categories=[v.value for v in values])
 
 
 def _ns(when: datetime) -> int:
@@ -53,6 +66,11 @@ def _ns(when: datetime) -> int:
 
 def _dt(ns: int) -> datetime | None:
     return None if ns == NAT else pd.Timestamp(ns).to_pydatetime()
+
+
+def _dts(ns: np.ndarray) -> list[datetime]:
+    """Many instants (none NAT) as datetimes at once (microsecond precision, like ``_dt``)."""
+    return ns.view("datetime64[ns]").astype("datetime64[us]").astype(object).tolist()
 
 
 def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
@@ -66,21 +84,21 @@ def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str
         out[ref] = PitSeries(frame)
     return out
 
-    _INDEXED[key] = (ref, len(frame.data), series)
-    return series
-
 
 def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) -> np.ndarray:
     """Known-at instants of every input within [lo, hi], plus the grid; ``lo=None`` starts
     at the first known value (exclusive bounds are applied by callers)."""
-    known = [s.k_unique for s in series.values() if len(s)]
-    known_all = sorted_unique(np.sort(np.concatenate(known)))[0] if known else np.empty(0, np.int64)
     if lo is None:
         lo = _first_instant(series, hi, step)
+    inside = []
+    for s in series.values():
+        part = s.k_unique[np.searchsorted(s.k_unique, lo) : np.searchsorted(s.k_unique, hi, side="right")]
+        # Inputs on one calendar (e.g. daily series all known at the same instants) add nothing new.
+        if len(part) and not any(len(p) == len(part) and np.array_equal(p, part) for p in inside):
+            inside.append(part)
     first = -(-lo // step) * step
     grid = grid_points(first, hi, step)
-    inside = known_all[(known_all >= lo) & (known_all <= hi)]
-    return sorted_unique(np.sort(np.concatenate([grid, inside])))[0]
+    return sorted_unique(np.sort(np.concatenate([grid, *inside])))[0]
 
 
 def _first_instant(series: dict[str, PitSeries], hi: int, step: int) -> int:
@@ -141,17 +159,10 @@ class Run:
             trace = self.ctx.trace(rule.name)
             before = self.ctx.memory(rule.name).state
             seq = np.r_[before, trace.state[s0:]].astype(np.int8)
-            for j in np.flatnonzero(seq[1:] != seq[:-1]):
-                out.append(
-                    Transition(
-                        at=_dt(int(self.t[s0 + j])),
-                        thesis=th.id,
-                        rule=rule.name,
-                        severity=rule.severity.value,
-                        from_state=RULE_STATES[seq[j]],
-                        to_state=RULE_STATES[seq[j + 1]],
-                    )
-                )
+            where = np.flatnonzero(seq[1:] != seq[:-1])
+            severity = rule.severity.value
+            for at, a, b in zip(_dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
+                out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b]))
         out.sort(key=lambda tr: tr.at)
         return out
 
@@ -225,24 +236,17 @@ def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, e
     ctx = run.ctx
     index = pd.DatetimeIndex(run.t.view("datetime64[ns]"), name="at")
     growth, liquidity = ctx.condition("growth"), ctx.condition("liquidity")
-    quadrant = np.full(len(run.t), Quadrant.UNKNOWN.value, dtype=object)
-    known = ~np.isnan(growth) & ~np.isnan(liquidity)
-    for q, mask in (
-        (Quadrant.GROWTH_AND_LIQUIDITY, (growth == 1) & (liquidity == 1)),
-        (Quadrant.GROWTH_ONLY, (growth == 1) & (liquidity == 0)),
-        (Quadrant.LIQUIDITY_ONLY, (growth == 0) & (liquidity == 1)),
-        (Quadrant.NEITHER, (growth == 0) & (liquidity == 0)),
-    ):
-        quadrant[known & mask] = q.value
+    # Quadrant codes follow QUADRANTS: 2 * (not growth) + (not liquidity), 4 when unknown.
+    unknown = np.isnan(growth) | np.isnan(liquidity)
+    codes = np.where(unknown, 4, 2 * (growth != 1) + (liquidity != 1))
     columns = {
-        "state": np.array([s.value for s in THESIS_STATES], dtype=object)[run.thesis_state],
-        "quadrant": quadrant,
-        "growth": pd.array(np.where(np.isnan(growth), None, growth == 1), dtype="boolean"),
-        "liquidity": pd.array(np.where(np.isnan(liquidity), None, liquidity == 1), dtype="boolean"),
+        "state": _categorical(run.thesis_state, THESIS_STATES),
+        "quadrant": _categorical(codes, QUADRANTS),
+        "growth": pd.arrays.BooleanArray(growth == 1, np.isnan(growth)),
+        "liquidity": pd.arrays.BooleanArray(liquidity == 1, np.isnan(liquidity)),
     }
-    names = np.array([s.value for s in RULE_STATES], dtype=object)
     for rule in thesis.rules:
-        columns[rule.name] = names[ctx.trace(rule.name).state]
+        columns[rule.name] = _categorical(ctx.trace(rule.name).state, RULE_STATES)
     timeline = pd.DataFrame(columns, index=index)
 
     def status_at(when: datetime) -> ThesisStatus | None:

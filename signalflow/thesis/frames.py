@@ -31,10 +31,12 @@ DAY = 86_400 * 10**9
 
 def to_ns(values) -> np.ndarray:
     """Datetimes (any pandas/numpy resolution, naive UTC) as int64 ns; NaT as :data:`NAT`."""
+    if isinstance(values, pd.Series) and values.dtype == "datetime64[ns]":
+        return values.values.view("int64")  # no copy: callers never write to it
     arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
     if arr.dtype.kind != "M":
         arr = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
-    return arr.astype("datetime64[ns]").view("int64")
+    return arr.astype("datetime64[ns]", copy=False).view("int64")
 
 
 def sorted_unique(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,42 +76,96 @@ QUARTER = Shift(months=3, tolerance=16 * DAY)
 
 
 class PitSeries:
-    """Every version of one series, indexed for point-in-time lookups."""
+    """Every version of one series, indexed for point-in-time lookups.
+
+    Lookups at the array of instants a context evaluates are memoized per array (by
+    identity), since every expression of a thesis asks them at the same instants."""
 
     def __init__(self, frame: SeriesFrame) -> None:
         data = frame.data
+        n = len(data)
+        self._build(
+            frame,
+            [data] if n else [],
+            to_ns(data["period_end"]) if n else np.empty(0, np.int64),
+            to_ns(data["known_at"]) if n else np.empty(0, np.int64),
+            data["value"].to_numpy(dtype=float) if n else np.empty(0),
+        )
+
+    def appended(self, frame: SeriesFrame) -> PitSeries:
+        """This series with the rows of ``frame`` (newly read versions) added: only the
+        index is rebuilt, from arrays already converted."""
+        if not len(frame.data):
+            return self
+        new = PitSeries(frame)
+        out = PitSeries.__new__(PitSeries)
+        raw = [np.concatenate([a, b]) for a, b in zip(self._raw, new._raw)]
+        out._build(frame, self._parts + new._parts, *raw)
+        return out
+
+    def _build(self, frame: SeriesFrame, parts: list[pd.DataFrame], pe, k, v) -> None:
         self.key = frame.key
         self.kind = frame.kind
         self.unit = frame.unit
         self.url = frame.url
         self.frequency = frame.frequency
-        pe = to_ns(data["period_end"]) if len(data) else np.empty(0, np.int64)
-        ps = to_ns(data["period_start"]) if len(data) else np.empty(0, np.int64)
-        k = to_ns(data["known_at"]) if len(data) else np.empty(0, np.int64)
-        v = data["value"].to_numpy(dtype=float) if len(data) else np.empty(0)
-        ps = np.where(ps == NAT, pe, ps)
-        # Rows come sorted by known_at; when periods are too (the usual case) the order stands.
-        if np.all(pe[1:] >= pe[:-1]) and np.all(k[1:] >= k[:-1]):
-            order = np.arange(len(pe))
+        # Rows in the order read; provenance columns are converted only when asked for.
+        self._parts = parts
+        self._raw = (pe, k, v)
+        self._ps: np.ndarray | None = None
+        self._src: np.ndarray | None = None
+        n = len(pe)
+        self._memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        k_in_order = bool(np.all(k[1:] >= k[:-1]))
+        # The usual case: one version per period, periods and known_at both ascending.
+        self.simple = k_in_order and bool(np.all(pe[1:] > pe[:-1]))
+        if self.simple:
+            self._order = None
+            self.pe, self.k, self.v = pe, k, v
+            self.periods, self.period_rank, self.first_known = pe, np.arange(n), k
+            self.in_order = True
         else:
-            order = np.lexsort((k, pe))  # by period, then known_at; stable
-        self.pe, self.ps, self.k, self.v = pe[order], ps[order], k[order], v[order]
-        src = data["source_ref"].to_numpy(dtype=object) if len(data) else np.empty(0, object)
-        self.source_ref = src[order]
-        self.periods, first_row = sorted_unique(self.pe)
-        self.period_rank = np.searchsorted(self.periods, self.pe)
-        # Rows are sorted by (period, known_at): each period's first row is its first version.
-        self.first_known = self.k[first_row]
-        # Periods known in the order they end: the periods known at T are a prefix of `periods`.
-        self.in_order = bool(np.all(np.diff(self.first_known) >= 0))
-        k_in_order = bool(np.all(self.k[1:] >= self.k[:-1]))
+            self._order = order = np.lexsort((k, pe))  # by period, then known_at; stable
+            self.pe, self.k, self.v = pe[order], k[order], v[order]
+            self.periods, first_row = sorted_unique(self.pe)
+            self.period_rank = np.searchsorted(self.periods, self.pe)
+            # Rows are sorted by (period, known_at): each period's first row is its first version.
+            self.first_known = self.k[first_row]
+            # Periods known in the order they end: the periods known at T are a prefix of `periods`.
+            self.in_order = bool(np.all(np.diff(self.first_known) >= 0))
+            k_in_order = bool(np.all(self.k[1:] >= self.k[:-1]))
         self.k_sorted = self.k if k_in_order else np.sort(self.k)
         self.k_unique = sorted_unique(self.k_sorted)[0]
-        self._k_rank = np.searchsorted(self.k_unique, self.k)
-        self._row_key = self.period_rank * (len(self.k_unique) + 1) + self._k_rank
-        by_known = np.arange(len(self.k)) if k_in_order else np.argsort(self.k, kind="stable")
-        self._latest_by_known = np.maximum.accumulate(self.pe[by_known]) if len(by_known) else self.pe
+        by_known = np.arange(n) if k_in_order else np.argsort(self.k, kind="stable")
+        self._latest_by_known = np.maximum.accumulate(self.pe[by_known]) if n else self.pe
         self._k_by_known = self.k[by_known]
+        self._row_key_cache: np.ndarray | None = None
+
+    def _column(self, name: str, convert) -> np.ndarray:
+        parts = [convert(d[name]) for d in self._parts]
+        col = np.concatenate(parts) if parts else convert(pd.Series([], dtype=object))
+        return col if self._order is None else col[self._order]
+
+    @property
+    def ps(self) -> np.ndarray:
+        """Period starts (the period end where a row has none), in row order."""
+        if self._ps is None:
+            ps = self._column("period_start", to_ns) if len(self.pe) else np.empty(0, np.int64)
+            self._ps = np.where(ps == NAT, self.pe, ps)
+        return self._ps
+
+    @property
+    def source_ref(self) -> np.ndarray:
+        if self._src is None:
+            self._src = self._column("source_ref", lambda c: c.to_numpy(dtype=object))
+        return self._src
+
+    @property
+    def _row_key(self) -> np.ndarray:
+        if self._row_key_cache is None:
+            k_rank = np.searchsorted(self.k_unique, self.k)
+            self._row_key_cache = self.period_rank * (len(self.k_unique) + 1) + k_rank
+        return self._row_key_cache
 
     def __len__(self) -> int:
         return len(self.pe)
@@ -118,27 +174,48 @@ class PitSeries:
     def events(self) -> bool:
         return self.kind is SeriesKind.EVENT
 
+    def _memoized(self, name: str, t: np.ndarray, compute) -> np.ndarray:
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        out = compute(t)
+        self._memo[name] = (t, out)
+        return out
+
     def known_count(self, t: np.ndarray) -> np.ndarray:
         """How many rows are known at each instant."""
-        return np.searchsorted(self.k_sorted, t, side="right")
+        return self._memoized("count", t, lambda t: np.searchsorted(self.k_sorted, t, side="right"))
 
     def latest_period(self, t: np.ndarray) -> np.ndarray:
         """The end of the latest period known at each instant (NAT before the first)."""
-        idx = np.searchsorted(self._k_by_known, t, side="right") - 1
+        return self._memoized("latest", t, self._latest_period)
+
+    def _latest_period(self, t: np.ndarray) -> np.ndarray:
+        idx = self.known_count(t) - 1
         out = np.full(len(t), NAT, dtype=np.int64)
         ok = idx >= 0
         out[ok] = self._latest_by_known[idx[ok]]
         return out
 
+    def latest_row(self, t: np.ndarray) -> np.ndarray:
+        """Index of the version of the latest period known at each instant, or -1."""
+        if self.simple:
+            return self.known_count(t) - 1
+        return self.row_at(t, self.latest_period(t))
+
     def row_at(self, t: np.ndarray, period: np.ndarray) -> np.ndarray:
         """Index of the version of ``period`` known at each instant, or -1."""
-        n = len(self.k_unique)
         out = np.full(len(t), -1, dtype=np.int64)
         if not len(self.pe):
             return out
         prank = np.searchsorted(self.periods, period)
         valid = (period != NAT) & (prank < len(self.periods))
         valid[valid] &= self.periods[prank[valid]] == period[valid]
+        if self.simple:
+            valid[valid] &= self.k[prank[valid]] <= t[valid]
+            out[valid] = prank[valid]
+            return out
+        n = len(self.k_unique)
         trank = np.searchsorted(self.k_unique, t, side="right") - 1
         query = prank * (n + 1) + trank
         pos = np.searchsorted(self._row_key, query, side="right") - 1
@@ -147,13 +224,20 @@ class PitSeries:
         out[valid] = pos[valid]
         return out
 
+    def values_of(self, rows: np.ndarray) -> np.ndarray:
+        """The values of rows (NaN where the row is -1)."""
+        out = self.v[np.maximum(rows, 0)] if len(self.v) else np.full(len(rows), np.nan)
+        if len(self.v):
+            out[rows < 0] = np.nan
+        return out
+
     def value_at(self, t: np.ndarray, period: np.ndarray) -> np.ndarray:
         """The value of ``period`` as known at each instant (NaN if not known)."""
-        rows = self.row_at(t, period)
-        out = np.full(len(t), np.nan)
-        ok = rows >= 0
-        out[ok] = self.v[rows[ok]]
-        return out
+        return self.values_of(self.row_at(t, period))
+
+    def latest_value(self, t: np.ndarray) -> np.ndarray:
+        """The value of the latest period as known at each instant (NaN if none)."""
+        return self._memoized("value", t, lambda t: self.values_of(self.latest_row(t)))
 
     def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
         """The period ``shift`` before ``period``, among the periods known at each instant."""
