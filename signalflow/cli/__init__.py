@@ -31,6 +31,7 @@ _COMMAND_MODULES = [
     "signalflow.cli.thesis",
     "signalflow.cli.series",
     "signalflow.cli.analysis",
+    "signalflow.cli.hypotheses",
     "signalflow.cli.viz",
 ]
 

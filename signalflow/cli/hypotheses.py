@@ -1,0 +1,57 @@
+"""``signalflow hypotheses``: statements theses rely on, confirmed, refuted or still open."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from signalflow.cli import app
+from signalflow.cli.common import friendly_errors, load_settings, parse_when, print_json, setup_logging
+
+
+@app.command()
+@friendly_errors
+def hypotheses(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Evaluate as known at this date (default: now).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    rules: Annotated[
+        Optional[Path], typer.Option("--rules", "-r", help="Rules directory (default: SIGNALFLOW_RULES_DIR or ./rules).")
+    ] = None,
+) -> None:
+    """List every hypothesis of every thesis (who said what, when, the condition that
+    verifies it and by when) as open, confirmed or refuted, point in time, with the date
+    it was decided."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from signalflow import service
+    from signalflow.thesis.hypotheses import evaluate_hypotheses
+
+    settings = load_settings(rules_dir=rules)
+    setup_logging(settings)
+    at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    theses = service.load_theses(settings)
+    store = service.open_store(settings)
+    try:
+        found = [status for thesis in theses for status in evaluate_hypotheses(thesis, store, at)]
+    finally:
+        store.close()
+    if as_json:
+        print_json([status.to_json() for status in found])
+        return
+    if not found:
+        Console().print("no hypotheses: add a hypotheses: section to a thesis file")
+        return
+    table = Table(title=f"Hypotheses as known at {at:%Y-%m-%d %H:%M}")
+    for column in ("thesis", "hypothesis", "state", "decided", "by", "claim", "who / said", "verify"):
+        table.add_column(column)
+    colours = {"confirmed": "green", "refuted": "red", "open": "yellow"}
+    for s in found:
+        said = f"{s.who} ({s.said})" if s.said else s.who
+        decided = f"{s.decided_at:%Y-%m-%d}" if s.decided_at else ""
+        state = f"[{colours[s.state.value]}]{s.state.value}[/]"
+        table.add_row(s.thesis, s.name, state, decided, str(s.by), s.claim, said, s.verify)
+    Console().print(table)
