@@ -30,6 +30,7 @@ def daemons() -> Iterator[list[DaemonProcess]]:
         if daemon.proc.poll() is None:
             daemon.proc.kill()
             daemon.proc.wait(10)
+        daemon.close()
 
 
 

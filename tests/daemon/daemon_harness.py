@@ -159,17 +159,22 @@ class DaemonProcess:
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
-        self._out.close()
+        self.close()
+
+    def close(self) -> None:
+        if not self._out.closed:
+            self._out.close()
 
     def stop(self, timeout: float = 30.0) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)
-        self._out.close()
+        self.close()
         return code
 
     def tail(self, lines: int = 30) -> str:
-        self._out.flush()
+        if not self._out.closed:
+            self._out.flush()
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def events(self) -> list[dict]:
