@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -234,8 +234,34 @@ class Store:
 
     # Reading -----------------------------------------------------------------------
 
-    def load(self, keys: Iterable[str], until: datetime | None = None) -> dict[str, SeriesFrame]:
-        """Every version of every period of each series (known at ``until`` or before)."""
+    def read_cursor(self, after: int = 0, settle: timedelta = timedelta(minutes=10)) -> int:
+        """The highest observation id up to which every row is committed and visible, for
+        incremental reads (``load(keys, after=..., upto=...)``) that never skip a row.
+
+        Ids come from a sequence: a transaction still in flight (or one rolled back, or an
+        insert that hit a duplicate on PostgreSQL) leaves a gap below rows already visible.
+        The cursor stops at the first gap, unless the row after it was collected more than
+        ``settle`` ago (then the gap is taken as rolled back)."""
+        obs = ObservationRow.__table__
+        old = utcnow() - settle
+        with self.engine.connect() as conn:
+            settled = conn.execute(
+                sa.select(sa.func.max(obs.c.id)).where(obs.c.id > after, obs.c.collected_at <= old)
+            ).scalar()
+            cursor = max(after, settled or 0)
+            recent = conn.execute(sa.select(obs.c.id).where(obs.c.id > cursor).order_by(obs.c.id)).scalars().all()
+        for row_id in recent:
+            if row_id != cursor + 1:
+                break
+            cursor = row_id
+        return cursor
+
+    def load(
+        self, keys: Iterable[str], until: datetime | None = None, after: int = 0, upto: int | None = None
+    ) -> dict[str, SeriesFrame]:
+        """Every version of every period of each series (known at ``until`` or before);
+        with ``after``/``upto``, only the rows whose id is in ``(after, upto]`` (rows stored
+        since an earlier read, see :meth:`read_cursor`)."""
         keys = sorted(set(keys))
         frames: dict[str, SeriesFrame] = {}
         if not keys:
@@ -264,6 +290,10 @@ class Store:
             )
             if until is not None:
                 query = query.where(obs.c.known_at <= until)
+            if after:
+                query = query.where(obs.c.id > after)
+            if upto is not None:
+                query = query.where(obs.c.id <= upto)
             data = pd.DataFrame(
                 conn.execute(query).all(),
                 columns=["series_id", *FRAME_COLUMNS[:2], "value", "known_at", "source_ref", "unit"],

@@ -41,7 +41,7 @@ from signalflow.thesis.results import (
     Transition,
 )
 
-__all__ = ["backtest", "evaluate", "explain", "fingerprint"]
+__all__ = ["backtest", "engine_frame", "evaluate", "evaluate_series", "explain", "fingerprint"]
 
 RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
 THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWITCH)
@@ -73,16 +73,18 @@ def _dts(ns: np.ndarray) -> list[datetime]:
     return ns.view("datetime64[ns]").astype("datetime64[us]").astype(object).tolist()
 
 
+def engine_frame(ref: str, frame: SeriesFrame | None) -> SeriesFrame:
+    """``frame`` as the engine reads it: empty when never collected, news streams as events."""
+    frame = frame or SeriesFrame.empty(ref, default_kind(ref))
+    if frame.kind is not default_kind(ref) and default_kind(ref).value == "event":
+        frame = SeriesFrame(frame.key, frame.data, default_kind(ref), frame.unit, frame.frequency, frame.url)
+    return frame
+
+
 def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
     refs = thesis_refs(thesis)
     frames = provider.load(sorted(refs), until=until)
-    out = {}
-    for ref in refs:
-        frame = frames.get(ref) or SeriesFrame.empty(ref, default_kind(ref))
-        if frame.kind is not default_kind(ref) and default_kind(ref).value == "event":
-            frame = SeriesFrame(frame.key, frame.data, default_kind(ref), frame.unit, frame.frequency, frame.url)
-        out[ref] = PitSeries(frame)
-    return out
+    return {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in refs}
 
 
 def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) -> np.ndarray:
@@ -104,7 +106,7 @@ def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) 
 def _first_instant(series: dict[str, PitSeries], hi: int, step: int) -> int:
     """Where a backtest without ``start`` begins: the first known value (the grid point at or
     before ``hi`` when nothing is known yet)."""
-    firsts = [int(s.k_sorted[0]) for s in series.values() if len(s)]
+    firsts = [int(s.k_sorted[0]) for s in series.values() if len(s) and s.k_sorted[0] <= hi]
     return min(firsts) if firsts else hi - hi % step
 
 
@@ -217,7 +219,10 @@ def _run(thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: Eng
 
 
 def _full(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime) -> Run | None:
-    series = _load(thesis, provider, end)
+    return _full_over(thesis, _load(thesis, provider, end), start, end)
+
+
+def _full_over(thesis: Thesis, series: dict[str, PitSeries], start: datetime | None, end: datetime) -> Run | None:
     t = _timeline(series, None if start is None else _ns(start), _ns(end), td_ns(thesis.every))
     if not len(t):
         return None
@@ -264,7 +269,15 @@ def evaluate(
     computed; the result equals the last state of a full backtest over the same data. When
     the thesis changed, or data known at or before ``prior.evaluated_at`` arrived since
     (late data), it recomputes from the start."""
-    series = _load(thesis, provider, at)
+    return evaluate_series(thesis, _load(thesis, provider, at), at, prior)
+
+
+def evaluate_series(
+    thesis: Thesis, series: dict[str, PitSeries], at: datetime, prior: EngineState | None = None
+) -> Evaluation:
+    """:func:`evaluate` over series already indexed (``thesis_refs(thesis)`` -> PitSeries).
+    The series may hold rows known after ``at``: every lookup is point in time, so they are
+    never read (this is how live passes keep their indexes between passes)."""
     end = _ns(at)
     if _usable(thesis, series, prior, end):
         assert prior is not None and prior.evaluated_at is not None
@@ -273,7 +286,7 @@ def evaluate(
         t = np.r_[last, t[t > last]]
         run = _run(thesis, series, t, prior)
     else:
-        run = _full(thesis, provider, None, at)
+        run = _full_over(thesis, series, None, at)
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
     return Evaluation(run.status(len(run.t) - 1), run.transitions(), run.engine_state())

@@ -1,0 +1,84 @@
+"""Live evaluation that keeps every series' point-in-time index between passes.
+
+    live = LiveEvaluator(store)
+    ev = live.evaluate(thesis, at=now, prior=state)   # reads only rows stored since last pass
+
+A pass reads from the store only the observation rows stored since the previous pass
+(``Store.read_cursor`` / ``Store.load(after=, upto=)``), rebuilds the index of the series that
+gained rows and reuses every other one. Indexes may hold rows known after the evaluated
+instant: every engine lookup is point in time, so the result equals
+``engine.evaluate(thesis, store, at, prior)`` and hence the last state of a full backtest.
+
+Providers without incremental reads (``read_cursor``), such as literal series, are reloaded
+on every :meth:`LiveEvaluator.refresh` and indexed again only when a frame changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from signalflow.thesis.context import thesis_refs
+from signalflow.thesis.engine import engine_frame, evaluate_series
+from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.results import EngineState, Evaluation, SeriesProvider
+
+__all__ = ["LiveEvaluator"]
+
+
+class LiveEvaluator:
+    """Evaluates theses pass after pass over one provider (usually the Store)."""
+
+    def __init__(self, provider: SeriesProvider) -> None:
+        self.provider = provider
+        self.series: dict[str, PitSeries] = {}
+        self.cursor = 0  # last observation id read (incremental providers)
+        self._seen: dict[str, tuple[object, int]] = {}  # key -> (frame, rows) for the others
+        self.incremental = callable(getattr(provider, "read_cursor", None))
+
+    def refresh(self, keys: Iterable[str]) -> None:
+        """Bring the indexes of ``keys`` up to date with what the provider holds now."""
+        keys = set(keys)
+        if not self.incremental:
+            self._reload(keys)
+            return
+        missing = keys - self.series.keys()
+        cursor = self.provider.read_cursor(self.cursor)  # type: ignore[attr-defined]
+        if missing:
+            # New keys start from everything up to the old cursor; all keys then take the rest.
+            old = self.provider.load(sorted(missing), upto=self.cursor) if self.cursor else {}  # type: ignore[call-arg]
+            for key in missing:
+                self.series[key] = PitSeries(engine_frame(key, old.get(key)))
+        if cursor > self.cursor:
+            frames = self.provider.load(sorted(self.series), after=self.cursor, upto=cursor)  # type: ignore[call-arg]
+            for key, frame in frames.items():
+                if len(frame.data):
+                    self.series[key] = self.series[key].appended(engine_frame(key, frame))
+        self.cursor = cursor
+
+    def _reload(self, keys: set[str]) -> None:
+        frames = self.provider.load(sorted(keys))
+        for key in keys:
+            frame = frames.get(key)
+            mark = (frame, len(frame.data) if frame is not None else 0)
+            seen = self._seen.get(key)
+            if key not in self.series or seen is None or seen[0] is not frame or seen[1] != mark[1]:
+                self.series[key] = PitSeries(engine_frame(key, frame))
+                self._seen[key] = mark
+
+    def evaluate(self, thesis: Thesis, at: datetime, prior: EngineState | None = None, refresh: bool = True) -> Evaluation:
+        """Like :func:`signalflow.thesis.engine.evaluate`, over the kept indexes
+        (``refresh=False`` when :meth:`refresh` already ran for this pass)."""
+        refs = thesis_refs(thesis)
+        if refresh or not refs <= self.series.keys():
+            self.refresh(refs)
+        return evaluate_series(thesis, {ref: self.series[ref] for ref in refs}, at, prior)
+
+    def evaluate_all(
+        self, theses: Iterable[tuple[Thesis, EngineState | None]], at: datetime
+    ) -> list[Evaluation]:
+        """One pass: a single refresh for every thesis's inputs, then each thesis."""
+        pairs = list(theses)
+        self.refresh({ref for thesis, _ in pairs for ref in thesis_refs(thesis)})
+        return [self.evaluate(thesis, at, prior, refresh=False) for thesis, prior in pairs]
