@@ -50,16 +50,21 @@ def _restore_logging() -> Iterator[None]:
     """Commands configure logging globally; each test starts from the same logging setup."""
     import logging
 
+    import httpx  # noqa: F401  (their loggers exist before the snapshot, so it covers them)
+    import sqlalchemy  # noqa: F401
+
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    levels = {
+        name: logger.level
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     for name, logger_level in levels.items():
         logging.getLogger(name).setLevel(logger_level)
-    for name in set(logging.root.manager.loggerDict) - set(levels):
-        logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 @pytest.fixture
