@@ -261,7 +261,7 @@ class SecSource(Source):
         return facts or submissions or tickers
 
     def import_file(self, path: Path) -> Batch:
-        """A saved companyfacts (every canonical metric), submissions (the filing calendar) or
+        """A saved companyfacts (every canonical metric and the cover-page share count), submissions (the filing calendar) or
         company_tickers.json (becomes the cached ticker map)."""
         kind, payload, metadata = read_payload(path)
         if kind == "tickers":

@@ -16,10 +16,16 @@ series continues across a switch (Vertiv: ``Revenues`` until 2019, then
 ``RevenueFromContractWithCustomerExcludingAssessedTax``), and where both overlap it follows
 the concept the company uses today.
 
-Currencies are never mixed. The company's *reporting currency* is the currency unit with the
-most facts among its canonical concepts; ``sec.T.metric`` holds values in it, and every other
-currency a metric is filed in is its own series ``sec.T.metric.UNIT`` (TSMC: ``sec.TSM.revenue``
-in TWD and ``sec.TSM.revenue.USD``). The same holds for concepts read by name.
+Currencies are never mixed among monetary series. The company's *reporting currency* is the
+currency unit with the most facts among its canonical concepts; ``sec.T.metric`` holds values
+in it, and every other currency a metric is filed in is its own series ``sec.T.metric.UNIT``
+(TSMC: ``sec.TSM.revenue`` in TWD and ``sec.TSM.revenue.USD``). The same holds for concepts
+read by name. A concept filed in no currency keeps its own unit: share counts are in ``shares``.
+
+Cover-page share count. Every payload also yields ``sec.T.EntityCommonStockSharesOutstanding``
+(dei, :data:`COVER_CONCEPTS`), unit ``shares``: one instant per cover-page date (a date shortly
+before the filing), known at the filing's ``filed`` date, so that valuation (market cap = price
+x shares) works from an imported file as well as from collection.
 
 Annual-only filers (20-F: TSMC, ASML) have no quarters to derive; their flow series hold
 fiscal years instead, and say so in ``SeriesInfo.frequency`` ("annual").
@@ -47,6 +53,8 @@ from signalflow.sources.sec_periods import (
 )
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+# Read from every payload by name, whether or not a thesis references them: valuation needs them.
+COVER_CONCEPTS = ("EntityCommonStockSharesOutstanding",)
 CURRENT_WINDOW_DAYS = 100
 
 
@@ -132,7 +140,8 @@ class FactsNormalizer:
         return by_unit
 
     def build(self, concept_names: Iterable[str] = ()) -> Batch:
-        """Every canonical metric the company reports, plus the named concepts."""
+        """Every canonical metric the company reports, the cover-page concepts, and the named
+        concepts."""
         parts: list[tuple[str, str, SeriesKind, list[_Candidate]]] = []
         for metric in self.metrics.values():
             instant = metric.kind is MetricKind.INSTANT
@@ -140,7 +149,7 @@ class FactsNormalizer:
             by_unit = {u: c for u, c in self._by_unit(metric.concepts, instant).items() if CURRENCY.match(u)}
             for unit, candidates in by_unit.items():
                 parts.append((self._key(metric.name, unit), metric.title, kind, candidates))
-        for name in dict.fromkeys(concept_names):
+        for name in dict.fromkeys((*COVER_CONCEPTS, *concept_names)):
             found = find_concept(self.facts, name)
             if found is None:
                 continue
