@@ -53,6 +53,9 @@ class Daemon:
         self.stopped = threading.Event()
         self.reload_requested = threading.Event()
         self._evaluate_lock = threading.Lock()
+        from signalflow.thesis.live import LiveEvaluator
+
+        self.live = LiveEvaluator(store)  # series indexes kept between evaluation passes
         self.watcher = RulesWatcher(settings.rules_dir)
         self.server: OpsServer | None = None
         self.scheduler = BackgroundScheduler(
@@ -124,7 +127,7 @@ class Daemon:
     def evaluate_job(self) -> None:
         with self._evaluate_lock:
             try:
-                results = service.evaluate(self.settings, self.store, self.theses)
+                results = service.evaluate(self.settings, self.store, self.theses, live=self.live)
                 self.counters.add("evaluations", amount=len(results))
                 self.counters.add("evaluation_failures", amount=len(self.theses) - len(results))
             except Exception:

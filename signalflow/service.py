@@ -25,6 +25,7 @@ from signalflow.store.models import utcnow
 
 if TYPE_CHECKING:
     from signalflow.thesis.model import Thesis
+    from signalflow.thesis.live import LiveEvaluator
     from signalflow.thesis.results import Evaluation
 
 log = logging.getLogger(__name__)
@@ -258,13 +259,15 @@ def evaluate(
     theses: Sequence[Thesis],
     at: datetime | None = None,
     record: bool = True,
+    live: LiveEvaluator | None = None,
 ) -> list[Evaluation]:
     """Evaluate each thesis at ``at`` (default now).
 
     With ``record`` (live), each thesis continues from its stored engine state and its new
     state is saved together with its alerts and outbox rows in one transaction. Without it
     (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
-    ``at`` and nothing is written."""
+    ``at`` and nothing is written. With ``live`` (the daemon keeps one across passes),
+    series indexes are kept between passes and only rows stored since are read."""
     from signalflow.thesis.engine import evaluate as evaluate_thesis
 
     now = utcnow()
@@ -275,7 +278,10 @@ def evaluate(
             prior = store.get_engine_state(thesis.id) if record else None
             if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
                 prior = None
-            evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
+            if live is not None and record:
+                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=thesis is theses[0])
+            else:
+                evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
         except Exception as exc:
             log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
             continue
