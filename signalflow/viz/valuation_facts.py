@@ -1,0 +1,85 @@
+"""Real NVIDIA prices bundled for a valuation backtest, served from memory.
+
+    facts = valuation_facts()
+    provider = FactsProvider(facts)          # signalflow.viz.demo
+    backtest(thesis, provider, None, end)
+
+``signalflow/data/valuation/nvda_weekly_close.csv`` holds weekly closes (the last session of
+each week, 2023-01-06..2024-12-20), each row naming its source as ``repo@commit:path``. The
+source is split-adjusted for the 10:1 split of 2024-06-10, so the rows are loaded through the
+engine's own point-in-time rule (:func:`signalflow.sources.prices_formats.to_batch`): a close
+before the split is first known as traded (the adjusted value x 10, at the session's close)
+and gets a second version divided by 10, known at the ex-date; the split itself is the fact
+``px.NVDA.split`` (10, known 2024-06-10). At any instant the history is therefore in one
+share basis, and a backtest before the split sees the prices as they were quoted.
+
+Not bundled (no verifiable copy found): NVIDIA's cover-page share counts and quarterly
+revenue and operating income with their filing dates, so ``market_cap``/``ps_ratio`` of NVDA
+are unknown over these facts; the demo thesis uses the price rules.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time
+from importlib import resources
+from pathlib import Path
+
+from signalflow.viz.demo import Fact
+
+SPLIT_EX_DATE = date(2024, 6, 10)
+SPLIT_RATIO = 10.0
+TICKER = "NVDA"
+
+
+def valuation_dir() -> Path:
+    return Path(str(resources.files("signalflow") / "data" / "valuation"))
+
+
+def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
+    """(session date, split-adjusted close as found in the source, source) per row."""
+    with open(path or valuation_dir() / "nvda_weekly_close.csv", encoding="utf-8") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return [
+        (date.fromisoformat(r["date"]), float(r["close_split_adjusted"]), r["source"])
+        for r in csv.DictReader(lines)
+    ]
+
+
+def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
+    """``px.NVDA.close`` (every version, point in time) and ``px.NVDA.split``."""
+    from signalflow.sources.prices_formats import DailyBars, Split, to_batch
+
+    rows = weekly_closes()
+    bars = DailyBars(symbol=TICKER, currency="USD", splits=[Split(SPLIT_EX_DATE, SPLIT_RATIO)])
+    for day, close, _ in rows:
+        bars.dates.append(day)
+        for f in bars.values:
+            bars.values[f].append(close if f == "close" else None)
+    sources = {day: source for day, _, source in rows}
+    batch = to_batch(bars, TICKER, "bundled", close_utc)
+    facts = []
+    for o in batch.observations:
+        origin = sources.get(o.period_start, "")
+        detail = o.source_ref.removeprefix("bundled ")
+        facts.append(
+            Fact(
+                o.series,
+                datetime.combine(o.period_start, time()),
+                datetime.combine(o.period_end, time()),
+                o.value,
+                o.unit,
+                o.known_at,
+                f"{origin} ({detail})" if origin else f"{SPLIT_RATIO:g}:1 split, ex-date {SPLIT_EX_DATE} ({detail})",
+            )
+        )
+    return facts
+
+
+def valuation_theses():
+    """The bundled variant of ``rules/nvda_valuation.yaml`` that the facts can drive."""
+    from signalflow.thesis.loader import load_rules_dir
+
+    ruleset = load_rules_dir(valuation_dir() / "rules")
+    ruleset.raise_for_errors()
+    return list(ruleset.theses)
