@@ -16,11 +16,32 @@ RulesOption = Annotated[
 ]
 
 
-def _open(rules: Path | None):
+FactsOption = Annotated[
+    bool,
+    typer.Option("--facts", help="Run on the bundled real NVIDIA prices and their thesis variant (no database)."),
+]
+
+
+class _NoClose:
+    """An in-memory provider where the commands expect a store."""
+
+    def __init__(self, provider) -> None:
+        self.load = provider.load
+
+    def close(self) -> None:
+        pass
+
+
+def _open(rules: Path | None, facts: bool = False):
     from signalflow import service
 
     settings = load_settings(rules_dir=rules)
     setup_logging(settings)
+    if facts:
+        from signalflow.viz.demo import FactsProvider
+        from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
+
+        return settings, _NoClose(FactsProvider(valuation_facts())), valuation_theses()
     return settings, service.open_store(settings), service.load_theses(settings)
 
 
@@ -46,6 +67,7 @@ def backtest(
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the state timeline to this CSV file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     rules: RulesOption = None,
+    facts: FactsOption = False,
 ) -> None:
     """Replay theses over stored history, point in time: transitions, days in each state,
     the notifications that would have been sent, and the Growth x Liquidity quadrant."""
@@ -55,7 +77,7 @@ def backtest(
     from signalflow.thesis.engine import backtest as run_backtest
     from signalflow.thesis.explain import backtest_summary
 
-    settings, store, loaded = _open(rules)
+    settings, store, loaded = _open(rules, facts)
     selected = _select(loaded, theses)
     first, last = parse_when(start), parse_when(end) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     results, frames = [], []
@@ -105,12 +127,13 @@ def explain(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Explain with only what was known then.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     rules: RulesOption = None,
+    facts: FactsOption = False,
 ) -> None:
     """Each rule of a thesis: its state, the value of each input with its period, known_at and
     source, the threshold, and why the rule is in its state."""
     from signalflow.thesis.engine import explain as run_explain
 
-    settings, store, loaded = _open(rules)
+    settings, store, loaded = _open(rules, facts)
     (selected,) = _select(loaded, [thesis])
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     try:

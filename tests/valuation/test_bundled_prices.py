@@ -81,3 +81,28 @@ def test_explain_shows_the_close_with_its_date_in_the_basis_of_the_instant(run, 
     # Share counts and revenue are not bundled: shown, without a value.
     for ref in ("sec.NVDA.EntityCommonStockSharesOutstanding", "sec.NVDA.revenue"):
         assert inputs[ref].value is None
+
+
+def test_cli_backtest_and_explain_on_the_bundled_facts() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["backtest", "nvda_valuation", "--facts", "--to", "2024-12-31", "--json"])
+    assert result.exit_code == 0, result.output
+    (summary,) = json.loads(result.stdout)
+    fired = [t["at"][:16] for t in summary["transitions"] if t["rule"] == "price_stretched" and t["to"] == "firing"]
+    assert fired == [at.isoformat()[:16] for at, event in _expected_price_stretched() if event == "firing"]
+    result = runner.invoke(app, ["explain", "nvda_valuation", "--facts", "--as-of", "2024-06-09", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    closes = [i for r in shown["rules"] for i in r["inputs"] if i["ref"] == "px.NVDA.close"]
+    rows = {d.isoformat(): c for d, c, _ in weekly_closes()}
+    assert closes and closes[0]["period_end"] == "2024-06-07"
+    assert closes[0]["value"] == pytest.approx(rows["2024-06-07"] * 10, rel=1e-6)
+    assert {"sec.NVDA.EntityCommonStockSharesOutstanding", "sec.NVDA.revenue"} <= {
+        i["ref"] for r in shown["rules"] for i in r["inputs"]
+    }
