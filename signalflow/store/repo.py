@@ -285,25 +285,33 @@ class Store:
                     obs.c.source_ref,
                     obs.c.unit,
                 )
-                .where(obs.c.series_id.in_([row.id for row in series.values()]))
                 .order_by(obs.c.known_at, obs.c.id)
             )
+            ids = [row.id for row in series.values()]
+            if after or upto is not None:
+                # A recent id range: read it by primary key and keep the wanted series after
+                # (the per-series index would visit every row of every series).
+                query = query.where(obs.c.id > after)
+                if upto is not None:
+                    query = query.where(obs.c.id <= upto)
+            else:
+                query = query.where(obs.c.series_id.in_(ids))
             if until is not None:
                 query = query.where(obs.c.known_at <= until)
-            if after:
-                query = query.where(obs.c.id > after)
-            if upto is not None:
-                query = query.where(obs.c.id <= upto)
             data = pd.DataFrame(
                 conn.execute(query).all(),
                 columns=["series_id", *FRAME_COLUMNS[:2], "value", "known_at", "source_ref", "unit"],
             )
+        if after or upto is not None:
+            data = data[data["series_id"].isin(ids)]
         for col in ("period_start", "period_end", "known_at"):
             data[col] = pd.to_datetime(data[col]).astype("datetime64[ns]")
         data["value"] = data["value"].astype("float64")
         groups = dict(tuple(data.groupby("series_id", sort=False)))
         for key, row in series.items():
             part = groups.get(row.id)
+            if part is None and (after or upto is not None):
+                continue  # an incremental read returns only the series that gained rows
             part = (
                 part[FRAME_COLUMNS].reset_index(drop=True)
                 if part is not None

@@ -148,9 +148,11 @@ class Context:
         memory = self.memory(name)
         head = len(self.t) - len(part.state)
         trace = lifecycle.Trace(
-            np.r_[np.full(head, memory.state, np.int8), part.state],
-            np.r_[np.full(head, memory.active_at if memory.state else NAT, np.int64), part.active_at],
-            np.r_[np.full(head, memory.fired_at if memory.state == lifecycle.FIRING else NAT, np.int64), part.fired_at],
+            np.concatenate([np.full(head, memory.state, np.int8), part.state]),
+            np.concatenate([np.full(head, memory.active_at if memory.state else NAT, np.int64), part.active_at]),
+            np.concatenate(
+                [np.full(head, memory.fired_at if memory.state == lifecycle.FIRING else NAT, np.int64), part.fired_at]
+            ),
             part.memory,
         )
         self._traces[name] = trace
@@ -161,7 +163,8 @@ class Context:
         out = np.zeros(len(self.t), bool)
         for ref in refs:
             count = self.series(ref).known_count(self.t)
-            out |= count > np.r_[0, count[:-1]]
+            out[0] |= count[0] > 0
+            out[1:] |= count[1:] > count[:-1]
         if self.start:
             out[: self.start] = False
         return out

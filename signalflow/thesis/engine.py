@@ -110,8 +110,23 @@ def _first_instant(series: dict[str, PitSeries], hi: int, step: int) -> int:
     return min(firsts) if firsts else hi - hi % step
 
 
+_FINGERPRINTS: dict[int, tuple[Thesis, str]] = {}
+
+
 def fingerprint(thesis: Thesis) -> str:
-    """A hash of everything in a thesis that changes its evaluation."""
+    """A hash of everything in a thesis that changes its evaluation (memoized per thesis
+    object: theses are not modified once loaded)."""
+    hit = _FINGERPRINTS.get(id(thesis))
+    if hit is not None and hit[0] is thesis:
+        return hit[1]
+    if len(_FINGERPRINTS) > 10_000:
+        _FINGERPRINTS.clear()
+    out = _fingerprint(thesis)
+    _FINGERPRINTS[id(thesis)] = (thesis, out)
+    return out
+
+
+def _fingerprint(thesis: Thesis) -> str:
     parts = [thesis.id, str(thesis.every), to_text(thesis.growth.when), to_text(thesis.liquidity.when)]
     for name, d in sorted(thesis.series.items()):
         parts.append(f"{name}={to_text(d.expr)}|{d.stale_after}")
@@ -290,6 +305,24 @@ def evaluate_series(
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
     return Evaluation(run.status(len(run.t) - 1), run.transitions(), run.engine_state())
+
+
+def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:
+    """True when nothing happened for ``thesis`` in ``(prior.evaluated_at, at]``: no grid
+    instant and no input gained a row known in that span, so its state is ``prior``'s."""
+    if prior.evaluated_at is None or prior.fingerprint != fingerprint(thesis):
+        return False
+    last, end = _ns(prior.evaluated_at), _ns(at)
+    step = td_ns(thesis.every)
+    if end < last or (last // step + 1) * step <= end:
+        return False
+    seen = prior.memory.get("seen", {})
+    bounds = np.array([last, end], np.int64)
+    for ref, s in series.items():
+        count = s.known_count(bounds) if len(s) else (0, 0)
+        if count[0] != count[1] or int(count[0]) != seen.get(ref, -1):
+            return False
+    return True
 
 
 def _usable(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState | None, end: int) -> bool:

@@ -20,7 +20,7 @@ segment the firing or resolving instant is found with ``searchsorted``/``argmax`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,7 +40,13 @@ class Memory:
     releases: int = 0
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {
+            "state": self.state,
+            "active_at": self.active_at,
+            "fired_at": self.fired_at,
+            "first_false": self.first_false,
+            "releases": self.releases,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> Memory:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from signalflow.thesis.context import thesis_refs
-from signalflow.thesis.engine import engine_frame, evaluate_series
+from signalflow.thesis.engine import engine_frame, evaluate_series, quiet
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import EngineState, Evaluation, SeriesProvider
@@ -36,6 +36,7 @@ class LiveEvaluator:
         self.cursor = 0  # last observation id read (incremental providers)
         self._seen: dict[str, tuple[object, int]] = {}  # key -> (frame, rows) for the others
         self.incremental = callable(getattr(provider, "read_cursor", None))
+        self._last: dict[str, Evaluation] = {}  # thesis id -> its last evaluation here
 
     def refresh(self, keys: Iterable[str]) -> None:
         """Bring the indexes of ``keys`` up to date with what the provider holds now."""
@@ -73,7 +74,14 @@ class LiveEvaluator:
         refs = thesis_refs(thesis)
         if refresh or not refs <= self.series.keys():
             self.refresh(refs)
-        return evaluate_series(thesis, {ref: self.series[ref] for ref in refs}, at, prior)
+        series = {ref: self.series[ref] for ref in refs}
+        last = self._last.get(thesis.id)
+        # Nothing new for this thesis since the pass that produced `prior`: same state.
+        if prior is not None and last is not None and last.state.to_json() == prior.to_json() and quiet(thesis, series, prior, at):
+            return Evaluation(last.status, [], last.state)
+        evaluation = evaluate_series(thesis, series, at, prior)
+        self._last[thesis.id] = evaluation
+        return evaluation
 
     def evaluate_all(
         self, theses: Iterable[tuple[Thesis, EngineState | None]], at: datetime
