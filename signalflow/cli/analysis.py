@@ -18,7 +18,7 @@ RulesOption = Annotated[
 
 FactsOption = Annotated[
     bool,
-    typer.Option("--facts", help="Run on the bundled real NVIDIA prices and their thesis variant (no database)."),
+    typer.Option("--facts", help="Run on the bundled real figures (NVIDIA and Vertiv prices, Vertiv filings, FRED spreads) and their theses (no database)."),
 ]
 
 

@@ -1,8 +1,13 @@
-"""Real NVIDIA prices bundled for a valuation backtest, served from memory.
+"""Real figures bundled for valuation backtests, served from memory.
 
-    facts = valuation_facts()
+    facts = valuation_facts()                # every bundled fact set
     provider = FactsProvider(facts)          # signalflow.viz.demo
     backtest(thesis, provider, None, end)
+
+:func:`valuation_facts` is the union of the NVIDIA closes below (:func:`nvda_facts`), the
+Vertiv closes, revenue, operating income and share counts (:mod:`signalflow.viz.vrt_facts`) and
+the demo facts (``signalflow/data/demo/facts.csv``: FRED spreads and yields, hyperscaler capex),
+so that a thesis's liquidity condition has its inputs too. The series do not overlap.
 
 ``signalflow/data/valuation/nvda_weekly_close.csv`` holds weekly closes (the last session of
 each week, 2023-01-06..2024-12-20), each row naming its source as ``repo@commit:path``. The
@@ -47,6 +52,14 @@ def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
 
 
 def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
+    """Every bundled fact set: NVIDIA, Vertiv and the demo facts."""
+    from signalflow.viz.demo import load_facts
+    from signalflow.viz.vrt_facts import price_facts, sec_facts
+
+    return nvda_facts(close_utc) + price_facts(close_utc) + sec_facts() + load_facts()
+
+
+def nvda_facts(close_utc: time = time(21, 0)) -> list[Fact]:
     """``px.NVDA.close`` (every version, point in time) and ``px.NVDA.split``."""
     from signalflow.sources.prices_formats import DailyBars, Split, to_batch
 
@@ -77,7 +90,8 @@ def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
 
 
 def valuation_theses():
-    """The bundled variant of ``rules/nvda_valuation.yaml`` that the facts can drive."""
+    """The bundled theses the facts can drive: the variant of ``rules/nvda_valuation.yaml``
+    and ``vrt_valuation``."""
     from signalflow.thesis.loader import load_rules_dir
 
     ruleset = load_rules_dir(valuation_dir() / "rules")

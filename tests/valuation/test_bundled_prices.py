@@ -17,7 +17,7 @@ END = datetime(2024, 12, 31)
 
 @pytest.fixture(scope="module")
 def run():
-    (thesis,) = valuation_theses()
+    (thesis,) = [t for t in valuation_theses() if t.id == "nvda_valuation"]
     provider = FactsProvider(valuation_facts())
     return thesis, provider, backtest(thesis, provider, None, END)
 
