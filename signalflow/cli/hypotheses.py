@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from signalflow.cli import app
-from signalflow.cli.common import friendly_errors, load_settings, parse_when, print_json, setup_logging
+from signalflow.cli.analysis import FactsOption, _open
+from signalflow.cli.common import friendly_errors, parse_when, print_json
 
 
 @app.command()
@@ -20,6 +21,7 @@ def hypotheses(
     rules: Annotated[
         Optional[Path], typer.Option("--rules", "-r", help="Rules directory (default: SIGNALFLOW_RULES_DIR or ./rules).")
     ] = None,
+    facts: FactsOption = False,
 ) -> None:
     """List every hypothesis of every thesis (who said what, when, the condition that
     verifies it and by when) as open, confirmed or refuted, point in time, with the date
@@ -27,14 +29,10 @@ def hypotheses(
     from rich.console import Console
     from rich.table import Table
 
-    from signalflow import service
     from signalflow.thesis.hypotheses import evaluate_hypotheses
 
-    settings = load_settings(rules_dir=rules)
-    setup_logging(settings)
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    theses = service.load_theses(settings)
-    store = service.open_store(settings)
+    _, store, theses = _open(rules, facts)
     try:
         found = [status for thesis in theses for status in evaluate_hypotheses(thesis, store, at)]
     finally:

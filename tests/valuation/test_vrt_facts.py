@@ -198,3 +198,36 @@ def test_explain_shows_close_shares_and_revenue_with_periods_and_known_at(run, r
         shown = inputs[ref]
         assert (shown.period_start, shown.period_end) == (latest.period_start.date(), latest.period_end.date())
         assert (shown.value, shown.known_at, shown.source_ref) == (latest.value, latest.known_at, latest.source)
+
+
+def test_cli_backtest_explain_and_hypotheses_on_the_bundled_facts(rows: Rows) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["backtest", "vrt_valuation", "--facts", "--to", "2025-12-31", "--json"])
+    assert result.exit_code == 0, result.output
+    (summary,) = json.loads(result.stdout)
+    got = [(t["at"][:16], t["to"]) for t in summary["transitions"] if t["rule"] == "valuation_stretched" and "firing" in (t["from"], t["to"])]
+    assert got == [(at.isoformat()[:16], "firing" if e == "firing" else "inactive") for at, e in _expected_valuation_stretched(rows)]
+
+    result = runner.invoke(app, ["explain", "vrt_valuation", "--facts", "--as-of", "2024-11-25", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = {i["ref"]: i for r in json.loads(result.stdout)["rules"] for i in r["inputs"]}
+    at = datetime(2024, 11, 25)
+    day, close = rows.close(at)
+    assert (shown["px.VRT.close"]["period_end"], shown["px.VRT.close"]["value"]) == (day.isoformat(), pytest.approx(close, rel=1e-6))
+    for ref, facts in ((SHARES, rows.shares), (REVENUE, rows.revenue)):
+        latest = max((f for f in facts if f.known_at <= at), key=lambda f: (f.period_end, f.known_at))
+        assert (shown[ref]["period_end"], shown[ref]["known_at"][:10], shown[ref]["value"]) == (
+            latest.period_end.date().isoformat(), latest.known_at.date().isoformat(), latest.value
+        )
+
+    result = runner.invoke(app, ["hypotheses", "--facts", "--as-of", "2026-03-01", "--json"])
+    assert result.exit_code == 0, result.output
+    (status,) = [s for s in json.loads(result.stdout) if s["thesis"] == "vrt_valuation"]
+    filings = sorted({f.known_at for f in rows.revenue if f.known_at >= datetime(2025, 2, 12)})
+    assert (status["state"], status["decided_at"]) == ("confirmed", next(t for t in filings if rows.ttm_revenue(t) >= 9.125e9).isoformat())
