@@ -18,7 +18,11 @@ RulesOption = Annotated[
 
 FactsOption = Annotated[
     bool,
-    typer.Option("--facts", help="Run on the bundled real figures (NVIDIA and Vertiv prices, Vertiv filings, FRED spreads) and their theses (no database)."),
+    typer.Option(
+        "--facts",
+        help="Run on the bundled real figures (NVIDIA and Vertiv prices, Vertiv filings, FRED spreads) "
+        "and their theses (no database).",
+    ),
 ]
 
 
