@@ -25,8 +25,9 @@ and register it in your package's ``pyproject.toml``::
 from __future__ import annotations
 
 import enum
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from signalflow.settings import Settings
     from signalflow.sources.http import HttpClient
+
+log = logging.getLogger(__name__)
 
 
 class SeriesKind(str, enum.Enum):
@@ -208,3 +211,40 @@ class Source(ABC):
         """Parse a saved payload exactly as if it had been collected."""
         raise NotImplementedError(f"source {self.name} cannot import files")
 
+
+
+def collect_each(
+    items: Iterable[str],
+    collect_one: Callable[[str], Batch],
+    *,
+    source: str,
+    stop_on: tuple[type[Exception], ...] = (),
+    redact: Callable[[Exception], Exception] = lambda exc: exc,
+) -> Batch:
+    """Collect each item (a series, a ticker, a company) with ``collect_one``.
+
+    One failing item becomes a warning in the batch and the others go on, unless every item
+    failed: then the first error is raised, so the run counts as failed. An error of a type in
+    ``stop_on`` (a rate limit: the server asked us to slow down) stops the run and leaves the
+    rest for the next one. ``redact`` strips secrets from an error before it is kept."""
+    from signalflow.errors import RateLimited, SourceError
+
+    batch = Batch()
+    errors: list[Exception] = []
+    succeeded = 0
+    for item in items:
+        try:
+            part = collect_one(item)
+        except SourceError as exc:
+            exc = redact(exc)
+            errors.append(exc)
+            batch.warnings.append(str(exc))
+            log.warning("collection of one item failed", extra={"source": source, "item": item, "error": str(exc)})
+            if isinstance(exc, (RateLimited, *stop_on)):
+                break
+            continue
+        batch.extend(part)
+        succeeded += 1
+    if errors and not succeeded:
+        raise errors[0]
+    return batch

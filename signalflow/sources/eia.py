@@ -31,8 +31,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from signalflow.errors import ApiError, ConfigError, PayloadError, SourceError
-from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source
+from signalflow.errors import ApiError, ConfigError, PayloadError
+from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source, collect_each
 
 if TYPE_CHECKING:
     from signalflow.settings import EiaSeries, Settings
@@ -121,27 +121,17 @@ class EiaSource(Source):
         if self.settings.eia_api_key is None:
             raise ConfigError("eia_api_key", "is required to collect eia.* series", "get one at eia.gov/opendata")
         http = self.http or HttpClient("eia", user_agent="signalflow (EIA collector)")
-        batch = Batch()
-        errors: list[SourceError] = []
+        def one(ref: str) -> Batch:
+            config = self._config(ref.split(".", 1)[1])
+            if config is None:
+                return Batch(warnings=[f"{ref}: {self.check_ref(ref)}"])
+            return self._collect_one(http, config, state)
+
         try:
-            for ref in dict.fromkeys(refs):
-                if not self.handles(ref):
-                    continue
-                config = self._config(ref.split(".", 1)[1])
-                if config is None:
-                    batch.warnings.append(f"{ref}: {self.check_ref(ref)}")
-                    continue
-                try:
-                    batch.extend(self._collect_one(http, config, state))
-                except SourceError as exc:
-                    errors.append(exc)
-                    batch.warnings.append(str(exc))
+            return collect_each([r for r in dict.fromkeys(refs) if self.handles(r)], one, source="eia")
         finally:
             if self.http is None:
                 http.close()
-        if errors and not batch.observations:
-            raise errors[0]
-        return batch
 
     def _collect_one(self, http: HttpClient, config: EiaSeries, state: MutableMapping[str, str]) -> Batch:
         url = f"{self.settings.eia_api_url.rstrip('/')}/{config.route.strip('/')}/data/"

@@ -26,8 +26,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from signalflow.errors import ApiError, FetchError, PayloadError, RateLimited, SourceError
-from signalflow.sources.base import Batch, Source
+from signalflow.errors import ApiError, FetchError, PayloadError, SourceError
+from signalflow.sources.base import Batch, Source, collect_each
 from signalflow.sources.fred_formats import (
     SERIES_ID,
     FredFormat,
@@ -82,33 +82,18 @@ class FredSource(Source):
 
         window = parse_duration(self.settings.fred_revision_window)
         http = self.http or HttpClient("fred", user_agent="signalflow (FRED collector)")
-        batch = Batch()
-        errors: list[SourceError] = []
-        succeeded = 0
         ids = [ref.split(".", 1)[1] for ref in dict.fromkeys(refs) if self.handles(ref)]
+
+        def one(series_id: str) -> Batch:
+            if self.settings.fred_api_key is not None:
+                return self._collect_api(http, series_id, state, window)
+            return self._collect_graph(http, series_id, state, window)
+
         try:
-            for series_id in ids:
-                try:
-                    if self.settings.fred_api_key is not None:
-                        part = self._collect_api(http, series_id, state, window)
-                    else:
-                        part = self._collect_graph(http, series_id, state, window)
-                except SourceError as exc:
-                    exc = self._redacted(exc)
-                    errors.append(exc)
-                    batch.warnings.append(str(exc))
-                    log.warning("FRED series failed", extra={"series": series_id, "error": str(exc)})
-                    if isinstance(exc, (RateLimited, ApiError)):
-                        break  # the server asked us to slow down: leave the rest for the next run
-                    continue
-                batch.extend(part)
-                succeeded += 1
+            return collect_each(ids, one, source="fred", stop_on=(ApiError,), redact=self._redacted)
         finally:
             if self.http is None:
                 http.close()
-        if errors and succeeded == 0:
-            raise errors[0]
-        return batch
 
     def _collect_api(
         self, http: HttpClient, series_id: str, state: MutableMapping[str, str], window: timedelta

@@ -31,8 +31,8 @@ from datetime import datetime, time, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from signalflow.errors import ConfigError, PayloadError, RateLimited, SourceError
-from signalflow.sources.base import Batch, Source
+from signalflow.errors import ConfigError, PayloadError
+from signalflow.sources.base import Batch, Source, collect_each
 from signalflow.sources.prices_formats import (
     FIELDS,
     SPLIT,
@@ -92,24 +92,11 @@ class PriceSource(Source):
                 raise ConfigError(setting, f"{getattr(self.settings, setting)!r} is not a range", ", ".join(RANGES))
         tickers = list(dict.fromkeys(ref.split(".")[1] for ref in refs if self.handles(ref) and ref.count(".") >= 1))
         http = self.http or HttpClient("px", user_agent="Mozilla/5.0 (signalflow daily prices)")
-        batch = Batch()
-        errors: list[SourceError] = []
         try:
-            for ticker in tickers:
-                try:
-                    batch.extend(self._collect_one(http, ticker, state))
-                except SourceError as exc:
-                    errors.append(exc)
-                    batch.warnings.append(str(exc))
-                    log.warning("price series failed", extra={"ticker": ticker, "error": str(exc)})
-                    if isinstance(exc, RateLimited):
-                        break
+            return collect_each(tickers, lambda ticker: self._collect_one(http, ticker, state), source="px")
         finally:
             if self.http is None:
                 http.close()
-        if errors and len(errors) == len(tickers):
-            raise errors[0]
-        return batch
 
     def _collect_one(self, http: HttpClient, ticker: str, state: MutableMapping[str, str]) -> Batch:
         seen_splits = json.loads(state.get(f"{ticker}:splits", "[]"))

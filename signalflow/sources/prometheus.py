@@ -39,9 +39,9 @@ from collections.abc import Callable, MutableMapping, Sequence
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from signalflow.errors import ApiError, ConfigError, PayloadError, SourceError
+from signalflow.errors import ApiError, ConfigError, PayloadError
 from signalflow.settings import parse_duration
-from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source
+from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source, collect_each
 
 if TYPE_CHECKING:
     from signalflow.settings import PromSeries, Settings
@@ -108,27 +108,17 @@ class PrometheusSource(Source):
         if not self.settings.prometheus_url:
             raise ConfigError("prometheus_url", "is required to collect prom.* series")
         http = self.http or HttpClient("prom", user_agent="signalflow (Prometheus collector)")
-        batch = Batch()
-        errors: list[SourceError] = []
+        def one(ref: str) -> Batch:
+            config = self._config(ref.split(".", 1)[1])
+            if config is None:
+                return Batch(warnings=[f"{ref}: {self.check_ref(ref)}"])
+            return self._collect_one(http, config, state)
+
         try:
-            for ref in dict.fromkeys(refs):
-                if not self.handles(ref):
-                    continue
-                config = self._config(ref.split(".", 1)[1])
-                if config is None:
-                    batch.warnings.append(f"{ref}: {self.check_ref(ref)}")
-                    continue
-                try:
-                    batch.extend(self._collect_one(http, config, state))
-                except SourceError as exc:
-                    errors.append(exc)
-                    batch.warnings.append(str(exc))
+            return collect_each([r for r in dict.fromkeys(refs) if self.handles(r)], one, source="prom")
         finally:
             if self.http is None:
                 http.close()
-        if errors and not batch.observations:
-            raise errors[0]
-        return batch
 
     def _collect_one(self, http: HttpClient, config: PromSeries, state: MutableMapping[str, str]) -> Batch:
         key = f"prom.{config.name}"

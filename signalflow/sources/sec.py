@@ -24,8 +24,8 @@ from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from signalflow.errors import ConfigError, PayloadError, SourceError
-from signalflow.sources.base import Batch, Source
+from signalflow.errors import ConfigError, PayloadError
+from signalflow.sources.base import Batch, Source, collect_each
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow.sources.sec_calendar import calendar_batch, expect_next
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
@@ -176,19 +176,12 @@ class SecSource(Source):
         if not wanted:
             return batch
         ciks = self.tickers(state)
-        errors: list[SourceError] = []
-        for ticker, concepts in sorted(wanted.items()):
-            cik = ciks.get(ticker)
-            if cik is None:
-                batch.warnings.append(f"sec: unknown ticker {ticker} (not in company_tickers.json)")
-                continue
-            try:
-                batch.extend(self._collect_company(ticker, cik, concepts, state))
-            except SourceError as exc:
-                errors.append(exc)
-                batch.warnings.append(str(exc))
-        if errors and len(errors) == len(wanted):
-            raise errors[0]
+        unknown = [t for t in sorted(wanted) if t not in ciks]
+        batch.warnings.extend(f"sec: unknown ticker {t} (not in company_tickers.json)" for t in unknown)
+        known = [t for t in sorted(wanted) if t in ciks]
+        batch.extend(
+            collect_each(known, lambda t: self._collect_company(t, ciks[t], wanted[t], state), source="sec")
+        )
         return batch
 
     def _collect_company(
