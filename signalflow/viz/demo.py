@@ -1,4 +1,4 @@
-"""``signalflow demo``: the demo theses backtested on real history bundled with the package.
+"""``signalflow demo``: theses backtested on real history bundled with the package.
 
     result = run_demo(out_dir=Path("signalflow-demo"))
     for t in result.theses: print(t.thesis.id, [e.text() for e in t.events])
@@ -6,8 +6,11 @@
 The facts (``signalflow/data/demo/facts.csv``) are real published figures, one per row with
 its source and the instant it became public: NVIDIA's quarterly Data Center revenue, the
 four hyperscalers' quarterly cash capex, and weekly closes of the high-yield spread and the
-10-year yield, 2023-2025. They are served from memory (no database, no network), so the
-demo runs offline in seconds.
+10-year yield, 2023-2025; and the valuation facts of ``signalflow/data/valuation`` (NVIDIA
+and Vertiv weekly closes, Vertiv's filed revenue, operating income and share counts). They
+are served from memory (no database, no network), so the demo runs offline in seconds. The
+theses are the two demo theses and the bundled copies of the example valuation theses
+(``rules/vrt_valuation.yaml``, ``rules/nvda_valuation.yaml``) that these facts can drive.
 """
 
 from __future__ import annotations
@@ -155,14 +158,15 @@ def run_demo(out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=No
     chart per thesis there (``<thesis>.png``). ``on_thesis`` is called after each one."""
     from signalflow.thesis.context import thesis_refs
     from signalflow.thesis.engine import backtest
+    from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
 
-    facts = load_facts()
+    facts = valuation_facts()
     provider = FactsProvider(facts)
     sources = {}
     for f in facts:
         sources.setdefault(f.series, f.source)
     result = DemoResult(end, len(facts))
-    for thesis in demo_theses():
+    for thesis in demo_theses() + valuation_theses():
         bt = backtest(thesis, provider, None, end)
         chart = None
         if out_dir is not None:

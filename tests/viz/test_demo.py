@@ -112,7 +112,12 @@ def test_capex_overheating_fires_30_days_after_combined_yoy_passes_60_percent(de
 def test_demo_writes_a_chart_per_thesis(demo):
     import matplotlib.image
 
-    assert len(demo.theses) == 2
+    assert [t.thesis.id for t in demo.theses] == [
+        "demo_ai_factory",
+        "demo_hyperscaler_capex",
+        "nvda_valuation",
+        "vrt_valuation",
+    ]
     for t in demo.theses:
         assert t.chart is not None and t.chart.is_file()
         height, width, _ = matplotlib.image.imread(t.chart).shape
