@@ -55,7 +55,7 @@ def _select(theses, ids: list[str] | None):
     known = {t.id: t for t in theses}
     missing = [i for i in ids if i not in known]
     if missing:
-        from signalflow.thesis.suggest import did_you_mean
+        from signalflow.suggest import did_you_mean
 
         hint = did_you_mean(missing[0], known)
         raise fail(f"unknown thesis {missing[0]!r}{'; ' + hint if hint else ''}")

@@ -236,7 +236,7 @@ def _select(theses, ids):
     by_id = {t.id: t for t in theses}
     missing = [i for i in ids if i not in by_id]
     if missing:
-        from signalflow.thesis.suggest import nearest
+        from signalflow.suggest import nearest
 
         hints = [f"{m} (did you mean {nearest(m, by_id)}?)" if nearest(m, by_id) else m for m in missing]
         raise fail(f"unknown thesis: {', '.join(hints)}")

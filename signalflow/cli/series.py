@@ -78,7 +78,7 @@ def show(
     from rich.table import Table
 
     from signalflow.store import Store
-    from signalflow.thesis.suggest import did_you_mean
+    from signalflow.suggest import did_you_mean
 
     at = parse_when(as_of)
     settings = load_settings()

@@ -45,7 +45,7 @@ def _thesis(settings, thesis_id: str):
 
     theses = {t.id: t for t in service.load_theses(settings)}
     if thesis_id not in theses:
-        from signalflow.thesis.suggest import did_you_mean
+        from signalflow.suggest import did_you_mean
 
         hint = did_you_mean(thesis_id, theses)
         raise fail(f"unknown thesis {thesis_id!r} in {settings.rules_dir}{'; ' + hint if hint else ''}")

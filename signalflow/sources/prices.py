@@ -127,7 +127,7 @@ class PriceSource(Source):
         if len(parts) != 3 or not TICKER.match(parts[1]):
             return f"{ref}: prices are px.TICKER.FIELD with an upper-case ticker, e.g. px.NVDA.close"
         if parts[2] not in REF_FIELDS:
-            from signalflow.thesis.suggest import did_you_mean
+            from signalflow.suggest import did_you_mean
 
             hint = did_you_mean(parts[2], REF_FIELDS) or "fields: " + ", ".join(REF_FIELDS)
             return f"{ref}: unknown price field {parts[2]!r} ({hint})"

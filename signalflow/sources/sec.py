@@ -223,7 +223,7 @@ class SecSource(Source):
     # Checking and importing -------------------------------------------------------
 
     def check_ref(self, ref: str) -> str | None:
-        from signalflow.thesis.suggest import did_you_mean
+        from signalflow.suggest import did_you_mean
 
         parsed = SecRef.parse(ref)
         if parsed is None:

@@ -25,7 +25,7 @@ from signalflow.sources.base import RefWarning
 from signalflow.thesis.ast import Node, SeriesRef, walk
 from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.suggest import did_you_mean
+from signalflow.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from signalflow.settings import Settings

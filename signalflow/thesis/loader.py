@@ -223,7 +223,7 @@ class _ThesisBuilder:
             if layer in LAYERS:
                 meta["layer"] = layer
             else:
-                from signalflow.thesis.suggest import did_you_mean
+                from signalflow.suggest import did_you_mean
 
                 hint = did_you_mean(layer, LAYERS) or "layers: " + ", ".join(LAYERS)
                 self.problem(top["layer"].value, f"unknown layer {layer!r}", hint)

@@ -32,7 +32,7 @@ from signalflow.thesis.ast import (
     walk,
 )
 from signalflow.thesis.functions_spec import EVENT_SOURCES, FUNCTIONS, ArgKind, Signature, ValueKind, describe
-from signalflow.thesis.suggest import did_you_mean
+from signalflow.suggest import did_you_mean
 
 CONDITIONS = ("growth", "liquidity")
 

@@ -237,7 +237,7 @@ def _expectation(reader: NodeReader, node: yaml.Node, known: set[str]) -> Expect
     at = _when(reader, fields["at"].value, "at")
     thesis = reader.string(fields["thesis"].value, "thesis")
     if thesis is not None and thesis not in known:
-        from signalflow.thesis.suggest import did_you_mean
+        from signalflow.suggest import did_you_mean
 
         reader.problem(fields["thesis"].value, f"no thesis {thesis!r} in thesis_files", did_you_mean(thesis, known))
         return None

@@ -19,7 +19,7 @@ import yaml
 
 from signalflow.errors import Location, ThesisError
 from signalflow.settings import parse_duration
-from signalflow.thesis.suggest import did_you_mean
+from signalflow.suggest import did_you_mean
 
 _RELEASES = re.compile(r"^\s*(\d+)\s+releases?\s*$")
 _NULL = "tag:yaml.org,2002:null"
