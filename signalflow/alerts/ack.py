@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from signalflow.alerts.lifecycle import ConditionCheck
 from signalflow.store.models import AlertRow, DecisionRow
 from signalflow.thesis.model import Rule, Severity, Thesis
+from signalflow.thesis.results import ThesisStatus
 
 UNLESS_RULE = "__unless__"
 
@@ -33,6 +33,26 @@ def parse_unless(text: str):
     from signalflow.thesis.parser import parse_expression
 
     return parse_expression(text, path="--unless")
+
+
+def resolve_unless(thesis: Thesis, text: str):
+    """The ``--unless`` expression resolved against ``thesis`` like one of its rules: bare
+    names become its derived series, rules, ``growth``/``liquidity`` or hypotheses. Raises
+    ThesisError (with the column) when a name is unknown or the result is not a condition."""
+    from signalflow.thesis.functions_spec import ValueKind
+    from signalflow.thesis.hypotheses import hypotheses_of
+    from signalflow.thesis.resolve import Resolver
+
+    resolver = Resolver(
+        "--unless",
+        thesis.series,
+        [r.name for r in thesis.rules],
+        {h.name: h.verify for h in hypotheses_of(thesis)},
+    )
+    resolved = resolver.resolve(parse_unless(text), ValueKind.BOOL, "--unless")
+    if resolver.problems:
+        raise resolver.problems[0]
+    return resolved
 
 
 def acknowledge(
@@ -72,23 +92,36 @@ def acknowledge(
     return rows
 
 
-def engine_condition(provider) -> ConditionCheck:
-    """A ConditionCheck evaluating ``unless`` through the thesis engine over ``provider``
-    (the Store): the expression joins the thesis as one more rule, so it may use the
-    thesis's derived series, ``growth``, ``liquidity`` and rule names."""
+def engine_condition(provider) -> EngineCondition:
+    """The engine hooks of :func:`signalflow.alerts.record_evaluation` over ``provider`` (the
+    Store): the ``unless`` check, and the rules' inputs for the messages."""
+    return EngineCondition(provider)
 
-    def check(thesis: Thesis, text: str, at: datetime) -> bool | None:
+
+class EngineCondition:
+    """A ConditionCheck evaluating ``unless`` through the thesis engine: the expression joins
+    the thesis as one more rule, so it may use the thesis's derived series, ``growth``,
+    ``liquidity``, rule and hypothesis names. ``explain`` gives the status with every rule's
+    inputs (a live evaluation leaves them out), for the alert messages and the digest."""
+
+    def __init__(self, provider) -> None:
+        self.provider = provider
+
+    def __call__(self, thesis: Thesis, text: str, at: datetime) -> bool | None:
         from signalflow.thesis.engine import explain
 
         probe_rule = Rule(
             name=UNLESS_RULE,
             severity=Severity.KILL_SWITCH,
-            when=parse_unless(text),
+            when=resolve_unless(thesis, text),
             when_text=text,
             location=thesis.location,
         )
         probe = dataclasses.replace(thesis, kill_switch=thesis.kill_switch + (probe_rule,))
-        status = explain(probe, provider, at)
+        status = explain(probe, self.provider, at)
         return next((r.condition for r in status.rules if r.name == UNLESS_RULE), None)
 
-    return check
+    def explain(self, thesis: Thesis, at: datetime) -> ThesisStatus:
+        from signalflow.thesis.engine import explain
+
+        return explain(thesis, self.provider, at)

@@ -46,6 +46,8 @@ def ack(
     except ValueError:
         raise fail(f"--decision {decision!r}: use one of hold, trim, exit, ignore") from None
     settings = load_settings()
+    if unless:
+        _check_unless(settings, thesis, unless)
     store = _store(settings)
     try:
         with store.session() as session:
@@ -68,6 +70,21 @@ def ack(
     for r in result:
         target = f"{thesis}/{r['rule']}" if r["rule"] else thesis
         typer.echo(f"{choice.value}: {target} (reminders silenced)" + (" — no alert is firing now" if r["alert_id"] is None else ""))
+
+
+def _check_unless(settings, thesis_id: str, text: str) -> None:
+    """Resolve --unless against the thesis as a rule would be (unknown names, wrong types);
+    with the rules directory unreadable, only its syntax is checked (by acknowledge)."""
+    from signalflow.alerts.ack import resolve_unless
+    from signalflow.errors import SignalflowError
+    from signalflow.service import load_theses
+
+    try:
+        theses = {t.id: t for t in load_theses(settings)}
+    except SignalflowError:
+        return
+    if thesis_id in theses:
+        resolve_unless(theses[thesis_id], text)
 
 
 @app.command()
