@@ -215,7 +215,17 @@ class Settings(BaseSettings):
     smtp_to: list[str] = Field(default_factory=list, description="recipients of alert emails")
     smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
     routes: list[Route] = Field(default_factory=list, description="named notification routes")
-    reminder_interval: str = Field("1d", description="reminder digest interval while an alert fires")
+    reminder_interval: str = Field(
+        "1d", description="while alerts fire, how often the reminder digest (or, in thread mode, each reminder) is sent"
+    )
+    reminder_mode: Literal["digest", "thread"] = Field(
+        "digest",
+        description="digest: one message per route and interval listing every alert still firing, "
+        "acknowledged ones left out; thread: a reminder reply in each alert's own thread",
+    )
+    reminder_offset: str = Field(
+        "0s", description="digest slots start this long after 00:00 UTC (7h: a daily digest at 07:00 UTC)"
+    )
     delivery_timeout: float = Field(10.0, description="seconds a notifier waits for an answer")
     delivery_tries_per_pass: int = Field(3, description="send attempts per notification in one delivery pass")
     delivery_max_attempts: int = Field(8, description="send attempts before a notification is marked failed")

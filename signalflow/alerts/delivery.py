@@ -5,6 +5,7 @@ Each notification is marked ``sending`` (committed) before the notifier is calle
 process died, or the request timed out): the notifier reconciles it (Slack looks for the
 message it tagged with the row's key) before anything is sent again. Follow-ups of an alert
 on a threaded notifier wait for the alert's first message, whose receipt names the thread.
+A pass first queues the reminder digests that are due (``alerts/digest.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
+from signalflow.alerts.digest import queue_digests
 from signalflow.alerts.faults import checkpoint
 from signalflow.errors import DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt, notifier_classes
@@ -68,12 +70,17 @@ def deliver_pending(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[int, int], None] | None = None,
 ) -> DeliveryReport:
-    """One delivery pass over every due outbox row, oldest first.
+    """One delivery pass: queue the reminder digests now due, then send every due outbox
+    row, oldest first.
 
     ``notifiers`` maps a route name (or a notifier name) to a ready notifier; missing ones are
     built from the entry-point registry. ``sleep`` is injected so tests never wait.
     """
     worker = _Worker(store, settings, now or utcnow(), dict(notifiers or {}), sleep)
+    try:
+        queue_digests(store, settings, worker.now)
+    except Exception:  # a digest that cannot be composed must not hold back the alerts
+        log.exception("cannot queue the reminder digests")
     with store.session() as session:
         query = (
             select(OutboxRow.id)

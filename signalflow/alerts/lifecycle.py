@@ -11,14 +11,20 @@ cannot leave an alert open forever. Rules, in order:
   open silently (``last_notified_at`` stays None) and notify once no Kill Switch fires;
 - an open alert whose rule no longer fires is resolved, and notifies ``resolved`` if it was
   ever notified;
-- an alert still firing notifies a ``reminder`` once per ``settings.reminder_interval``,
-  unless a decision (``signalflow ack``) silences it; when the decision's date passes or its
-  ``unless`` condition holds, the alert re-arms with a ``rearmed`` notification.
+- an alert still firing is reminded of once per ``settings.reminder_interval``: by default
+  in the route's digest (``alerts/digest.py``, queued by the delivery worker), with
+  ``reminder_mode = "thread"`` by a ``reminder`` in its own thread; unless a decision
+  (``signalflow ack``) silences it. When the decision's date passes or its ``unless``
+  condition holds, the alert re-arms with a ``rearmed`` notification in its thread.
+
+Each open alert keeps its latest values in ``detail_json`` (rewritten only when they change)
+for the digest.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -26,7 +32,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
-from signalflow.alerts.message import build_notification
+from signalflow.alerts.message import alert_detail, build_notification
 from signalflow.alerts.routes import accepts, resolve_routes
 from signalflow.notifiers.notification import Kind
 from signalflow.settings import Route, Settings, parse_duration
@@ -60,22 +66,33 @@ def record_evaluation(
 
     Call it in the transaction that saves the thesis's EngineState. ``unless`` evaluates
     acknowledgement conditions (see :func:`signalflow.alerts.ack.engine_condition`); without
-    it only the ``--until`` date re-arms.
+    it only the ``--until`` date re-arms. When ``unless`` also has ``explain(thesis, at)``
+    (the engine's does), rules evaluated without their inputs get them from it, once per
+    call and only when a message is written or the evaluated instant moved.
     """
-    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path)
+    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path, getattr(unless, "explain", None))
+    recorder.version = _version(evaluation)
     fired = {t.rule: t.at for t in evaluation.transitions if t.to_state is RuleState.FIRING}
     ended = {t.rule: t.at for t in evaluation.transitions if t.from_state is RuleState.FIRING}
     recorder.resolve_stopped(ended)
     recorder.open_started(fired)
     recorder.release_suppressed()
     recorder.remind(unless)
+    recorder.keep_latest_values()
     session.flush()
     return recorder.written
 
 
 class _Recorder:
     def __init__(
-        self, session: Session, thesis: Thesis, status: ThesisStatus, settings: Settings, now: datetime, chart: str
+        self,
+        session: Session,
+        thesis: Thesis,
+        status: ThesisStatus,
+        settings: Settings,
+        now: datetime,
+        chart: str,
+        explain: Callable[[Thesis, datetime], ThesisStatus] | None = None,
     ) -> None:
         self.session = session
         self.thesis = thesis
@@ -85,6 +102,9 @@ class _Recorder:
         self.chart = chart
         self.routes = resolve_routes(thesis, settings)
         self.rules = {r.name: r for r in status.rules}
+        self.explain = explain
+        self._explained: dict[str, RuleStatus] | None = None
+        self.version = ""
         self.kill_firing = any(r.severity == KILL and r.state is RuleState.FIRING for r in status.rules)
         self.written: list[OutboxRow] = []
         self.open = {
@@ -133,7 +153,7 @@ class _Recorder:
                 state="firing",
                 fired_at=rule.fired_at or fired.get(rule.name, self.status.at),
                 summary=rule.summary,
-                detail_json=json.dumps({"expression": rule.expression}),
+                detail_json=json.dumps({"expression": rule.expression}),  # completed by keep_latest_values
             )
             self.session.add(alert)
             self.session.flush()
@@ -161,11 +181,37 @@ class _Recorder:
                 why = "; ".join(_rearm_reason(d, self.now) for d in rearmed)
                 self.queue(alert, Kind.REARMED, suffix=f"/{rearmed[0].id}", note=why)
                 continue
-            if decisions:
+            if decisions or self.settings.reminder_mode != "thread":
                 continue
             if self.now - alert.last_notified_at >= interval:
                 bucket = int((self.now - alert.fired_at) / interval)
                 self.queue(alert, Kind.REMINDER, suffix=f"/{bucket}")
+
+    def detailed(self, name: str) -> RuleStatus | None:
+        """The rule's status with its inputs, explained by the engine when they are missing."""
+        rule = self.rules.get(name)
+        if rule is None or rule.inputs or self.explain is None:
+            return rule
+        if self._explained is None:
+            try:
+                self._explained = {r.name: r for r in self.explain(self.thesis, self.status.at).rules}
+            except Exception as exc:  # a message without inputs beats no message
+                log.warning("thesis %s: cannot explain its rules' inputs: %s", self.thesis.id, exc)
+                self._explained = {}
+        found = self._explained.get(name)
+        return dataclasses.replace(rule, inputs=found.inputs, why=found.why or rule.why) if found else rule
+
+    def keep_latest_values(self) -> None:
+        for name, alert in self.open.items():
+            if json.loads(alert.detail_json or "{}").get("version") == self.version:
+                continue
+            rule = self.detailed(name)
+            if rule is None:
+                continue
+            detail = alert_detail(self.thesis, self.status, rule, self.version)
+            if detail != alert.detail_json:
+                alert.detail_json = detail
+                self.session.add(alert)
 
     def active_decisions(self, alert: AlertRow) -> list[DecisionRow]:
         """Decisions taken while this alert fired that have not re-armed."""
@@ -193,7 +239,7 @@ class _Recorder:
         return False
 
     def queue(self, alert: AlertRow, kind: Kind, suffix: str = "", note: str = "") -> None:
-        rule = self.rules.get(alert.rule) or RuleStatus(alert.rule, alert.severity, RuleState.INACTIVE, None)
+        rule = self.detailed(alert.rule) or RuleStatus(alert.rule, alert.severity, RuleState.INACTIVE, None)
         key = f"{alert_key(alert)}/{kind.value}{suffix}"
         base = build_notification(
             key=key,
@@ -227,6 +273,13 @@ class _Recorder:
             self.written.append(row)
         alert.last_notified_at = self.now
         self.session.add(alert)
+
+
+def _version(evaluation: Evaluation) -> str:
+    """Names what an evaluation saw: its instant and how many rows of each input were known
+    (late data at the same instant changes it), so latest values are re-read only then."""
+    seen = evaluation.state.memory.get("seen", {})
+    return hashlib.sha256(json.dumps([evaluation.status.at.isoformat(), seen], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def routed(notification, route: Route, key: str):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
 from datetime import date, datetime
 
 from signalflow.notifiers.notification import InputLine, Kind, Link, Notification
@@ -133,4 +135,23 @@ def build_notification(
         firing=tuple(status.firing),
         note=note,
         chart_path=chart_path,
+    )
+
+
+def alert_detail(thesis: Thesis, status: ThesisStatus, rule: RuleStatus, version: str) -> str:
+    """What an open alert remembers of its latest evaluation (``AlertRow.detail_json``): the
+    reminder digest shows these latest values without evaluating anything."""
+    try:
+        definition = thesis.rule(rule.name)
+        limits, expression = thresholds(definition.when), rule.expression or definition.when_text
+    except KeyError:
+        limits, expression = {}, rule.expression
+    return json.dumps(
+        {
+            "title": thesis.title or status.title or thesis.id,
+            "expression": expression,
+            "version": version,  # what was evaluated (see lifecycle): refreshed when it changes
+            "inputs": [asdict(line) for line in input_lines(rule, limits)],
+        },
+        sort_keys=True,
     )

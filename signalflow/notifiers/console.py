@@ -33,10 +33,14 @@ class ConsoleNotifier(Notifier):
 
 
 def render(n: Notification):
-    """A rich renderable: the headline as title, then rule, inputs, quadrant and checklist."""
+    """A rich renderable: the headline as title, then rule, inputs, quadrant and checklist;
+    a digest as one table row per alert still firing."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
+
+    if n.kind is Kind.DIGEST:
+        return render_digest(n)
 
     body = Table.grid(padding=(0, 1))
     body.add_row(Text(f"{n.rule}: {n.summary}", style="bold"))
@@ -57,3 +61,26 @@ def render(n: Notification):
         body.add_row(Text(f"Decision: {n.note}", style="italic"))
     style = "green" if n.kind is Kind.RESOLVED else STYLE.get(n.severity, "")
     return Panel(body, title=Text(n.headline, style=style), subtitle=f"{n.thesis} · {n.at:%Y-%m-%d %H:%M} UTC")
+
+
+def render_digest(n: Notification):
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("alert", "since", "latest values", "decision", box=None)
+    for e in n.digest:
+        alert = Text(f"{e.severity_label} · {e.title}\n", style=STYLE.get(e.severity, ""))
+        alert.append(f"{e.thesis}/{e.rule}: {e.summary}", style="")
+        values = "\n".join(
+            f"{i.ref} = {describe(i.value)}{f' {i.unit}' if i.unit else ''}"
+            + (f" ({i.threshold})" if i.threshold else "")
+            + (f", known {i.known_at}" if i.known_at else "")
+            for i in e.inputs
+        )
+        table.add_row(alert, f"{e.fired_at:%Y-%m-%d %H:%M}", values, e.decision or "not acknowledged")
+    body = Table.grid()
+    body.add_row(table)
+    if n.note:
+        body.add_row(Text(n.note, style="dim"))
+    return Panel(body, title=Text(n.headline, style=STYLE.get(n.severity, "")), subtitle=f"{n.at:%Y-%m-%d %H:%M} UTC")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt, describe
-from signalflow.notifiers.notification import Notification
+from signalflow.notifiers.notification import Kind, Notification
 
 if TYPE_CHECKING:
     from signalflow.settings import Route, Settings
@@ -101,20 +101,16 @@ def compose(n: Notification, sender: str, recipients: tuple[str, ...], thread: R
     if root:
         message["In-Reply-To"] = root
         message["References"] = root
+    if n.kind is Kind.DIGEST:
+        message.set_content("\n".join(digest_lines(n)))
+        return message
     lines = [n.headline, "", f"{n.rule}: {n.summary}"]
     if n.expression:
         lines.append(f"  {n.expression}")
     if n.why:
         lines.append(n.why)
     lines.append("")
-    for i in n.inputs:
-        text = f"- {i.ref}: {describe(i.value)} {i.unit}".rstrip()
-        if i.threshold:
-            text += f" (threshold {i.threshold})"
-        text += f"; period {i.period or '?'}; known {i.known_at or '?'}"
-        if i.url:
-            text += f"; {i.url}"
-        lines.append(text)
+    lines += [input_line(i) for i in n.inputs]
     lines += ["", f"Growth x Liquidity: {n.quadrant or 'unknown'}; thesis state: {n.state or 'unknown'}"]
     if n.position:
         lines += ["", "Position checklist:"] + [f"- {k.replace('_', ' ')}: {v}" for k, v in n.position]
@@ -123,3 +119,27 @@ def compose(n: Notification, sender: str, recipients: tuple[str, ...], thread: R
     lines += ["", *[link.url for link in n.links], f"thesis {n.thesis} at {n.at:%Y-%m-%d %H:%M} UTC"]
     message.set_content("\n".join(lines))
     return message
+
+
+def input_line(i) -> str:
+    text = f"- {i.ref}: {describe(i.value)} {i.unit}".rstrip()
+    if i.threshold:
+        text += f" (threshold {i.threshold})"
+    text += f"; period {i.period or '?'}; known {i.known_at or '?'}"
+    if i.url:
+        text += f"; {i.url}"
+    return text
+
+
+def digest_lines(n: Notification) -> list[str]:
+    lines = [n.headline, ""]
+    for e in n.digest:
+        lines.append(f"{e.severity_label}: {e.title} ({e.thesis}/{e.rule})")
+        lines.append(f"  {e.summary}; firing since {e.fired_at:%Y-%m-%d %H:%M} UTC")
+        lines += [f"  {input_line(i)}" for i in e.inputs]
+        lines.append(f"  Decision: {e.decision}" if e.decision else "  Not acknowledged")
+        lines.append("")
+    if n.note:
+        lines.append(f"{n.note} (see `signalflow journal`)")
+    lines.append(f"at {n.at:%Y-%m-%d %H:%M} UTC")
+    return lines

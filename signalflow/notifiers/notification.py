@@ -24,6 +24,7 @@ class Kind(str, enum.Enum):
     RESOLVED = "resolved"  # the rule stopped firing: the episode ends
     TEST = "test"  # `signalflow notify-test`
     OPS = "ops"  # the daemon about itself: a stale source, a rejected rule edit
+    DIGEST = "digest"  # once per reminder interval and route: every alert still firing there
 
     @property
     def starts_thread(self) -> bool:
@@ -55,6 +56,39 @@ class Link:
 
 
 @dataclass(frozen=True)
+class DigestEntry:
+    """One alert still firing, as a reminder digest lists it."""
+
+    alert_key: str  # thesis/rule/episode
+    thesis: str
+    title: str
+    rule: str
+    severity: str
+    fired_at: datetime
+    summary: str = ""
+    inputs: tuple[InputLine, ...] = ()  # the latest values, each with its period and known_at
+    decision: str = ""  # '' when never acknowledged; else the decision that no longer silences it
+    channel: str = ""  # the alert's thread on this route, when its first message was delivered
+    ts: str = ""
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABEL.get(self.severity, self.severity)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["fired_at"] = self.fired_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DigestEntry:
+        values = dict(data)
+        values["fired_at"] = datetime.fromisoformat(values["fired_at"])
+        values["inputs"] = tuple(InputLine(**i) for i in values.get("inputs", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Notification:
     """One message about one alert (or a test message)."""
 
@@ -83,6 +117,7 @@ class Notification:
     channel: str = ""  # route override: Slack channel
     recipients: tuple[str, ...] = ()  # route override: email recipients
     url: str = ""  # route override: webhook URL
+    digest: tuple[DigestEntry, ...] = ()  # Kind.DIGEST: the alerts still firing on the route
 
     @property
     def severity_label(self) -> str:
@@ -90,6 +125,8 @@ class Notification:
 
     @property
     def headline(self) -> str:
+        if self.kind is Kind.DIGEST:
+            return self.title
         prefix = {
             Kind.RESOLVED: "Resolved",
             Kind.REMINDER: "Still firing",
@@ -105,6 +142,7 @@ class Notification:
         data["kind"] = self.kind.value
         data["at"] = self.at.isoformat()
         data["fired_at"] = self.fired_at.isoformat() if self.fired_at else None
+        data["digest"] = [entry.to_dict() for entry in self.digest]
         return data
 
     def to_json(self) -> str:
@@ -123,6 +161,7 @@ class Notification:
         values["position"] = tuple(tuple(p) for p in values.get("position", ()))
         for name in ("firing", "recipients"):
             values[name] = tuple(values.get(name, ()))
+        values["digest"] = tuple(DigestEntry.from_dict(e) for e in values.get("digest", ()))
         return cls(**values)
 
     @classmethod

@@ -119,7 +119,7 @@ class SlackNotifier(Notifier):
             "chat_postMessage",
             channel=n.channel or self.channel,
             text=fallback_text(n),
-            blocks=blocks_for(n),
+            blocks=blocks_for(n, self._permalinks(n)),
             metadata=_metadata(n),
             unfurl_links=False,
         )
@@ -144,6 +144,21 @@ class SlackNotifier(Notifier):
         checkpoint("replied")
         self._update_root(n, thread)
         return Receipt(self.name, channel=thread.channel, ts=reply["ts"], thread_ts=thread.ts)
+
+    def _permalinks(self, n: Notification) -> dict[str, str]:
+        """A digest links each alert's thread; an alert whose permalink cannot be had is
+        shown with its channel and ts instead."""
+        links = {}
+        for entry in n.digest:
+            if not entry.ts:
+                continue
+            try:
+                reply = self._call("chat_getPermalink", channel=entry.channel, message_ts=entry.ts)
+            except DeliveryError as exc:
+                log.warning("no permalink for %s in %s: %s", entry.alert_key, n.key, exc)
+                continue
+            links[entry.alert_key] = reply["permalink"]
+        return links
 
     def _update_root(self, n: Notification, thread: Receipt) -> None:
         """Edit the thread's root to show the current state (idempotent)."""

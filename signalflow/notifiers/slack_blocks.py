@@ -12,10 +12,11 @@ from slack_sdk.models.blocks import (
 )
 
 from signalflow.notifiers.base import describe
-from signalflow.notifiers.notification import InputLine, Kind, Notification
+from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification
 
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
+MAX_DIGEST_ENTRIES = 45  # one section each, within Slack's 50 blocks
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -49,8 +50,11 @@ def input_text(line: InputLine) -> str:
     return f"{text}\n{' · '.join(detail)}" if detail else text
 
 
-def blocks_for(n: Notification) -> list[Block]:
-    """Header (severity and thesis title), rule summary, inputs, quadrant, checklist, links."""
+def blocks_for(n: Notification, links: dict[str, str] | None = None) -> list[Block]:
+    """Header (severity and thesis title), rule summary, inputs, quadrant, checklist, links;
+    for a digest, one section per alert (``links``: alert key -> its thread's permalink)."""
+    if n.kind is Kind.DIGEST:
+        return digest_blocks(n, links or {})
     emoji = ":white_check_mark:" if n.kind is Kind.RESOLVED else EMOJI.get(n.severity, "")
     blocks: list[Block] = [HeaderBlock(text=_truncate(f"{emoji} {n.headline}".strip(), 150))]
     rule_text = f"*{n.rule}* — {n.summary}"
@@ -85,6 +89,41 @@ def blocks_for(n: Notification) -> list[Block]:
     return blocks
 
 
+def digest_blocks(n: Notification, links: dict[str, str]) -> list[Block]:
+    """The digest: a header, then per alert its severity, thesis, rule, since when, latest
+    values, decision and a link to its thread."""
+    blocks: list[Block] = [HeaderBlock(text=_truncate(f":bell: {n.headline}", 150))]
+    shown = n.digest[:MAX_DIGEST_ENTRIES]
+    for entry in shown:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(digest_text(entry, links), 3000))))
+    footer = [f"at {n.at:%Y-%m-%d %H:%M} UTC"]
+    if len(n.digest) > len(shown):
+        footer.append(f"{len(n.digest) - len(shown)} more: " + ", ".join(f"{e.thesis}/{e.rule}" for e in n.digest[len(shown):]))
+    if n.note:
+        footer.append(f"{n.note} (see `signalflow journal`)")
+    blocks.append(DividerBlock())
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(" · ".join(footer), 3000))]))
+    return blocks
+
+
+def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
+    emoji = EMOJI.get(entry.severity, "")
+    lines = [f"{emoji} *{entry.severity_label} · {entry.title}* — `{entry.thesis}` / *{entry.rule}*".strip()]
+    if entry.summary:
+        lines.append(entry.summary)
+    since = f"firing since {entry.fired_at:%Y-%m-%d %H:%M} UTC"
+    if entry.alert_key in links:
+        since += f" · <{links[entry.alert_key]}|thread>"
+    elif entry.ts:
+        since += f" · thread {entry.channel} {entry.ts}"
+    lines.append(since)
+    lines += [f"• {input_text(line).replace(chr(10), ' · ')}" for line in entry.inputs[:MAX_INPUTS]]
+    lines.append(f"_Decision: {entry.decision}_" if entry.decision else "_Not acknowledged_")
+    return "\n".join(lines)
+
+
 def fallback_text(n: Notification) -> str:
     """The plain text shown in notifications and by clients without Block Kit."""
+    if n.kind is Kind.DIGEST:
+        return _truncate(f"{n.headline} — {n.summary}", 3000)
     return _truncate(f"{n.headline} — {n.rule}: {n.summary}", 3000)

@@ -51,7 +51,7 @@ def statuses(store) -> list[tuple[str, str]]:
 
 
 def test_an_episode_is_one_thread_whose_root_shows_the_current_state(db, fake_slack):
-    config = slack_settings(fake_slack)
+    config = slack_settings(fake_slack, reminder_mode="thread")
     record(db, config, T0, {SOFT})
     first = deliver_pending(db, config, now=T0)
     record(db, config, T0 + timedelta(days=1), {SOFT}, {SOFT})

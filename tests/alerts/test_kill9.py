@@ -40,7 +40,7 @@ store.close()
 def queued(tmp_path, fake_slack):
     """Three notifications of one episode waiting in a SQLite file: firing, reminder, resolve."""
     url = f"sqlite:///{tmp_path / 'kill9.db'}"
-    config = Settings(database_url=url, routes=[Route(name="slack", notifier="slack")])
+    config = Settings(database_url=url, routes=[Route(name="slack", notifier="slack")], reminder_mode="thread")
     store = Store.open(url)
     steps = [(T0, {SOFT}, set()), (T0 + timedelta(days=1), {SOFT}, {SOFT}), (T0 + timedelta(days=1, hours=1), set(), {SOFT})]
     for at, firing, previous in steps:

@@ -20,9 +20,11 @@ SOFT, KILL = "spread_widening", "revenue_collapse"
 
 @pytest.fixture
 def config(tmp_path) -> Settings:
+    # Per-alert reminders in their threads; the default digest is tested in test_digest.py.
     return Settings(
         database_url="sqlite://",
         routes=[Route(name="desk", notifier="console"), Route(name="pager", notifier="console", severities=["kill_switch"])],
+        reminder_mode="thread",
     )
 
 

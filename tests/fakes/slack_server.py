@@ -1,6 +1,6 @@
 """A local server speaking the Slack Web API methods signalflow uses.
 
-chat.postMessage, chat.update, conversations.history, conversations.replies,
+chat.postMessage, chat.update, chat.getPermalink, conversations.history, conversations.replies,
 files.getUploadURLExternal, the upload URL it hands out, files.completeUploadExternal; and
 incoming webhooks at /webhook. It checks the bearer token and the payload shape like Slack
 does (``{"ok": false, "error": ...}``), and can be told to answer 429 with Retry-After, 500,
@@ -144,6 +144,7 @@ class FakeSlack:
         handler = {
             "chat.postMessage": self._post,
             "chat.update": self._update,
+            "chat.getPermalink": self._permalink,
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "files.getUploadURLExternal": self._get_upload_url,
@@ -205,6 +206,14 @@ class FakeSlack:
                     message.edits.append({"text": p.get("text", ""), "blocks": p.get("blocks") or []})
                     return 200, {"ok": True, "channel": message.channel, "ts": message.ts}, {}
         return 200, {"ok": False, "error": "message_not_found"}, {}
+
+    def _permalink(self, p: dict[str, Any]):
+        with self.lock:
+            found = any(m.channel == p.get("channel") and m.ts == p.get("message_ts") for m in self.messages)
+        if not found:
+            return 200, {"ok": False, "error": "message_not_found"}, {}
+        link = f"https://fake.slack.test/archives/{p['channel']}/p{p['message_ts'].replace('.', '')}"
+        return 200, {"ok": True, "channel": p["channel"], "permalink": link}, {}
 
     def _history(self, p: dict[str, Any]):
         limit = int(p.get("limit") or 100)
