@@ -4,6 +4,7 @@ real local endpoint: console (rich), JSON webhook, email over SMTP with STARTTLS
 from __future__ import annotations
 
 import email
+import json
 import io
 import shutil
 import ssl
@@ -141,3 +142,43 @@ def test_email_refuses_a_server_whose_certificate_it_does_not_trust(tls_smtp):
 def test_receipt_round_trip():
     receipt = Receipt("slack", channel="C1", ts="1.2", detail={"a": "b"})
     assert Receipt.from_json(receipt.to_json()) == receipt
+
+
+def digest_sample() -> Notification:
+    from signalflow.notifiers.notification import DigestEntry
+
+    entries = (
+        DigestEntry("credit/spread_blowout/1", "credit", "Credit watch", "spread_blowout", "kill_switch",
+                    datetime(2025, 4, 28, 9, 0), "Spread above 8",
+                    (InputLine("fred.TESTHY", 9.1, "percent", "> 8", "2025-04-27", "2025-04-28T00:00:00"),)),
+        DigestEntry("liquidity_regime/spread_widening/1", "liquidity_regime", "Liquidity regime", "spread_widening",
+                    "soft_warning", datetime(2025, 4, 29, 9, 0), "High-yield spreads widen",
+                    decision="hold: spreads below 6 (until 2025-05-01), expired (decided 2025-04-29)"),
+    )
+    return Notification(key="digest/2025-05-01T00:00@r", alert_key="digest/2025-05-01T00:00", kind=Kind.DIGEST,
+                        severity="kill_switch", thesis="signalflow", title="Daily digest: 2 alerts still firing",
+                        rule="", at=AT, summary="credit/spread_blowout, liquidity_regime/spread_widening",
+                        note="1 acknowledged alert not shown", digest=entries)
+
+
+DIGEST_FACTS = ("Daily digest: 2 alerts still firing", "Credit watch", "spread_blowout", "fred.TESTHY", "9.1 percent",
+                "> 8", "2025-04-28", "Liquidity regime", "hold: spreads below 6", "1 acknowledged alert not shown")
+
+
+def test_a_digest_round_trips_and_every_builtin_renders_it(http_server, tls_smtp):
+    from rich.console import Console
+
+    assert Notification.from_json(digest_sample().to_json()) == digest_sample()
+    out = io.StringIO()
+    ConsoleNotifier(Console(file=out, width=250)).send(digest_sample())
+    http_server.routes["/hook"] = answer(200)
+    WebhookNotifier(f"{http_server.url}/hook").send(digest_sample())
+    server, client_context = tls_smtp
+    EmailNotifier("127.0.0.1", server.port, "sf@example.com", ("owner@example.com",), context=client_context).send(digest_sample())
+
+    [mail] = (email.message_from_bytes(m.data) for m in server.messages)
+    body = http_server.requests[0].json()
+    for name, text in {"console": out.getvalue(), "email": mail["Subject"] + mail.get_payload()}.items():
+        assert [fact for fact in DIGEST_FACTS if fact not in text] == [], (name, text)
+    assert [e["rule"] for e in body["digest"]] == ["spread_blowout", "spread_widening"]
+    assert body["digest"][0]["inputs"][0]["value"] == 9.1 and body["kind"] == "digest"
