@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from sqlmodel import select
 
 from fakes.slack_server import TOKEN, Fault
 from fakes.theses import evaluation, thesis
-from signalflow.alerts import record_evaluation
+from signalflow.alerts import deliver_pending, record_evaluation
 from signalflow.alerts.faults import KILL_AT, POINTS
 from signalflow.settings import Route, Settings
 from signalflow.store import Store
@@ -48,6 +49,11 @@ def queued(tmp_path, fake_slack):
             record_evaluation(session, thesis(), evaluation(at, firing, previous), config, at)
     with store.session() as session:
         keys = [row.dedup_key for row in session.exec(select(OutboxRow).order_by(OutboxRow.id))]
+    yield store, keys, worker_env(url, fake_slack)
+    store.close()
+
+
+def worker_env(url: str, fake_slack) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNALFLOW_")}
     env.update(
         SIGNALFLOW_DATABASE_URL=url,
@@ -56,8 +62,7 @@ def queued(tmp_path, fake_slack):
         SIGNALFLOW_SLACK_API_URL=fake_slack.api_url,
         SIGNALFLOW_DELIVERY_TIMEOUT="30",
     )
-    yield store, keys, env
-    store.close()
+    return env
 
 
 def worker(env: dict[str, str], kill_at: str | None = None) -> subprocess.CompletedProcess:
@@ -96,3 +101,37 @@ def test_killed_while_slack_holds_the_answer_is_reconciled(queued, fake_slack):
     assert restarted.returncode == 0, restarted.stderr
     assert_delivered_once(store, fake_slack, keys)
     assert "conversations.history" in fake_slack.calls
+
+
+@pytest.fixture
+def digest_due(tmp_path, fake_slack):
+    """Two alerts firing since 2025, their first messages delivered: today's digest is due
+    and the worker (on the real clock) composes it."""
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    env = worker_env(url, fake_slack)
+    config = Settings(database_url=url, slack_bot_token=TOKEN, slack_channel="C0ALERTS",
+                      slack_api_url=fake_slack.api_url, routes=[Route(name="slack", notifier="slack")])
+    store = Store.open(url)
+    for name in ("alpha", "beta"):
+        ev = evaluation(T0, {SOFT})
+        ev.status = replace(ev.status, thesis=name)
+        with store.session() as session:
+            record_evaluation(session, replace(thesis(), id=name), ev, config, T0)
+    assert deliver_pending(store, config, now=T0).sent == 2
+    yield store, env
+    store.close()
+
+
+@pytest.mark.parametrize("point", ["claimed", "posted", "recorded"])
+def test_killed_while_sending_the_digest_posts_it_once(digest_due, fake_slack, point):
+    store, env = digest_due
+    killed = worker(env, point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    restarted = worker(env)
+    assert restarted.returncode == 0, restarted.stderr
+    digests = [k for k in fake_slack.keys() if k.startswith("digest/")]
+    assert len(digests) == 1 and digests[0].endswith("@slack")
+    with store.session() as session:
+        assert [(r.kind, r.status) for r in session.exec(select(OutboxRow).order_by(OutboxRow.id))] == [
+            ("firing", "sent"), ("firing", "sent"), ("digest", "sent")
+        ]
