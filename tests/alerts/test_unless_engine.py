@@ -71,6 +71,12 @@ def test_ack_unless_rearms_through_the_engine_when_new_data_makes_it_true(tmp_pa
         assert list(fired.status.firing) == ["spread_high"]
         assert deliver_pending(store, config).sent == 1
         [root] = fake_slack.roots(CHANNEL)
+        # A live evaluation carries no inputs: the message gets them explained by the engine.
+        first = json.dumps(root.blocks)
+        day = (today - timedelta(days=1)).date().isoformat()
+        for fact in ("*fred.PROBE*: 5 percent (threshold > 4)", f"period {day}", f"known {day}T00:00:00",
+                     "https://fred.stlouisfed.org/series/PROBE"):
+            assert fact in first, fact
 
         monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
         acked = CliRunner().invoke(app, ["ack", "credit_probe", "--decision", "hold", "--note", "spread still below 6",
