@@ -97,6 +97,9 @@ def daemon_env(database_url: str, rules: Path, feed: FredFeed, slack, **extra: s
         SIGNALFLOW_RULES_POLL="1s",
         SIGNALFLOW_LEADER_POLL="0.5s",
         SIGNALFLOW_LOG_JSON="true",
+        # Per-thread reminders: a run that crosses 00:00 UTC must not add a digest to the
+        # exact set of messages these tests expect.
+        SIGNALFLOW_REMINDER_MODE="thread",
         SIGNALFLOW_SLACK_BOT_TOKEN=TOKEN,
         SIGNALFLOW_SLACK_CHANNEL="C0ALERTS",
         SIGNALFLOW_SLACK_API_URL=slack.api_url,
