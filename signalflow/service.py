@@ -286,18 +286,43 @@ def evaluate(
             log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
             continue
         if record:
-            _record(settings, store, thesis, evaluation, now)
+            _record(settings, store, thesis, evaluation, now, _chart_for(settings, store, thesis, evaluation))
         results.append(evaluation)
     return results
 
 
-def _record(settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime) -> None:
+def _chart_for(settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation) -> str:
+    """With ``alert_charts``, a chart of the last year of a thesis whose rule just started
+    firing, drawn before the alert's transaction so a slow drawing holds no lock; '' otherwise."""
+    from signalflow.thesis.results import RuleState
+
+    if not settings.alert_charts or not any(t.to_state is RuleState.FIRING for t in evaluation.transitions):
+        return ""
+    from datetime import timedelta
+
+    from signalflow.viz.plot import plot_thesis
+
+    at = evaluation.status.at
+    path = settings.data_dir / "charts" / f"{thesis.id}-{at:%Y%m%dT%H%M}.png"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return str(plot_thesis(thesis, store, at - timedelta(days=365), at, path)[0])
+    except Exception as exc:  # a chart is a nicety: the alert goes out without it
+        log.warning("alert chart failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
+        return ""
+
+
+def _record(
+    settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime, chart: str = ""
+) -> None:
     """The thesis's new engine state, its alerts and their outbox rows: one transaction."""
     from signalflow.alerts import engine_condition, record_evaluation
 
     with store.session() as session:
         store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
-        record_evaluation(session, thesis, evaluation, settings, now, unless=engine_condition(store))
+        record_evaluation(
+            session, thesis, evaluation, settings, now, unless=engine_condition(store), chart_path=chart
+        )
 
 
 def deliver(settings: Settings, store: Store):

@@ -218,6 +218,10 @@ class Settings(BaseSettings):
     reminder_interval: str = Field(
         "1d", description="while alerts fire, how often the reminder digest (or, in thread mode, each reminder) is sent"
     )
+    alert_charts: bool = Field(
+        False,
+        description="attach a chart of the thesis (matplotlib) to the first Slack message of each alert",
+    )
     reminder_mode: Literal["digest", "thread"] = Field(
         "digest",
         description="digest: one message per route and interval listing every alert still firing, "

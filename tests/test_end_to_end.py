@@ -138,3 +138,35 @@ def test_collect_evaluate_and_alert_on_console_and_slack(tmp_path, http_server, 
     invoke("run", "--once")
     assert len(fake_slack.roots("C0TEST")) == 1
     assert len(fake_slack.messages) == 1
+
+
+def test_alert_charts_attach_the_thesis_chart_to_the_alert_thread(tmp_path, http_server, fake_slack, monkeypatch):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "credit_watch.yaml").write_text(THESIS)
+    today = datetime.utcnow().date()
+    stress = [(today - timedelta(days=40 - i), 4.0) for i in range(30)]
+    stress += [(today - timedelta(days=10 - i), 9.0) for i in range(8)]
+    http_server.routes["/fredgraph.csv"] = Reply(200, fredgraph(stress), {"Content-Type": "text/csv"})
+    for name, value in {
+        "RULES_DIR": str(rules),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'sf.db'}",
+        "DATA_DIR": str(tmp_path),
+        "FRED_GRAPH_URL": f"{http_server.url}/fredgraph.csv",
+        "SLACK_BOT_TOKEN": fake_slack.token,
+        "SLACK_CHANNEL": "C0TEST",
+        "SLACK_API_URL": fake_slack.api_url,
+        "ALERT_CHARTS": "true",
+    }.items():
+        monkeypatch.setenv(f"SIGNALFLOW_{name}", value)
+
+    invoke("run", "--once")
+    (root,) = fake_slack.roots("C0TEST")
+    (upload,) = fake_slack.completed
+    assert upload["channel_id"] == "C0TEST" and upload["thread_ts"] == root.ts
+    (stored,) = fake_slack.uploads.values()
+    assert stored["data"].startswith(b"\x89PNG") and stored["filename"].startswith("credit_watch")
+    assert list((tmp_path / "charts").glob("credit_watch-*.png"))
+
+    invoke("run", "--once")  # still firing: no second chart, no second post
+    assert len(fake_slack.completed) == 1 and len(fake_slack.roots("C0TEST")) == 1
