@@ -33,6 +33,13 @@ def default_kind(ref: str) -> SeriesKind:
     return SeriesKind.LEVEL
 
 
+def default_frequency(ref: str) -> str:
+    """The frequency a reference has when nothing else says: a stock's splits are irregular
+    (a company that never split has an empty split series, and that is not staleness)."""
+    parts = ref.split(".")
+    return "irregular" if parts[0] == "px" and parts[-1] == "split" else ""
+
+
 def _ts(value: date | datetime | str | None) -> pd.Timestamp | None:
     return None if value is None else pd.Timestamp(value)
 

@@ -25,7 +25,7 @@ from signalflow.errors import EvaluationError
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import to_text
 from signalflow.thesis.context import Context, thesis_refs
-from signalflow.thesis.data import default_kind
+from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.frames import NAT, PitSeries, grid_points, sorted_unique, td_ns
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import (
@@ -75,7 +75,9 @@ def _dts(ns: np.ndarray) -> list[datetime]:
 
 def engine_frame(ref: str, frame: SeriesFrame | None) -> SeriesFrame:
     """``frame`` as the engine reads it: empty when never collected, news streams as events."""
-    frame = frame or SeriesFrame.empty(ref, default_kind(ref))
+    if frame is None:
+        frame = SeriesFrame.empty(ref, default_kind(ref))
+        frame.frequency = default_frequency(ref)
     if frame.kind is not default_kind(ref) and default_kind(ref).value == "event":
         frame = SeriesFrame(frame.key, frame.data, default_kind(ref), frame.unit, frame.frequency, frame.url)
     return frame

@@ -289,8 +289,8 @@ class PitSeries:
 
     def staleness_limit(self) -> int | None:
         """Default staleness limit (ns) from the series frequency, or None (events)."""
-        if self.events:
-            return None
+        if self.events or self.frequency == "irregular":
+            return None  # an absence of events (or of splits) is news, not staleness
         if not len(self.periods):
             return 0  # never collected: stale at every instant
         freq = self.frequency or _infer_frequency(self.periods)

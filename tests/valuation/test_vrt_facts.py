@@ -203,6 +203,8 @@ def test_explain_shows_close_shares_and_revenue_with_periods_and_known_at(run, r
         shown = inputs[ref]
         assert (shown.period_start, shown.period_end) == (latest.period_start.date(), latest.period_end.date())
         assert (shown.value, shown.known_at, shown.source_ref) == (latest.value, latest.known_at, latest.source)
+    # Vertiv never split: an empty split series is not a stale input.
+    assert "px.VRT.split" not in status.stale_inputs
 
 
 def test_cli_backtest_explain_and_hypotheses_on_the_bundled_facts(rows: Rows) -> None:
