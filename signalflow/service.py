@@ -91,23 +91,9 @@ def load_theses(settings: Settings, directory: Path | None = None) -> list[Thesi
     return list(ruleset.theses)
 
 
-def thesis_refs(thesis: Thesis) -> set[str]:
-    """The collected series a thesis reads, through its derived series and rules."""
-    from signalflow.thesis.ast import series_refs
-
-    refs: set[str] = set()
-    nodes = [thesis.growth.when, thesis.liquidity.when]
-    nodes += [d.expr for d in thesis.series.values()]
-    for rule in thesis.rules:
-        nodes.append(rule.when)
-        if rule.resolve_when is not None:
-            nodes.append(rule.resolve_when)
-    for node in nodes:
-        refs |= series_refs(node)
-    return refs
-
-
 def refs_by_source(theses: Iterable[Thesis]) -> dict[str, list[str]]:
+    from signalflow.thesis.context import thesis_refs
+
     grouped: dict[str, set[str]] = defaultdict(set)
     for thesis in theses:
         for ref in thesis_refs(thesis):

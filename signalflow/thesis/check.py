@@ -13,7 +13,6 @@ notification routes, and a warning once ``review_by`` has passed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from importlib.metadata import entry_points
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from signalflow.errors import Location, ThesisError, ThesisWarning
 from signalflow.sources.base import RefWarning
-from signalflow.thesis.ast import Node, SeriesRef, walk
+from signalflow.thesis.ast import SeriesRef, walk
 from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir
 from signalflow.thesis.model import Thesis
 from signalflow.suggest import did_you_mean
@@ -74,23 +73,6 @@ def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: dat
     return replace(ruleset, theses=tuple(kept), problems=tuple(problems))
 
 
-def expressions(thesis: Thesis) -> Iterator[Node]:
-    """Every expression of a thesis: derived series, growth, liquidity, rule conditions."""
-    for derived in thesis.series.values():
-        yield derived.expr
-    yield thesis.growth.when
-    yield thesis.liquidity.when
-    for rule in thesis.rules:
-        yield rule.when
-        if rule.resolve_when is not None:
-            yield rule.resolve_when
-
-
-def series_refs(thesis: Thesis) -> set[str]:
-    """Every collected series a thesis reads: what makes the daemon collect it."""
-    return {n.ref for expr in expressions(thesis) for n in walk(expr) if isinstance(n, SeriesRef)}
-
-
 class _SourceChecker:
     """Asks the source that owns each prefix whether a reference is valid."""
 
@@ -114,7 +96,7 @@ class _SourceChecker:
     def check(self, thesis: Thesis) -> list[ThesisError]:
         problems: list[ThesisError] = []
         seen: set[str] = set()
-        for expr in expressions(thesis):
+        for expr in thesis.expressions():
             for node in walk(expr):
                 if not isinstance(node, SeriesRef) or node.ref in seen:
                     continue

@@ -20,14 +20,9 @@ CONDITIONS = ("growth", "liquidity")
 
 
 def thesis_refs(thesis: Thesis) -> set[str]:
-    """Every collected series a thesis reads, through its derived series."""
-    nodes = [thesis.growth.when, thesis.liquidity.when]
-    nodes += [d.expr for d in thesis.series.values()]
-    for r in thesis.rules:
-        nodes.append(r.when)
-        if r.resolve_when is not None:
-            nodes.append(r.resolve_when)
-    return {n.ref for node in nodes for n in walk(node) if isinstance(n, SeriesRef)}
+    """Every collected series a thesis reads, through its derived series and rules: what the
+    engine loads and what makes the daemon collect it."""
+    return {n.ref for expr in thesis.expressions() for n in walk(expr) if isinstance(n, SeriesRef)}
 
 
 class Context:

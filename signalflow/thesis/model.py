@@ -8,6 +8,7 @@ error can name file, line and column.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -93,6 +94,17 @@ class Thesis:
     def rules(self) -> tuple[Rule, ...]:
         """Kill Switch rules first: they decide the state before Soft Warnings do."""
         return self.kill_switch + self.soft_warning
+
+    def expressions(self) -> Iterator[Node]:
+        """Every expression of the thesis: derived series, growth, liquidity, rule conditions."""
+        for derived in self.series.values():
+            yield derived.expr
+        yield self.growth.when
+        yield self.liquidity.when
+        for rule in self.rules:
+            yield rule.when
+            if rule.resolve_when is not None:
+                yield rule.resolve_when
 
     def rule(self, name: str) -> Rule:
         for rule in self.rules:

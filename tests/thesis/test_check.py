@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from signalflow.cli import app
 from signalflow.errors import ThesisWarning
 from signalflow.settings import Settings
-from signalflow.thesis.check import check_dir, series_refs
+from signalflow.thesis.check import check_dir
+from signalflow.thesis.context import thesis_refs
 from signalflow.thesis.loader import load_thesis
 
 THESIS = """\
@@ -90,7 +91,7 @@ def test_a_passed_review_date_is_a_warning_not_an_error(tmp_path: Path, settings
 
 def test_series_refs_lists_what_the_daemon_collects(tmp_path: Path) -> None:
     thesis = load_thesis(write(tmp_path))
-    assert series_refs(thesis) == {"sec.NVDA.revenue", "fred.BAMLH0A0HYM2", "news.deployment_delay"}
+    assert thesis_refs(thesis) == {"sec.NVDA.revenue", "fred.BAMLH0A0HYM2", "news.deployment_delay"}
 
 
 def test_cli_prints_file_line_column_and_exits_1(tmp_path: Path) -> None:
