@@ -41,14 +41,49 @@ def valuation_dir() -> Path:
     return Path(str(resources.files("signalflow") / "data" / "valuation"))
 
 
+def read_closes(path: Path, column: str) -> list[tuple[date, float, str]]:
+    """(session date, close from ``column``, source) per row of a bundled closes file."""
+    with open(path, encoding="utf-8") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    return [(date.fromisoformat(r["date"]), float(r[column]), r["source"]) for r in csv.DictReader(lines)]
+
+
+def close_facts(
+    ticker: str, rows: list[tuple[date, float, str]], splits: list, close_utc: time = time(21, 0)
+) -> list[Fact]:
+    """``px.TICKER.close`` for bundled closes (and ``px.TICKER.split`` for ``splits``), every
+    version point in time, through the same rule as collected prices
+    (:func:`signalflow.sources.prices_formats.to_batch`)."""
+    from signalflow.sources.prices_formats import DailyBars, to_batch
+
+    bars = DailyBars(symbol=ticker, currency="USD", splits=list(splits))
+    for day, close, _ in rows:
+        bars.dates.append(day)
+        for f in bars.values:
+            bars.values[f].append(close if f == "close" else None)
+    sources = {day: source for day, _, source in rows}
+    split_text = ", ".join(f"{s.ratio:g}:1 split, ex-date {s.ex_date}" for s in splits)
+    facts = []
+    for o in to_batch(bars, ticker, "bundled", close_utc).observations:
+        detail = o.source_ref.removeprefix("bundled ")
+        origin = sources.get(o.period_start) or split_text
+        facts.append(
+            Fact(
+                o.series,
+                datetime.combine(o.period_start, time()),
+                datetime.combine(o.period_end, time()),
+                o.value,
+                o.unit,
+                o.known_at,
+                f"{origin} ({detail})",
+            )
+        )
+    return facts
+
+
 def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
     """(session date, split-adjusted close as found in the source, source) per row."""
-    with open(path or valuation_dir() / "nvda_weekly_close.csv", encoding="utf-8") as fh:
-        lines = [line for line in fh if not line.startswith("#")]
-    return [
-        (date.fromisoformat(r["date"]), float(r["close_split_adjusted"]), r["source"])
-        for r in csv.DictReader(lines)
-    ]
+    return read_closes(path or valuation_dir() / "nvda_weekly_close.csv", "close_split_adjusted")
 
 
 def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
@@ -61,32 +96,9 @@ def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
 
 def nvda_facts(close_utc: time = time(21, 0)) -> list[Fact]:
     """``px.NVDA.close`` (every version, point in time) and ``px.NVDA.split``."""
-    from signalflow.sources.prices_formats import DailyBars, Split, to_batch
+    from signalflow.sources.prices_formats import Split
 
-    rows = weekly_closes()
-    bars = DailyBars(symbol=TICKER, currency="USD", splits=[Split(SPLIT_EX_DATE, SPLIT_RATIO)])
-    for day, close, _ in rows:
-        bars.dates.append(day)
-        for f in bars.values:
-            bars.values[f].append(close if f == "close" else None)
-    sources = {day: source for day, _, source in rows}
-    batch = to_batch(bars, TICKER, "bundled", close_utc)
-    facts = []
-    for o in batch.observations:
-        origin = sources.get(o.period_start, "")
-        detail = o.source_ref.removeprefix("bundled ")
-        facts.append(
-            Fact(
-                o.series,
-                datetime.combine(o.period_start, time()),
-                datetime.combine(o.period_end, time()),
-                o.value,
-                o.unit,
-                o.known_at,
-                f"{origin} ({detail})" if origin else f"{SPLIT_RATIO:g}:1 split, ex-date {SPLIT_EX_DATE} ({detail})",
-            )
-        )
-    return facts
+    return close_facts(TICKER, weekly_closes(), [Split(SPLIT_EX_DATE, SPLIT_RATIO)], close_utc)
 
 
 def valuation_theses():

@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from signalflow.viz.demo import Fact, load_facts
-from signalflow.viz.valuation_facts import valuation_dir
+from signalflow.viz.valuation_facts import close_facts, read_closes, valuation_dir
 
 TICKER = "VRT"
 SEC_SERIES = (
@@ -42,35 +42,12 @@ SEC_HEADER = (
 
 def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
     """(session date, close as traded, source) per row."""
-    with open(path or valuation_dir() / "vrt_weekly_close.csv", encoding="utf-8") as fh:
-        lines = [line for line in fh if not line.startswith("#")]
-    return [(date.fromisoformat(r["date"]), float(r["close"]), r["source"]) for r in csv.DictReader(lines)]
+    return read_closes(path or valuation_dir() / "vrt_weekly_close.csv", "close")
 
 
 def price_facts(close_utc: time = time(21, 0)) -> list[Fact]:
     """``px.VRT.close``, one version per session, known at its close."""
-    from signalflow.sources.prices_formats import DailyBars, to_batch
-
-    rows = weekly_closes()
-    bars = DailyBars(symbol=TICKER, currency="USD", splits=[])
-    for day, close, _ in rows:
-        bars.dates.append(day)
-        for f in bars.values:
-            bars.values[f].append(close if f == "close" else None)
-    sources = {day: source for day, _, source in rows}
-    batch = to_batch(bars, TICKER, "bundled", close_utc)
-    return [
-        Fact(
-            o.series,
-            datetime.combine(o.period_start, time()),
-            datetime.combine(o.period_end, time()),
-            o.value,
-            o.unit,
-            o.known_at,
-            f"{sources[o.period_start]} ({o.source_ref.removeprefix('bundled ')})",
-        )
-        for o in batch.observations
-    ]
+    return close_facts(TICKER, weekly_closes(), [], close_utc)
 
 
 def sec_facts_from_payload(payload: dict, since: date = SEC_SINCE, series: Iterable[str] = SEC_SERIES) -> list[Fact]:
