@@ -11,6 +11,7 @@ A pass first queues the reminder digests that are due (``alerts/digest.py``).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,31 +111,49 @@ def deliver_pending(
 
 
 class _RowClaims:
-    """On PostgreSQL, a row being delivered is held by a session-level advisory lock of this
-    worker, so a second worker (another daemon, `signalflow deliver`) skips it instead of
-    reconciling a send still in flight; a dead worker's session, and its claims, end with it.
-    SQLite serializes writers and runs one daemon per file: the status compare-and-set in
-    ``_Worker.deliver`` is its claim."""
+    """A row being delivered is claimed, so a second worker skips it instead of reconciling a
+    send still in flight (and, finding nothing yet, posting it again).
+
+    Within a process (the daemon's delivery job and a delivery after an evaluation may run at
+    once in two threads) the claim is an entry in a process-wide set. Across processes, on
+    PostgreSQL, it is also a session-level advisory lock of this worker: another daemon or
+    `signalflow deliver` skips the row, and a dead worker's session, and its claims, end with
+    it. SQLite runs one daemon per file."""
 
     CLASS_ID = 0x5F0B  # the outbox's namespace among advisory locks (the first of two int4 keys)
+    _local: set[tuple[str, int]] = set()
+    _local_lock = threading.Lock()
 
     def __init__(self, store) -> None:
         self.conn = None
+        # The database's identity: its URL, or for an in-memory SQLite database the engine.
+        self.database = store.url if store.engine.url.database else f"{store.url}#{id(store.engine)}"
         if store.engine.dialect.name == "postgresql":
             self.conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def take(self, outbox_id: int) -> bool:
+        key = (self.database, outbox_id)
+        with self._local_lock:
+            if key in self._local:
+                return False
+            self._local.add(key)
         if self.conn is None:
             return True
-        return bool(
+        taken = bool(
             self.conn.execute(
                 text("SELECT pg_try_advisory_lock(:c, :i)"), {"c": self.CLASS_ID, "i": outbox_id}
             ).scalar_one()
         )
+        if not taken:
+            with self._local_lock:
+                self._local.discard(key)
+        return taken
 
     def give_back(self, outbox_id: int) -> None:
         if self.conn is not None:
             self.conn.execute(text("SELECT pg_advisory_unlock(:c, :i)"), {"c": self.CLASS_ID, "i": outbox_id})
+        with self._local_lock:
+            self._local.discard((self.database, outbox_id))
 
     def close(self) -> None:
         if self.conn is not None:

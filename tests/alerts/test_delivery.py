@@ -164,3 +164,22 @@ def test_webhook_mode_posts_without_threads(db, fake_slack):
     assert [p["text"].split(" — ")[0] for p in fake_slack.webhook_posts] == ["Soft Warning: Liquidity regime: credit spreads stay tight", "Resolved"]
     assert all("thread_ts" not in p for p in fake_slack.webhook_posts)
     assert fake_slack.messages == []
+
+
+def test_two_delivery_passes_at_once_post_each_notification_once(db, fake_slack):
+    """The daemon may run its delivery job while an evaluation's own delivery pass is still
+    sending: the second pass must skip a row in flight, not reconcile it (finding nothing
+    yet) and post it again."""
+    import threading
+
+    config = slack_settings(fake_slack, reminder_mode="thread")
+    record(db, config, T0, {SOFT})
+    fake_slack.fail("chat.postMessage", Fault(hang=0.5))  # the first post takes a while
+    first = threading.Thread(target=deliver_pending, args=(db, config), kwargs={"now": T0})
+    first.start()
+    threading.Event().wait(0.2)  # the first pass has claimed the row and is sending it
+    second = deliver_pending(db, config, now=T0)
+    first.join()
+    assert second.sent == 0 and second.count("deferred") == 1
+    assert len(fake_slack.roots(CHANNEL)) == 1
+    assert statuses(db) == [("firing", "sent")]
