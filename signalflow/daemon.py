@@ -270,9 +270,15 @@ class Daemon:
         self.stopped.set()
 
     def stop(self) -> None:
+        from signalflow.sources.http import STOPPING
+
         self.stopped.set()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+        STOPPING.set()  # running collections stop retrying, so the jobs below end soon
+        try:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+        finally:
+            STOPPING.clear()
         if self.server is not None:
             self.server.stop()
         self.lease.release()

@@ -272,7 +272,11 @@ def evaluate(
             log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
             continue
         if record:
-            _record(settings, store, thesis, evaluation, now, _chart_for(settings, store, thesis, evaluation))
+            try:
+                _record(settings, store, thesis, evaluation, now, _chart_for(settings, store, thesis, evaluation))
+            except Exception:  # nothing was saved: the next pass evaluates this thesis again
+                log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
+                continue
         results.append(evaluation)
     return results
 

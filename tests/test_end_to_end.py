@@ -170,3 +170,14 @@ def test_alert_charts_attach_the_thesis_chart_to_the_alert_thread(tmp_path, http
 
     invoke("run", "--once")  # still firing: no second chart, no second post
     assert len(fake_slack.completed) == 1 and len(fake_slack.roots("C0TEST")) == 1
+
+
+def test_a_fresh_install_with_no_data_raises_no_alert(tmp_path, rules, monkeypatch):
+    """Before anything was collected, no example thesis is pending or firing: an event stream
+    with nothing in it is unknown, not zero, and no data refutes no hypothesis."""
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    statuses = json.loads(invoke("evaluate", "--json"))
+    assert len(statuses) == len(list(rules.glob("*.yaml")))
+    assert [(s["thesis"], s["firing"], s["pending"]) for s in statuses if s["firing"] or s["pending"]] == []
+    assert {s["state"] for s in statuses} == {"ok"}

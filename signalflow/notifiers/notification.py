@@ -146,7 +146,7 @@ class Notification:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True)
+        return json.dumps(self.to_dict(), sort_keys=True, default=_plain)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Notification:
@@ -167,3 +167,10 @@ class Notification:
     @classmethod
     def from_json(cls, text: str) -> Notification:
         return cls.from_dict(json.loads(text))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (a bool or float from the engine's arrays) as the Python values they hold."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -228,6 +228,7 @@ def collect_each(
     ``stop_on`` (a rate limit: the server asked us to slow down) stops the run and leaves the
     rest for the next one. ``redact`` strips secrets from an error before it is kept."""
     from signalflow.errors import RateLimited, SourceError
+    from signalflow.sources.http import STOPPING
 
     batch = Batch()
     errors: list[Exception] = []
@@ -240,7 +241,7 @@ def collect_each(
             errors.append(exc)
             batch.warnings.append(str(exc))
             log.warning("collection of one item failed", extra={"source": source, "item": item, "error": str(exc)})
-            if isinstance(exc, (RateLimited, *stop_on)):
+            if isinstance(exc, (RateLimited, *stop_on)) or STOPPING.is_set():
                 break
             continue
         batch.extend(part)

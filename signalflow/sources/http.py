@@ -23,6 +23,14 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
+# Set while the process shuts down: backoff waits end at once and nothing more is retried,
+# so a daemon told to stop does not sit out a minute of retries against a dead server.
+STOPPING = threading.Event()
+
+
+def _wait(seconds: float) -> None:
+    STOPPING.wait(seconds)
+
 
 class _WithoutQuery(logging.Filter):
     """Drops query strings from URLs in httpx's own log lines: they may carry API keys."""
@@ -127,7 +135,7 @@ class HttpClient:
         timeout: float = 30.0,
         limiter: RateLimiter | None = None,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = _wait,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.source = source
@@ -182,6 +190,7 @@ class HttpClient:
                     extra={"source": self.source, "url": shown, "error": str(exc), "delay_s": delay},
                 )
                 self.sleep(delay)
+                self._unless_stopping(shown, str(exc))
                 continue
             if response.status_code == 304:
                 return Fetched(shown, 304, b"", dict(response.headers), not_modified=True)
@@ -205,7 +214,12 @@ class HttpClient:
                 },
             )
             self.sleep(delay)
+            self._unless_stopping(shown, _reason(response))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unless_stopping(self, url: str, last_error: str) -> None:
+        if STOPPING.is_set():
+            raise FetchError(self.source, url, f"not retried: signalflow is stopping (last error: {last_error})")
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -124,7 +124,7 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
         end = s.latest_period(at)
         row = int(s.row_at(at, end)[0])
         limit = limits.get(ref)
-        stale = limit is not None and (end[0] == NAT or int(at[0]) - int(end[0]) > limit)
+        stale = bool(limit is not None and (end[0] == NAT or int(at[0]) - int(end[0]) > limit))
         if row < 0:
             out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale))
             continue

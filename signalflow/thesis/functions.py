@@ -164,10 +164,18 @@ def days_since_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.nda
     return out
 
 
+def _before_any_event(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Unknown until the stream's first event is known: a stream with nothing in it yet (never
+    collected, or a feed not working) says nothing, while a stream that has spoken and then
+    stayed quiet for a window counts zero."""
+    return np.where(counts == 0, np.nan, values)
+
+
 def count(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     s = ctx.series(_event_ref(call.args[0]))
     w = _window(call.args[1])
-    return (s.known_count(ctx.t) - s.known_count(ctx.t - w)).astype(float)
+    upto = s.known_count(ctx.t)
+    return _before_any_event(upto, (upto - s.known_count(ctx.t - w)).astype(float))
 
 
 def sum_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
@@ -175,7 +183,8 @@ def sum_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     w = _window(call.args[1])
     order = np.argsort(s.k, kind="stable")
     acc = np.r_[0.0, np.cumsum(np.nan_to_num(s.v[order]))]
-    return acc[s.known_count(ctx.t)] - acc[s.known_count(ctx.t - w)]
+    upto = s.known_count(ctx.t)
+    return _before_any_event(upto, acc[upto] - acc[s.known_count(ctx.t - w)])
 
 
 IMPLEMENTATIONS: dict[str, Impl] = {

@@ -13,8 +13,9 @@ A thesis file may carry::
 
 Each is evaluated point in time on the thesis's grid from ``said`` (or the first known value):
 *confirmed* at the first instant, up to the end of the ``by`` day, at which ``verify`` is
-true; *refuted* once the ``by`` day has ended without that; *open* before. A decision is
-final. In rules, ``hypothesis(name)`` is true once confirmed, false once refuted and unknown
+true; *refuted* once the ``by`` day has ended without that, provided ``verify`` was known
+(true or false) at some point before; *open* before, and also after the ``by`` day when no
+data ever let ``verify`` be judged (an absence of data refutes nothing). A decision is final. In rules, ``hypothesis(name)`` is true once confirmed, false once refuted and unknown
 while open, so ``not hypothesis(dc_revenue_doubles)`` is a condition that fires on refutation
 only.
 """
@@ -144,6 +145,7 @@ def decide(ctx: Context, hyp: Hypothesis) -> tuple[np.ndarray, int, int]:
     deadline = _ns(hyp.by) + DAY
     start = _ns(hyp.said) if hyp.said is not None else _first_known(ctx, hyp.verify)
     confirmed = NAT
+    judged = False  # was verify ever known (true or false) before the deadline?
     last = min(int(ctx.t[-1]), deadline - 1)
     if start is not None and start <= last:
         from signalflow.thesis.context import Context as _Context
@@ -155,14 +157,16 @@ def decide(ctx: Context, hyp: Hypothesis) -> tuple[np.ndarray, int, int]:
         points = np.unique(np.concatenate([grid, instants]))
         if len(points):
             values = _Context(ctx.thesis, ctx.all_series, points).eval(hyp.verify)
+            judged = bool(np.isfinite(values).any())
             hits = np.flatnonzero(values == 1)
             if len(hits):
                 confirmed = int(points[hits[0]])
     out = np.full(len(ctx.t), np.nan)
     if confirmed != NAT:
         out[ctx.t >= confirmed] = 1.0
-    else:
+    elif judged:
         out[ctx.t >= deadline] = 0.0
+    # Never judged (no data for verify before the deadline): it stays open, not refuted.
     return out, confirmed, deadline
 
 

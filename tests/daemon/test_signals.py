@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import time
 
 from daemon_harness import DaemonProcess, daemon_env, recent, write_thesis
 
@@ -52,3 +53,22 @@ def test_sighup_applies_a_valid_edit_and_keeps_the_previous_set_on_a_broken_one(
     daemon.wait_for(lambda: any(e.get("event") == "rules reloaded" for e in daemon.events()), what="the reload")
     daemon.wait_for(lambda: "calm_bbb/high/1/firing@slack" in fake_slack.keys(), what="the new thesis's alert")
     assert daemon.stop() == 0
+
+
+def test_sigterm_during_retries_stops_at_once(tmp_path, http_server, feed, fake_slack, daemons):
+    """A source backing off against a failing server does not hold a stopping daemon: its
+    waits end and nothing more is retried (systemd would SIGKILL it after TimeoutStopSec)."""
+    from tests.conftest import Reply
+
+    http_server.routes["/fredgraph.csv"] = Reply(503, "busy", {"Retry-After": "20"})
+    write_thesis(tmp_path / "rules", "calm_aaa", "AAA")
+    env = daemon_env(f"sqlite:///{tmp_path / 'sf.db'}", tmp_path / "rules", feed, fake_slack)
+    daemon = DaemonProcess(env, tmp_path / "d.log")
+    daemons.append(daemon)
+    daemon.wait_ready("leader")
+    daemon.wait_for(lambda: http_server.requests, what="the first FRED request")
+    started = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.stop() == 0
+    assert time.monotonic() - started < 10  # a single Retry-After wait alone is 20 s
+    assert any("signalflow is stopping" in str(e.get("error", "")) for e in daemon.events())

@@ -185,6 +185,19 @@ def test_hypothesis_states_point_in_time(tmp_path, last, at, state, decided) -> 
     assert status.who == "a CEO" and status.said == date(2024, 1, 15) and status.source.endswith("/call")
 
 
+def test_no_data_refutes_nothing(tmp_path) -> None:
+    """A hypothesis whose verify could never be judged (no data before its date) stays open,
+    and the Kill Switch on its refutation does not fire: on a fresh install, say."""
+    from signalflow.thesis.engine import backtest
+
+    thesis = _hypothesis_thesis(tmp_path)
+    empty = LiteralProvider({})
+    (status,) = evaluate_hypotheses(thesis, empty, datetime(2025, 6, 1))
+    assert (status.state, status.decided_at) == (HypothesisState.OPEN, None)
+    bt = backtest(thesis, empty, datetime(2024, 1, 1), datetime(2025, 6, 1))
+    assert [t for t in bt.transitions if t.rule == "refuted"] == []
+
+
 def test_a_refuted_hypothesis_fires_a_rule_and_explain_shows_its_inputs(tmp_path) -> None:
     from signalflow.thesis.engine import backtest
 
