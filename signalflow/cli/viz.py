@@ -94,6 +94,7 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
         typer.echo(f"warning: {warning}", err=True)
     table = Table("layer", "thesis", "state", "quadrant", "since", "firing", "pending", "stalest input", "review by",
                   title="Theses by bottleneck layer")
+    table.columns[1].no_wrap = True  # a thesis id is what the reader types next: never cut it
     for layer, group in by_layer(rows):
         for i, r in enumerate(group):
             style = STATE_STYLE.get(r.state, "dim")
