@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,13 @@ def test_bad_rule_files_name_the_file(tmp_path, text, problem):
     assert problem in str(err.value) and str(path) in str(err.value)
 
 
+def _is_iso_date(text: str) -> bool:
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
 def test_labelled_set_meets_the_quality_target(classifier):
     rows = read_labelled(HEADLINES)
     assert len(rows) >= 150 and len({r.url + r.headline for r in rows}) == len(rows)
@@ -136,6 +144,8 @@ def test_labelled_set_meets_the_quality_target(classifier):
     assert all(sum(r.label == label for r in rows) >= 15 for label in labels)
     assert {r.kind for r in rows} == {"event", "lookalike", "negation", "other"}
     assert all(r.outlet and r.url for r in rows)
+    undated = [r.headline for r in rows if not _is_iso_date(r.date)]
+    assert undated == []  # every row carries the publication day (YYYY-MM-DD) of the headline
     report = evaluate(classifier, rows)
     assert report.lookalikes_as_events == ()
     low = [
