@@ -42,7 +42,7 @@ def _open(rules: Path | None, facts: bool = False):
     settings = load_settings(rules_dir=rules)
     setup_logging(settings)
     if facts:
-        from signalflow.viz.demo import FactsProvider
+        from signalflow.viz.facts import FactsProvider
         from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
 
         return settings, _NoClose(FactsProvider(valuation_facts())), valuation_theses()

@@ -30,7 +30,7 @@ from signalflow.thesis.ast import Call, DerivedRef, Duration, Node, Number, Seri
 from signalflow.thesis.frames import DAY, NAT, QUARTER, YEAR, Shift, td_ns
 
 if TYPE_CHECKING:
-    from signalflow.thesis.engine import Context
+    from signalflow.thesis.context import Context
 
 Impl = Callable[["Context", Call, tuple[Shift, ...]], np.ndarray]
 

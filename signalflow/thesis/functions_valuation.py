@@ -36,7 +36,7 @@ from signalflow.thesis.ast import Call, DerivedRef, Duration, Node, Pos, SeriesR
 from signalflow.thesis.frames import NAT, PitSeries, Shift, td_ns
 
 if TYPE_CHECKING:
-    from signalflow.thesis.engine import Context
+    from signalflow.thesis.context import Context
 
 TICKER = re.compile(r"^[A-Z][A-Z0-9_]{0,14}$")
 SHARES = "EntityCommonStockSharesOutstanding"

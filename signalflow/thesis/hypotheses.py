@@ -35,7 +35,7 @@ from signalflow.thesis.ast import Call, Name, Node
 from signalflow.thesis.frames import DAY, NAT, PitSeries, Shift
 
 if TYPE_CHECKING:
-    from signalflow.thesis.engine import Context
+    from signalflow.thesis.context import Context
     from signalflow.thesis.model import Thesis
     from signalflow.thesis.results import SeriesProvider
 

@@ -19,7 +19,18 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from signalflow.thesis.ast import COMPARISON, Binary, DerivedRef, Name, Node, Number, SeriesRef, Unary, to_text, walk
+from signalflow.thesis.ast import (
+    COMPARISON,
+    Binary,
+    DerivedRef,
+    Name,
+    Node,
+    Number,
+    SeriesRef,
+    Unary,
+    to_text,
+    walk,
+)
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, SeriesFrame, SeriesProvider
 

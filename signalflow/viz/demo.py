@@ -15,70 +15,16 @@ theses are the two demo theses and the bundled copies of the example valuation t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import FRAME_COLUMNS, Backtest, RuleState, SeriesFrame
+from signalflow.thesis.results import Backtest, RuleState
+from signalflow.viz.facts import FactsProvider, demo_dir
 
 DEMO_END = datetime(2025, 12, 31)
-
-
-def demo_dir() -> Path:
-    return Path(str(resources.files("signalflow") / "data" / "demo"))
-
-
-@dataclass(frozen=True)
-class Fact:
-    series: str
-    period_start: datetime
-    period_end: datetime
-    value: float
-    unit: str
-    known_at: datetime
-    source: str
-
-
-def load_facts(path: Path | None = None) -> list[Fact]:
-    """Every bundled fact, in file order."""
-    frame = pd.read_csv(path or demo_dir() / "facts.csv", comment="#", parse_dates=["period_start", "period_end", "known_at"])
-    return [
-        Fact(r.series, r.period_start.to_pydatetime(), r.period_end.to_pydatetime(), float(r.value), r.unit,
-             r.known_at.to_pydatetime(), r.source)
-        for r in frame.itertuples(index=False)
-    ]
-
-
-class FactsProvider:
-    """A SeriesProvider over literal facts (each fact one version of one period)."""
-
-    def __init__(self, facts: Iterable[Fact]) -> None:
-        rows = pd.DataFrame([f.__dict__ for f in facts])
-        self._frames: dict[str, pd.DataFrame] = {}
-        for key, part in rows.groupby("series", sort=False):
-            data = part.rename(columns={"source": "source_ref"})[FRAME_COLUMNS].copy()
-            for col in ("period_start", "period_end", "known_at"):
-                data[col] = data[col].astype("datetime64[ns]")
-            self._frames[str(key)] = data.sort_values("known_at", kind="stable").reset_index(drop=True)
-
-    def load(self, keys, until: datetime | None = None) -> dict[str, SeriesFrame]:
-        from signalflow.thesis.data import default_kind
-
-        out = {}
-        for key in keys:
-            data = self._frames.get(key)
-            if data is None:
-                continue
-            if until is not None:
-                data = data[data["known_at"] <= pd.Timestamp(until)].reset_index(drop=True)
-            out[key] = SeriesFrame(key, data, default_kind(key), unit=str(data["unit"].iloc[0]) if len(data) else "")
-        return out
 
 
 @dataclass(frozen=True)

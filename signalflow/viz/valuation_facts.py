@@ -1,7 +1,7 @@
 """Real figures bundled for valuation backtests, served from memory.
 
     facts = valuation_facts()                # every bundled fact set
-    provider = FactsProvider(facts)          # signalflow.viz.demo
+    provider = FactsProvider(facts)          # signalflow.viz.facts
     backtest(thesis, provider, None, end)
 
 :func:`valuation_facts` is the union of the NVIDIA closes below (:func:`nvda_facts`), the
@@ -25,60 +25,14 @@ are unknown over these facts; the demo thesis uses the price rules.
 
 from __future__ import annotations
 
-import csv
-from datetime import date, datetime, time
-from importlib import resources
+from datetime import date, time
 from pathlib import Path
 
-from signalflow.viz.demo import Fact
+from signalflow.viz.facts import Fact, close_facts, read_closes, valuation_dir
 
 SPLIT_EX_DATE = date(2024, 6, 10)
 SPLIT_RATIO = 10.0
 TICKER = "NVDA"
-
-
-def valuation_dir() -> Path:
-    return Path(str(resources.files("signalflow") / "data" / "valuation"))
-
-
-def read_closes(path: Path, column: str) -> list[tuple[date, float, str]]:
-    """(session date, close from ``column``, source) per row of a bundled closes file."""
-    with open(path, encoding="utf-8") as fh:
-        lines = [line for line in fh if not line.startswith("#")]
-    return [(date.fromisoformat(r["date"]), float(r[column]), r["source"]) for r in csv.DictReader(lines)]
-
-
-def close_facts(
-    ticker: str, rows: list[tuple[date, float, str]], splits: list, close_utc: time = time(21, 0)
-) -> list[Fact]:
-    """``px.TICKER.close`` for bundled closes (and ``px.TICKER.split`` for ``splits``), every
-    version point in time, through the same rule as collected prices
-    (:func:`signalflow.sources.prices_formats.to_batch`)."""
-    from signalflow.sources.prices_formats import DailyBars, to_batch
-
-    bars = DailyBars(symbol=ticker, currency="USD", splits=list(splits))
-    for day, close, _ in rows:
-        bars.dates.append(day)
-        for f in bars.values:
-            bars.values[f].append(close if f == "close" else None)
-    sources = {day: source for day, _, source in rows}
-    split_text = ", ".join(f"{s.ratio:g}:1 split, ex-date {s.ex_date}" for s in splits)
-    facts = []
-    for o in to_batch(bars, ticker, "bundled", close_utc).observations:
-        detail = o.source_ref.removeprefix("bundled ")
-        origin = sources.get(o.period_start) or split_text
-        facts.append(
-            Fact(
-                o.series,
-                datetime.combine(o.period_start, time()),
-                datetime.combine(o.period_end, time()),
-                o.value,
-                o.unit,
-                o.known_at,
-                f"{origin} ({detail})",
-            )
-        )
-    return facts
 
 
 def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
@@ -88,7 +42,7 @@ def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
 
 def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
     """Every bundled fact set: NVIDIA, Vertiv and the demo facts."""
-    from signalflow.viz.demo import load_facts
+    from signalflow.viz.facts import load_facts
     from signalflow.viz.vrt_facts import price_facts, sec_facts
 
     return nvda_facts(close_utc) + price_facts(close_utc) + sec_facts() + load_facts()

@@ -21,8 +21,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 
-from signalflow.viz.demo import Fact, load_facts
-from signalflow.viz.valuation_facts import close_facts, read_closes, valuation_dir
+from signalflow.viz.facts import (
+    Fact,
+    close_facts,
+    load_facts,
+    read_closes,
+    valuation_dir,
+)
 
 TICKER = "VRT"
 SEC_SERIES = (

@@ -9,8 +9,14 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from signalflow.thesis.engine import backtest, explain
-from signalflow.viz.demo import FactsProvider, events_of
-from signalflow.viz.valuation_facts import SPLIT_EX_DATE, valuation_facts, valuation_theses, weekly_closes
+from signalflow.viz.demo import events_of
+from signalflow.viz.facts import FactsProvider
+from signalflow.viz.valuation_facts import (
+    SPLIT_EX_DATE,
+    valuation_facts,
+    valuation_theses,
+    weekly_closes,
+)
 
 END = datetime(2024, 12, 31)
 

@@ -13,7 +13,8 @@ import pytest
 
 from signalflow.thesis.engine import backtest, explain
 from signalflow.thesis.hypotheses import HypothesisState
-from signalflow.viz.demo import FactsProvider, events_of
+from signalflow.viz.demo import events_of
+from signalflow.viz.facts import FactsProvider
 from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
 from signalflow.viz.vrt_facts import (
     SEC_SERIES,

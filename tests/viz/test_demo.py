@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from signalflow.cli import app
-from signalflow.viz.demo import DEMO_END, Fact, load_facts, run_demo
+from signalflow.viz.demo import DEMO_END, run_demo
+from signalflow.viz.facts import Fact, load_facts
 
 
 @pytest.fixture(scope="module")
