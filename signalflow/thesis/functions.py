@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 Impl = Callable[["Context", Call, tuple[Shift, ...]], np.ndarray]
 
 
+RELATIVE_VARIANCE_FLOOR = 1e-12  # (std / level)^2: a relative spread of 1e-6
+
+
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         out = a / b
@@ -114,7 +117,11 @@ def _window_stats(ctx: Context, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple
         var = (sq - cnt * mean * mean) / (cnt - 1)
     mean[cnt <= 0] = np.nan
     var[cnt <= 1] = np.nan
-    return cnt, mean + centre, np.maximum(var, 0.0)
+    mean = mean + centre
+    # Window sums are differences of running sums over the whole history, so a window of equal
+    # values leaves round-off instead of zero; a spread below a millionth of the level is none.
+    var[var <= RELATIVE_VARIANCE_FLOOR * np.maximum(mean * mean, 1.0)] = 0.0
+    return cnt, mean, np.maximum(var, 0.0)
 
 
 def mean_window(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
