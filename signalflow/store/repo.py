@@ -22,13 +22,18 @@ from sqlmodel import Session, select
 from signalflow.sources.base import Batch, SeriesInfo, SeriesKind
 from signalflow.store import db
 from signalflow.store.models import (
-    EventRow,
     ObservationRow,
     RuleStateRow,
     SeriesRow,
     SourceHealthRow,
     SourceStateRow,
     utcnow,
+)
+from signalflow.store.versions import (
+    add_events,
+    chunks,
+    insert_ignore,
+    new_version_rows,
 )
 from signalflow.thesis.results import FRAME_COLUMNS, EngineState, SeriesFrame
 
@@ -85,7 +90,7 @@ class Store:
         keys = list(infos)
         existing = {
             row.key: row
-            for chunk in _chunks(keys, 500)
+            for chunk in chunks(keys, 500)
             for row in session.exec(select(SeriesRow).where(SeriesRow.key.in_(chunk)))
         }
         for key, info in infos.items():
@@ -142,95 +147,14 @@ class Store:
             kinds = {key: SeriesKind(info.kind) for key, info in infos.items()}
             if len(frame):
                 for key, part in frame.groupby("series", sort=False):
-                    rows = self._new_versions(session, ids[key], kinds[key], part)
+                    rows = new_version_rows(session, ids[key], kinds[key], part)
                     if rows:
-                        _insert_ignore(session, ObservationRow.__table__, rows)
+                        insert_ignore(session, ObservationRow.__table__, rows)
                         result.observations_added += len(rows)
                         result.series_changed.add(key)
             if batch.events:
-                result.events_added = self._add_events(session, batch.events)
+                result.events_added = add_events(session, batch.events)
         return result
-
-    def _new_versions(
-        self, session: Session, series_id: int, kind: SeriesKind, part: pd.DataFrame
-    ) -> list[dict]:
-        new = _normalize(part)
-        existing = _normalize(
-            pd.DataFrame(
-                session.exec(
-                    select(
-                        ObservationRow.period_start,
-                        ObservationRow.period_end,
-                        ObservationRow.value,
-                        ObservationRow.known_at,
-                        ObservationRow.source_ref,
-                    ).where(ObservationRow.series_id == series_id)
-                ).all(),
-                columns=["period_start", "period_end", "value", "known_at", "source_ref"],
-            )
-        )
-        identity = ["period_start", "period_end", "known_at", "source_ref"]
-        if kind is SeriesKind.EVENT:
-            # An occurrence is new when its entry id was never stored for this series.
-            new = new.drop_duplicates("source_ref")
-            new = new[~new["source_ref"].isin(existing["source_ref"])]
-        else:
-            new = new.drop_duplicates(identity)
-            if len(existing):
-                key = pd.MultiIndex.from_frame(existing[identity])
-                new = new[~pd.MultiIndex.from_frame(new[identity]).isin(key)]
-            if len(new):
-                new = _drop_unchanged(existing, new)
-        now = utcnow()
-        return [
-            {
-                "series_id": series_id,
-                "period_start": r.period_start.date(),
-                "period_end": r.period_end.date(),
-                "value": None if pd.isna(r.value) else float(r.value),
-                "unit": r.unit or "",
-                "known_at": r.known_at.to_pydatetime(),
-                "known_at_basis": r.known_at_basis or "reported",
-                "source_ref": r.source_ref or "",
-                "collected_at": now,
-            }
-            for r in new.itertuples(index=False)
-        ]
-
-    def _add_events(self, session: Session, events: Iterable) -> int:
-        events = list({(e.source, e.entry_id): e for e in events}.values())
-        known: set[tuple[str, str]] = set()
-        for source in {e.source for e in events}:
-            ids = [e.entry_id for e in events if e.source == source]
-            for chunk in _chunks(ids, 500):
-                known.update(
-                    (source, entry)
-                    for entry in session.exec(
-                        select(EventRow.entry_id).where(EventRow.source == source, EventRow.entry_id.in_(chunk))
-                    )
-                )
-        now = utcnow()
-        rows = [
-            {
-                "source": e.source,
-                "entry_id": e.entry_id,
-                "title": e.title,
-                "summary": e.summary,
-                "link": e.link,
-                "published": e.published,
-                "label": e.label,
-                "mw": e.mw,
-                "amount_usd": e.amount_usd,
-                "companies": ",".join(e.companies),
-                "rule": e.rule,
-                "collected_at": now,
-            }
-            for e in events
-            if (e.source, e.entry_id) not in known
-        ]
-        if rows:
-            _insert_ignore(session, EventRow.__table__, rows)
-        return len(rows)
 
     # Reading -----------------------------------------------------------------------
 
@@ -269,7 +193,7 @@ class Store:
         with self.engine.connect() as conn:
             series = {
                 row.key: row
-                for chunk in _chunks(keys, 500)
+                for chunk in chunks(keys, 500)
                 for row in conn.execute(sa.select(SeriesRow.__table__).where(SeriesRow.key.in_(chunk)))
             }
             if not series:
@@ -427,51 +351,6 @@ def _info(row: SeriesRow) -> SeriesInfo:
         title=row.title,
         url=row.url,
     )
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Same dtypes on both sides of a comparison: datetimes, float values, str refs."""
-    frame = frame.copy()
-    for col in ("period_start", "period_end", "known_at"):
-        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
-    frame["source_ref"] = frame["source_ref"].fillna("").astype(str)
-    for col in ("unit", "known_at_basis"):
-        if col in frame:
-            frame[col] = frame[col].fillna("").astype(str)
-    return frame
-
-
-def _drop_unchanged(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Keep the new versions whose value differs from the version in effect just before them.
-
-    Old and new rows of each period are merged in known_at order; a row whose predecessor has
-    the same value (NaN equal to NaN) adds nothing a point-in-time read could see.
-    """
-    both = pd.concat(
-        [existing.assign(_new=False), new.assign(_new=True)], ignore_index=True
-    ).sort_values(["period_start", "period_end", "known_at", "_new"], kind="stable")
-    prev = both.groupby(["period_start", "period_end"], sort=False)["value"].shift(1)
-    has_prev = both.groupby(["period_start", "period_end"], sort=False).cumcount() > 0
-    same = has_prev & ((prev == both["value"]) | (prev.isna() & both["value"].isna()))
-    keep = both[both["_new"] & ~same]
-    return keep.drop(columns="_new")
-
-
-def _insert_ignore(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """Insert, skipping rows that a concurrent writer stored first (unique constraints)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    for chunk in _chunks(rows, 2000):
-        session.execute(insert(table).on_conflict_do_nothing(), chunk)
 
 
 __all__ = ["Store", "WriteResult"]
