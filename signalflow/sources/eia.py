@@ -26,13 +26,20 @@ import calendar
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, ConfigError, PayloadError
-from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source, collect_each
+from signalflow.sources.base import (
+    Batch,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+)
+from signalflow.sources.configured import ConfiguredSource
 
 if TYPE_CHECKING:
     from signalflow.settings import EiaSeries, Settings
@@ -85,7 +92,9 @@ def matches(row: dict[str, Any], facets: dict[str, list[str]]) -> bool:
     )
 
 
-class EiaSource(Source):
+class EiaSource(ConfiguredSource):
+    table = "eia"
+    title = "EIA"
     name = "eia"
 
     def __init__(
@@ -100,40 +109,16 @@ class EiaSource(Source):
         self.clock = clock
         self.page_size = page_size
 
-    def _config(self, name: str) -> EiaSeries | None:
-        return next((s for s in self.settings.eia if s.name == name), None)
-
-    def check_ref(self, ref: str) -> str | None:
-        import difflib
-
-        name = ref.split(".", 1)[1] if "." in ref else ""
-        if self._config(name):
-            return None
-        known = [s.name for s in self.settings.eia]
-        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.0)
-        hint = f"; did you mean eia.{nearest[0]}?" if nearest else "; add an [[eia]] entry to the settings"
-        return f"no EIA series named {name!r}{hint}"
-
-    def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
-        """Observations for ``refs``; a series that fails becomes a warning unless all fail."""
-        from signalflow.sources.http import HttpClient
-
+    def ready(self) -> None:
         if self.settings.eia_api_key is None:
             raise ConfigError("eia_api_key", "is required to collect eia.* series", "get one at eia.gov/opendata")
-        http = self.http or HttpClient("eia", user_agent="signalflow (EIA collector)")
-        def one(ref: str) -> Batch:
-            config = self._config(ref.split(".", 1)[1])
-            if config is None:
-                return Batch(warnings=[f"{ref}: {self.check_ref(ref)}"])
-            return self._collect_one(http, config, state)
 
-        try:
-            return collect_each([r for r in dict.fromkeys(refs) if self.handles(r)], one, source="eia")
-        finally:
-            if self.http is None:
-                http.close()
+    def client(self) -> HttpClient:
+        from signalflow.sources.http import HttpClient
 
-    def _collect_one(self, http: HttpClient, config: EiaSeries, state: MutableMapping[str, str]) -> Batch:
+        return HttpClient("eia", user_agent="signalflow (EIA collector)")
+
+    def collect_series(self, http: HttpClient, config: EiaSeries, state: MutableMapping[str, str]) -> Batch:
         url = f"{self.settings.eia_api_url.rstrip('/')}/{config.route.strip('/')}/data/"
         params: list[tuple[str, str | int]] = [
             ("api_key", self.settings.eia_api_key.get_secret_value()),  # type: ignore[union-attr]

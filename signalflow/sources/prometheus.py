@@ -32,16 +32,22 @@ only after converting boundaries (see ``signalflow efficiency``).
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections import defaultdict
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, ConfigError, PayloadError
 from signalflow.settings import parse_duration
-from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source, collect_each
+from signalflow.sources.base import (
+    Batch,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+)
+from signalflow.sources.configured import ConfiguredSource
 
 if TYPE_CHECKING:
     from signalflow.settings import PromSeries, Settings
@@ -82,7 +88,9 @@ def parse_matrix(reply: Any, origin: str) -> tuple[dict[float, float], int, list
     return dict(totals), len(data.get("result") or []), list(reply.get("warnings") or [])
 
 
-class PrometheusSource(Source):
+class PrometheusSource(ConfiguredSource):
+    table = "prom"
+    title = "Prometheus"
     name = "prom"
 
     def __init__(
@@ -91,36 +99,16 @@ class PrometheusSource(Source):
         super().__init__(settings, http)
         self.clock = clock
 
-    def _config(self, name: str) -> PromSeries | None:
-        return next((s for s in self.settings.prom if s.name == name), None)
-
-    def check_ref(self, ref: str) -> str | None:
-        name = ref.split(".", 1)[1] if "." in ref else ""
-        if self._config(name):
-            return None
-        nearest = difflib.get_close_matches(name, [s.name for s in self.settings.prom], n=1, cutoff=0.0)
-        hint = f"; did you mean prom.{nearest[0]}?" if nearest else "; add a [[prom]] entry to the settings"
-        return f"no Prometheus series named {name!r}{hint}"
-
-    def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
-        from signalflow.sources.http import HttpClient
-
+    def ready(self) -> None:
         if not self.settings.prometheus_url:
             raise ConfigError("prometheus_url", "is required to collect prom.* series")
-        http = self.http or HttpClient("prom", user_agent="signalflow (Prometheus collector)")
-        def one(ref: str) -> Batch:
-            config = self._config(ref.split(".", 1)[1])
-            if config is None:
-                return Batch(warnings=[f"{ref}: {self.check_ref(ref)}"])
-            return self._collect_one(http, config, state)
 
-        try:
-            return collect_each([r for r in dict.fromkeys(refs) if self.handles(r)], one, source="prom")
-        finally:
-            if self.http is None:
-                http.close()
+    def client(self) -> HttpClient:
+        from signalflow.sources.http import HttpClient
 
-    def _collect_one(self, http: HttpClient, config: PromSeries, state: MutableMapping[str, str]) -> Batch:
+        return HttpClient("prom", user_agent="signalflow (Prometheus collector)")
+
+    def collect_series(self, http: HttpClient, config: PromSeries, state: MutableMapping[str, str]) -> Batch:
         key = f"prom.{config.name}"
         end = self.clock()
         step = parse_duration(config.step)

@@ -1,0 +1,75 @@
+"""The shape shared by sources whose series the user names in the settings, one table per
+series (``eia.NAME`` from ``[[eia]]``, ``prom.NAME`` from ``[[prom]]``)::
+
+    class EiaSource(ConfiguredSource):
+        name = "eia"
+        table = "eia"                     # Settings.eia: the configured series
+        title = "EIA"
+
+        def ready(self): ...              # raise ConfigError when a key is missing
+        def client(self): return HttpClient("eia", ...)
+        def collect_series(self, http, config, state): ...   # one configured series
+"""
+
+from __future__ import annotations
+
+import difflib
+from abc import abstractmethod
+from collections.abc import MutableMapping, Sequence
+from typing import Any, ClassVar
+
+from signalflow.sources.base import Batch, Source, collect_each
+from signalflow.sources.http import HttpClient
+
+
+class ConfiguredSource(Source):
+    table: ClassVar[str]  # the Settings field listing the configured series
+    title: ClassVar[str]  # how messages name the source
+
+    def configs(self) -> list[Any]:
+        return list(getattr(self.settings, self.table))
+
+    def config(self, name: str) -> Any | None:
+        return next((c for c in self.configs() if c.name == name), None)
+
+    def check_ref(self, ref: str) -> str | None:
+        name = ref.split(".", 1)[1] if "." in ref else ""
+        if self.config(name):
+            return None
+        nearest = difflib.get_close_matches(name, [c.name for c in self.configs()], n=1, cutoff=0.0)
+        article = "an" if self.table[0] in "aeiou" else "a"
+        hint = (
+            f"; did you mean {self.name}.{nearest[0]}?"
+            if nearest
+            else f"; add {article} [[{self.table}]] entry to the settings"
+        )
+        return f"no {self.title} series named {name!r}{hint}"
+
+    def ready(self) -> None:
+        """Raise ConfigError when the source cannot collect at all (a missing key or URL)."""
+
+    @abstractmethod
+    def client(self) -> HttpClient:
+        """A new HTTP client for this source (used when none was injected)."""
+
+    @abstractmethod
+    def collect_series(self, http: HttpClient, config: Any, state: MutableMapping[str, str]) -> Batch:
+        """Observations of one configured series."""
+
+    def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
+        """Observations for ``refs``; a series that fails becomes a warning unless all fail, and
+        a reference to a series nobody configured is a warning too."""
+        self.ready()
+        http = self.http or self.client()
+
+        def one(ref: str) -> Batch:
+            config = self.config(ref.split(".", 1)[1])
+            if config is None:
+                return Batch(warnings=[f"{ref}: {self.check_ref(ref)}"])
+            return self.collect_series(http, config, state)
+
+        try:
+            return collect_each([r for r in dict.fromkeys(refs) if self.handles(r)], one, source=self.name)
+        finally:
+            if self.http is None:
+                http.close()
