@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.ast import COMPARISON, Binary, to_text
+from signalflow.thesis.ast import COMPARISON, Binary, Node, Number, to_text
 from signalflow.thesis.context import Context
 from signalflow.thesis.frames import NAT
 from signalflow.thesis.model import Rule
@@ -65,9 +65,16 @@ def _comparison(ctx: Context, rule: Rule, i: int) -> str:
         left, right = ctx.eval(node.left)[i], ctx.eval(node.right)[i]
         holds = ctx.eval(node)[i]
         verdict = "holds" if holds == 1.0 else "unknown" if np.isnan(holds) else "does not hold"
-        return f"{to_text(node.left)} = {_fmt(left)} {node.op} {to_text(node.right)} = {_fmt(right)} {verdict}"
+        return f"{_side(node.left, left)} {node.op} {_side(node.right, right)} {verdict}"
     value = ctx.eval(node)[i]
     return f"{rule.when_text or to_text(node)} is {_fmt(value) if np.isnan(value) else bool(value)}"
+
+
+def _side(node: Node, value: float) -> str:
+    """One side of a comparison as text with its value; a literal number is just itself."""
+    if isinstance(node, Number):
+        return to_text(node)
+    return f"{to_text(node)} = {_fmt(value)}"
 
 
 def rule_status(ctx: Context, rule: Rule, i: int, inputs: bool = False) -> RuleStatus:

@@ -74,6 +74,9 @@ def test_explain_names_inputs_with_provenance(setup: Path):
     (hy,) = rule["inputs"]
     assert hy["value"] == 6.0 and hy["period_end"] == "2025-03-09" and hy["source_ref"] == "vintage 2025-03-10"
     assert "firing since 2025-03-04" in rule["why"]
+    assert rule["why"].endswith("fred.HY = 6 > 5 holds")
+    stress = next(r for r in status["rules"] if r["name"] == "credit_stress")
+    assert stress["why"] == "inactive: fred.HY = 6 > 7 does not hold"
 
 
 def test_unknown_thesis_is_one_clear_line(setup: Path):
