@@ -29,7 +29,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -169,6 +169,11 @@ class Batch:
             )
 
 
+def utcnow() -> datetime:
+    """Now, as the naive UTC datetime every time in signalflow is."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 class RefWarning(str):
     """A ``check_ref`` answer that is a warning, not an error: the thesis still runs and the
     input stays unknown until the user configures it (e.g. a ``csv.NAME`` not yet set up)."""
@@ -179,9 +184,12 @@ class Source(ABC):
 
     name: ClassVar[str]
 
-    def __init__(self, settings: Settings, http: HttpClient | None = None) -> None:
+    def __init__(
+        self, settings: Settings, http: HttpClient | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self.settings = settings
         self.http = http
+        self.clock = clock  # injected by tests so that time is controlled, never slept
 
     def handles(self, ref: str) -> bool:
         return ref.split(".", 1)[0] == self.name

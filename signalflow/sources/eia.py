@@ -27,7 +27,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from signalflow.sources.base import (
     Observation,
     SeriesInfo,
     SeriesKind,
+    utcnow,
 )
 from signalflow.sources.configured import ConfiguredSource
 
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
 PAGE_SIZE = 5000  # the API's maximum rows per JSON reply
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def period_bounds(period: str, frequency: str) -> tuple[date, date]:
@@ -102,11 +100,10 @@ class EiaSource(ConfiguredSource):
         settings: Settings,
         http: HttpClient | None = None,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        super().__init__(settings, http)
-        self.clock = clock
+        super().__init__(settings, http, clock=clock)
         self.page_size = page_size
 
     def ready(self) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, MutableMapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import MutableMapping, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,6 @@ from signalflow.sources.frequency import Frequency
 from signalflow.sources.seen import remember_last, restamp_seen
 
 if TYPE_CHECKING:
-    from signalflow.settings import Settings
     from signalflow.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -52,9 +51,6 @@ REALTIME_END = "9999-12-31"
 PAGE_LIMIT = 100_000  # the API's maximum rows per request
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 class FredSource(Source):
     """Collects and imports FRED series (``fred.DGS10``)."""
@@ -62,15 +58,6 @@ class FredSource(Source):
     name = "fred"
     page_limit = PAGE_LIMIT
 
-    def __init__(
-        self,
-        settings: Settings,
-        http: HttpClient | None = None,
-        *,
-        clock: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        super().__init__(settings, http)
-        self.clock = clock
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """New observations and versions for ``refs``.

@@ -34,7 +34,16 @@ from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
 from signalflow.settings import FeedConfig, parse_duration
-from signalflow.sources.base import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source
+from signalflow.sources.base import (
+    Batch,
+    Event,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+    Source,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +53,6 @@ FIELDS = ("mw", "usd")
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def default_feeds(path: Path = DEFAULT_FEEDS_FILE) -> list[FeedConfig]:
@@ -101,8 +107,7 @@ class NewsSource(Source):
     name = "news"
 
     def __init__(self, settings, http=None, clock: Callable[[], datetime] = utcnow) -> None:
-        super().__init__(settings, http)
-        self.clock = clock
+        super().__init__(settings, http, clock=clock)
         self._classifier = None
 
     @property

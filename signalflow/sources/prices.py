@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, MutableMapping, Sequence
-from datetime import datetime, time, timezone
+from collections.abc import MutableMapping, Sequence
+from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,9 +55,6 @@ REF_FIELDS = (*FIELDS, SPLIT)
 RANGES = ("1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def close_time(settings: Settings) -> time:
     """``prices_close_utc`` as a time of day."""
@@ -72,15 +69,6 @@ class PriceSource(Source):
 
     name = "px"
 
-    def __init__(
-        self,
-        settings: Settings,
-        http: HttpClient | None = None,
-        *,
-        clock: Callable[[], datetime] = _utcnow,
-    ) -> None:
-        super().__init__(settings, http)
-        self.clock = clock
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Every field of each ticker the refs name. A ticker that fails becomes a warning,

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -50,15 +50,12 @@ from signalflow.sources.base import (
 from signalflow.sources.configured import ConfiguredSource
 
 if TYPE_CHECKING:
-    from signalflow.settings import PromSeries, Settings
+    from signalflow.settings import PromSeries
     from signalflow.sources.http import HttpClient
 
 QUERY_RANGE = "/api/v1/query_range"
 MAX_POINTS = 11_000  # Prometheus refuses ranges of more than 11,000 points per series
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _epoch(moment: datetime) -> float:
@@ -93,11 +90,6 @@ class PrometheusSource(ConfiguredSource):
     title = "Prometheus"
     name = "prom"
 
-    def __init__(
-        self, settings: Settings, http: HttpClient | None = None, *, clock: Callable[[], datetime] = _utcnow
-    ) -> None:
-        super().__init__(settings, http)
-        self.clock = clock
 
     def ready(self) -> None:
         if not self.settings.prometheus_url:

@@ -25,7 +25,6 @@ import json
 import logging
 import re
 from collections.abc import Callable, MutableMapping, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +45,7 @@ from signalflow.sources.frequency import Frequency, infer_frequency, period_boun
 from signalflow.sources.seen import remember_last, restamp_seen
 
 if TYPE_CHECKING:
-    from signalflow.settings import Settings, TabularSeries
+    from signalflow.settings import TabularSeries
     from signalflow.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -55,9 +54,6 @@ MISSING = frozenset({"", ".", "na", "n/a", "nan", "null", "none"})
 DATE_HEADERS = ("date", "observation_date", "period", "day", "time", "timestamp")
 SOURCE_REF = "tabular"
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def parse_table(
@@ -196,11 +192,6 @@ class TabularSource(Source):
 
     remote_only = False
 
-    def __init__(
-        self, settings: Settings, http: HttpClient | None = None, *, clock: Callable[[], datetime] = _utcnow
-    ) -> None:
-        super().__init__(settings, http)
-        self.clock = clock
 
     def configured(self) -> dict[str, TabularSeries]:
         return {spec.name: spec for spec in self.settings.tabular}

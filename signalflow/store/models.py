@@ -7,14 +7,12 @@ read as of T can always return exactly what was known at T.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from signalflow.sources.base import utcnow
 
 
 def Instant(**kwargs):  # noqa: N802 - reads like a type in the table definitions
