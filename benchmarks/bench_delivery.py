@@ -33,7 +33,7 @@ from fakes.theses import SPREAD, evaluation, thesis  # noqa: E402
 
 from signalflow.alerts import deliver_pending, record_evaluation  # noqa: E402
 from signalflow.settings import Route, Settings  # noqa: E402
-from signalflow.sources.base import Batch, Observation  # noqa: E402
+from signalflow.series import Batch, Observation  # noqa: E402
 from signalflow.store import Store  # noqa: E402
 
 

@@ -36,7 +36,7 @@ from signalflow.thesis.context import thesis_refs
 from signalflow.thesis.engine import backtest
 from signalflow.thesis.live import LiveEvaluator
 from signalflow.thesis.loader import read_thesis
-from signalflow.thesis.results import FRAME_COLUMNS, SeriesFrame
+from signalflow.series import FRAME_COLUMNS, SeriesFrame
 
 START = datetime(2005, 1, 1)
 
@@ -171,7 +171,7 @@ def live_passes(theses, provider, end: datetime) -> tuple[float, float]:
 def store_pass(theses, days: int, rng: np.random.Generator) -> tuple[float, int]:
     """ms of one live pass over a SQLite store (rows read since the last pass, all theses)
     after one new observation, and the number of rows stored."""
-    from signalflow.sources.base import Batch, Observation
+    from signalflow.series import Batch, Observation
     from signalflow.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from signalflow.errors import PayloadError, SignalflowError
 from signalflow.settings import Settings
-from signalflow.sources.base import Batch, Source
+from signalflow.series import Batch
+from signalflow.sources.base import Source
 from signalflow.sources.registry import source_classes
 from signalflow.store import Store
 from signalflow.store.models import utcnow

@@ -21,7 +21,7 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from signalflow.alerts.digest import queue_digests
-from signalflow.alerts.faults import checkpoint
+from signalflow._faults import checkpoint
 from signalflow.errors import DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt, notifier_classes
 from signalflow.notifiers.notification import Notification

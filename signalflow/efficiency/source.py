@@ -23,7 +23,8 @@ from signalflow.efficiency.catalog import Catalog
 from signalflow.efficiency.importers import FileKind, read_datapoints, sniff
 from signalflow.efficiency.model import EfficiencyDatapoint, EstimateValue
 from signalflow.errors import EfficiencyError
-from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, Source
+from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
+from signalflow.sources.base import Source
 
 PREFIX = "efficiency."
 

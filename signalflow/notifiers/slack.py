@@ -17,7 +17,7 @@ import socket
 import urllib.error
 from pathlib import Path
 
-from signalflow.alerts.faults import checkpoint
+from signalflow._faults import checkpoint
 from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt
 from signalflow.notifiers.notification import Notification

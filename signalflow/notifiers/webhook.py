@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt
 from signalflow.notifiers.notification import Notification
-from signalflow.sources.http import parse_retry_after
+from signalflow._retry_after import parse_retry_after
 
 if TYPE_CHECKING:
     from signalflow.settings import Route, Settings

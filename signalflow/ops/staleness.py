@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from signalflow.ops.notify import queue_ops
 from signalflow.settings import Settings, parse_duration
-from signalflow.sources.base import SeriesKind
+from signalflow.series import SeriesKind
 from signalflow.sources.frequency import default_stale_after
 from signalflow.sources.sec_calendar import GRACE_DAYS
 from signalflow.store.models import OutboxRow

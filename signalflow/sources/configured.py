@@ -18,7 +18,9 @@ from abc import abstractmethod
 from collections.abc import MutableMapping, Sequence
 from typing import Any, ClassVar
 
-from signalflow.sources.base import Batch, Source, collect_each
+from signalflow.series import Batch
+from signalflow.sources.base import Source
+from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient
 
 

@@ -32,14 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, ConfigError, PayloadError
-from signalflow.sources.base import (
-    Batch,
-    KnownAtBasis,
-    Observation,
-    SeriesInfo,
-    SeriesKind,
-    utcnow,
-)
+from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
 from signalflow.sources.configured import ConfiguredSource
 
 if TYPE_CHECKING:

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, FetchError, PayloadError, SourceError
-from signalflow.sources.base import Batch, Source, collect_each
+from signalflow.series import Batch
+from signalflow.sources.base import Source
+from signalflow.sources.collect import collect_each
 from signalflow.sources.fred_formats import (
     SERIES_ID,
     FredFormat,

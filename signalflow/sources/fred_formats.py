@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from signalflow.errors import ApiError, PayloadError
-from signalflow.sources.base import OBSERVATION_COLUMNS, Batch, KnownAtBasis, SeriesInfo, SeriesKind
+from signalflow.series import Batch, KnownAtBasis, OBSERVATION_COLUMNS, SeriesInfo, SeriesKind
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 
 SERIES_ID = re.compile(r"^[A-Z0-9_]+$")

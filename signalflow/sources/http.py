@@ -6,17 +6,16 @@ Time is injected (``sleep`` and ``clock``) so tests never really wait.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import httpx
 
+from signalflow._retry_after import parse_retry_after
 from signalflow.errors import FetchError, RateLimited
 
 log = logging.getLogger(__name__)
@@ -95,25 +94,6 @@ class RateLimiter:
                 self._sleep(self._next - now)
                 now = self._next
             self._next = now + self.interval
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    now = now or datetime.now(timezone.utc)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - now).total_seconds())
 
 
 class HttpClient:

@@ -34,16 +34,8 @@ from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
 from signalflow.settings import FeedConfig, parse_duration
-from signalflow.sources.base import (
-    Batch,
-    Event,
-    KnownAtBasis,
-    Observation,
-    SeriesInfo,
-    SeriesKind,
-    Source,
-    utcnow,
-)
+from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
+from signalflow.sources.base import Source
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from signalflow.errors import ConfigError, PayloadError
-from signalflow.sources.base import Batch, Source, collect_each
+from signalflow.series import Batch
+from signalflow.sources.base import Source
+from signalflow.sources.collect import collect_each
 from signalflow.sources.prices_formats import (
     FIELDS,
     SPLIT,

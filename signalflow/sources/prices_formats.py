@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from signalflow.errors import PayloadError
-from signalflow.sources.base import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
+from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
 
 FIELDS = ("open", "high", "low", "close", "volume")
 SPLIT = "split"

@@ -40,13 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, ConfigError, PayloadError
 from signalflow.settings import parse_duration
-from signalflow.sources.base import (
-    Batch,
-    KnownAtBasis,
-    Observation,
-    SeriesInfo,
-    SeriesKind,
-)
+from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
 from signalflow.sources.configured import ConfiguredSource
 
 if TYPE_CHECKING:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signalflow.errors import ConfigError, PayloadError
-from signalflow.sources.base import Batch, Source, collect_each
+from signalflow.series import Batch
+from signalflow.sources.base import Source
+from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow.sources.sec_calendar import calendar_batch, expect_next
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics

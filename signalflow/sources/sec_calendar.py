@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from signalflow.errors import PayloadError
-from signalflow.sources.base import Batch, Observation, SeriesInfo, SeriesKind
+from signalflow.series import Batch, Observation, SeriesInfo, SeriesKind
 
 PERIODIC_FORMS = ("10-Q", "10-K", "20-F", "40-F")
 ANNUAL_FORMS = ("10-K", "20-F", "40-F")

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from signalflow.sources.base import Batch, Observation, SeriesInfo, SeriesKind
+from signalflow.series import Batch, Observation, SeriesInfo, SeriesKind
 from signalflow.sources.sec_concepts import TAXONOMIES, Concept, Metric, MetricKind
 from signalflow.sources.sec_periods import (
     DateParser,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from signalflow.sources.base import KnownAtBasis
+from signalflow.series import KnownAtBasis
 
 
 def restamp_seen(frame: pd.DataFrame, last_end: str | None, window: timedelta, now: datetime) -> pd.DataFrame:

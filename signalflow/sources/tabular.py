@@ -31,15 +31,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.sources.base import (
-    OBSERVATION_COLUMNS,
-    Batch,
-    KnownAtBasis,
-    RefWarning,
-    SeriesInfo,
-    SeriesKind,
-    Source,
-)
+from signalflow.series import Batch, KnownAtBasis, OBSERVATION_COLUMNS, SeriesInfo, SeriesKind
+from signalflow.sources.base import RefWarning, Source
 from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen

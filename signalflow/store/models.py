@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from signalflow.sources.base import utcnow
+from signalflow.series import utcnow
 
 
 def Instant(**kwargs):  # noqa: N802 - reads like a type in the table definitions

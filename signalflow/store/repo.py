@@ -19,7 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from signalflow.sources.base import Batch, SeriesInfo, SeriesKind
+from signalflow.series import Batch, SeriesInfo, SeriesKind
 from signalflow.store import db
 from signalflow.store.models import (
     ObservationRow,
@@ -35,7 +35,8 @@ from signalflow.store.versions import (
     insert_ignore,
     new_version_rows,
 )
-from signalflow.thesis.results import FRAME_COLUMNS, EngineState, SeriesFrame
+from signalflow.series import FRAME_COLUMNS, SeriesFrame
+from signalflow.thesis.results import EngineState
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from signalflow.sources.base import SeriesKind
+from signalflow.series import SeriesKind
 from signalflow.store.models import EventRow, ObservationRow, utcnow
 
 

@@ -14,7 +14,7 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
 from signalflow.thesis.frames import NAT, PitSeries, Shift, grid_points, td_ns
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import SeriesFrame
+from signalflow.series import SeriesFrame
 
 CONDITIONS = ("growth", "liquidity")
 

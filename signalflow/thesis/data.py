@@ -16,8 +16,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from signalflow.sources.base import SeriesKind
-from signalflow.thesis.results import FRAME_COLUMNS, SeriesFrame
+from signalflow.series import SeriesKind
+from signalflow.series import FRAME_COLUMNS, SeriesFrame
 
 EVENT_SOURCES = frozenset({"news"})
 

@@ -28,18 +28,8 @@ from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.frames import NAT, PitSeries, grid_points, sorted_unique, td_ns
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import (
-    Backtest,
-    EngineState,
-    Evaluation,
-    Quadrant,
-    RuleState,
-    SeriesFrame,
-    SeriesProvider,
-    ThesisState,
-    ThesisStatus,
-    Transition,
-)
+from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
+from signalflow.series import SeriesFrame, SeriesProvider
 
 __all__ = ["backtest", "engine_frame", "evaluate", "evaluate_series", "explain", "fingerprint"]
 

@@ -22,8 +22,8 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from signalflow.sources.base import SeriesKind
-from signalflow.thesis.results import SeriesFrame
+from signalflow.series import SeriesKind
+from signalflow.series import SeriesFrame
 
 NAT = np.iinfo(np.int64).min
 DAY = 86_400 * 10**9

@@ -37,7 +37,7 @@ from signalflow.thesis.frames import DAY, NAT, PitSeries, Shift
 if TYPE_CHECKING:
     from signalflow.thesis.context import Context
     from signalflow.thesis.model import Thesis
-    from signalflow.thesis.results import SeriesProvider
+    from signalflow.series import SeriesProvider
 
 HYPOTHESIS_KEYS = ("name", "claim", "who", "said", "source", "verify", "by")
 
@@ -189,7 +189,7 @@ def evaluate_hypotheses(thesis: Thesis, provider: SeriesProvider, at: datetime) 
     """Every hypothesis of ``thesis`` as known at ``at``."""
     from signalflow.thesis.context import Context, _refs
     from signalflow.thesis.data import default_kind
-    from signalflow.thesis.results import SeriesFrame
+    from signalflow.series import SeriesFrame
 
     found = hypotheses_of(thesis)
     refs = sorted(set().union(*(_refs(thesis, h.verify) for h in found))) if found else []

@@ -22,7 +22,8 @@ from signalflow.thesis.context import thesis_refs
 from signalflow.thesis.engine import engine_frame, evaluate_series, quiet
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import EngineState, Evaluation, SeriesProvider
+from signalflow.thesis.results import EngineState, Evaluation
+from signalflow.series import IncrementalSeriesProvider, SeriesProvider
 
 __all__ = ["LiveEvaluator"]
 
@@ -35,7 +36,7 @@ class LiveEvaluator:
         self.series: dict[str, PitSeries] = {}
         self.cursor = 0  # last observation id read (incremental providers)
         self._seen: dict[str, tuple[object, int]] = {}  # key -> (frame, rows) for the others
-        self.incremental = callable(getattr(provider, "read_cursor", None))
+        self.incremental = isinstance(provider, IncrementalSeriesProvider)
         self._last: dict[str, Evaluation] = {}  # thesis id -> its last evaluation here
 
     def refresh(self, keys: Iterable[str]) -> None:
@@ -45,14 +46,16 @@ class LiveEvaluator:
             self._reload(keys)
             return
         missing = keys - self.series.keys()
-        cursor = self.provider.read_cursor(self.cursor)  # type: ignore[attr-defined]
+        provider = self.provider
+        assert isinstance(provider, IncrementalSeriesProvider)
+        cursor = provider.read_cursor(self.cursor)
         if missing:
             # New keys start from everything up to the old cursor; all keys then take the rest.
-            old = self.provider.load(sorted(missing), upto=self.cursor) if self.cursor else {}  # type: ignore[call-arg]
+            old = provider.load(sorted(missing), upto=self.cursor) if self.cursor else {}
             for key in missing:
                 self.series[key] = PitSeries(engine_frame(key, old.get(key)))
         if cursor > self.cursor:
-            frames = self.provider.load(sorted(self.series), after=self.cursor, upto=cursor)  # type: ignore[call-arg]
+            frames = provider.load(sorted(self.series), after=self.cursor, upto=cursor)
             for key, frame in frames.items():
                 if len(frame.data):
                     self.series[key] = self.series[key].appended(engine_frame(key, frame))

@@ -10,51 +10,9 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
-
-from signalflow.sources.base import SeriesKind
-
-FRAME_COLUMNS = ["period_start", "period_end", "value", "known_at", "source_ref", "unit"]
-
-
-@dataclass
-class SeriesFrame:
-    """Every known version of every period of one series.
-
-    ``data`` has ``FRAME_COLUMNS``: ``period_start``/``period_end`` and ``known_at`` as
-    ``datetime64[ns]`` (naive UTC), ``value`` float (NaN = missing), sorted by
-    ``known_at``. Several rows for one period are its versions (revisions); for event
-    series every row is its own event.
-    """
-
-    key: str
-    data: pd.DataFrame
-    kind: SeriesKind = SeriesKind.LEVEL
-    unit: str = ""
-    frequency: str = ""
-    url: str = ""
-
-    @classmethod
-    def empty(cls, key: str, kind: SeriesKind = SeriesKind.LEVEL) -> SeriesFrame:
-        return cls(key, pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in FRAME_COLUMNS}), kind)
-
-
-_DTYPES = {
-    "period_start": "datetime64[ns]",
-    "period_end": "datetime64[ns]",
-    "value": "float64",
-    "known_at": "datetime64[ns]",
-    "source_ref": "object",
-    "unit": "object",
-}
-
-
-class SeriesProvider(Protocol):
-    """Loads series frames; the store implements it, tests build literal ones."""
-
-    def load(self, keys: set[str] | list[str], until: datetime | None = None) -> dict[str, SeriesFrame]: ...
 
 
 class RuleState(str, enum.Enum):

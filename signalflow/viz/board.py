@@ -15,7 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from signalflow.thesis.model import LAYERS, Thesis
-from signalflow.thesis.results import EngineState, SeriesProvider
+from signalflow.thesis.results import EngineState
+from signalflow.series import SeriesProvider
 
 NEVER = "never evaluated"
 UNASSIGNED = "unassigned"

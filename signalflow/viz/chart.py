@@ -32,7 +32,8 @@ from signalflow.thesis.ast import (
     walk,
 )
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import Backtest, SeriesFrame, SeriesProvider
+from signalflow.thesis.results import Backtest
+from signalflow.series import SeriesFrame, SeriesProvider
 
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 MARKER_SOURCES = ("sec", "news")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from signalflow.thesis.results import FRAME_COLUMNS, SeriesFrame
+from signalflow.series import FRAME_COLUMNS, SeriesFrame
 
 
 def demo_dir() -> Path:

@@ -16,7 +16,7 @@ from sqlmodel import select
 from fakes.slack_server import TOKEN, Fault
 from fakes.theses import evaluation, thesis
 from signalflow.alerts import deliver_pending, record_evaluation
-from signalflow.alerts.faults import KILL_AT, POINTS
+from signalflow._faults import KILL_AT, POINTS
 from signalflow.settings import Route, Settings
 from signalflow.store import Store
 from signalflow.store.models import OutboxRow

@@ -14,7 +14,7 @@ from signalflow import service
 from signalflow.alerts import deliver_pending
 from signalflow.cli import app
 from signalflow.settings import Route, Settings
-from signalflow.sources.base import Batch, Observation, SeriesInfo
+from signalflow.series import Batch, Observation, SeriesInfo
 from signalflow.store import Store
 
 CHANNEL = "C0ALERTS"

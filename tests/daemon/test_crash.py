@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from daemon_harness import DaemonProcess, daemon_env, recent, write_thesis
-from signalflow.alerts.faults import KILL_AT, POINTS
+from signalflow._faults import KILL_AT, POINTS
 from signalflow.store import Store
 
 pytestmark = pytest.mark.slow

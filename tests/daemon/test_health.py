@@ -16,7 +16,7 @@ from signalflow import service
 from signalflow.daemon import Daemon
 from signalflow.ops import OpsServer, Probe
 from signalflow.ops.leader import LocalLease
-from signalflow.sources.base import Batch, Observation, SeriesInfo
+from signalflow.series import Batch, Observation, SeriesInfo
 from signalflow.store import Store
 from signalflow.store.models import AlertRow, OutboxRow
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 from signalflow.notifiers.notification import Kind, Notification
 from signalflow.ops import assess_staleness, notify_staleness
 from signalflow.settings import Route
-from signalflow.sources.base import Batch, Observation, SeriesInfo
+from signalflow.series import Batch, Observation, SeriesInfo
 from signalflow.store.models import OutboxRow, SourceHealthRow
 
 NOW = datetime(2025, 6, 2, 12, 0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from signalflow.settings import FeedConfig, Settings
-from signalflow.sources.base import SeriesKind
+from signalflow.series import SeriesKind
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource, feed_health
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from signalflow.cli import app
 from signalflow.errors import PayloadError
 from signalflow.settings import FeedConfig, Settings
-from signalflow.sources.base import KnownAtBasis
+from signalflow.series import KnownAtBasis
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource
 from signalflow.store import Store

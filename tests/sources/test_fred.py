@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from signalflow.errors import ApiError, FetchError, PayloadError, RateLimited, SourceError
-from signalflow.sources.base import KnownAtBasis
+from signalflow.series import KnownAtBasis
 from signalflow.sources.fred import REALTIME_END, REALTIME_START, FredSource
 from signalflow.sources.http import HttpClient
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from signalflow.errors import ApiError, PayloadError
-from signalflow.sources.base import KnownAtBasis
+from signalflow.series import KnownAtBasis
 from signalflow.sources.fred_formats import (
     FredFormat,
     detect_format,

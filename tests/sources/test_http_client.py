@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from signalflow.errors import FetchError, RateLimited
-from signalflow.sources.http import HttpClient, RateLimiter, parse_retry_after
+from signalflow.sources.http import HttpClient, RateLimiter
+from signalflow._retry_after import parse_retry_after
 
 
 def _client(waits: list[float], retries: int = 3, **kwargs) -> HttpClient:

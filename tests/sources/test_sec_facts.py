@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from signalflow.sources.base import Batch, SeriesKind
+from signalflow.series import Batch, SeriesKind
 from signalflow.sources.sec import SecSource, read_payload
 from signalflow.sources.sec_concepts import load_metrics
 from signalflow.sources.sec_facts import normalize_companyfacts, parse_source_ref

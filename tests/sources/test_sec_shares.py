@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from signalflow.cli import app
-from signalflow.sources.base import SeriesKind
+from signalflow.series import SeriesKind
 from signalflow.sources.sec import SecSource
 from signalflow.sources.sec_facts import parse_source_ref
 from signalflow.store import Store

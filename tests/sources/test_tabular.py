@@ -12,7 +12,7 @@ import pytest
 
 from signalflow.errors import PayloadError, SourceError
 from signalflow.settings import TabularSeries
-from signalflow.sources.base import KnownAtBasis
+from signalflow.series import KnownAtBasis
 from signalflow.sources.http import HttpClient
 from signalflow.sources.tabular import CsvSource, HttpSource, parse_table
 

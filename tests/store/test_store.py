@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from signalflow.sources.base import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind
+from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind
 from signalflow.thesis.results import EngineState
 
 

@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from signalflow.cli import app
-from signalflow.sources.base import Batch, KnownAtBasis, Observation
+from signalflow.series import Batch, KnownAtBasis, Observation
 
 THESIS = {
     "thesis": "spread",

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from signalflow.sources.base import SeriesKind
+from signalflow.series import SeriesKind
 from signalflow.thesis.context import Context
 from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import _ns

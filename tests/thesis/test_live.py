@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signalflow.sources.base import Batch, Observation
+from signalflow.series import Batch, Observation
 from signalflow.store import Store
 from signalflow.store.models import ObservationRow, utcnow
 from signalflow.thesis.engine import backtest, evaluate

@@ -231,7 +231,7 @@ def test_a_hypothesis_needs_a_date(tmp_path) -> None:
 
 def test_cli_lists_hypotheses_as_json(tmp_path, monkeypatch) -> None:
     from signalflow.cli import app
-    from signalflow.sources.base import Batch, Observation
+    from signalflow.series import Batch, Observation
     from signalflow.store import Store
 
     rules = tmp_path / "rules"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from signalflow.sources.base import Batch, KnownAtBasis, Observation
+from signalflow.series import Batch, KnownAtBasis, Observation
 
 SPREAD = {
     "thesis": "spread",

@@ -1,0 +1,210 @@
+"""The series types every layer shares: what an observation is, how a series is framed,
+how it is provided, and the clock.
+
+Nothing here knows a source, the store, a thesis or a notifier; everything else imports
+these from here (or from :mod:`signalflow`). Times are naive UTC datetimes throughout.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+Clock = Callable[[], datetime]
+"""A function returning now as a naive UTC datetime; injected wherever time is read."""
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC datetime every time in signalflow is."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class SeriesKind(str, enum.Enum):
+    """How the values of a series relate to their periods."""
+
+    LEVEL = "level"  # a rate, price or index at the period (DGS10, WALCL)
+    FLOW = "flow"  # an amount over the period (quarterly revenue, capex)
+    INSTANT = "instant"  # a balance at the period end (rpo)
+    EVENT = "event"  # each observation is one occurrence (a classified headline)
+
+
+class KnownAtBasis(str, enum.Enum):
+    """Where ``known_at`` came from."""
+
+    REPORTED = "reported"  # the filing date, the publication time
+    VINTAGE = "vintage"  # a FRED/ALFRED real-time vintage date
+    ASSUMED = "assumed"  # no vintage information: assumed period end + 1 day
+    COLLECTED = "collected"  # nothing better than the time we fetched it
+
+
+OBSERVATION_COLUMNS = [
+    "series",
+    "period_start",
+    "period_end",
+    "value",
+    "known_at",
+    "unit",
+    "source_ref",
+    "known_at_basis",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One version of one period of one series.
+
+    Times are naive UTC datetimes. A date-only ``known_at`` (a filing date, a vintage) is
+    the start of that day: the value is usable by any evaluation at or after it.
+    """
+
+    series: str
+    period_start: date
+    period_end: date
+    value: float | None
+    known_at: datetime
+    unit: str = ""
+    source_ref: str = ""
+    known_at_basis: KnownAtBasis = KnownAtBasis.REPORTED
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """What is known about a series as a whole."""
+
+    key: str  # the reference theses use: fred.DGS10, sec.AAPL.capex
+    source: str  # the source name: fred, sec, news, csv, ...
+    kind: SeriesKind = SeriesKind.LEVEL
+    unit: str = ""
+    frequency: str = ""  # daily, weekly, monthly, quarterly, annual, irregular
+    title: str = ""
+    url: str = ""  # a human page for the series (FRED series page, SEC filing index)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A news item classified as an event (see the news source)."""
+
+    source: str  # feed name
+    entry_id: str  # the feed entry's id, or its link when it has none
+    title: str
+    link: str
+    published: datetime  # known_at of the event
+    label: str | None  # power_contract, deployment_delay, ..., or None
+    summary: str = ""
+    mw: float | None = None
+    amount_usd: float | None = None
+    companies: tuple[str, ...] = ()
+    rule: str = ""  # the classification rule that decided
+
+
+@dataclass
+class Batch:
+    """What one collection or import produced."""
+
+    series: list[SeriesInfo] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    frame: pd.DataFrame | None = None  # bulk observations, columns = OBSERVATION_COLUMNS
+    warnings: list[str] = field(default_factory=list)
+
+    def observations_frame(self) -> pd.DataFrame:
+        """Every observation of the batch as one frame with ``OBSERVATION_COLUMNS``."""
+        parts = []
+        if self.observations:
+            parts.append(
+                pd.DataFrame(
+                    [
+                        (
+                            o.series,
+                            o.period_start,
+                            o.period_end,
+                            o.value,
+                            o.known_at,
+                            o.unit,
+                            o.source_ref,
+                            KnownAtBasis(o.known_at_basis).value,
+                        )
+                        for o in self.observations
+                    ],
+                    columns=OBSERVATION_COLUMNS,
+                )
+            )
+        if self.frame is not None and len(self.frame):
+            parts.append(self.frame[OBSERVATION_COLUMNS])
+        if not parts:
+            return pd.DataFrame(columns=OBSERVATION_COLUMNS)
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def extend(self, other: Batch) -> None:
+        self.series.extend(other.series)
+        self.observations.extend(other.observations)
+        self.events.extend(other.events)
+        self.warnings.extend(other.warnings)
+        if other.frame is not None:
+            self.frame = (
+                other.frame if self.frame is None else pd.concat([self.frame, other.frame], ignore_index=True)
+            )
+
+
+FRAME_COLUMNS = ["period_start", "period_end", "value", "known_at", "source_ref", "unit"]
+
+
+@dataclass
+class SeriesFrame:
+    """Every known version of every period of one series.
+
+    ``data`` has ``FRAME_COLUMNS``: ``period_start``/``period_end`` and ``known_at`` as
+    ``datetime64[ns]`` (naive UTC), ``value`` float (NaN = missing), sorted by
+    ``known_at``. Several rows for one period are its versions (revisions); for event
+    series every row is its own event.
+    """
+
+    key: str
+    data: pd.DataFrame
+    kind: SeriesKind = SeriesKind.LEVEL
+    unit: str = ""
+    frequency: str = ""
+    url: str = ""
+
+    @classmethod
+    def empty(cls, key: str, kind: SeriesKind = SeriesKind.LEVEL) -> SeriesFrame:
+        return cls(key, pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in FRAME_COLUMNS}), kind)
+
+
+_DTYPES = {
+    "period_start": "datetime64[ns]",
+    "period_end": "datetime64[ns]",
+    "value": "float64",
+    "known_at": "datetime64[ns]",
+    "source_ref": "object",
+    "unit": "object",
+}
+
+
+class SeriesProvider(Protocol):
+    """Loads series frames; the store implements it, tests build literal ones."""
+
+    def load(self, keys: set[str] | list[str], until: datetime | None = None) -> dict[str, SeriesFrame]: ...
+
+
+@runtime_checkable
+class IncrementalSeriesProvider(SeriesProvider, Protocol):
+    """A provider that can also say what changed since an earlier read (the store).
+
+    ``read_cursor(after)`` returns the id of the newest settled observation; ``load(keys,
+    after=a, upto=b)`` returns only the series that gained rows with ids in ``(a, b]``."""
+
+    def read_cursor(self, after: int = 0) -> int: ...
+
+    def load(
+        self,
+        keys: set[str] | list[str],
+        until: datetime | None = None,
+        after: int = 0,
+        upto: int | None = None,
+    ) -> dict[str, SeriesFrame]: ...
