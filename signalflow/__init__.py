@@ -1,30 +1,132 @@
-"""signalflow: point-in-time monitoring of AI-infrastructure investment theses."""
+"""signalflow: point-in-time monitoring of AI-infrastructure investment theses.
+
+What a plugin author or a caller needs is importable from here: every exception, the
+collector and notifier interfaces with the values they take and return, and the series
+types. Everything else lives in modules a reader can ignore.
+
+The exceptions load with the package (``errors`` is light); the rest loads on first use
+(PEP 562), so ``import signalflow`` stays cheap for the command line, which never needs
+pandas to print its help.
+"""
+
+import importlib as _importlib
+import typing as _typing
 
 from signalflow.errors import (
+    ApiError,
+    BoundaryMismatch,
     CheckFailed,
     ConfigError,
     DeliveryError,
+    DeliveryOutcomeUnknown,
+    EfficiencyError,
     EvaluationError,
     FetchError,
     PayloadError,
+    RateLimited,
     SignalflowError,
     SourceError,
     StoreError,
     ThesisError,
+    ThesisSyntaxError,
+    ThesisWarning,
 )
+
+if _typing.TYPE_CHECKING:
+    from signalflow.notifiers.base import Notifier, Receipt
+    from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Link, Notification
+    from signalflow.series import (
+        Batch,
+        Clock,
+        Event,
+        IncrementalSeriesProvider,
+        KnownAtBasis,
+        Observation,
+        SeriesFrame,
+        SeriesInfo,
+        SeriesKind,
+        SeriesProvider,
+        utcnow,
+    )
+    from signalflow.sources.base import RefWarning, Source
 
 __version__ = "0.1.0"
 
+# Each lazily exported name and the module that defines it.
+_LAZY: dict[str, str] = {
+    "Batch": "signalflow.series",
+    "Clock": "signalflow.series",
+    "DigestEntry": "signalflow.notifiers.notification",
+    "Event": "signalflow.series",
+    "IncrementalSeriesProvider": "signalflow.series",
+    "InputLine": "signalflow.notifiers.notification",
+    "Kind": "signalflow.notifiers.notification",
+    "KnownAtBasis": "signalflow.series",
+    "Link": "signalflow.notifiers.notification",
+    "Notification": "signalflow.notifiers.notification",
+    "Notifier": "signalflow.notifiers.base",
+    "Observation": "signalflow.series",
+    "Receipt": "signalflow.notifiers.base",
+    "RefWarning": "signalflow.sources.base",
+    "SeriesFrame": "signalflow.series",
+    "SeriesInfo": "signalflow.series",
+    "SeriesKind": "signalflow.series",
+    "SeriesProvider": "signalflow.series",
+    "Source": "signalflow.sources.base",
+    "utcnow": "signalflow.series",
+}
+
 __all__ = [
+    "ApiError",
+    "Batch",
+    "BoundaryMismatch",
     "CheckFailed",
+    "Clock",
     "ConfigError",
     "DeliveryError",
+    "DeliveryOutcomeUnknown",
+    "DigestEntry",
+    "EfficiencyError",
     "EvaluationError",
+    "Event",
     "FetchError",
+    "IncrementalSeriesProvider",
+    "InputLine",
+    "Kind",
+    "KnownAtBasis",
+    "Link",
+    "Notification",
+    "Notifier",
+    "Observation",
     "PayloadError",
+    "RateLimited",
+    "Receipt",
+    "RefWarning",
+    "SeriesFrame",
+    "SeriesInfo",
+    "SeriesKind",
+    "SeriesProvider",
     "SignalflowError",
+    "Source",
     "SourceError",
     "StoreError",
     "ThesisError",
+    "ThesisSyntaxError",
+    "ThesisWarning",
     "__version__",
+    "utcnow",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a lazily exported name on first use and keep it, so later lookups are plain."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'signalflow' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
