@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fakes.http_server import Reply
 from signalflow.cli import app
 
-from .conftest import PROJECT_ROOT, Reply
+from .conftest import PROJECT_ROOT
 
 HISTORY = "fred/chzanotti_liquidez-monitor/history"
 

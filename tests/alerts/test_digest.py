@@ -5,38 +5,23 @@ exactly once per slot across passes and restarts."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
+from fakes.notifier import RecordingNotifier
 from fakes.slack_server import TOKEN
 from fakes.theses import evaluation, thesis
 from signalflow.alerts import Decision, acknowledge, deliver_pending, record_evaluation
 from signalflow.alerts.digest import digest_slot, queue_digests
-from signalflow.notifiers.base import Notifier, Receipt
-from signalflow.notifiers.notification import Kind, Notification
+from signalflow.notifiers.notification import Notification
 from signalflow.settings import Route, Settings
 from signalflow.store import Store
 
 T0 = datetime(2025, 5, 1, 12, 0)
 SOFT, KILL = "spread_widening", "revenue_collapse"
 CHANNEL = "C0ALERTS"
-
-
-@dataclass
-class Recorder(Notifier):
-    """A notifier that keeps what it is given."""
-
-    name = "recorder"
-    sent: list[Notification] = field(default_factory=list)
-
-    def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
-        self.sent.append(notification)
-        return Receipt(self.name)
-
-    def digests(self) -> list[list[str]]:
-        return [[e.thesis for e in n.digest] for n in self.sent if n.kind is Kind.DIGEST]
 
 
 def record(store, config, at, thesis_id, firing, previous=frozenset()):
@@ -56,7 +41,7 @@ def test_one_digest_per_day_and_route_with_every_alert_still_firing(tmp_path, fa
         routes=[Route(name="slack", notifier="slack"), Route(name="desk", notifier="console")],
         delivery_timeout=1,
     )
-    desk = Recorder()
+    desk = RecordingNotifier()
     store = Store.open(url)
     theses = ["alpha", "beta", "gamma"]
     for name in theses:

@@ -12,8 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from daemon_harness import DaemonProcess, FredFeed  # noqa: E402
+from daemon_harness import DaemonProcess  # noqa: E402
 from fakes.fixtures import fake_slack  # noqa: E402,F401
+from fakes.fred_feed import FredFeed  # noqa: E402
 
 
 @pytest.fixture

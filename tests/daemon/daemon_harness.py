@@ -1,5 +1,5 @@
-"""The daemon harness: a FRED-speaking local server, thesis files, and `signalflow run` as a
-real subprocess (signals, SIGKILL, two processes on one PostgreSQL)."""
+"""The daemon harness: thesis files, and `signalflow run` as a real subprocess (signals,
+SIGKILL, two processes on one PostgreSQL) fed by the FRED fake in tests/fakes/fred_feed.py."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
+from fakes.fred_feed import FredFeed
 from fakes.slack_server import TOKEN
 
 THESIS = """\
@@ -47,36 +47,6 @@ def write_thesis(rules: Path, thesis_id: str, series: str, limit: float = 5, lim
     path = rules / f"{thesis_id}.yaml"
     path.write_text(THESIS.format(id=thesis_id, series=series, limit=limit, limit2=limit2))
     return path
-
-
-class FredFeed:
-    """The keyless fredgraph.csv endpoint over a local server: the test publishes daily
-    observations; every request sees what has been published so far."""
-
-    def __init__(self, server) -> None:
-        self.server = server
-        self.rows: dict[str, list[tuple[date, float]]] = {}
-        self.lock = threading.Lock()
-        server.routes["/fredgraph.csv"] = self.reply
-
-    @property
-    def url(self) -> str:
-        return f"{self.server.url}/fredgraph.csv"
-
-    def publish(self, series: str, day: date, value: float) -> None:
-        with self.lock:
-            self.rows.setdefault(series, []).append((day, value))
-
-    def reply(self, request):
-        from tests.conftest import Reply
-
-        series = request.query.get("id", [""])[0]
-        with self.lock:
-            rows = list(self.rows.get(series, []))
-        if not rows:
-            return Reply(404, "no such series")
-        body = f"observation_date,{series}\n" + "".join(f"{d.isoformat()},{v:g}\n" for d, v in rows)
-        return Reply(200, body, {"Content-Type": "text/csv"})
 
 
 def free_port() -> int:

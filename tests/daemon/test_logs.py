@@ -42,7 +42,7 @@ def test_every_secret_setting_is_covered():
 
 
 def test_no_secret_reaches_the_log(tmp_path, http_server, fake_slack, captured):
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     secrets = {name: f"s3cret-{name.replace('_', '-')}-0042" for name in SECRET_FIELDS}
     secrets["slack_bot_token"] = TOKEN + "-" + "9" * 8

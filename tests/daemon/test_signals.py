@@ -58,7 +58,7 @@ def test_sighup_applies_a_valid_edit_and_keeps_the_previous_set_on_a_broken_one(
 def test_sigterm_during_retries_stops_at_once(tmp_path, http_server, feed, fake_slack, daemons):
     """A source backing off against a failing server does not hold a stopping daemon: its
     waits end and nothing more is retried (systemd would SIGKILL it after TimeoutStopSec)."""
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/fredgraph.csv"] = Reply(503, "busy", {"Retry-After": "20"})
     write_thesis(tmp_path / "rules", "calm_aaa", "AAA")

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from typer.testing import CliRunner
 
+from fakes.http_server import Reply
 from signalflow.cli import app
 from signalflow.settings import FeedConfig, Settings
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource
 
-from tests.conftest import Reply
 from tests.news.test_collector import POWER_FEED
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from fakes.http_server import Reply
 from signalflow.settings import FeedConfig, Settings
 from signalflow.series import SeriesKind
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource, feed_health
 
-from tests.conftest import Reply
 
 RSS = "nicolus_picoFeed"
 

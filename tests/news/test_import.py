@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from fakes.http_server import Reply
 from signalflow.cli import app
 from signalflow.errors import PayloadError
 from signalflow.settings import FeedConfig, Settings
@@ -20,7 +21,6 @@ from signalflow.sources.news import NewsSource
 from signalflow.store import Store
 from signalflow.store.models import ObservationRow, SeriesRow
 
-from tests.conftest import Reply
 from tests.news.test_collector import POWER_FEED, RSS
 
 CAPTURES = [

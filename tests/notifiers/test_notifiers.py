@@ -9,11 +9,11 @@ import io
 import shutil
 import ssl
 import subprocess
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import pytest
 
+from fakes.http_server import Reply
 from fakes.smtp_server import SmtpServer
 from signalflow.errors import DeliveryError
 from signalflow.notifiers.base import Notifier, Receipt, notifier_classes
@@ -25,18 +25,8 @@ from signalflow.notifiers.webhook import WebhookNotifier
 AT = datetime(2025, 5, 1, 12, 0)
 
 
-@dataclass
-class Answer:
-    """What the ``http_server`` fixture needs from a reply (its routes may be functions)."""
-
-    status: int
-    body: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-def answer(status: int, body: str = "", headers: dict[str, str] | None = None):
-    return lambda request: Answer(status, body, headers or {})
+def answer(status: int, body: str = "", headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, body, headers or {})
 
 
 def sample(kind: Kind = Kind.FIRING) -> Notification:

@@ -28,7 +28,7 @@ def real_reply(shared_data: Path) -> dict:
 
 def eia_api(real: dict, calls: list):
     """A handler speaking EIA v2 over the real rows."""
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     rows = real["response"]["data"]
 
@@ -120,7 +120,7 @@ def test_bad_key_is_a_fetch_error_without_the_key(settings, http_server, real_re
 
 
 def test_error_object_in_a_200_reply_is_an_api_error(settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes[ROUTE] = Reply(200, {"error": "Invalid frequency 'weird'", "code": 400})
     source = make(settings, http_server, name="x", data_column="generation")

@@ -40,7 +40,7 @@ def _error_body(shared_data: Path) -> str:
 
 
 def test_keyless_collect_downloads_fredgraph_csv(settings, http_server, shared_data: Path) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     csv_text = (shared_data / "fred" / "alvin076_Fred_Strategy" / "WALCL.csv").read_text()
     http_server.routes["/graph/fredgraph.csv"] = Reply(200, csv_text, {"ETag": '"v1"'})
@@ -58,7 +58,7 @@ def test_keyless_collect_downloads_fredgraph_csv(settings, http_server, shared_d
 
 
 def test_keyless_second_run_sends_etag_and_records_revisions_at_collection(settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     first = "observation_date,DGS10\n2026-07-01,4.40\n2026-07-02,4.50\n2026-07-03,4.45\n"
     second = "observation_date,DGS10\n2026-07-01,4.40\n2026-07-02,4.55\n2026-07-03,4.45\n2026-07-06,4.60\n"
@@ -82,7 +82,7 @@ def test_keyless_second_run_sends_etag_and_records_revisions_at_collection(setti
 
 
 def test_keyless_revision_becomes_a_new_version_in_the_store(settings, http_server, store) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     first = "DATE,DGS10\n2026-07-01,4.40\n2026-07-02,4.50\n"
     second = "DATE,DGS10\n2026-07-01,4.40\n2026-07-02,4.55\n"
@@ -98,7 +98,7 @@ def test_keyless_revision_becomes_a_new_version_in_the_store(settings, http_serv
 
 
 def test_api_first_run_asks_for_every_vintage_then_only_recent(settings, http_server, shared_data: Path) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     reply = (shared_data / "fred" / MONITOR / "latest" / "DGS10.json").read_text()
     http_server.routes["/fred/series/observations"] = Reply(200, reply, {"Content-Type": "application/json"})
@@ -130,7 +130,7 @@ def test_api_first_run_asks_for_every_vintage_then_only_recent(settings, http_se
 
 
 def test_api_pages_through_large_replies(settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     rows = [{"realtime_start": f"2026-01-0{d + 1}", "realtime_end": "9999-12-31", "date": f"2025-12-0{d + 1}", "value": str(d)} for d in range(5)]
 
@@ -150,7 +150,7 @@ def test_api_pages_through_large_replies(settings, http_server) -> None:
 
 
 def test_429_honours_retry_after_then_succeeds(settings, http_server, shared_data: Path) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     reply = (shared_data / "fred" / MONITOR / "latest" / "WALCL.json").read_text()
     http_server.routes["/fred/series/observations"] = [
@@ -166,7 +166,7 @@ def test_429_honours_retry_after_then_succeeds(settings, http_server, shared_dat
 
 
 def test_429_after_retries_is_rate_limited_without_the_key(settings, http_server, shared_data: Path, caplog) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/fred/series/observations"] = Reply(429, _error_body(shared_data), {"Retry-After": "3"})
     http_server.routes["/fred/series"] = Reply(200, {"seriess": [{}]})
@@ -181,7 +181,7 @@ def test_429_after_retries_is_rate_limited_without_the_key(settings, http_server
 
 
 def test_5xx_backs_off_exponentially_without_retry_after(settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/graph/fredgraph.csv"] = Reply(500, "oops")
     waits: list[float] = []
@@ -192,7 +192,7 @@ def test_5xx_backs_off_exponentially_without_retry_after(settings, http_server) 
 
 
 def test_error_object_with_status_200_is_an_api_error(settings, http_server, shared_data: Path) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/fred/series/observations"] = Reply(200, _error_body(shared_data))
     http_server.routes["/fred/series"] = Reply(200, {"seriess": [{}]})
@@ -203,7 +203,7 @@ def test_error_object_with_status_200_is_an_api_error(settings, http_server, sha
 
 
 def test_one_failing_series_is_a_warning_when_others_succeed(settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     def graph(request):
         if request.query["id"] == ["NOPE"]:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from fakes.clock import FakeClock
 from signalflow.errors import FetchError, RateLimited
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow._retry_after import parse_retry_after
@@ -43,7 +44,7 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
     ],
 )
 def test_retries_honour_retry_after(http_server, replies, waits) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/x"] = [Reply(status, "ok" if status == 200 else "busy", headers) for status, headers in replies]
     slept: list[float] = []
@@ -54,7 +55,7 @@ def test_retries_honour_retry_after(http_server, replies, waits) -> None:
 
 
 def test_backoff_without_retry_after_is_bounded_exponential(http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/x"] = Reply(500, "down")
     slept: list[float] = []
@@ -66,7 +67,7 @@ def test_backoff_without_retry_after_is_bounded_exponential(http_server) -> None
 
 
 def test_persistent_429_raises_rate_limited_with_the_servers_wait(http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/x"] = Reply(429, '{"error_code":429}', {"Retry-After": "4"})
     with pytest.raises(RateLimited) as caught:
@@ -75,7 +76,7 @@ def test_persistent_429_raises_rate_limited_with_the_servers_wait(http_server) -
 
 
 def test_client_errors_are_not_retried(http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/x"] = Reply(404, "no such series")
     slept: list[float] = []
@@ -94,7 +95,7 @@ def test_transport_errors_retry_then_fail(http_server) -> None:
 
 
 def test_conditional_get(http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     def reply(request):
         if request.headers.get("if-none-match") == '"v1"':
@@ -111,7 +112,7 @@ def test_conditional_get(http_server) -> None:
 
 
 def test_query_strings_never_reach_logs_or_errors(http_server, caplog) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/x"] = [Reply(503, "busy"), Reply(403, "bad key")]
     caplog.set_level(logging.DEBUG)
@@ -124,17 +125,11 @@ def test_query_strings_never_reach_logs_or_errors(http_server, caplog) -> None:
 
 
 def test_rate_limiter_spaces_calls_with_an_injected_clock() -> None:
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(4.0, clock=lambda: now[0], sleep=sleep)
+    clock = FakeClock(100.0)
+    limiter = RateLimiter(4.0, clock=clock, sleep=clock.sleep)
     for _ in range(3):
         limiter.wait()
-    assert slept == [0.25, 0.25]
-    now[0] += 10
+    assert clock.sleeps == [0.25, 0.25]
+    clock.now += 10
     limiter.wait()
-    assert slept == [0.25, 0.25]
+    assert clock.sleeps == [0.25, 0.25]

@@ -8,11 +8,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from fakes.http_server import Reply
 from signalflow.errors import ApiError, ConfigError, FetchError
 from signalflow.settings import PromSeries
 from signalflow.sources.http import HttpClient
 from signalflow.sources.prometheus import PrometheusSource
-from tests.conftest import Reply
 
 NOW = datetime(2026, 3, 3, 12, 0)
 HOUR = 3600.0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.clock import FakeClock
 from signalflow.errors import ConfigError
 from signalflow.sources.http import RateLimiter
 from signalflow.sources.sec import SecSource, shared_limiter
@@ -57,21 +58,6 @@ SUBMISSIONS = {
 }
 
 
-class FakeClock:
-    """Time that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def sec_settings(settings, http_server, tmp_path: Path):
     return settings.model_copy(
@@ -85,7 +71,7 @@ def sec_settings(settings, http_server, tmp_path: Path):
 
 
 def _serve(http_server, facts_etag: str = '"v1"') -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     http_server.routes["/files/company_tickers.json"] = Reply(200, TICKERS)
 
@@ -137,7 +123,7 @@ def test_a_newly_referenced_concept_fetches_the_full_payload(sec_settings, http_
 
 
 def test_429_with_retry_after_is_retried(sec_settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     _serve(http_server)
     http_server.routes[FACTS_PATH] = [Reply(429, "slow down", {"Retry-After": "3"}), Reply(200, FACTS)]

@@ -46,7 +46,7 @@ def test_csv_from_a_real_file(settings, shared_data: Path) -> None:
 
 
 def test_json_over_http_with_records_path_and_etag(settings, http_server) -> None:
-    from tests.conftest import Reply
+    from fakes.http_server import Reply
 
     payload = {"response": {"data": [
         {"period": "2026-01-01", "metrics": {"util": "81.5"}},

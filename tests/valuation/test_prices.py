@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from fakes.http_server import Reply
 from signalflow.errors import FetchError, PayloadError, RateLimited
 from signalflow.sources.http import HttpClient
 from signalflow.sources.prices import PriceSource
-from tests.conftest import Reply
 
 NOW = datetime(2024, 6, 12, 15, 0)  # 2024-06-12's session is still trading
 EX_DATE = date(2024, 6, 10)
