@@ -3,17 +3,17 @@
 A notifier is found through the ``signalflow.notifiers`` entry-point group, built-ins
 included, so a user's package adds one without forking::
 
-    # mypkg/pager.py
-    from signalflow.notifiers.base import Notifier, Receipt
+    from signalflow import Notifier, Receipt
 
     class PagerNotifier(Notifier):
         name = "pager"
 
         def send(self, notification, thread=None):
-            page(notification.headline)
+            page(notification.headline)       # page: your pager's client
             return Receipt(self.name)
 
-    # pyproject.toml of mypkg
+and registers it in its ``pyproject.toml``::
+
     [project.entry-points."signalflow.notifiers"]
     pager = "mypkg.pager:PagerNotifier"
 

@@ -12,8 +12,9 @@ Writing your own::
         name = "weather"                      # theses say weather.NAME
 
         def collect(self, refs, state):
-            obs = [Observation(series=r, period_start=d, period_end=d, value=v,
-                               known_at=now) for r in refs for d, v in fetch(r)]
+            now = self.clock()                # injected, so tests control time
+            obs = [Observation(series=r, period_start=d, period_end=d, value=v, known_at=now)
+                   for r in refs for d, v in fetch(r)]   # fetch: your API client
             return Batch(observations=obs)
 
 and register it in your package's ``pyproject.toml``::

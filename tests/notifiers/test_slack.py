@@ -1,0 +1,72 @@
+"""SlackNotifier on its own against the local Slack Web API server: a thread per alert,
+follow-ups as replies that also edit the root, reconciliation by the message's key, and the
+incoming-webhook mode. (The delivery worker drives it end to end in tests/alerts.)"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from fakes.slack_server import TOKEN, Fault
+from signalflow.errors import ConfigError, DeliveryError
+from signalflow.notifiers.notification import InputLine, Kind, Notification
+from signalflow.notifiers.slack import SlackNotifier
+
+AT = datetime(2025, 5, 1, 12, 0)
+CHANNEL = "C0ALERTS"
+
+
+def note(kind: Kind) -> Notification:
+    return Notification(
+        key=f"liquidity_regime/spread_widening/1/{kind.value}@slack",
+        alert_key="liquidity_regime/spread_widening/1",
+        kind=kind,
+        severity="soft_warning",
+        thesis="liquidity_regime",
+        title="Liquidity regime",
+        rule="spread_widening",
+        at=AT,
+        summary="High-yield spreads widen",
+        inputs=(InputLine("fred.BAMLH0A0HYM2", 5.6, "percent", "> 5", "2025-04-01", "2025-04-02T00:00:00"),),
+    )
+
+
+def test_an_alert_opens_a_thread_and_its_follow_up_replies_in_it(fake_slack):
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
+    assert slack.threaded
+    root = slack.send(note(Kind.FIRING))
+    reply = slack.send(note(Kind.RESOLVED), thread=root)
+
+    [message] = fake_slack.roots(CHANNEL)
+    assert (root.notifier, root.channel, root.ts) == ("slack", CHANNEL, message.ts)
+    assert [r.ts for r in fake_slack.replies(message)] == [reply.ts]
+    assert reply.thread_ts == root.ts
+    assert message.edits, "a follow-up edits the root to show the current state"
+    assert fake_slack.keys() == [note(Kind.FIRING).key, note(Kind.RESOLVED).key]
+
+
+def test_reconcile_finds_a_message_that_arrived_and_none_that_did_not(fake_slack):
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
+    assert slack.reconcile(note(Kind.FIRING)) is None
+    sent = slack.send(note(Kind.FIRING))
+    assert slack.reconcile(note(Kind.FIRING)) == sent
+
+
+def test_an_api_refusal_is_a_delivery_error(fake_slack):
+    fake_slack.fail("chat.postMessage", Fault(error="channel_not_found"))
+    with pytest.raises(DeliveryError, match="channel_not_found"):
+        SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2).send(note(Kind.FIRING))
+
+
+def test_the_incoming_webhook_mode_posts_without_threads(fake_slack):
+    slack = SlackNotifier(webhook_url=f"{fake_slack.url}/webhook", timeout=2)
+    assert not slack.threaded
+    slack.send(note(Kind.FIRING))
+    [post] = fake_slack.webhook_posts
+    assert "Liquidity regime" in str(post)
+
+
+def test_it_needs_a_token_or_a_webhook():
+    with pytest.raises(ConfigError):
+        SlackNotifier()
