@@ -23,8 +23,7 @@ import pytest
 # importable as `fakes`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes.fixtures import fake_slack  # noqa: E402,F401
-from fakes.http_server import LocalServer  # noqa: E402
+from fakes.fixtures import fake_slack, http_server  # noqa: E402,F401
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -75,13 +74,6 @@ def settings(tmp_path: Path):
     from signalflow.settings import Settings
 
     return Settings(database_url=f"sqlite:///{tmp_path / 'signalflow.db'}", rules_dir=tmp_path / "rules")
-
-
-@pytest.fixture
-def http_server() -> Iterator[LocalServer]:
-    server = LocalServer().start()
-    yield server
-    server.stop()
 
 
 # Storage over every backend ----------------------------------------------------------
