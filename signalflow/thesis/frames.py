@@ -4,7 +4,8 @@ A :class:`PitSeries` holds every version of every period of one series. Its meth
 for a whole array of instants ``T`` at once, questions such as "which period is the latest
 known at T", "what value of period p was known at T" or "what is the sum of the values of
 the periods in a window, each as known at T". Instants and period ends are ``int64``
-nanoseconds since the epoch (naive UTC); :data:`NAT` marks "no such period".
+nanoseconds since the epoch (naive UTC); ``arrays.NAT`` marks "no such period" (the time
+and array helpers themselves are in ``arrays.py``).
 
 The key fact that keeps this vectorized: the latest period known at T is a cumulative
 maximum of ``period_end`` over the rows sorted by ``known_at``, and the version of period p
