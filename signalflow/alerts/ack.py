@@ -40,14 +40,13 @@ def resolve_unless(thesis: Thesis, text: str):
     names become its derived series, rules, ``growth``/``liquidity`` or hypotheses. Raises
     ThesisError (with the column) when a name is unknown or the result is not a condition."""
     from signalflow.thesis.functions_spec import ValueKind
-    from signalflow.thesis.hypotheses import hypotheses_of
     from signalflow.thesis.resolve import Resolver
 
     resolver = Resolver(
         "--unless",
         thesis.series,
         [r.name for r in thesis.rules],
-        {h.name: h.verify for h in hypotheses_of(thesis)},
+        {h.name: h.verify for h in thesis.hypotheses},
     )
     resolved = resolver.resolve(parse_unless(text), ValueKind.BOOL, "--unless")
     if resolver.problems:

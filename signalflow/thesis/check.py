@@ -17,18 +17,14 @@ from dataclasses import replace
 from datetime import date
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from signalflow.errors import Location, ThesisError, ThesisWarning
-from signalflow.sources.base import RefWarning
+from signalflow.settings import Settings
+from signalflow.sources.base import RefWarning, Source
 from signalflow.thesis.ast import SeriesRef, walk
 from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir
 from signalflow.thesis.model import Thesis
 from signalflow.suggest import did_you_mean
-
-if TYPE_CHECKING:
-    from signalflow.settings import Settings
-    from signalflow.sources.base import Source
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +45,6 @@ def check_files(paths: list[Path], settings: Settings | None = None, today: date
 def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: date | None = None) -> RuleSet:
     """``ruleset`` with the cross-file and source checks added; theses with errors removed."""
     if settings is None:
-        from signalflow.settings import Settings
-
         settings = Settings()
     today = today or date.today()
     checker = _SourceChecker(settings)

@@ -1,5 +1,8 @@
 """The evaluation context of one thesis over an array of instants.
 
+Function calls are evaluated by the :class:`~signalflow.thesis.registry.FunctionRegistry`
+the caller hands in (the engine: ``builtin_functions.BUILTIN_FUNCTIONS``).
+
 :meth:`Context.eval` walks an expression once and returns one float per instant: numbers as
 they are, booleans as 1.0 / 0.0, unknown as NaN. Comparisons with an unknown side are
 unknown; ``and`` / ``or`` follow three-valued (Kleene) logic: ``false and unknown`` is false,
@@ -10,11 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from signalflow.thesis import lifecycle
-from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
-from signalflow.thesis.frames import NAT, PitSeries, Shift, grid_points, td_ns
-from signalflow.thesis.model import Thesis
 from signalflow.series import SeriesFrame
+from signalflow.thesis import lifecycle
+from signalflow.thesis.arrays import NAT, grid_points, ratio, td_ns
+from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
+from signalflow.thesis.data import default_kind
+from signalflow.thesis.frames import PitSeries, Shift
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.registry import FunctionRegistry
 
 CONDITIONS = ("growth", "liquidity")
 
@@ -29,7 +35,8 @@ class Context:
     """Expression values, rule traces and input lookups for one thesis at instants ``t``.
 
     Instants before ``start`` were evaluated by an earlier pass: the lifecycle starts at
-    ``start`` from ``memories`` (rule name -> :class:`lifecycle.Memory`)."""
+    ``start`` from ``memories`` (rule name -> :class:`lifecycle.Memory`). Calls are
+    evaluated by ``functions``."""
 
     def __init__(
         self,
@@ -38,8 +45,11 @@ class Context:
         t: np.ndarray,
         start: int = 0,
         memories: dict[str, lifecycle.Memory] | None = None,
+        *,
+        functions: FunctionRegistry,
     ) -> None:
         self.thesis = thesis
+        self.functions = functions
         self.all_series = series
         self.t = t
         self.start = start
@@ -52,8 +62,6 @@ class Context:
     def series(self, ref: str) -> PitSeries:
         s = self.all_series.get(ref)
         if s is None:
-            from signalflow.thesis.data import default_kind
-
             s = self.all_series[ref] = PitSeries(SeriesFrame.empty(ref, default_kind(ref)))
         return s
 
@@ -68,8 +76,6 @@ class Context:
         return out
 
     def _eval(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
-        from signalflow.thesis.functions import impl_of
-
         n = len(self.t)
         if isinstance(node, Number):
             return np.full(n, float(node.value))
@@ -87,7 +93,7 @@ class Context:
                 return self.condition(node.name)
             return (self.trace(node.name).state == lifecycle.FIRING).astype(float)
         if isinstance(node, Call):
-            return impl_of(self, node)(self, node, sh)
+            return self.functions.impl_of(self, node)(self, node, sh)
         if isinstance(node, Unary):
             x = self.eval(node.operand, sh)
             return 1.0 - x if node.op == "not" else -x
@@ -111,7 +117,7 @@ class Context:
 
     def refs_of(self, node: Node) -> list[str]:
         """Series references read by ``node``, through derived series (not through rules)."""
-        return sorted(_refs(self.thesis, node))
+        return sorted(node_refs(self.thesis, node))
 
     def condition(self, name: str) -> np.ndarray:
         section = self.thesis.growth if name == "growth" else self.thesis.liquidity
@@ -169,17 +175,22 @@ class Context:
         lo = int(self.t[0]) - window
         first = -(-lo // self.step) * self.step
         grid = grid_points(first, int(self.t[-1]), self.step)
-        sub = Context(self.thesis, self.all_series, grid)
-        return grid, sub.eval(node, sh)
+        return grid, self.at(grid).eval(node, sh)
+
+    def at(self, t: np.ndarray) -> Context:
+        """The same thesis, series and functions evaluated at other instants ``t``."""
+        return Context(self.thesis, self.all_series, t, functions=self.functions)
 
 
-def _refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:
+def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Series references read by ``node``, through the thesis's derived series (not through
+    rules)."""
     out: set[str] = set()
     for n in walk(node):
         if isinstance(n, SeriesRef):
             out.add(n.ref)
         elif isinstance(n, (DerivedRef, Name)) and n.name in thesis.series and n.name not in seen:
-            out |= _refs(thesis, thesis.series[n.name].expr, seen | {n.name})
+            out |= node_refs(thesis, thesis.series[n.name].expr, seen | {n.name})
     return out
 
 
@@ -196,9 +207,7 @@ def _binary(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if op == "*":
             return a * b
         if op == "/":
-            out = a / b
-            out[~np.isfinite(out)] = np.nan
-            return out
+            return ratio(a, b)
         unknown = np.isnan(a) | np.isnan(b)
         cmp = {
             "<": np.less,

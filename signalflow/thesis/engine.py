@@ -24,9 +24,12 @@ import pandas as pd
 from signalflow.errors import EvaluationError
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import to_text
+from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
+from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
-from signalflow.thesis.frames import NAT, PitSeries, grid_points, sorted_unique, td_ns
+from signalflow.thesis.explain import explained, rule_status, stale_inputs
+from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
@@ -141,8 +144,6 @@ class Run:
         return self.ctx.t
 
     def status(self, i: int) -> ThesisStatus:
-        from signalflow.thesis.explain import rule_status, stale_inputs
-
         th = self.ctx.thesis
         growth = _bool(self.ctx.condition("growth")[i])
         liquidity = _bool(self.ctx.condition("liquidity")[i])
@@ -205,7 +206,7 @@ def _run(thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: Eng
         start = 1
         state0 = int(prior.memory.get("state", 0))
         since0 = int(prior.memory.get("since", NAT))
-    ctx = Context(thesis, series, t, start=start, memories=memories)
+    ctx = Context(thesis, series, t, start=start, memories=memories, functions=BUILTIN_FUNCTIONS)
     ctx.first = int(prior.memory.get("first", NAT)) if prior is not None else int(t[0])
     kill = np.zeros(len(t), bool)
     soft = np.zeros(len(t), bool)
@@ -334,8 +335,6 @@ def _usable(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState | N
 def explain(thesis: Thesis, provider: SeriesProvider, at: datetime) -> ThesisStatus:
     """The status at ``at`` with every rule's inputs (value, period, known_at, source) and a
     sentence saying why the rule is in its state."""
-    from signalflow.thesis.explain import explained
-
     run = _full(thesis, provider, None, at)
     if run is None:
         raise EvaluationError(thesis.id, "no instant to explain")

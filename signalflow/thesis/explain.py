@@ -11,7 +11,7 @@ import pandas as pd
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import COMPARISON, Binary, Node, Number, to_text
 from signalflow.thesis.context import Context
-from signalflow.thesis.frames import NAT
+from signalflow.thesis.arrays import NAT
 from signalflow.thesis.model import Rule
 from signalflow.thesis.results import InputValue, RuleState, RuleStatus, ThesisStatus
 

@@ -4,7 +4,8 @@ A :class:`PitSeries` holds every version of every period of one series. Its meth
 for a whole array of instants ``T`` at once, questions such as "which period is the latest
 known at T", "what value of period p was known at T" or "what is the sum of the values of
 the periods in a window, each as known at T". Instants and period ends are ``int64``
-nanoseconds since the epoch (naive UTC); :data:`NAT` marks "no such period".
+nanoseconds since the epoch (naive UTC); ``arrays.NAT`` marks "no such period" (the time
+and array helpers themselves are in ``arrays.py``).
 
 The key fact that keeps this vectorized: the latest period known at T is a cumulative
 maximum of ``period_end`` over the rows sorted by ``known_at``, and the version of period p
@@ -17,47 +18,12 @@ period list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 
-from signalflow.series import SeriesKind
-from signalflow.series import SeriesFrame
-
-NAT = np.iinfo(np.int64).min
-DAY = 86_400 * 10**9
-
-
-def to_ns(values) -> np.ndarray:
-    """Datetimes (any pandas/numpy resolution, naive UTC) as int64 ns; NaT as :data:`NAT`."""
-    if isinstance(values, pd.Series) and values.dtype == "datetime64[ns]":
-        return values.values.view("int64")  # no copy: callers never write to it
-    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
-    if arr.dtype.kind != "M":
-        arr = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
-    return arr.astype("datetime64[ns]", copy=False).view("int64")
-
-
-def sorted_unique(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of a sorted array and the index of each one's first occurrence
-    (cheaper than ``np.unique``, which sorts or hashes again)."""
-    first = np.r_[True, sorted_values[1:] != sorted_values[:-1]] if len(sorted_values) else np.zeros(0, bool)
-    idx = np.flatnonzero(first)
-    return sorted_values[idx], idx
-
-
-def td_ns(delta: timedelta) -> int:
-    return int(delta / timedelta(microseconds=1)) * 1000
-
-
-def grid_points(first: int, last: int, step: int) -> np.ndarray:
-    """``first, first + step, ...`` up to ``last`` inclusive, in exact integer arithmetic
-    (``np.arange`` computes its length in floating point and can drop the last point)."""
-    if last < first:
-        return np.empty(0, np.int64)
-    return first + step * np.arange((last - first) // step + 1, dtype=np.int64)
-
+from signalflow.series import SeriesFrame, SeriesKind
+from signalflow.thesis.arrays import DAY, NAT, sorted_unique, to_ns
 
 @dataclass(frozen=True)
 class Shift:

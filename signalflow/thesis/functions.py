@@ -1,8 +1,9 @@
 """The implementations of the thesis functions, over whole timelines.
 
-Dispatch is on ``Call.impl`` (the signature the loader chose from ``functions_spec.py``).
-Every function receives the evaluation context, the call and the *shifts* under which it
-is evaluated, and returns one float per instant (NaN = unknown).
+Dispatch is on ``Call.impl`` (the signature the loader chose from ``functions_spec.py``),
+through the registry the engine hands to the context (``registry.py``). Every function
+receives the evaluation context, the call and the *shifts* under which it is evaluated, and
+returns one float per instant (NaN = unknown).
 
 Period functions (``yoy``, ``qoq``, ``lag``, ``pct_change``, ``change``, ``ttm``, ``mean(x, n)``)
 work by *shifting*: ``yoy(x)`` is ``x / x' - 1`` where ``x'`` is ``x`` evaluated with every
@@ -22,74 +23,52 @@ expression they use the expression's values on the evaluation grid within ``(T -
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from signalflow.thesis.ast import Call, DerivedRef, Duration, Node, Number, SeriesRef
-from signalflow.thesis.frames import DAY, NAT, QUARTER, YEAR, Shift, td_ns
-
-if TYPE_CHECKING:
-    from signalflow.thesis.context import Context
-
-Impl = Callable[["Context", Call, tuple[Shift, ...]], np.ndarray]
-
+from signalflow.thesis.arrays import DAY, NAT, ratio
+from signalflow.thesis.ast import Call, DerivedRef, Node, SeriesRef
+from signalflow.thesis.frames import QUARTER, YEAR, Shift
+from signalflow.thesis.registry import EvalContext, Impl, count_arg, event_ref, window_arg
 
 RELATIVE_VARIANCE_FLOOR = 1e-12  # (std / level)^2: a relative spread of 1e-6
 
 
-def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        out = a / b
-    out[~np.isfinite(out)] = np.nan
-    return out
-
-
-def _n(node: Node) -> int:
-    assert isinstance(node, Number)
-    return int(node.value)
-
-
-def _window(node: Node) -> int:
-    assert isinstance(node, Duration)
-    return td_ns(node.delta)
-
-
 def _growth(shift: Shift) -> Impl:
-    def impl(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    def impl(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
         x = call.args[0]
-        return _ratio(ctx.eval(x, sh), ctx.eval(x, sh + (shift,))) - 1.0
+        return ratio(ctx.eval(x, sh), ctx.eval(x, sh + (shift,))) - 1.0
 
     return impl
 
 
-def pct_change(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def pct_change(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     x = call.args[0]
-    return _ratio(ctx.eval(x, sh), ctx.eval(x, sh + (Shift(lag=_n(call.args[1])),))) - 1.0
+    return ratio(ctx.eval(x, sh), ctx.eval(x, sh + (Shift(lag=count_arg(call.args[1])),))) - 1.0
 
 
-def change(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def change(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     x = call.args[0]
-    return ctx.eval(x, sh) - ctx.eval(x, sh + (Shift(window=_window(call.args[1])),))
+    return ctx.eval(x, sh) - ctx.eval(x, sh + (Shift(window=window_arg(call.args[1])),))
 
 
-def lag(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    return ctx.eval(call.args[0], sh + (Shift(lag=_n(call.args[1])),))
+def lag(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return ctx.eval(call.args[0], sh + (Shift(lag=count_arg(call.args[1])),))
 
 
-def _last_n(ctx: Context, x: Node, n: int, sh: tuple[Shift, ...]) -> np.ndarray:
+def last_n(ctx: EvalContext, x: Node, n: int, sh: tuple[Shift, ...]) -> np.ndarray:
     return np.stack([ctx.eval(x, sh + ((Shift(lag=k),) if k else ())) for k in range(n)])
 
 
-def ttm(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    return _last_n(ctx, call.args[0], 4, sh).sum(axis=0)  # NaN when any quarter is missing
+def ttm(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return last_n(ctx, call.args[0], 4, sh).sum(axis=0)  # NaN when any quarter is missing
 
 
-def mean_n(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    return _last_n(ctx, call.args[0], _n(call.args[1]), sh).mean(axis=0)
+def mean_n(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return last_n(ctx, call.args[0], count_arg(call.args[1]), sh).mean(axis=0)
 
 
-def _window_stats(ctx: Context, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple[np.ndarray, ...]:
+def window_stats(ctx: EvalContext, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple[np.ndarray, ...]:
     """(count, mean, sample variance) of ``x`` over the window, per instant."""
     while isinstance(x, DerivedRef):
         x = ctx.thesis.series[x.name].expr
@@ -124,31 +103,31 @@ def _window_stats(ctx: Context, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple
     return cnt, mean, np.maximum(var, 0.0)
 
 
-def mean_window(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    return _window_stats(ctx, call.args[0], _window(call.args[1]), sh)[1]
+def mean_window(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return window_stats(ctx, call.args[0], window_arg(call.args[1]), sh)[1]
 
 
-def zscore(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    _, mean, var = _window_stats(ctx, call.args[0], _window(call.args[1]), sh)
-    return _ratio(ctx.eval(call.args[0], sh) - mean, np.sqrt(var))
+def zscore(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    _, mean, var = window_stats(ctx, call.args[0], window_arg(call.args[1]), sh)
+    return ratio(ctx.eval(call.args[0], sh) - mean, np.sqrt(var))
 
 
 def _nary(reduce: Callable[[np.ndarray], np.ndarray]) -> Impl:
-    def impl(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    def impl(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
         return reduce(np.stack([ctx.eval(a, sh) for a in call.args]))
 
     return impl
 
 
-def absolute(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def absolute(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     return np.abs(ctx.eval(call.args[0], sh))
 
 
-def latest(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def latest(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     return ctx.eval(call.args[0], sh)
 
 
-def days_since(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def days_since(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     """Days from the end of the most recent period among the series ``x`` reads."""
     ends = [ctx.period_of(ref, sh) for ref in ctx.refs_of(call.args[0])]
     if not ends:
@@ -157,13 +136,8 @@ def days_since(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     return np.where(end == NAT, np.nan, (ctx.t - np.where(end == NAT, 0, end)) / DAY)
 
 
-def _event_ref(node: Node) -> str:
-    assert isinstance(node, SeriesRef)
-    return node.ref
-
-
-def days_since_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    s = ctx.series(_event_ref(call.args[0]))
+def days_since_events(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    s = ctx.series(event_ref(call.args[0]))
     idx = s.known_count(ctx.t) - 1
     out = np.full(len(ctx.t), np.nan)
     ok = idx >= 0
@@ -178,16 +152,16 @@ def _before_any_event(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(counts == 0, np.nan, values)
 
 
-def count(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    s = ctx.series(_event_ref(call.args[0]))
-    w = _window(call.args[1])
+def count(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    s = ctx.series(event_ref(call.args[0]))
+    w = window_arg(call.args[1])
     upto = s.known_count(ctx.t)
     return _before_any_event(upto, (upto - s.known_count(ctx.t - w)).astype(float))
 
 
-def sum_events(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    s = ctx.series(_event_ref(call.args[0]))
-    w = _window(call.args[1])
+def sum_events(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    s = ctx.series(event_ref(call.args[0]))
+    w = window_arg(call.args[1])
     order = np.argsort(s.k, kind="stable")
     acc = np.r_[0.0, np.cumsum(np.nan_to_num(s.v[order]))]
     upto = s.known_count(ctx.t)
@@ -214,32 +188,3 @@ IMPLEMENTATIONS: dict[str, Impl] = {
     "days_since_events": days_since_events,
     "count": count,
 }
-
-
-def _extensions() -> dict[str, Impl]:
-    from signalflow.thesis.functions_valuation import IMPLEMENTATIONS as VALUATION
-    from signalflow.thesis.hypotheses import IMPLEMENTATIONS as HYPOTHESES
-
-    return {**VALUATION, **HYPOTHESES}
-
-
-def impl_of(ctx: Context, call: Call) -> Impl:
-    """The implementation the loader chose, or (for hand-built trees) the one the argument
-    kinds imply."""
-    name = call.impl
-    if not name:
-        name = call.func
-        second = call.args[1] if len(call.args) > 1 else None
-        first_events = isinstance(call.args[0], SeriesRef) and ctx.series(call.args[0].ref).events
-        if call.func == "mean":
-            name = "mean_window" if isinstance(second, Duration) else "mean_n"
-        elif call.func == "sum" and first_events and isinstance(second, Duration):
-            name = "sum_events"
-        elif call.func == "days_since" and first_events:
-            name = "days_since_events"
-        elif call.func == "abs":
-            name = "abs"
-    try:
-        return IMPLEMENTATIONS[name] if name in IMPLEMENTATIONS else _extensions()[name]
-    except KeyError:
-        raise KeyError(call.func) from None

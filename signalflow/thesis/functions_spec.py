@@ -20,7 +20,10 @@ with a numeric field (``news.power_contract.mw``); a *ticker* is a bare upper-ca
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
+
+from signalflow.thesis.ast import Node, Pos, SeriesRef
 
 
 class ArgKind(str, enum.Enum):
@@ -106,6 +109,21 @@ IMPLS: frozenset[str] = frozenset(sig.impl for sig in _SIGNATURES)
 
 # Sources whose references are event streams (counted and summed over windows), not series.
 EVENT_SOURCES = frozenset({"news"})
+
+TICKER = re.compile(r"^[A-Z][A-Z0-9_]{0,14}$")
+SHARES = "EntityCommonStockSharesOutstanding"
+
+# What each ticker function reads, in argument order after expansion (functions_valuation.py).
+TICKER_SERIES: dict[str, tuple[str, ...]] = {
+    "market_cap": ("px.{t}.close", "sec.{t}." + SHARES, "px.{t}.split"),
+    "ps_ratio": ("px.{t}.close", "sec.{t}." + SHARES, "px.{t}.split", "sec.{t}.revenue"),
+    "pe_op": ("px.{t}.close", "sec.{t}." + SHARES, "px.{t}.split", "sec.{t}.operating_income"),
+}
+
+
+def expand_ticker(func: str, ticker: str, pos: Pos) -> tuple[Node, ...]:
+    """The series arguments ``func(TICKER)`` is evaluated with."""
+    return tuple(SeriesRef(pattern.format(t=ticker), pos=pos) for pattern in TICKER_SERIES[func])
 
 
 def describe(name: str) -> str:

@@ -2,9 +2,9 @@
 where a value sits in its own history (``percentile``, ``drawdown``, ``pct_above_mean``).
 
 ``market_cap(NVDA)``, ``ps_ratio(NVDA)`` and ``pe_op(NVDA)`` take a ticker. The loader expands
-the ticker into the series the function reads (:func:`expand_ticker`), so that the engine
-loads them, ``check`` validates them and ``explain`` shows each with its period and the
-instant it became known: ``market_cap(NVDA)`` reads ``px.NVDA.close``,
+the ticker into the series the function reads (``functions_spec.expand_ticker``), so that
+the engine loads them, ``check`` validates them and ``explain`` shows each with its period and
+the instant it became known: ``market_cap(NVDA)`` reads ``px.NVDA.close``,
 ``sec.NVDA.EntityCommonStockSharesOutstanding`` (the filing cover page) and
 ``px.NVDA.split``; ``ps_ratio`` adds ``sec.NVDA.revenue``, ``pe_op`` ``sec.NVDA.operating_income``.
 A ticker argument (rather than references such as ``val.NVDA.ps_ratio``) keeps one place
@@ -26,32 +26,15 @@ the expression's values on the evaluation grid.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from signalflow.thesis.ast import Call, DerivedRef, Duration, Node, Pos, SeriesRef
-from signalflow.thesis.frames import NAT, PitSeries, Shift, td_ns
-
-if TYPE_CHECKING:
-    from signalflow.thesis.context import Context
-
-TICKER = re.compile(r"^[A-Z][A-Z0-9_]{0,14}$")
-SHARES = "EntityCommonStockSharesOutstanding"
-
-# What each ticker function reads, in argument order after expansion.
-TICKER_SERIES: dict[str, tuple[str, ...]] = {
-    "market_cap": ("px.{t}.close", "sec.{t}." + SHARES, "px.{t}.split"),
-    "ps_ratio": ("px.{t}.close", "sec.{t}." + SHARES, "px.{t}.split", "sec.{t}.revenue"),
-    "pe_op": ("px.{t}.close", "sec.{t}." + SHARES, "px.{t}.split", "sec.{t}.operating_income"),
-}
-
-
-def expand_ticker(func: str, ticker: str, pos: Pos) -> tuple[Node, ...]:
-    """The series arguments ``func(TICKER)`` is evaluated with."""
-    return tuple(SeriesRef(pattern.format(t=ticker), pos=pos) for pattern in TICKER_SERIES[func])
+from signalflow.thesis.arrays import NAT, ratio
+from signalflow.thesis.ast import Call, DerivedRef, Node, SeriesRef
+from signalflow.thesis.frames import PitSeries, Shift
+from signalflow.thesis.functions import last_n, window_stats
+from signalflow.thesis.registry import EvalContext, Impl, window_arg
 
 
 def _ref(node: Node) -> str:
@@ -59,32 +42,30 @@ def _ref(node: Node) -> str:
     return node.ref
 
 
-def _split_factor(ctx: Context, split_ref: str, since: np.ndarray) -> np.ndarray:
+def _split_factor(ctx: EvalContext, split_ref: str, since: np.ndarray) -> np.ndarray:
     """Per instant: the product of the splits known then whose ex-date is after ``since``."""
     s = ctx.series(split_ref)
     out = np.ones(len(ctx.t))
     for period in s.periods:
-        ratio = s.value_at(ctx.t, np.full(len(ctx.t), period))
-        applies = np.isfinite(ratio) & (since != NAT) & (period > since)
-        out = np.where(applies, out * ratio, out)
+        split = s.value_at(ctx.t, np.full(len(ctx.t), period))
+        applies = np.isfinite(split) & (since != NAT) & (period > since)
+        out = np.where(applies, out * split, out)
     return out
 
 
-def market_cap(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def market_cap(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     close, shares, split = call.args[:3]
     count = ctx.eval(shares, sh)
     factor = _split_factor(ctx, _ref(split), ctx.period_of(_ref(shares), sh))
     return ctx.eval(close, sh) * count * factor
 
 
-def _over_ttm(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    from signalflow.thesis.functions import _last_n, _ratio
-
-    ttm = _last_n(ctx, call.args[3], 4, sh).sum(axis=0)
-    return _ratio(market_cap(ctx, call, sh), np.where(ttm > 0, ttm, np.nan))
+def _over_ttm(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    ttm = last_n(ctx, call.args[3], 4, sh).sum(axis=0)
+    return ratio(market_cap(ctx, call, sh), np.where(ttm > 0, ttm, np.nan))
 
 
-def _plain(ctx: Context, x: Node) -> SeriesRef | None:
+def _plain(ctx: EvalContext, x: Node) -> SeriesRef | None:
     """The collected series ``x`` is, through derived names; None for a computed expression."""
     while isinstance(x, DerivedRef):
         x = ctx.thesis.series[x.name].expr
@@ -94,7 +75,7 @@ def _plain(ctx: Context, x: Node) -> SeriesRef | None:
 
 
 def _reduce_window(
-    ctx: Context, x: Node, window: int | None, sh: tuple[Shift, ...], reduce: Callable[[np.ndarray, float], float]
+    ctx: EvalContext, x: Node, window: int | None, sh: tuple[Shift, ...], reduce: Callable[[np.ndarray, float], float]
 ) -> np.ndarray:
     """``reduce(history values, current value)`` per instant; ``window`` None = all history."""
     out = np.full(len(ctx.t), np.nan)
@@ -154,13 +135,8 @@ class _Snapshots:
         return values, self.s.first_known <= t
 
 
-def _window(node: Node) -> int:
-    assert isinstance(node, Duration)
-    return td_ns(node.delta)
-
-
-def percentile(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    return _reduce_window(ctx, call.args[0], _window(call.args[1]), sh, lambda v, c: float(np.mean(v <= c)))
+def percentile(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return _reduce_window(ctx, call.args[0], window_arg(call.args[1]), sh, lambda v, c: float(np.mean(v <= c)))
 
 
 def _drawdown(v: np.ndarray, c: float) -> float:
@@ -168,22 +144,20 @@ def _drawdown(v: np.ndarray, c: float) -> float:
     return c / top - 1.0 if top > 0 else float("nan")
 
 
-def drawdown(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+def drawdown(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     return _reduce_window(ctx, call.args[0], None, sh, _drawdown)
 
 
-def drawdown_window(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    return _reduce_window(ctx, call.args[0], _window(call.args[1]), sh, _drawdown)
+def drawdown_window(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    return _reduce_window(ctx, call.args[0], window_arg(call.args[1]), sh, _drawdown)
 
 
-def pct_above_mean(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    from signalflow.thesis.functions import _ratio, _window_stats
-
-    mean = _window_stats(ctx, call.args[0], _window(call.args[1]), sh)[1]
-    return _ratio(ctx.eval(call.args[0], sh), mean) - 1.0
+def pct_above_mean(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    mean = window_stats(ctx, call.args[0], window_arg(call.args[1]), sh)[1]
+    return ratio(ctx.eval(call.args[0], sh), mean) - 1.0
 
 
-IMPLEMENTATIONS = {
+IMPLEMENTATIONS: dict[str, Impl] = {
     "market_cap": market_cap,
     "ps_ratio": _over_ttm,
     "pe_op": _over_ttm,

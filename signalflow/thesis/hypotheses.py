@@ -15,9 +15,13 @@ Each is evaluated point in time on the thesis's grid from ``said`` (or the first
 *confirmed* at the first instant, up to the end of the ``by`` day, at which ``verify`` is
 true; *refuted* once the ``by`` day has ended without that, provided ``verify`` was known
 (true or false) at some point before; *open* before, and also after the ``by`` day when no
-data ever let ``verify`` be judged (an absence of data refutes nothing). A decision is final. In rules, ``hypothesis(name)`` is true once confirmed, false once refuted and unknown
-while open, so ``not hypothesis(dc_revenue_doubles)`` is a condition that fires on refutation
-only.
+data ever let ``verify`` be judged (an absence of data refutes nothing). A decision is final.
+In rules, ``hypothesis(name)`` is true once confirmed, false once refuted and unknown while
+open, so ``not hypothesis(dc_revenue_doubles)`` is a condition that fires on refutation only.
+
+This module reads the section (into :class:`~signalflow.thesis.model.Hypothesis` values on
+``Thesis.hypotheses``) and reports every hypothesis's state; the decision itself is
+``functions_hypotheses.decide``, shared with the ``hypothesis()`` function.
 """
 
 from __future__ import annotations
@@ -25,19 +29,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from signalflow.errors import Location
-from signalflow.thesis.ast import Call, Name, Node
-from signalflow.thesis.frames import DAY, NAT, PitSeries, Shift
-
-if TYPE_CHECKING:
-    from signalflow.thesis.context import Context
-    from signalflow.thesis.model import Thesis
-    from signalflow.series import SeriesProvider
+from signalflow.series import SeriesFrame, SeriesProvider
+from signalflow.thesis.arrays import ns
+from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+from signalflow.thesis.context import Context, node_refs
+from signalflow.thesis.data import default_kind
+from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.functions_hypotheses import decide
+from signalflow.thesis.functions_spec import ValueKind
+from signalflow.thesis.model import Hypothesis, Thesis
+from signalflow.thesis.resolve import Resolver
 
 HYPOTHESIS_KEYS = ("name", "claim", "who", "said", "source", "verify", "by")
 
@@ -46,21 +51,6 @@ class HypothesisState(str, enum.Enum):
     OPEN = "open"  # not yet true, and its date has not passed
     CONFIRMED = "confirmed"  # verify became true on or before its date
     REFUTED = "refuted"  # its date passed without verify becoming true
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    """One statement: who said what, when, where, and the condition that verifies it by when."""
-
-    name: str
-    claim: str
-    verify: Node
-    verify_text: str
-    by: date
-    location: Location
-    who: str = ""
-    said: date | None = None
-    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,15 +83,8 @@ class HypothesisStatus:
         }
 
 
-def hypotheses_of(thesis: Thesis) -> tuple[Hypothesis, ...]:
-    return tuple(thesis.extra.get("hypotheses", ()))  # type: ignore[arg-type]
-
-
 def read_hypotheses(builder, entry, derived: dict) -> tuple[Hypothesis, ...]:
     """The ``hypotheses:`` section, each ``verify`` resolved; problems go to the builder's reader."""
-    from signalflow.thesis.functions_spec import ValueKind
-    from signalflow.thesis.resolve import Resolver
-
     if entry is None:
         return ()
     r = builder.reader
@@ -135,67 +118,13 @@ def read_hypotheses(builder, entry, derived: dict) -> tuple[Hypothesis, ...]:
     return tuple(out)
 
 
-def _ns(day: date) -> int:
-    return int(pd.Timestamp(day).as_unit("ns").value)
-
-
-def decide(ctx: Context, hyp: Hypothesis) -> tuple[np.ndarray, int, int]:
-    """(value per instant of ``ctx.t``: 1 confirmed, 0 refuted, NaN open; the instant it was
-    confirmed or NAT; the instant it is refuted (the end of its ``by`` day))."""
-    deadline = _ns(hyp.by) + DAY
-    start = _ns(hyp.said) if hyp.said is not None else _first_known(ctx, hyp.verify)
-    confirmed = NAT
-    judged = False  # was verify ever known (true or false) before the deadline?
-    last = min(int(ctx.t[-1]), deadline - 1)
-    if start is not None and start <= last:
-        from signalflow.thesis.context import Context as _Context
-        from signalflow.thesis.frames import grid_points
-
-        first = -(-start // ctx.step) * ctx.step
-        grid = grid_points(first, last, ctx.step)
-        instants = ctx.t[(ctx.t >= start) & (ctx.t <= last)]
-        points = np.unique(np.concatenate([grid, instants]))
-        if len(points):
-            values = _Context(ctx.thesis, ctx.all_series, points).eval(hyp.verify)
-            judged = bool(np.isfinite(values).any())
-            hits = np.flatnonzero(values == 1)
-            if len(hits):
-                confirmed = int(points[hits[0]])
-    out = np.full(len(ctx.t), np.nan)
-    if confirmed != NAT:
-        out[ctx.t >= confirmed] = 1.0
-    elif judged:
-        out[ctx.t >= deadline] = 0.0
-    # Never judged (no data for verify before the deadline): it stays open, not refuted.
-    return out, confirmed, deadline
-
-
-def _first_known(ctx: Context, node: Node) -> int | None:
-    firsts = [int(ctx.series(r).k_sorted[0]) for r in ctx.refs_of(node) if len(ctx.series(r))]
-    return min(firsts) if firsts else None
-
-
-def hypothesis(ctx: Context, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    name = call.args[0]
-    assert isinstance(name, Name)
-    hyp = next(h for h in hypotheses_of(ctx.thesis) if h.name == name.name)
-    return decide(ctx, hyp)[0]
-
-
-IMPLEMENTATIONS = {"hypothesis": hypothesis}
-
-
 def evaluate_hypotheses(thesis: Thesis, provider: SeriesProvider, at: datetime) -> list[HypothesisStatus]:
     """Every hypothesis of ``thesis`` as known at ``at``."""
-    from signalflow.thesis.context import Context, _refs
-    from signalflow.thesis.data import default_kind
-    from signalflow.series import SeriesFrame
-
-    found = hypotheses_of(thesis)
-    refs = sorted(set().union(*(_refs(thesis, h.verify) for h in found))) if found else []
+    found = thesis.hypotheses
+    refs = sorted(set().union(*(node_refs(thesis, h.verify) for h in found))) if found else []
     frames = provider.load(refs, until=at) if refs else {}
     series = {r: PitSeries(frames.get(r) or SeriesFrame.empty(r, default_kind(r))) for r in refs}
-    ctx = Context(thesis, series, np.array([int(pd.Timestamp(at).as_unit("ns").value)], np.int64))
+    ctx = Context(thesis, series, np.array([ns(at)], np.int64), functions=BUILTIN_FUNCTIONS)
     out = []
     for h in found:
         value, confirmed, deadline = decide(ctx, h)

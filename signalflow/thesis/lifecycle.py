@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signalflow.thesis.frames import NAT
+from signalflow.thesis.arrays import NAT
 
 INACTIVE, PENDING, FIRING = 0, 1, 2
 

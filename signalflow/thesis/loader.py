@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from signalflow.errors import CheckFailed, Location, ThesisError, ThesisSyntaxError, ThesisWarning
+from signalflow.suggest import did_you_mean
 from signalflow.thesis.ast import Node
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
 from signalflow.thesis.hypotheses import read_hypotheses
@@ -40,7 +41,6 @@ THESIS_KEYS = (
 CONDITION_KEYS = ("reason", "when")
 RULE_KEYS = ("name", "when", "for", "keep_firing_for", "resolve_when", "stale_after", "summary")
 DERIVED_KEYS = ("expr", "stale_after")
-RESERVED_SECTIONS: tuple[str, ...] = ()  # sections kept untouched in Thesis.extra for later issues
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -187,8 +187,6 @@ class _ThesisBuilder:
         r.problems.extend(resolver.problems)
         r.problems.extend(cycle_problems(series, conditions, [x for group in rules.values() for x in group]))
         meta = self.metadata(top)
-        if hypotheses:
-            meta["extra"] = {"hypotheses": hypotheses}
         if r.problems or thesis_id is None or len(conditions) < 2:
             return None
         return Thesis(
@@ -201,6 +199,7 @@ class _ThesisBuilder:
             soft_warning=rules[Severity.SOFT_WARNING],
             kill_switch=rules[Severity.KILL_SWITCH],
             series=series,
+            hypotheses=hypotheses,
             **meta,
         )
 
@@ -223,8 +222,6 @@ class _ThesisBuilder:
             if layer in LAYERS:
                 meta["layer"] = layer
             else:
-                from signalflow.suggest import did_you_mean
-
                 hint = did_you_mean(layer, LAYERS) or "layers: " + ", ".join(LAYERS)
                 self.problem(top["layer"].value, f"unknown layer {layer!r}", hint)
         if "review_by" in top:
@@ -239,9 +236,6 @@ class _ThesisBuilder:
                 self.problem(top["every"].value, "every must be a positive duration")
             else:
                 meta["every"] = every
-        extra = {key: r.construct(top[key].value) for key in RESERVED_SECTIONS if key in top}
-        if extra:
-            meta["extra"] = extra
         return {k: v for k, v in meta.items() if v is not None}
 
     def position(self, node: yaml.Node) -> dict[str, str]:

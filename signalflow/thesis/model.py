@@ -71,6 +71,22 @@ class Derived:
 
 
 @dataclass(frozen=True)
+class Hypothesis:
+    """A statement by an industry leader (``hypotheses:``): who said what, when, where, and
+    the condition that verifies it by when (decided over time in ``functions_hypotheses.py``)."""
+
+    name: str
+    claim: str
+    verify: Node
+    verify_text: str
+    by: date
+    location: Location
+    who: str = ""
+    said: date | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Thesis:
     id: str
     title: str
@@ -88,7 +104,7 @@ class Thesis:
     position: dict[str, str] = field(default_factory=dict)
     notify: tuple[str, ...] = ()
     every: timedelta = timedelta(days=1)
-    extra: dict[str, object] = field(default_factory=dict)  # sections added by later issues
+    hypotheses: tuple[Hypothesis, ...] = ()
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -105,6 +121,12 @@ class Thesis:
             yield rule.when
             if rule.resolve_when is not None:
                 yield rule.resolve_when
+
+    def hypothesis(self, name: str) -> Hypothesis:
+        for hyp in self.hypotheses:
+            if hyp.name == name:
+                return hyp
+        raise KeyError(name)
 
     def rule(self, name: str) -> Rule:
         for rule in self.rules:

@@ -31,7 +31,16 @@ from signalflow.thesis.ast import (
     to_text,
     walk,
 )
-from signalflow.thesis.functions_spec import EVENT_SOURCES, FUNCTIONS, ArgKind, Signature, ValueKind, describe
+from signalflow.thesis.functions_spec import (
+    EVENT_SOURCES,
+    FUNCTIONS,
+    TICKER,
+    ArgKind,
+    Signature,
+    ValueKind,
+    describe,
+    expand_ticker,
+)
 from signalflow.suggest import did_you_mean
 
 CONDITIONS = ("growth", "liquidity")
@@ -182,9 +191,7 @@ class Resolver:
     def _named_call(self, node: Call, sig: Signature) -> tuple[Node, Kind]:
         """``market_cap(NVDA)``, ``hypothesis(name)``: one bare name, expanded into the
         expressions the call reads so that the engine loads their series (see
-        ``functions_valuation.expand_ticker``; a hypothesis carries its verify condition)."""
-        from signalflow.thesis.functions_valuation import TICKER, expand_ticker
-
+        ``functions_spec.expand_ticker``; a hypothesis carries its verify condition)."""
         arg = node.args[0] if len(node.args) == 1 else None
         if not isinstance(arg, Name):
             self._problem(node, f"{node.func} takes one bare {sig.params[0].value} name", f"e.g. {_NAME_EXAMPLES[sig.params[0]]}")

@@ -30,7 +30,10 @@ from typing import Any
 
 import yaml
 
-from signalflow.errors import CheckFailed, Location, ThesisError
+from signalflow.errors import CheckFailed, Location, SignalflowError, ThesisError
+from signalflow.suggest import did_you_mean
+from signalflow.thesis.data import LiteralProvider, frame_from_points
+from signalflow.thesis.engine import backtest
 from signalflow.thesis.loader import load_files
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.yamlnodes import NodeReader
@@ -157,10 +160,6 @@ def run_test_file(path: Path | str) -> list[CaseResult]:
 def run_case(testfile: TestFile, case: TestCase) -> CaseResult:
     """Backtest each thesis the case expects something of, over the case's literal data,
     and compare the state after the last evaluation at or before each ``at``."""
-    from signalflow.errors import SignalflowError
-    from signalflow.thesis.data import LiteralProvider, frame_from_points
-    from signalflow.thesis.engine import backtest
-
     provider = LiteralProvider({key: frame_from_points(key, points) for key, points in case.series.items()})
     theses = {t.id: t for t in testfile.theses}
     mismatches: list[Mismatch] = []
@@ -237,8 +236,6 @@ def _expectation(reader: NodeReader, node: yaml.Node, known: set[str]) -> Expect
     at = _when(reader, fields["at"].value, "at")
     thesis = reader.string(fields["thesis"].value, "thesis")
     if thesis is not None and thesis not in known:
-        from signalflow.suggest import did_you_mean
-
         reader.problem(fields["thesis"].value, f"no thesis {thesis!r} in thesis_files", did_you_mean(thesis, known))
         return None
     kwargs: dict[str, Any] = {}

@@ -125,6 +125,7 @@ def chart_data(
 ) -> ChartData:
     """Everything the chart of ``bt`` shows; expressions are evaluated at the backtest's
     instants with only what was known at each of them."""
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
     from signalflow.thesis.context import Context
 
     tl = bt.timeline
@@ -137,7 +138,7 @@ def chart_data(
     frames = _frames(thesis, provider, end)
     series = {ref: PitSeries(frame) for ref, frame in frames.items()}
     t = tl.index.as_unit("ns").asi8
-    ctx = Context(thesis, series, t)
+    ctx = Context(thesis, series, t, functions=BUILTIN_FUNCTIONS)
     grouped: dict[str, tuple[Node, list[Threshold]]] = {}
     for node, threshold in comparisons(thesis):
         grouped.setdefault(to_text(node), (node, []))[1].append(threshold)

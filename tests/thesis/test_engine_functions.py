@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from signalflow.series import SeriesKind
+from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.context import Context
 from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import _ns
@@ -39,7 +40,7 @@ def value(expr: str, frames: dict[str, list[tuple]], at: datetime) -> float:
     for key, points in frames.items():
         kind = SeriesKind.EVENT if key.startswith("news.") else None
         series[key] = PitSeries(frame_from_points(key, points, kind=kind))
-    ctx = Context(thesis, series, np.array([_ns(at)], np.int64))
+    ctx = Context(thesis, series, np.array([_ns(at)], np.int64), functions=BUILTIN_FUNCTIONS)
     node = thesis.series["x"].expr if "x" in thesis.series else thesis.growth.when
     return float(ctx.eval(node)[0])
 

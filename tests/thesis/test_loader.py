@@ -71,7 +71,7 @@ def test_valid_thesis_loads_every_key(tmp_path: Path) -> None:
     assert thesis.position == {"first_tranche": "1/3"}
     assert thesis.every == timedelta(hours=6)
     assert thesis.notify == ("slack",)
-    assert [(h.name, h.verify_text) for h in thesis.extra["hypotheses"]] == [("spread_stays_calm", "spread < 5")]
+    assert [(h.name, h.verify_text) for h in thesis.hypotheses] == [("spread_stays_calm", "spread < 5")]
     assert thesis.series["spread"].stale_after == timedelta(days=10)
     assert thesis.growth.reason == "Capex compounds"
     assert [r.name for r in thesis.soft_warning] == ["liquidity_lost", "capex_slows"]

@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from signalflow.errors import CheckFailed
+from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.context import Context
 from signalflow.thesis.data import LiteralProvider, frame_from_points
 from signalflow.thesis.engine import _ns, explain
@@ -67,7 +68,7 @@ def value(expr: str, frames: dict[str, list[tuple]], at: datetime) -> float:
     thesis, problems = read_thesis("v.yaml", yaml.safe_dump(_doc(expr), sort_keys=False))
     assert thesis is not None, problems
     series = {key: PitSeries(frame_from_points(key, points)) for key, points in frames.items()}
-    ctx = Context(thesis, series, np.array([_ns(at)], np.int64))
+    ctx = Context(thesis, series, np.array([_ns(at)], np.int64), functions=BUILTIN_FUNCTIONS)
     return float(ctx.eval(thesis.series["x"].expr)[0])
 
 

@@ -170,10 +170,10 @@ def test_deep_drawdown_fires_when_a_close_is_35_percent_below_its_year_high(run,
 
 
 def test_the_sales_guide_is_confirmed_by_the_filing_that_lifts_ttm_sales_over_it(run, rows: Rows) -> None:
-    from signalflow.thesis.hypotheses import evaluate_hypotheses, hypotheses_of
+    from signalflow.thesis.hypotheses import evaluate_hypotheses
 
     thesis, provider, _ = run
-    (hyp,) = hypotheses_of(thesis)
+    (hyp,) = thesis.hypotheses
     said = datetime.combine(hyp.said, time())
     filings = sorted({f.known_at for f in rows.revenue if f.known_at >= said})
     confirmed_at = next(t for t in filings if rows.ttm_revenue(t) >= 9.125e9)

@@ -1,0 +1,62 @@
+"""Array helpers shared by the evaluator, the thesis functions and the engine.
+
+Instants and period ends are ``int64`` nanoseconds since the epoch (naive UTC), with
+:data:`NAT` for "none"; values are ``float64`` with NaN for "unknown"::
+
+    from signalflow.thesis.arrays import DAY, ns, ratio
+    ns(date(2025, 3, 1)) + DAY          # the end of that day
+    ratio(np.array([1.0, 1.0]), np.array([2.0, 0.0]))   # [0.5, nan]: no infinities
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+NAT = np.iinfo(np.int64).min
+DAY = 86_400 * 10**9
+
+
+def ns(when: date | datetime) -> int:
+    """A date (its midnight) or a naive UTC datetime as int64 nanoseconds."""
+    return int(pd.Timestamp(when).as_unit("ns").value)
+
+
+def to_ns(values) -> np.ndarray:
+    """Datetimes (any pandas/numpy resolution, naive UTC) as int64 ns; NaT as :data:`NAT`."""
+    if isinstance(values, pd.Series) and values.dtype == "datetime64[ns]":
+        return values.values.view("int64")  # no copy: callers never write to it
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind != "M":
+        arr = pd.to_datetime(pd.Series(values), errors="coerce").to_numpy()
+    return arr.astype("datetime64[ns]", copy=False).view("int64")
+
+
+def td_ns(delta: timedelta) -> int:
+    return int(delta / timedelta(microseconds=1)) * 1000
+
+
+def sorted_unique(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and the index of each one's first occurrence
+    (cheaper than ``np.unique``, which sorts or hashes again)."""
+    first = np.r_[True, sorted_values[1:] != sorted_values[:-1]] if len(sorted_values) else np.zeros(0, bool)
+    idx = np.flatnonzero(first)
+    return sorted_values[idx], idx
+
+
+def grid_points(first: int, last: int, step: int) -> np.ndarray:
+    """``first, first + step, ...`` up to ``last`` inclusive, in exact integer arithmetic
+    (``np.arange`` computes its length in floating point and can drop the last point)."""
+    if last < first:
+        return np.empty(0, np.int64)
+    return first + step * np.arange((last - first) // step + 1, dtype=np.int64)
+
+
+def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a / b`` with NaN wherever the quotient is not finite (a zero or unknown divisor)."""
+    with np.errstate(all="ignore"):
+        out = a / b
+    out[~np.isfinite(out)] = np.nan
+    return out
