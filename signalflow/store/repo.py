@@ -36,7 +36,7 @@ from signalflow.store.versions import (
     new_version_rows,
 )
 from signalflow.series import FRAME_COLUMNS, SeriesFrame
-from signalflow.thesis.results import EngineState
+from signalflow.store.engine_state import EngineState
 
 log = logging.getLogger(__name__)
 
