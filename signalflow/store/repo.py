@@ -267,6 +267,14 @@ class Store:
         ).tail(1)
         return latest.sort_values(["period_end", "period_start"]).reset_index(drop=True)
 
+    def versions(self, key: str, at: datetime | None = None) -> pd.DataFrame:
+        """Every version of every period known at ``at`` (all when None), by period end and
+        then by when each became known. Columns as :meth:`as_of`."""
+        frame = self.load([key], until=at).get(key)
+        if frame is None:
+            return SeriesFrame.empty(key).data
+        return frame.data.sort_values(["period_end", "known_at"])
+
     def observation_count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(ObservationRow.__table__)).scalar_one()
