@@ -158,7 +158,7 @@ def notify_test(as_json: JsonOption = False) -> None:
     from signalflow.alerts.sample import sample_notification
     from signalflow.errors import SignalflowError
     from signalflow.notifiers.base import notifier_classes
-    from signalflow.store.models import utcnow
+    from signalflow.series import utcnow
 
     settings = load_settings()
     results = []
