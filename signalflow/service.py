@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,9 @@ from signalflow.store import Store
 from signalflow.store.models import utcnow
 
 if TYPE_CHECKING:
+    from signalflow.store.alerts import JournalEntry
+    from signalflow.store.enums import Decision
+    from signalflow.store.models import DecisionRow
     from signalflow.thesis.model import Thesis
     from signalflow.thesis.live import LiveEvaluator
     from signalflow.thesis.results import Evaluation
@@ -150,29 +153,45 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
 
 
 def collect(
-    settings: Settings, store: Store, theses: Sequence[Thesis], only: Sequence[str] | None = None
+    settings: Settings,
+    store: Store,
+    theses: Sequence[Thesis],
+    only: Sequence[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[SourceReport]:
-    """Collect every series the theses reference (optionally only some sources)."""
+    """Collect every series the theses reference (optionally only some sources).
+
+    ``progress(source, done, total)`` is called before each source (``done`` sources
+    finished) and once at the end with ``source`` empty, for the CLI's progress bar."""
+    todo = [(name, refs) for name, refs in refs_by_source(theses).items() if not only or name in only]
     reports = []
-    for name, refs in refs_by_source(theses).items():
-        if only and name not in only:
-            continue
+    for done, (name, refs) in enumerate(todo):
+        if progress:
+            progress(name, done, len(todo))
         reports.append(collect_source(settings, store, name, refs))
+    if progress:
+        progress("", len(todo), len(todo))
     return reports
 
 
 def import_paths(
-    settings: Settings, store: Store, paths: Sequence[Path], series: str | None = None
+    settings: Settings,
+    store: Store,
+    paths: Sequence[Path],
+    series: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ImportReport]:
     """Load saved payloads exactly as if they had been collected.
 
     With ``series`` (``fred.DGS10``) the source named by its prefix imports every file.
     Otherwise each file is offered to every registered source's ``sniff`` and the first that
     recognises it imports it. A file that cannot be imported (unknown format, an error reply
-    saved as a payload, bad rows) is reported with its error and the next file goes on."""
+    saved as a payload, bad rows) is reported with its error and the next file goes on.
+    ``progress(done, total)`` is called after each file."""
     sources = {name: cls(settings) for name, cls in sorted(source_classes().items())}
+    files = expand_paths(paths)
     reports = []
-    for path in expand_paths(paths):
+    for path in files:
         report = import_file(settings, store, path, series, sources)
         if report.error:
             log.error("import failed", extra={"path": str(path), "error": report.error})
@@ -182,6 +201,8 @@ def import_paths(
                 extra={"path": str(path), "source": report.source, "observations_added": report.observations_added},
             )
         reports.append(report)
+        if progress:
+            progress(len(reports), len(files))
     return reports
 
 
@@ -314,6 +335,39 @@ def _record(
         record_evaluation(
             session, thesis, evaluation, settings, now, unless=engine_condition(store), chart_path=chart
         )
+
+
+def acknowledge(
+    store: Store,
+    thesis: str,
+    decision: Decision,
+    note: str,
+    *,
+    rule: str = "",
+    until: datetime | None = None,
+    unless: str = "",
+    now: datetime | None = None,
+) -> list[DecisionRow]:
+    """Record the owner's decision about the alerts of ``thesis`` (see
+    :func:`signalflow.alerts.acknowledge`); raises SignalflowError when the thesis never
+    had an alert, which is most likely a mistyped id."""
+    from signalflow.alerts import acknowledge as record_decision
+    from signalflow.store import alerts as store_alerts
+
+    with store.session() as session:
+        if not store_alerts.ever_alerted(session, thesis):
+            raise SignalflowError(f"no alert was ever recorded for thesis {thesis!r} (see `signalflow journal`)")
+        return record_decision(
+            session, thesis, decision, note, now or utcnow(), rule=rule, until=until, unless=unless
+        )
+
+
+def journal(store: Store, thesis: str | None = None) -> list[JournalEntry]:
+    """Every alert episode and every decision (of ``thesis``), oldest first."""
+    from signalflow.store import alerts as store_alerts
+
+    with store.session() as session:
+        return store_alerts.journal(session, thesis)
 
 
 def deliver(settings: Settings, store: Store):

@@ -5,13 +5,14 @@
 """
 
 from signalflow.alerts.ack import Decision, acknowledge, engine_condition
-from signalflow.alerts.delivery import DeliveryReport, Outcome, deliver_pending
+from signalflow.alerts.delivery import DeliveryReport, DeliveryResult, Outcome, deliver_pending
 from signalflow.alerts.lifecycle import record_evaluation
 from signalflow.alerts.routes import resolve_routes
 
 __all__ = [
     "Decision",
     "DeliveryReport",
+    "DeliveryResult",
     "Outcome",
     "acknowledge",
     "deliver_pending",

@@ -9,23 +9,17 @@ deterioration such as ``fred.BAMLH0A0HYM2 > 7``) becomes true; re-arming is chec
 from __future__ import annotations
 
 import dataclasses
-import enum
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from signalflow.store.models import AlertRow, DecisionRow
+from signalflow.store import alerts as store_alerts
+from signalflow.store.enums import Decision
+from signalflow.store.models import DecisionRow
 from signalflow.thesis.model import Rule, Severity, Thesis
 from signalflow.thesis.results import ThesisStatus
 
 UNLESS_RULE = "__unless__"
-
-
-class Decision(str, enum.Enum):
-    HOLD = "hold"
-    TRIM = "trim"
-    EXIT = "exit"
-    IGNORE = "ignore"
 
 
 def parse_unless(text: str):
@@ -69,26 +63,10 @@ def acknowledge(
     none firing, record it for the thesis alone (the journal keeps it all the same)."""
     if unless:
         parse_unless(unless)
-    query = select(AlertRow).where(AlertRow.thesis == thesis, AlertRow.state == "firing")
-    if rule:
-        query = query.where(AlertRow.rule == rule)
-    alerts = list(session.exec(query.order_by(col(AlertRow.id))))
-    rows = [
-        DecisionRow(
-            thesis=thesis,
-            rule=alert.rule if alert else rule,
-            alert_id=alert.id if alert else None,
-            decision=decision.value,
-            note=note,
-            until=until,
-            unless_expr=unless,
-            decided_at=now,
-        )
-        for alert in (alerts or [None])
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
+    alerts = store_alerts.firing(session, thesis, rule)
+    return store_alerts.add_decisions(
+        session, thesis, alerts, decision, note, now, rule=rule, until=until, unless=unless
+    )
 
 
 def engine_condition(provider) -> EngineCondition:

@@ -10,6 +10,7 @@ A pass first queues the reminder digests that are due (``alerts/digest.py``).
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -17,8 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text, update
-from sqlmodel import col, select
+from sqlalchemy import text
 
 from signalflow.alerts.digest import queue_digests
 from signalflow._faults import checkpoint
@@ -26,6 +26,8 @@ from signalflow.errors import DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt, notifier_classes
 from signalflow.notifiers.notification import Notification
 from signalflow.settings import Route, Settings, parse_duration
+from signalflow.store import outbox
+from signalflow.store.enums import OutboxStatus
 from signalflow.store.models import OutboxRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -33,11 +35,22 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 
 
+class DeliveryResult(enum.StrEnum):
+    """What one delivery attempt of one outbox row came to."""
+
+    SENT = "sent"
+    RECONCILED = "reconciled"  # an earlier attempt had sent it after all
+    RETRY = "retry"  # failed for now; pending again at its next attempt
+    UNKNOWN = "unknown"  # no answer: left `sending` so the next pass reconciles it
+    FAILED = "failed"  # for good
+    DEFERRED = "deferred"  # not tried: another worker has it, or its thread is not there yet
+
+
 @dataclass(frozen=True)
 class Outcome:
     outbox_id: int
     dedup_key: str
-    result: str  # sent | reconciled | retry | unknown | failed | deferred
+    result: DeliveryResult
     detail: str = ""
 
 
@@ -45,20 +58,20 @@ class Outcome:
 class DeliveryReport:
     outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
 
-    def count(self, result: str) -> int:
+    def count(self, result: DeliveryResult) -> int:
         return sum(1 for o in self.outcomes if o.result == result)
 
     @property
     def sent(self) -> int:
-        return self.count("sent") + self.count("reconciled")
+        return self.count(DeliveryResult.SENT) + self.count(DeliveryResult.RECONCILED)
 
     @property
     def failed(self) -> int:
-        return self.count("failed")
+        return self.count(DeliveryResult.FAILED)
 
     @property
     def waiting(self) -> int:
-        return self.count("retry") + self.count("unknown") + self.count("deferred")
+        return sum(self.count(r) for r in (DeliveryResult.RETRY, DeliveryResult.UNKNOWN, DeliveryResult.DEFERRED))
 
 
 def deliver_pending(
@@ -83,14 +96,7 @@ def deliver_pending(
     except Exception:  # a digest that cannot be composed must not hold back the alerts
         log.exception("cannot queue the reminder digests")
     with store.session() as session:
-        query = (
-            select(OutboxRow.id)
-            .where(col(OutboxRow.status).in_(["pending", "sending"]), OutboxRow.next_attempt_at <= worker.now)
-            .order_by(col(OutboxRow.id))
-        )
-        if limit is not None:
-            query = query.limit(limit)
-        ids = list(session.exec(query))
+        ids = outbox.due_ids(session, worker.now, limit)
     outcomes = []
     claims = _RowClaims(store)
     try:
@@ -101,7 +107,7 @@ def deliver_pending(
                 finally:
                     claims.give_back(outbox_id)
             else:
-                outcomes.append(Outcome(outbox_id, "", "deferred", "another worker is delivering it"))
+                outcomes.append(Outcome(outbox_id, "", DeliveryResult.DEFERRED, "another worker is delivering it"))
             if progress:
                 progress(done, len(ids))
     finally:
@@ -195,50 +201,36 @@ class _Worker:
         """(ready, receipt of the alert's first message on this route)."""
         if not notifier.threaded or row.alert_id is None:
             return True, None
-        root = session.exec(
-            select(OutboxRow)
-            .where(OutboxRow.alert_id == row.alert_id, OutboxRow.route == row.route)
-            .order_by(col(OutboxRow.id))
-        ).first()
-        if root is None or root.id == row.id or root.status == "failed":
+        root = outbox.thread_root(session, row.alert_id, row.route)
+        if root is None or root.id == row.id or root.status == OutboxStatus.FAILED:
             return True, None
-        if root.status != "sent":
+        if root.status != OutboxStatus.SENT:
             return False, None
         return True, Receipt.from_json(root.receipt_json)
 
     def deliver(self, outbox_id: int) -> Outcome:
         with self.store.session() as session:
             row = session.get(OutboxRow, outbox_id)
-            if row is None or row.status in ("sent", "failed"):
-                return Outcome(outbox_id, "", "deferred", "already handled")
+            if row is None or OutboxStatus(row.status).done:
+                return Outcome(outbox_id, "", DeliveryResult.DEFERRED, "already handled")
             notification = Notification.from_json(row.payload_json)
             try:
                 notifier = self.notifier_for(row)
             except DeliveryError as exc:
-                return self.finish(session, row, "failed", str(exc))
+                return self.finish(session, row, OutboxStatus.FAILED, str(exc))
             ready, thread = self.thread_of(session, row, notifier)
             if not ready:
-                return Outcome(outbox_id, row.dedup_key, "deferred", "waiting for the alert's first message")
-            if row.status == "sending":
+                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "waiting for the alert's first message")
+            if row.status == OutboxStatus.SENDING:
                 try:
                     receipt = notifier.reconcile(notification, thread)
                 except DeliveryError as exc:
-                    return self.reschedule(session, row, exc, "unknown")
+                    return self.reschedule(session, row, exc, DeliveryResult.UNKNOWN)
                 if receipt is not None:
-                    return self.record(session, row, receipt, "reconciled")
+                    return self.record(session, row, receipt, DeliveryResult.RECONCILED)
             # Compare-and-set: of two workers that read the row as it was, only one claims it.
-            claimed = session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.id == row.id,
-                    OutboxRow.status == row.status,
-                    OutboxRow.attempts == row.attempts,
-                )
-                .values(status="sending")
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if claimed != 1:
-                return Outcome(outbox_id, row.dedup_key, "deferred", "claimed by another worker")
+            if not outbox.claim(session, row):
+                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "claimed by another worker")
         checkpoint("claimed")
         return self.attempt(outbox_id, notifier, notification, thread)
 
@@ -256,21 +248,21 @@ class _Worker:
                 with self.store.session() as session:
                     row = session.get(OutboxRow, outbox_id)
                     row.attempts += 1
-                    outcome = self.record(session, row, receipt, "sent")
+                    outcome = self.record(session, row, receipt, DeliveryResult.SENT)
                 checkpoint("recorded")
                 return outcome
             with self.store.session() as session:
                 row = session.get(OutboxRow, outbox_id)
                 row.attempts += 1
                 if error.permanent or row.attempts >= self.settings.delivery_max_attempts:
-                    return self.finish(session, row, "failed", str(error))
+                    return self.finish(session, row, OutboxStatus.FAILED, str(error))
                 if isinstance(error, DeliveryOutcomeUnknown):
-                    return self.reschedule(session, row, error, "unknown")
+                    return self.reschedule(session, row, error, DeliveryResult.UNKNOWN)
                 wait = self.wait_for(row.attempts, error)
                 last = tries == self.settings.delivery_tries_per_pass
                 if last or wait > self.max_wait:
-                    return self.reschedule(session, row, error, "retry", wait)
-                row.status = "sending"
+                    return self.reschedule(session, row, error, DeliveryResult.RETRY, wait)
+                row.status = OutboxStatus.SENDING
                 row.last_error = str(error)
                 session.add(row)
             log.warning("retrying %s in %.1fs: %s", notification.key, wait, error)
@@ -282,28 +274,28 @@ class _Worker:
             return float(error.retry_after)
         return min(self.backoff * 2 ** (attempts - 1), MAX_BACKOFF).total_seconds()
 
-    def record(self, session, row: OutboxRow, receipt: Receipt, result: str) -> Outcome:
-        row.status = "sent"
+    def record(self, session, row: OutboxRow, receipt: Receipt, result: DeliveryResult) -> Outcome:
+        row.status = OutboxStatus.SENT
         row.sent_at = utcnow()
         row.receipt_json = receipt.to_json()
         row.last_error = ""
         session.add(row)
         return Outcome(row.id, row.dedup_key, result, receipt.ts)
 
-    def finish(self, session, row: OutboxRow, status: str, error: str) -> Outcome:
+    def finish(self, session, row: OutboxRow, status: OutboxStatus, error: str) -> Outcome:
         row.status = status
         row.last_error = error
         session.add(row)
         log.error("notification %s failed for good: %s", row.dedup_key, error)
-        return Outcome(row.id, row.dedup_key, "failed", error)
+        return Outcome(row.id, row.dedup_key, DeliveryResult.FAILED, error)
 
     def reschedule(
-        self, session, row: OutboxRow, error: DeliveryError, result: str, wait: float | None = None
+        self, session, row: OutboxRow, error: DeliveryError, result: DeliveryResult, wait: float | None = None
     ) -> Outcome:
         """Try again later; an unknown outcome stays `sending` so the next pass reconciles."""
         if wait is None:
             wait = self.wait_for(max(row.attempts, 1), error)
-        row.status = "sending" if result == "unknown" else "pending"
+        row.status = OutboxStatus.SENDING if result is DeliveryResult.UNKNOWN else OutboxStatus.PENDING
         row.next_attempt_at = self.now + timedelta(seconds=wait)
         row.last_error = str(error)
         session.add(row)

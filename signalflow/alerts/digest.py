@@ -18,12 +18,15 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from signalflow.alerts.lifecycle import KILL, SOFT, alert_key, routed
+from signalflow.alerts.lifecycle import KILL, SOFT, alert_key, queue_routed
 from signalflow.notifiers.base import Receipt
 from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification
 from signalflow.settings import Route, Settings, parse_duration
+from signalflow.store import alerts as store_alerts
+from signalflow.store import outbox
+from signalflow.store.enums import OutboxStatus
 from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -48,18 +51,17 @@ def queue_digests(store, settings: Settings, now: datetime) -> list[OutboxRow]:
         return []
     try:
         with store.session() as session:
-            rows = digests_due(session, settings, now)
-            session.add_all(rows)
+            rows = queue_due(session, settings, now)
     except IntegrityError:
         log.info("another worker queued the digests of this slot first")
         return []
     return rows
 
 
-def digests_due(session: Session, settings: Settings, now: datetime) -> list[OutboxRow]:
-    """The digest rows of the slot holding ``now`` not yet in the outbox (not added)."""
+def queue_due(session: Session, settings: Settings, now: datetime) -> list[OutboxRow]:
+    """Queue the digests of the slot holding ``now`` not yet in the outbox; return the rows."""
     slot = digest_slot(now, settings)
-    firing = list(session.exec(select(AlertRow).where(AlertRow.state == "firing").order_by(col(AlertRow.id))))
+    firing = store_alerts.firing(session)
     killed = {a.thesis for a in firing if a.severity == KILL}
     candidates = [
         a for a in firing
@@ -67,8 +69,8 @@ def digests_due(session: Session, settings: Settings, now: datetime) -> list[Out
     ]
     if not candidates:
         return []
-    decisions = _decisions(session, {a.thesis for a in candidates})
-    first_rows = _first_rows(session, [a.id for a in candidates])
+    decisions = store_alerts.decisions_of(session, {a.thesis for a in candidates})
+    first_rows = outbox.first_rows(session, [a.id for a in candidates])
     by_route: dict[str, list[DigestEntry]] = defaultdict(list)
     silenced: dict[str, int] = defaultdict(int)
     notifier_of: dict[str, str] = {}
@@ -83,22 +85,12 @@ def digests_due(session: Session, settings: Settings, now: datetime) -> list[Out
                 by_route[route].append(_entry(alert, decision, row, now))
     rows = []
     for name, entries in by_route.items():
-        key = f"digest/{slot:%Y-%m-%dT%H:%M}@{name}"
-        if session.exec(select(OutboxRow.id).where(OutboxRow.dedup_key == key)).first() is not None:
-            continue
+        key = f"digest/{slot:%Y-%m-%dT%H:%M}"
+        if outbox.exists(session, f"{key}@{name}"):
+            continue  # queued earlier in this slot
         route = next((r for r in settings.routes if r.name == name), None) or Route(name=name, notifier=notifier_of[name])
         notification = digest_notification(key, entries, silenced[name], settings, now)
-        rows.append(
-            OutboxRow(
-                dedup_key=key,
-                kind=Kind.DIGEST.value,
-                notifier=route.notifier,
-                route=name,
-                payload_json=routed(notification, route, key).to_json(),
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
+        rows += queue_routed(session, notification, [route], now)
     return rows
 
 
@@ -127,7 +119,7 @@ def digest_notification(
 
 def _entry(alert: AlertRow, decision: DecisionRow | None, first: OutboxRow, now: datetime) -> DigestEntry:
     detail = json.loads(alert.detail_json or "{}")
-    thread = Receipt.from_json(first.receipt_json) if first.status == "sent" else None
+    thread = Receipt.from_json(first.receipt_json) if first.status == OutboxStatus.SENT else None
     return DigestEntry(
         alert_key=alert_key(alert),
         thesis=alert.thesis,
@@ -143,14 +135,6 @@ def _entry(alert: AlertRow, decision: DecisionRow | None, first: OutboxRow, now:
     )
 
 
-def _decisions(session: Session, theses: set[str]) -> dict[str, list[DecisionRow]]:
-    found: dict[str, list[DecisionRow]] = defaultdict(list)
-    query = select(DecisionRow).where(col(DecisionRow.thesis).in_(sorted(theses))).order_by(col(DecisionRow.id))
-    for decision in session.exec(query):
-        found[decision.thesis].append(decision)
-    return found
-
-
 def _latest_decision(decisions: list[DecisionRow], alert: AlertRow) -> DecisionRow | None:
     """The last decision taken about this episode (same rule or the whole thesis)."""
     mine = [d for d in decisions if d.rule in ("", alert.rule) and d.decided_at >= alert.fired_at]
@@ -160,15 +144,6 @@ def _latest_decision(decisions: list[DecisionRow], alert: AlertRow) -> DecisionR
 
 def _silences(decision: DecisionRow, now: datetime) -> bool:
     return decision.rearmed_at is None and (decision.until is None or now < decision.until)
-
-
-def _first_rows(session: Session, alert_ids: list[int]) -> dict[int, dict[str, OutboxRow]]:
-    """Each alert's first notification per route: the routes it takes and its thread."""
-    first: dict[int, dict[str, OutboxRow]] = defaultdict(dict)
-    query = select(OutboxRow).where(col(OutboxRow.alert_id).in_(alert_ids)).order_by(col(OutboxRow.id))
-    for row in session.exec(query):
-        first[row.alert_id].setdefault(row.route, row)
-    return first
 
 
 def _describe(decision: DecisionRow, now: datetime) -> str:

@@ -30,19 +30,22 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session
 
 from signalflow.alerts.message import alert_detail, build_notification
 from signalflow.alerts.routes import accepts, resolve_routes
 from signalflow.notifiers.notification import Kind
 from signalflow.settings import Route, Settings, parse_duration
+from signalflow.store import alerts as store_alerts
+from signalflow.store import outbox
+from signalflow.store.enums import AlertState, Severity
 from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Evaluation, RuleState, RuleStatus, ThesisStatus
 
 log = logging.getLogger(__name__)
 
-KILL, SOFT = "kill_switch", "soft_warning"
+KILL, SOFT = Severity.KILL_SWITCH, Severity.SOFT_WARNING
 
 # Evaluates an `ack --unless` expression for a thesis at an instant: True, False or None (unknown).
 ConditionCheck = Callable[[Thesis, str, datetime], bool | None]
@@ -107,12 +110,7 @@ class _Recorder:
         self.version = ""
         self.kill_firing = any(r.severity == KILL and r.state is RuleState.FIRING for r in status.rules)
         self.written: list[OutboxRow] = []
-        self.open = {
-            a.rule: a
-            for a in session.exec(
-                select(AlertRow).where(AlertRow.thesis == thesis.id, AlertRow.state == "firing")
-            )
-        }
+        self.open = {a.rule: a for a in store_alerts.firing(session, thesis.id)}
 
     def firing(self, name: str) -> bool:
         rule = self.rules.get(name)
@@ -125,7 +123,7 @@ class _Recorder:
         for name, alert in list(self.open.items()):
             if self.firing(name):
                 continue
-            alert.state = "resolved"
+            alert.state = AlertState.RESOLVED
             alert.resolved_at = ended.get(name, self.status.at)
             self.session.add(alert)
             del self.open[name]
@@ -142,15 +140,12 @@ class _Recorder:
             key=lambda r: r.severity != KILL,
         )
         for rule in starting:
-            last = self.session.exec(
-                select(func.max(AlertRow.episode)).where(AlertRow.thesis == self.thesis.id, AlertRow.rule == rule.name)
-            ).one()
             alert = AlertRow(
                 thesis=self.thesis.id,
                 rule=rule.name,
-                severity=rule.severity,
-                episode=(last or 0) + 1,
-                state="firing",
+                severity=Severity(rule.severity),
+                episode=store_alerts.last_episode(self.session, self.thesis.id, rule.name) + 1,
+                state=AlertState.FIRING,
                 fired_at=rule.fired_at or fired.get(rule.name, self.status.at),
                 summary=rule.summary,
                 detail_json=json.dumps({"expression": rule.expression}),  # completed by keep_latest_values
@@ -215,18 +210,7 @@ class _Recorder:
 
     def active_decisions(self, alert: AlertRow) -> list[DecisionRow]:
         """Decisions taken while this alert fired that have not re-armed."""
-        return list(
-            self.session.exec(
-                select(DecisionRow)
-                .where(
-                    DecisionRow.thesis == alert.thesis,
-                    col(DecisionRow.rule).in_(["", alert.rule]),
-                    col(DecisionRow.rearmed_at).is_(None),
-                    DecisionRow.decided_at >= alert.fired_at,
-                )
-                .order_by(col(DecisionRow.id))
-            )
-        )
+        return store_alerts.active_decisions(self.session, alert)
 
     def rearms(self, decision: DecisionRow, unless: ConditionCheck | None) -> bool:
         if decision.until is not None and self.now >= decision.until:
@@ -253,24 +237,8 @@ class _Recorder:
             note=note or _latest_note(self.session, alert),
             chart_path=self.chart if kind.starts_thread else "",
         )
-        for route in self.routes:
-            if not accepts(route, alert.severity):
-                continue
-            dedup = f"{key}@{route.name}"
-            if self.session.exec(select(OutboxRow.id).where(OutboxRow.dedup_key == dedup)).first() is not None:
-                continue
-            row = OutboxRow(
-                dedup_key=dedup,
-                alert_id=alert.id,
-                kind=kind.value,
-                notifier=route.notifier,
-                route=route.name,
-                payload_json=routed(base, route, dedup).to_json(),
-                next_attempt_at=self.now,
-                created_at=self.now,
-            )
-            self.session.add(row)
-            self.written.append(row)
+        routes = [r for r in self.routes if accepts(r, alert.severity)]
+        self.written += queue_routed(self.session, base, routes, self.now, alert_id=alert.id)
         alert.last_notified_at = self.now
         self.session.add(alert)
 
@@ -289,12 +257,32 @@ def routed(notification, route: Route, key: str):
     )
 
 
+def queue_routed(
+    session: Session, notification, routes: list[Route], now: datetime, alert_id: int | None = None
+) -> list[OutboxRow]:
+    """Queue ``notification`` once per route (its key + ``@route``), each with the route's
+    overrides; a route that already has it is skipped. Returns the rows written. Alerts,
+    digests and ops messages all go through here to the store's one outbox writer."""
+    written = []
+    for route in routes:
+        dedup = f"{notification.key}@{route.name}"
+        row = outbox.queue(
+            session,
+            dedup_key=dedup,
+            kind=notification.kind,
+            notifier=route.notifier,
+            route=route.name,
+            payload_json=routed(notification, route, dedup).to_json(),
+            now=now,
+            alert_id=alert_id,
+        )
+        if row is not None:
+            written.append(row)
+    return written
+
+
 def _latest_note(session: Session, alert: AlertRow) -> str:
-    decision = session.exec(
-        select(DecisionRow)
-        .where(DecisionRow.thesis == alert.thesis, col(DecisionRow.rule).in_(["", alert.rule]))
-        .order_by(col(DecisionRow.id).desc())
-    ).first()
+    decision = store_alerts.latest_decision(session, alert.thesis, alert.rule)
     return f"{decision.decision}: {decision.note}" if decision else ""
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from signalflow.notifiers.notification import InputLine, Kind, Link, Notification
 from signalflow.settings import Route
+from signalflow.store.enums import Severity
 
 
 def sample_notification(route: Route, now: datetime) -> Notification:
@@ -14,7 +15,7 @@ def sample_notification(route: Route, now: datetime) -> Notification:
         key=key,
         alert_key=key,
         kind=Kind.TEST,
-        severity="info",
+        severity=Severity.INFO,
         thesis="sample",
         title="signalflow test message",
         rule="sample_rule",

@@ -36,10 +36,8 @@ def ack(
     Reminders re-arm when --until passes or the --unless condition (e.g. 'fred.BAMLH0A0HYM2 > 7')
     becomes true. Decisions are kept in the journal for good.
     """
-    from sqlmodel import select
-
-    from signalflow.alerts import Decision, acknowledge
-    from signalflow.store.models import AlertRow, utcnow
+    from signalflow import service
+    from signalflow.alerts import Decision
 
     try:
         choice = Decision(decision)
@@ -50,20 +48,16 @@ def ack(
         _check_unless(settings, thesis, unless)
     store = _store(settings)
     try:
-        with store.session() as session:
-            known = session.exec(select(AlertRow.id).where(AlertRow.thesis == thesis)).first()
-            if known is None:
-                raise fail(f"no alert was ever recorded for thesis {thesis!r} (see `signalflow journal`)")
-            rows = acknowledge(
-                session, thesis, choice, note, utcnow(), rule=rule or "", until=parse_when(until), unless=unless or ""
-            )
-            result = [
-                {"thesis": r.thesis, "rule": r.rule, "alert_id": r.alert_id, "decision": r.decision,
-                 "until": r.until, "unless": r.unless_expr, "decided_at": r.decided_at}
-                for r in rows
-            ]
+        rows = service.acknowledge(
+            store, thesis, choice, note, rule=rule or "", until=parse_when(until), unless=unless or ""
+        )
     finally:
         store.close()
+    result = [
+        {"thesis": r.thesis, "rule": r.rule, "alert_id": r.alert_id, "decision": r.decision,
+         "until": r.until, "unless": r.unless_expr, "decided_at": r.decided_at}
+        for r in rows
+    ]
     if as_json:
         print_json(result)
         return
@@ -94,13 +88,12 @@ def journal(
     as_json: JsonOption = False,
 ) -> None:
     """List every alert episode and every decision, oldest first (never deleted)."""
-    from signalflow.alerts.journal import journal as read_journal
+    from signalflow import service
 
     settings = load_settings()
     store = _store(settings)
     try:
-        with store.session() as session:
-            entries = read_journal(session, thesis)
+        entries = service.journal(store, thesis)
     finally:
         store.close()
     if as_json:
@@ -165,7 +158,7 @@ def notify_test(as_json: JsonOption = False) -> None:
     from signalflow.alerts.sample import sample_notification
     from signalflow.errors import SignalflowError
     from signalflow.notifiers.base import notifier_classes
-    from signalflow.store.models import utcnow
+    from signalflow.series import utcnow
 
     settings = load_settings()
     results = []

@@ -78,16 +78,16 @@ def collect(
     from rich.progress import Progress
 
     settings, store = _context(rules)
-    reports = []
     try:
-        todo = [(n, refs) for n, refs in service.refs_by_source(service.load_theses(settings)).items() if not sources or n in sources]
+        theses = service.load_theses(settings)
         console = Console(stderr=True)
         with Progress(console=console, transient=True, disable=as_json or not console.is_terminal) as progress:
-            task = progress.add_task("collecting", total=len(todo))
-            for name, refs in todo:
-                progress.update(task, description=f"collecting {name}")
-                reports.append(service.collect_source(settings, store, name, refs))
-                progress.advance(task)
+            task = progress.add_task("collecting", total=None)
+
+            def show(name: str, done: int, total: int) -> None:
+                progress.update(task, description=f"collecting {name}" if name else "collected", completed=done, total=total)
+
+            reports = service.collect(settings, store, theses, only=sources, progress=show)
     finally:
         store.close()
     if as_json:
@@ -148,14 +148,14 @@ def import_(
     settings = load_settings()
     setup_logging(settings)
     store = service.open_store(settings)
-    reports = []
     try:
         files = service.expand_paths(paths)
         with Progress(transient=True, disable=as_json or len(files) < 3) as progress:
             task = progress.add_task("importing", total=len(files))
-            for path in files:
-                reports.extend(service.import_paths(settings, store, [path], series=series))
-                progress.advance(task)
+            reports = service.import_paths(
+                settings, store, files, series=series,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
     finally:
         store.close()
     failed = [r for r in reports if r.error]

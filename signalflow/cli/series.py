@@ -89,7 +89,7 @@ def show(
             hint = did_you_mean(key, [s.key for s in store.list_series()])
             raise fail(f"no series {key} in {settings.database_url}" + (f"; {hint}" if hint else ""))
         if all_versions:
-            frame = store.load([key], until=at)[key].data.sort_values(["period_end", "known_at"])
+            frame = store.versions(key, at)
         else:
             frame = store.as_of(key, at)
     finally:

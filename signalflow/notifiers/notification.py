@@ -7,31 +7,12 @@ same message that was decided before it.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-
-class Kind(str, enum.Enum):
-    """Why a notification exists."""
-
-    FIRING = "firing"  # a rule started firing: a new alert episode
-    ESCALATED = "escalated"  # a Kill Switch fired while Soft Warnings of the thesis fired
-    REMINDER = "reminder"  # still firing, once per reminder interval
-    REARMED = "rearmed"  # an acknowledgement expired or its `unless` became true
-    RESOLVED = "resolved"  # the rule stopped firing: the episode ends
-    TEST = "test"  # `signalflow notify-test`
-    OPS = "ops"  # the daemon about itself: a stale source, a rejected rule edit
-    DIGEST = "digest"  # once per reminder interval and route: every alert still firing there
-
-    @property
-    def starts_thread(self) -> bool:
-        return self in (Kind.FIRING, Kind.ESCALATED, Kind.TEST)
-
-
-SEVERITY_LABEL = {"kill_switch": "Kill Switch", "soft_warning": "Soft Warning", "info": "Info"}
+from signalflow.store.enums import Kind, Severity
 
 
 @dataclass(frozen=True)
@@ -63,7 +44,7 @@ class DigestEntry:
     thesis: str
     title: str
     rule: str
-    severity: str
+    severity: Severity
     fired_at: datetime
     summary: str = ""
     inputs: tuple[InputLine, ...] = ()  # the latest values, each with its period and known_at
@@ -71,9 +52,12 @@ class DigestEntry:
     channel: str = ""  # the alert's thread on this route, when its first message was delivered
     ts: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "severity", Severity(self.severity))
+
     @property
     def severity_label(self) -> str:
-        return SEVERITY_LABEL.get(self.severity, self.severity)
+        return self.severity.label
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -95,7 +79,7 @@ class Notification:
     key: str  # the outbox dedup key: unique per message and route
     alert_key: str  # thesis/rule/episode
     kind: Kind
-    severity: str  # soft_warning | kill_switch | info
+    severity: Severity
     thesis: str
     title: str
     rule: str
@@ -119,9 +103,14 @@ class Notification:
     url: str = ""  # route override: webhook URL
     digest: tuple[DigestEntry, ...] = ()  # Kind.DIGEST: the alerts still firing on the route
 
+    def __post_init__(self) -> None:
+        # Built from the engine's strings as well as from members: hold members either way.
+        object.__setattr__(self, "kind", Kind(self.kind))
+        object.__setattr__(self, "severity", Severity(self.severity))
+
     @property
     def severity_label(self) -> str:
-        return SEVERITY_LABEL.get(self.severity, self.severity)
+        return self.severity.label
 
     @property
     def headline(self) -> str:

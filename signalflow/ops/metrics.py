@@ -11,9 +11,9 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
-
-from signalflow.store.models import AlertRow, ObservationRow, OutboxRow
+from signalflow.store import alerts as store_alerts
+from signalflow.store import outbox
+from signalflow.store.enums import OutboxStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -95,25 +95,22 @@ def render_metrics(store, counters: Counters, now: datetime, *, leader: bool, th
         "signalflow_source_observations_stored", "counter", "observations stored by the source's collections",
         [({"source": h.source}, h.observations_stored) for h in health],
     )
+    observations = store.observation_count()
     with store.engine.connect() as conn:
-        observations = conn.execute(sa.select(sa.func.count()).select_from(ObservationRow.__table__)).scalar_one()
-        alerts = conn.execute(
-            sa.select(AlertRow.severity, AlertRow.state, sa.func.count()).group_by(AlertRow.severity, AlertRow.state)
-        ).all()
-        outbox = conn.execute(sa.select(OutboxRow.status, sa.func.count()).group_by(OutboxRow.status)).all()
+        alerts = store_alerts.counts(conn)
+        by_status = dict.fromkeys(OutboxStatus, 0) | outbox.status_counts(conn)
     w.family("signalflow_observations", "gauge", "observation versions in the store", [({}, observations)])
     w.family(
         "signalflow_alerts", "gauge", "alert episodes by severity and state",
-        [({"severity": s, "state": st}, n) for s, st, n in sorted(alerts)],
+        [({"severity": s, "state": st}, n) for s, st, n in alerts],
     )
-    by_status = dict.fromkeys(("pending", "sending", "sent", "failed"), 0) | dict(outbox)
     w.family(
         "signalflow_outbox", "gauge", "notifications by delivery status",
         [({"status": s}, n) for s, n in sorted(by_status.items())],
     )
     w.family(
         "signalflow_outbox_depth", "gauge", "notifications waiting for delivery (pending or sending)",
-        [({}, by_status["pending"] + by_status["sending"])],
+        [({}, by_status[OutboxStatus.PENDING] + by_status[OutboxStatus.SENDING])],
     )
     w.family("signalflow_evaluations", "counter", "thesis evaluations by this process", [({}, counters.evaluations)])
     w.family(

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from signalflow.alerts.lifecycle import routed
+from signalflow.alerts.lifecycle import queue_routed
 from signalflow.alerts.routes import accepts, default_routes
 from signalflow.notifiers.notification import Kind, Notification
 from signalflow.settings import Settings
+from signalflow.store.enums import Severity
 from signalflow.store.models import OutboxRow
 
-OPS_SEVERITY = "info"
+OPS_SEVERITY = Severity.INFO
 
 
 def queue_ops(
@@ -32,23 +33,7 @@ def queue_ops(
         at=now,
         summary=summary,
     )
-    written = []
-    for route in default_routes(settings):
-        if not accepts(route, OPS_SEVERITY):
-            continue
-        dedup = f"{key}@{route.name}"
-        if session.exec(select(OutboxRow.id).where(OutboxRow.dedup_key == dedup)).first() is not None:
-            continue
-        row = OutboxRow(
-            dedup_key=dedup,
-            kind=Kind.OPS.value,
-            notifier=route.notifier,
-            route=route.name,
-            payload_json=routed(base, route, dedup).to_json(),
-            next_attempt_at=now,
-            created_at=now,
-        )
-        session.add(row)
-        written.append(row)
+    routes = [r for r in default_routes(settings) if accepts(r, OPS_SEVERITY)]
+    written = queue_routed(session, base, routes, now)
     session.flush()
     return written

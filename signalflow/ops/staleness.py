@@ -18,13 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from signalflow.ops.notify import queue_ops
 from signalflow.settings import Settings, parse_duration
 from signalflow.series import SeriesKind
 from signalflow.sources.frequency import default_stale_after
 from signalflow.sources.sec_calendar import GRACE_DAYS
+from signalflow.store import outbox
 from signalflow.store.models import OutboxRow
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def notify_staleness(store, settings: Settings, refs: Iterable[str], now: dateti
 
 def _episodes(session: Session) -> dict[str, tuple[int, bool]]:
     """subject -> (latest episode, whether it is still open: stale notified, not recovered)."""
-    keys = session.exec(select(OutboxRow.dedup_key).where(col(OutboxRow.dedup_key).startswith(PREFIX)))
+    keys = outbox.keys_with_prefix(session, PREFIX)
     seen: dict[str, dict[int, set[str]]] = {}
     for dedup in keys:
         subject, episode, what = dedup.split("@", 1)[0][len(PREFIX) :].rsplit("/", 2)

@@ -9,15 +9,42 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+import enum
+
+from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from signalflow.series import utcnow
+from signalflow.store.enums import AlertState, Decision, Kind, OutboxStatus, Severity
 
 
 def Instant(**kwargs):  # noqa: N802 - reads like a type in the table definitions
     """A naive-UTC datetime column (the whole project keeps UTC without tzinfo)."""
     return Field(sa_type=DateTime(), **kwargs)
+
+
+class EnumText(TypeDecorator):
+    """A ``StrEnum`` kept in a plain VARCHAR: the schema stays a string column (no database
+    enum type, nothing to migrate when a member is added), rows read back as members."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, members: type[enum.StrEnum], length: int = 20) -> None:
+        super().__init__(length)
+        self.members = members
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.members(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.members(value)
+
+
+def Member(members: type[enum.StrEnum], **kwargs):  # noqa: N802 - reads like a type, as Instant
+    """A column holding one member of ``members`` (see :class:`EnumText`)."""
+    return Field(sa_type=EnumText(members), **kwargs)
 
 
 class SeriesRow(SQLModel, table=True):
@@ -120,9 +147,9 @@ class AlertRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     thesis: str = Field(max_length=100, index=True)
     rule: str = Field(max_length=100)
-    severity: str = Field(max_length=20)
+    severity: Severity = Member(Severity)
     episode: int = 1
-    state: str = Field(default="firing", max_length=20)  # firing | resolved
+    state: AlertState = Member(AlertState, default=AlertState.FIRING)
     fired_at: datetime = Instant()
     resolved_at: datetime | None = Instant(default=None)
     last_notified_at: datetime | None = Instant(default=None)
@@ -139,11 +166,11 @@ class OutboxRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dedup_key: str = Field(max_length=300, unique=True)
     alert_id: int | None = Field(default=None, foreign_key="alert.id", index=True)
-    kind: str = Field(max_length=20)  # firing | escalated | resolved | reminder | ops
+    kind: Kind = Member(Kind)
     notifier: str = Field(max_length=40)
     route: str = Field(default="", max_length=100)
     payload_json: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default="pending", max_length=20, index=True)  # pending | sending | sent | failed
+    status: OutboxStatus = Member(OutboxStatus, default=OutboxStatus.PENDING, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Instant(default_factory=utcnow)
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -161,7 +188,7 @@ class DecisionRow(SQLModel, table=True):
     thesis: str = Field(max_length=100, index=True)
     rule: str = Field(default="", max_length=100)
     alert_id: int | None = Field(default=None, foreign_key="alert.id")
-    decision: str = Field(max_length=20)  # hold | trim | exit | ignore
+    decision: Decision = Member(Decision)
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     until: datetime | None = Instant(default=None)
     unless_expr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -36,7 +36,7 @@ from signalflow.store.versions import (
     new_version_rows,
 )
 from signalflow.series import FRAME_COLUMNS, SeriesFrame
-from signalflow.thesis.results import EngineState
+from signalflow.store.engine_state import EngineState
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +266,14 @@ class Store:
             ["period_start", "period_end"], sort=False
         ).tail(1)
         return latest.sort_values(["period_end", "period_start"]).reset_index(drop=True)
+
+    def versions(self, key: str, at: datetime | None = None) -> pd.DataFrame:
+        """Every version of every period known at ``at`` (all when None), by period end and
+        then by when each became known. Columns as :meth:`as_of`."""
+        frame = self.load([key], until=at).get(key)
+        if frame is None:
+            return SeriesFrame.empty(key).data
+        return frame.data.sort_values(["period_end", "known_at"])
 
     def observation_count(self) -> int:
         with self.engine.connect() as conn:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from signalflow.errors import CheckFailed, Location, ThesisError, ThesisSyntaxError, ThesisWarning
+from signalflow.store.enums import RULE_SEVERITIES
 from signalflow.suggest import did_you_mean
 from signalflow.thesis.ast import Node
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
@@ -168,7 +169,7 @@ class _ThesisBuilder:
             return None
         thesis_id = self.thesis_id(top.get("thesis"))
         raw_series = self.raw_series(top.get("series"))
-        raw_rules = {sev: self.raw_rules(top.get(sev.value), sev) for sev in Severity}
+        raw_rules = {sev: self.raw_rules(top.get(sev.value), sev) for sev in RULE_SEVERITIES}
         raw_conditions = {name: self.raw_condition(top.get(name), name) for name in CONDITIONS}
         for severity, items in raw_rules.items():
             if not items and not any(p.problem.startswith(f"{severity.value} must") for p in r.problems):

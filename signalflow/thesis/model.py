@@ -7,21 +7,16 @@ error can name file, line and column.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from signalflow.errors import Location
+from signalflow.store.enums import Severity
 from signalflow.thesis.ast import Node
 
 LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
-
-
-class Severity(str, enum.Enum):
-    SOFT_WARNING = "soft_warning"
-    KILL_SWITCH = "kill_switch"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from signalflow.store.engine_state import EngineState
+
 
 class RuleState(str, enum.Enum):
     """Prometheus alerting-rule states."""
@@ -151,38 +153,6 @@ class ThesisStatus:
                 for r in self.rules
             ],
         }
-
-
-@dataclass
-class EngineState:
-    """What live evaluation must remember between passes, per thesis: the instant of the
-    last evaluation and each rule's lifecycle memory. Serialized as JSON in the store."""
-
-    thesis: str
-    evaluated_at: datetime | None = None
-    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    fingerprint: str = ""  # hash of the thesis definition; a change resets the state
-    memory: dict[str, Any] = field(default_factory=dict)  # thesis-level memory (state, since, rows seen)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "thesis": self.thesis,
-            "evaluated_at": self.evaluated_at.isoformat() if self.evaluated_at else None,
-            "rules": self.rules,
-            "fingerprint": self.fingerprint,
-            "memory": self.memory,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> EngineState:
-        at = data.get("evaluated_at")
-        return cls(
-            thesis=data["thesis"],
-            evaluated_at=datetime.fromisoformat(at) if at else None,
-            rules=dict(data.get("rules") or {}),
-            fingerprint=data.get("fingerprint", ""),
-            memory=dict(data.get("memory") or {}),
-        )
 
 
 @dataclass

@@ -101,14 +101,11 @@ def write_report(
 
 
 def _history(store, thesis_id: str):
-    from sqlmodel import col, select
-
-    from signalflow.alerts.journal import journal
-    from signalflow.store.models import AlertRow
+    from signalflow.store import alerts as store_alerts
 
     with store.session() as session:
-        alerts = list(session.exec(select(AlertRow).where(AlertRow.thesis == thesis_id).order_by(col(AlertRow.fired_at))))
-        entries = journal(session, thesis_id)
+        alerts = store_alerts.history(session, thesis_id)
+        entries = store_alerts.journal(session, thesis_id)
     return alerts, entries
 
 
