@@ -158,10 +158,11 @@ def run_case(testfile: TestFile, case: TestCase) -> CaseResult:
     """Backtest each thesis the case expects something of, over the case's literal data,
     and compare the state after the last evaluation at or before each ``at``."""
     from signalflow.errors import SignalflowError
-    from signalflow.thesis.data import LiteralProvider, frame_from_points
+    from signalflow.series import MemoryProvider
+    from signalflow.thesis.data import frame_from_points
     from signalflow.thesis.engine import backtest
 
-    provider = LiteralProvider({key: frame_from_points(key, points) for key, points in case.series.items()})
+    provider = MemoryProvider({key: frame_from_points(key, points) for key, points in case.series.items()})
     theses = {t.id: t for t in testfile.theses}
     mismatches: list[Mismatch] = []
     for thesis_id in sorted({e.thesis for e in case.expect}):
