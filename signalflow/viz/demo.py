@@ -130,7 +130,7 @@ def run_demo(out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=No
             from signalflow.viz.chart import chart_data
             from signalflow.viz.plot import figure, save
 
-            data = chart_data(thesis, provider, bt, end, marker_sources=("sec", "news", "csv"))
+            data = chart_data(thesis, bt, end, marker_sources=("sec", "news", "csv"))
             chart = save(figure(data), Path(out_dir) / f"{thesis.id}.png")
         inputs = {ref: sources.get(ref, "no bundled facts") for ref in sorted(thesis_refs(thesis))}
         result.theses.append(DemoThesis(thesis, bt, events_of(thesis, bt), chart, inputs))
