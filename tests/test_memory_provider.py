@@ -21,8 +21,6 @@ def _frame(key: str = "fred.X") -> SeriesFrame:
 
 def test_there_is_one_in_memory_provider() -> None:
     assert LiteralProvider is MemoryProvider
-    with pytest.raises(ImportError):
-        from signalflow.viz.facts import FactsProvider  # noqa: F401
     for old in ("signalflow.viz.facts", "signalflow.viz.vrt_facts", "signalflow.viz.valuation_facts"):
         with pytest.raises(ModuleNotFoundError):
             importlib.import_module(old)
