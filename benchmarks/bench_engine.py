@@ -31,12 +31,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from signalflow.thesis.data import LiteralProvider
 from signalflow.thesis.context import thesis_refs
 from signalflow.thesis.engine import backtest
 from signalflow.thesis.live import LiveEvaluator
 from signalflow.thesis.loader import read_thesis
-from signalflow.series import FRAME_COLUMNS, SeriesFrame
+from signalflow.series import FRAME_COLUMNS, MemoryProvider, SeriesFrame
 
 START = datetime(2005, 1, 1)
 
@@ -210,7 +209,7 @@ def main() -> None:
     theses = [load(d) for d in docs]
     keys = [f"csv.s{i}_{k}" for i in range(args.theses) for k in range(args.inputs)]
     pieces = {key: segments(days, rng) for key in keys}
-    provider = LiteralProvider({key: make_series(key, values_of(pieces[key])) for key in keys})
+    provider = MemoryProvider({key: make_series(key, values_of(pieces[key])) for key in keys})
     end = START + timedelta(days=days - 1)
     began = time.perf_counter()
     evaluations = 0

@@ -8,7 +8,7 @@ these from here (or from :mod:`signalflow`). Times are naive UTC datetimes throu
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Protocol, runtime_checkable
@@ -208,3 +208,59 @@ class IncrementalSeriesProvider(SeriesProvider, Protocol):
         after: int = 0,
         upto: int | None = None,
     ) -> dict[str, SeriesFrame]: ...
+
+
+EVENT_SOURCES = frozenset({"news"})
+
+
+def default_kind(ref: str) -> SeriesKind:
+    """The kind a reference has when nothing else says: news streams are events, SEC
+    flows (revenue, capex, ...) are flows, rpo is an instant, everything else a level."""
+    source = ref.split(".", 1)[0]
+    if source in EVENT_SOURCES:
+        return SeriesKind.EVENT
+    if source == "sec":
+        return SeriesKind.INSTANT if ref.rsplit(".", 1)[-1] == "rpo" else SeriesKind.FLOW
+    return SeriesKind.LEVEL
+
+
+def default_frequency(ref: str) -> str:
+    """The frequency a reference has when nothing else says: a stock's splits are irregular
+    (a company that never split has an empty split series, and that is not staleness)."""
+    parts = ref.split(".")
+    return "irregular" if parts[0] == "px" and parts[-1] == "split" else ""
+
+
+class MemoryProvider:
+    """The :class:`SeriesProvider` over frames held in memory: bundled facts, rule test
+    files, tests and benchmarks all serve their series through it.
+
+        provider = MemoryProvider({"fred.DGS10": frame})
+        provider.load({"fred.DGS10"}, until=datetime(2025, 6, 1))   # rows known by then
+
+    ``load`` returns each frame as held, or a copy cut to the rows known at ``until``; a
+    key it does not hold is left out, as the store leaves out a series never collected.
+    """
+
+    def __init__(self, frames: Mapping[str, SeriesFrame] | Iterable[SeriesFrame] | None = None) -> None:
+        if frames is None or isinstance(frames, Mapping):
+            self.frames: dict[str, SeriesFrame] = dict(frames or {})
+        else:
+            self.frames = {frame.key: frame for frame in frames}
+
+    def add(self, frame: SeriesFrame) -> None:
+        self.frames[frame.key] = frame
+
+    def load(self, keys: Iterable[str], until: datetime | None = None) -> dict[str, SeriesFrame]:
+        out = {}
+        for key in keys:
+            frame = self.frames.get(key)
+            if frame is None:
+                continue
+            if until is not None and len(frame.data):
+                known = frame.data["known_at"] <= pd.Timestamp(until)
+                if not known.all():
+                    data = frame.data[known].reset_index(drop=True)
+                    frame = SeriesFrame(frame.key, data, frame.kind, frame.unit, frame.frequency, frame.url)
+            out[key] = frame
+        return out

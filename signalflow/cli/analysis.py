@@ -42,10 +42,10 @@ def _open(rules: Path | None, facts: bool = False):
     settings = load_settings(rules_dir=rules)
     setup_logging(settings)
     if facts:
-        from signalflow.viz.facts import FactsProvider
-        from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
+        from signalflow.bundled import facts_provider, valuation_facts
+        from signalflow.viz.demo import valuation_theses
 
-        return settings, _NoClose(FactsProvider(valuation_facts())), valuation_theses()
+        return settings, _NoClose(facts_provider(valuation_facts())), valuation_theses()
     return settings, service.open_store(settings), service.load_theses(settings)
 
 

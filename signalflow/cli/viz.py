@@ -193,7 +193,7 @@ def demo(
     10-year yield (2023-2025), each fact with its source. Backtests the demo theses and shows
     when their Soft Warnings and Kill Switches would have fired, in the terminal and as charts."""
     from signalflow.viz.demo import demo_theses, run_demo
-    from signalflow.viz.facts import demo_dir
+    from signalflow.bundled.facts import demo_dir
 
     with _progress(as_json) as progress:
         task = progress.add_task("backtesting demo theses", total=len(demo_theses()))

@@ -1,6 +1,6 @@
-"""Literal series for tests and tools: a provider over frames built from points.
+"""Literal series for tests and tools: frames built from points, served from memory.
 
-    provider = LiteralProvider({
+    provider = MemoryProvider({
         "fred.DGS10": frame_from_points("fred.DGS10", [(date(2025, 1, 2), 4.5, None)]),
     })
     provider.load({"fred.DGS10"}, until=datetime(2025, 6, 1))
@@ -11,33 +11,21 @@ at its period end (a date: 00:00 UTC that day), as in rule test files.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import pandas as pd
 
-from signalflow.series import SeriesKind
-from signalflow.series import FRAME_COLUMNS, SeriesFrame
+from signalflow.series import (
+    FRAME_COLUMNS,
+    MemoryProvider,
+    SeriesFrame,
+    SeriesKind,
+    default_frequency,
+    default_kind,
+)
 
-EVENT_SOURCES = frozenset({"news"})
-
-
-def default_kind(ref: str) -> SeriesKind:
-    """The kind a reference has when nothing else says: news streams are events, SEC
-    flows (revenue, capex, ...) are flows, rpo is an instant, everything else a level."""
-    source = ref.split(".", 1)[0]
-    if source in EVENT_SOURCES:
-        return SeriesKind.EVENT
-    if source == "sec":
-        return SeriesKind.INSTANT if ref.rsplit(".", 1)[-1] == "rpo" else SeriesKind.FLOW
-    return SeriesKind.LEVEL
-
-
-def default_frequency(ref: str) -> str:
-    """The frequency a reference has when nothing else says: a stock's splits are irregular
-    (a company that never split has an empty split series, and that is not staleness)."""
-    parts = ref.split(".")
-    return "irregular" if parts[0] == "px" and parts[-1] == "split" else ""
+__all__ = ["LiteralProvider", "MemoryProvider", "default_frequency", "default_kind", "frame_from_points"]
 
 
 def _ts(value: date | datetime | str | None) -> pd.Timestamp | None:
@@ -79,23 +67,6 @@ def frame_from_points(
     return SeriesFrame(key, data, kind=kind, unit=unit, frequency=frequency)
 
 
-class LiteralProvider:
-    """A :class:`~signalflow.thesis.results.SeriesProvider` over frames held in memory."""
-
-    def __init__(self, frames: Mapping[str, SeriesFrame] | None = None) -> None:
-        self.frames: dict[str, SeriesFrame] = dict(frames or {})
-
-    def add(self, frame: SeriesFrame) -> None:
-        self.frames[frame.key] = frame
-
-    def load(self, keys: Iterable[str], until: datetime | None = None) -> dict[str, SeriesFrame]:
-        out = {}
-        for key in keys:
-            frame = self.frames.get(key)
-            if frame is None:
-                continue
-            if until is not None and len(frame.data) and frame.data["known_at"].iloc[-1] > pd.Timestamp(until):
-                data = frame.data[frame.data["known_at"] <= pd.Timestamp(until)].reset_index(drop=True)
-                frame = SeriesFrame(frame.key, data, frame.kind, frame.unit, frame.frequency, frame.url)
-            out[key] = frame
-        return out
+# The one in-memory provider lives beside the SeriesProvider protocol; this name stays for
+# callers that build literal series here.
+LiteralProvider = MemoryProvider

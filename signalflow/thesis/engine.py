@@ -76,10 +76,15 @@ def engine_frame(ref: str, frame: SeriesFrame | None) -> SeriesFrame:
     return frame
 
 
-def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
+def _frames(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, SeriesFrame]:
+    """Every series ``thesis`` reads, as the engine reads them, known at ``until``."""
     refs = thesis_refs(thesis)
     frames = provider.load(sorted(refs), until=until)
-    return {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in refs}
+    return {ref: engine_frame(ref, frames.get(ref)) for ref in refs}
+
+
+def _load(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
+    return {ref: PitSeries(frame) for ref, frame in _frames(thesis, provider, until).items()}
 
 
 def _timeline(series: dict[str, PitSeries], lo: int | None, hi: int, step: int) -> np.ndarray:
@@ -242,10 +247,12 @@ def _full_over(thesis: Thesis, series: dict[str, PitSeries], start: datetime | N
 
 def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime) -> Backtest:
     """The thesis at every instant of its timeline between ``start`` (the first known value
-    when None) and ``end``: a timeline frame, the transitions and the final status."""
-    run = _full(thesis, provider, start, end)
+    when None) and ``end``: a timeline frame, the transitions and the final status, with the
+    input frames it read and its expressions' values (for charts)."""
+    frames = _frames(thesis, provider, end)
+    run = _full_over(thesis, {ref: PitSeries(frame) for ref, frame in frames.items()}, start, end)
     if run is None:
-        return Backtest(thesis.id, pd.DataFrame(), [], None)
+        return Backtest(thesis.id, pd.DataFrame(), [], None, inputs=frames)
     ctx = run.ctx
     index = pd.DatetimeIndex(run.t.view("datetime64[ns]"), name="at")
     growth, liquidity = ctx.condition("growth"), ctx.condition("liquidity")
@@ -266,7 +273,9 @@ def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, e
         i = int(np.searchsorted(run.t, _ns(when), side="right")) - 1
         return run.status(i) if i >= 0 else None
 
-    return Backtest(thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1), status_at)
+    return Backtest(
+        thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1), status_at, inputs=frames, evaluated=ctx.eval
+    )
 
 
 def evaluate(

@@ -12,9 +12,12 @@ from datetime import date, datetime
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from signalflow.store.engine_state import EngineState
+from signalflow.series import SeriesFrame
+from signalflow.thesis.ast import Node
 
 
 class RuleState(str, enum.Enum):
@@ -173,7 +176,17 @@ class Backtest:
     transitions: list[Transition]
     final: ThesisStatus | None
     status_at: Callable[[datetime], ThesisStatus | None] | None = field(default=None, repr=False)
+    # The series the engine read (thesis ref -> frame, as known at the end of the range).
+    inputs: dict[str, SeriesFrame] = field(default_factory=dict, repr=False)
+    evaluated: Callable[[Node], np.ndarray] | None = field(default=None, repr=False)
 
     def at(self, when: datetime) -> ThesisStatus | None:
         """The status after the last evaluation at or before ``when`` (None before the first)."""
         return self.status_at(when) if self.status_at else None
+
+    def values(self, node: Node) -> np.ndarray:
+        """``node``'s value at each instant of the timeline, as the engine evaluated it (NaN =
+        unknown): what a chart draws, read from the evaluation instead of computed again."""
+        if self.evaluated is None:
+            return np.full(len(self.timeline), np.nan)
+        return self.evaluated(node)

@@ -32,7 +32,8 @@ import yaml
 
 from signalflow.errors import CheckFailed, Location, SignalflowError, ThesisError
 from signalflow.suggest import did_you_mean
-from signalflow.thesis.data import LiteralProvider, frame_from_points
+from signalflow.series import MemoryProvider
+from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import backtest
 from signalflow.thesis.loader import load_files
 from signalflow.thesis.model import Thesis
@@ -160,7 +161,7 @@ def run_test_file(path: Path | str) -> list[CaseResult]:
 def run_case(testfile: TestFile, case: TestCase) -> CaseResult:
     """Backtest each thesis the case expects something of, over the case's literal data,
     and compare the state after the last evaluation at or before each ``at``."""
-    provider = LiteralProvider({key: frame_from_points(key, points) for key, points in case.series.items()})
+    provider = MemoryProvider({key: frame_from_points(key, points) for key, points in case.series.items()})
     theses = {t.id: t for t in testfile.theses}
     mismatches: list[Mismatch] = []
     for thesis_id in sorted({e.thesis for e in case.expect}):

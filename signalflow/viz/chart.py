@@ -2,6 +2,9 @@
 (point in time: the value known at each instant of a backtest), their thresholds, the
 pending / Soft Warning / Kill Switch periods and the instants filings or news landed.
 
+Nothing is loaded or evaluated again here: the instants, the values of the compared
+expressions and the input frames all come from the engine's :class:`Backtest`.
+
 Thresholds come from a heuristic over each ``when`` (and the growth and liquidity
 conditions): a comparison whose one side is a number constant (``yoy(x) > 25%``,
 ``qoq(x) < -10%``) is drawn as that side's series with a horizontal line at the constant.
@@ -33,7 +36,7 @@ from signalflow.thesis.ast import (
 )
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest
-from signalflow.series import SeriesFrame, SeriesProvider
+from signalflow.series import SeriesFrame
 
 FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 MARKER_SOURCES = ("sec", "news")
@@ -118,39 +121,30 @@ def _constant(node: Node) -> tuple[float, str] | None:
 
 def chart_data(
     thesis: Thesis,
-    provider: SeriesProvider,
     bt: Backtest,
     end: datetime,
     marker_sources: Sequence[str] = MARKER_SOURCES,
 ) -> ChartData:
-    """Everything the chart of ``bt`` shows; expressions are evaluated at the backtest's
-    instants with only what was known at each of them."""
-    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
-    from signalflow.thesis.context import Context
-
+    """Everything the chart of ``bt`` shows, taken from the backtest: its instants, the
+    values its engine computed there (each with only what was known at that instant) and
+    the input frames it read."""
     tl = bt.timeline
     start = tl.index[0].to_pydatetime() if len(tl) else None
     data = ChartData(thesis.id, thesis.title, start, end)
     if tl.empty:
         return data
-    from signalflow.thesis.frames import PitSeries
-
-    frames = _frames(thesis, provider, end)
-    series = {ref: PitSeries(frame) for ref, frame in frames.items()}
-    t = tl.index.as_unit("ns").asi8
-    ctx = Context(thesis, series, t, functions=BUILTIN_FUNCTIONS)
     grouped: dict[str, tuple[Node, list[Threshold]]] = {}
     for node, threshold in comparisons(thesis):
         grouped.setdefault(to_text(node), (node, []))[1].append(threshold)
     if not grouped:
-        for ref in sorted(series):
+        for ref in sorted(bt.inputs):
             if ref.split(".", 1)[0] != "news":
                 grouped[ref] = (SeriesRef(ref), [])
     times = tl.index.as_unit("ns").to_numpy()
     for text, (node, thresholds) in grouped.items():
-        data.panels.append(Panel(_label(thesis, node, text), times, np.asarray(ctx.eval(node), float), tuple(thresholds)))
+        data.panels.append(Panel(_label(thesis, node, text), times, np.asarray(bt.values(node), float), tuple(thresholds)))
     data.bands = bands(tl, end)
-    data.markers = markers(frames, start, end, marker_sources)
+    data.markers = markers(bt.inputs, start, end, marker_sources)
     return data
 
 
@@ -158,23 +152,6 @@ def _label(thesis: Thesis, node: Node, text: str) -> str:
     if isinstance(node, (DerivedRef, Name)) and node.name in thesis.series:
         return f"{node.name} = {thesis.series[node.name].text}"
     return text.removeprefix("(").removesuffix(")") if text.startswith("(") else text
-
-
-def _frames(thesis: Thesis, provider: SeriesProvider, end: datetime) -> dict[str, SeriesFrame]:
-    """Every series the thesis reads, as the engine loads them (event streams as events)."""
-    from signalflow.thesis.context import thesis_refs
-    from signalflow.thesis.data import default_kind
-
-    refs = sorted(thesis_refs(thesis))
-    frames = provider.load(refs, until=end)
-    out = {}
-    for ref in refs:
-        kind = default_kind(ref)
-        frame = frames.get(ref) or SeriesFrame.empty(ref, kind)
-        if kind.value == "event" and frame.kind is not kind:
-            frame = SeriesFrame(frame.key, frame.data, kind, frame.unit, frame.frequency, frame.url)
-        out[ref] = frame
-    return out
 
 
 def bands(timeline: pd.DataFrame, end: datetime) -> list[Band]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, RuleState
-from signalflow.viz.facts import FactsProvider, demo_dir
+from signalflow.bundled.facts import demo_dir, facts_provider, valuation_dir
 
 DEMO_END = datetime(2025, 12, 31)
 
@@ -77,9 +77,20 @@ class DemoResult:
 
 
 def demo_theses() -> list[Thesis]:
+    """The two demo theses (``signalflow/data/demo/rules``)."""
+    return _bundled_theses(demo_dir() / "rules")
+
+
+def valuation_theses() -> list[Thesis]:
+    """The bundled theses the valuation facts can drive: the variant of
+    ``rules/nvda_valuation.yaml`` and ``vrt_valuation`` (``signalflow/data/valuation/rules``)."""
+    return _bundled_theses(valuation_dir() / "rules")
+
+
+def _bundled_theses(rules: Path) -> list[Thesis]:
     from signalflow.thesis.loader import load_rules_dir
 
-    ruleset = load_rules_dir(demo_dir() / "rules")
+    ruleset = load_rules_dir(rules)
     ruleset.raise_for_errors()
     return list(ruleset.theses)
 
@@ -104,10 +115,10 @@ def run_demo(out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=No
     chart per thesis there (``<thesis>.png``). ``on_thesis`` is called after each one."""
     from signalflow.thesis.context import thesis_refs
     from signalflow.thesis.engine import backtest
-    from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
+    from signalflow.bundled.valuation_facts import valuation_facts
 
     facts = valuation_facts()
-    provider = FactsProvider(facts)
+    provider = facts_provider(facts)
     sources = {}
     for f in facts:
         sources.setdefault(f.series, f.source)
@@ -119,7 +130,7 @@ def run_demo(out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=No
             from signalflow.viz.chart import chart_data
             from signalflow.viz.plot import figure, save
 
-            data = chart_data(thesis, provider, bt, end, marker_sources=("sec", "news", "csv"))
+            data = chart_data(thesis, bt, end, marker_sources=("sec", "news", "csv"))
             chart = save(figure(data), Path(out_dir) / f"{thesis.id}.png")
         inputs = {ref: sources.get(ref, "no bundled facts") for ref in sorted(thesis_refs(thesis))}
         result.theses.append(DemoThesis(thesis, bt, events_of(thesis, bt), chart, inputs))

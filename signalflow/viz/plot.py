@@ -1,6 +1,6 @@
 """Draw a thesis chart with matplotlib (Agg backend: no display needed).
 
-    fig = figure(chart_data(thesis, store, bt, end))
+    fig = figure(chart_data(thesis, backtest(thesis, store, start, end), end))
     save(fig, "ai_factory.png")
 
 Every artist carries a ``gid`` naming what it shows (``input:<label>``,
@@ -115,5 +115,5 @@ def plot_thesis(thesis, provider, start, end, path: Path | str, marker_sources=N
     from signalflow.viz.chart import MARKER_SOURCES, chart_data
 
     bt = backtest(thesis, provider, start, end)
-    data = chart_data(thesis, provider, bt, end, marker_sources or MARKER_SOURCES)
+    data = chart_data(thesis, bt, end, marker_sources or MARKER_SOURCES)
     return save(figure(data), path), data

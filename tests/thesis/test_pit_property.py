@@ -14,7 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from signalflow.thesis.data import LiteralProvider, frame_from_points
+from signalflow.series import MemoryProvider
+from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import backtest, evaluate
 from signalflow.thesis.loader import read_thesis
 
@@ -56,12 +57,12 @@ def _frame(key: str, obs: list[tuple[int, float, int]]):
     return frame_from_points(key, points)
 
 
-def _provider(a, b, cut: datetime | None = None) -> LiteralProvider:
+def _provider(a, b, cut: datetime | None = None) -> MemoryProvider:
     frames = {"csv.a": _frame("csv.a", a), "csv.b": _frame("csv.b", b)}
     if cut is not None:
         for f in frames.values():
             f.data = f.data[f.data["known_at"] <= pd.Timestamp(cut)].reset_index(drop=True)
-    return LiteralProvider(frames)
+    return MemoryProvider(frames)
 
 
 def _summary(status):

@@ -8,15 +8,14 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from signalflow.thesis.engine import backtest, explain
-from signalflow.viz.demo import events_of
-from signalflow.viz.facts import FactsProvider
-from signalflow.viz.valuation_facts import (
+from signalflow.bundled.facts import facts_provider
+from signalflow.bundled.valuation_facts import (
     SPLIT_EX_DATE,
     valuation_facts,
-    valuation_theses,
     weekly_closes,
 )
+from signalflow.thesis.engine import backtest, explain
+from signalflow.viz.demo import events_of, valuation_theses
 
 END = datetime(2024, 12, 31)
 
@@ -24,7 +23,7 @@ END = datetime(2024, 12, 31)
 @pytest.fixture(scope="module")
 def run():
     (thesis,) = [t for t in valuation_theses() if t.id == "nvda_valuation"]
-    provider = FactsProvider(valuation_facts())
+    provider = facts_provider(valuation_facts())
     return thesis, provider, backtest(thesis, provider, None, END)
 
 

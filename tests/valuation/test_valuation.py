@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 
 from signalflow.errors import CheckFailed
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+from signalflow.series import MemoryProvider
 from signalflow.thesis.context import Context
-from signalflow.thesis.data import LiteralProvider, frame_from_points
+from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import _ns, explain
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.hypotheses import HypothesisState, evaluate_hypotheses
@@ -159,14 +160,14 @@ def _hypothesis_thesis(tmp_path, rule_when: str = "not hypothesis(doubles)"):
     return load_thesis(path)
 
 
-def _revenue(last: float) -> LiteralProvider:
+def _revenue(last: float) -> MemoryProvider:
     points = [
         (date(2023, 3, 31), 10, datetime(2023, 4, 25)),
         (date(2023, 6, 30), 10, datetime(2023, 7, 25)),
         (date(2024, 3, 31), 15, datetime(2024, 4, 25)),
         (date(2024, 6, 30), last, datetime(2024, 7, 25)),
     ]
-    return LiteralProvider({"sec.ACME.revenue": frame_from_points("sec.ACME.revenue", points)})
+    return MemoryProvider({"sec.ACME.revenue": frame_from_points("sec.ACME.revenue", points)})
 
 
 @pytest.mark.parametrize(
@@ -192,7 +193,7 @@ def test_no_data_refutes_nothing(tmp_path) -> None:
     from signalflow.thesis.engine import backtest
 
     thesis = _hypothesis_thesis(tmp_path)
-    empty = LiteralProvider({})
+    empty = MemoryProvider({})
     (status,) = evaluate_hypotheses(thesis, empty, datetime(2025, 6, 1))
     assert (status.state, status.decided_at) == (HypothesisState.OPEN, None)
     bt = backtest(thesis, empty, datetime(2024, 1, 1), datetime(2025, 6, 1))

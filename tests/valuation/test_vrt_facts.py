@@ -11,12 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from signalflow.thesis.engine import backtest, explain
-from signalflow.thesis.hypotheses import HypothesisState
-from signalflow.viz.demo import events_of
-from signalflow.viz.facts import FactsProvider
-from signalflow.viz.valuation_facts import valuation_facts, valuation_theses
-from signalflow.viz.vrt_facts import (
+from signalflow.bundled.facts import facts_provider
+from signalflow.bundled.valuation_facts import valuation_facts
+from signalflow.bundled.vrt_facts import (
     SEC_SERIES,
     price_facts,
     sec_facts,
@@ -24,6 +21,9 @@ from signalflow.viz.vrt_facts import (
     weekly_closes,
     write_sec_facts,
 )
+from signalflow.thesis.engine import backtest, explain
+from signalflow.thesis.hypotheses import HypothesisState
+from signalflow.viz.demo import events_of, valuation_theses
 
 END = datetime(2026, 3, 31)
 CLOSE = time(21)
@@ -117,7 +117,7 @@ def rows() -> Rows:
 @pytest.fixture(scope="module")
 def run():
     (thesis,) = [t for t in valuation_theses() if t.id == "vrt_valuation"]
-    provider = FactsProvider(valuation_facts())
+    provider = facts_provider(valuation_facts())
     return thesis, provider, backtest(thesis, provider, None, END)
 
 

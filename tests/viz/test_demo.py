@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from signalflow.cli import app
 from signalflow.viz.demo import DEMO_END, run_demo
-from signalflow.viz.facts import Fact, load_facts
+from signalflow.bundled.facts import Fact, load_facts
 
 
 @pytest.fixture(scope="module")

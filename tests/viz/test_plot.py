@@ -87,7 +87,7 @@ def test_figure_artists(viz_env: Path):
         (thesis,) = [t for t in service.load_theses(settings) if t.id == "spread"]
         end = datetime(2025, 4, 30)
         bt = backtest(thesis, store, datetime(2025, 1, 1), end)
-        fig = figure(chart_data(thesis, store, bt, end))
+        fig = figure(chart_data(thesis, bt, end))
     finally:
         store.close()
     panels, strip = fig.axes[:-1], fig.axes[-1]

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 import pytest
 import yaml
 
-from signalflow.thesis.data import LiteralProvider, frame_from_points
+from signalflow.series import MemoryProvider
+from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import backtest
 from signalflow.thesis.loader import read_thesis
 
@@ -36,9 +37,9 @@ def make_thesis(rule: dict):
     return thesis
 
 
-def per_minute(key: str, values: list[float | None]) -> LiteralProvider:
+def per_minute(key: str, values: list[float | None]) -> MemoryProvider:
     points = [(BASE + timedelta(minutes=i), v, None) for i, v in enumerate(values)]
-    return LiteralProvider({key: frame_from_points(key, points)})
+    return MemoryProvider({key: frame_from_points(key, points)})
 
 
 def _rule(status, name: str):

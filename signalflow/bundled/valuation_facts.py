@@ -1,11 +1,11 @@
 """Real figures bundled for valuation backtests, served from memory.
 
     facts = valuation_facts()                # every bundled fact set
-    provider = FactsProvider(facts)          # signalflow.viz.facts
+    provider = facts_provider(facts)         # signalflow.bundled.facts
     backtest(thesis, provider, None, end)
 
 :func:`valuation_facts` is the union of the NVIDIA closes below (:func:`nvda_facts`), the
-Vertiv closes, revenue, operating income and share counts (:mod:`signalflow.viz.vrt_facts`) and
+Vertiv closes, revenue, operating income and share counts (:mod:`signalflow.bundled.vrt_facts`) and
 the demo facts (``signalflow/data/demo/facts.csv``: FRED spreads and yields, hyperscaler capex),
 so that a thesis's liquidity condition has its inputs too. The series do not overlap.
 
@@ -28,7 +28,8 @@ from __future__ import annotations
 from datetime import date, time
 from pathlib import Path
 
-from signalflow.viz.facts import Fact, close_facts, read_closes, valuation_dir
+from signalflow.bundled.facts import Fact, close_facts, load_facts, read_closes, valuation_dir
+from signalflow.bundled.vrt_facts import price_facts, sec_facts
 
 SPLIT_EX_DATE = date(2024, 6, 10)
 SPLIT_RATIO = 10.0
@@ -42,9 +43,6 @@ def weekly_closes(path: Path | None = None) -> list[tuple[date, float, str]]:
 
 def valuation_facts(close_utc: time = time(21, 0)) -> list[Fact]:
     """Every bundled fact set: NVIDIA, Vertiv and the demo facts."""
-    from signalflow.viz.facts import load_facts
-    from signalflow.viz.vrt_facts import price_facts, sec_facts
-
     return nvda_facts(close_utc) + price_facts(close_utc) + sec_facts() + load_facts()
 
 
@@ -53,13 +51,3 @@ def nvda_facts(close_utc: time = time(21, 0)) -> list[Fact]:
     from signalflow.sources.prices_formats import Split
 
     return close_facts(TICKER, weekly_closes(), [Split(SPLIT_EX_DATE, SPLIT_RATIO)], close_utc)
-
-
-def valuation_theses():
-    """The bundled theses the facts can drive: the variant of ``rules/nvda_valuation.yaml``
-    and ``vrt_valuation``."""
-    from signalflow.thesis.loader import load_rules_dir
-
-    ruleset = load_rules_dir(valuation_dir() / "rules")
-    ruleset.raise_for_errors()
-    return list(ruleset.theses)

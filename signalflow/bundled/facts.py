@@ -1,38 +1,42 @@
-"""Literal facts bundled with signalflow, served from memory as a SeriesProvider.
+"""Literal facts bundled with signalflow, and the frames they make for the in-memory provider.
 
     facts = load_facts()                    # signalflow/data/demo/facts.csv
-    provider = FactsProvider(facts)
+    provider = facts_provider(facts)        # a signalflow.series.MemoryProvider
     backtest(thesis, provider, None, end)
 
 A fact is one version of one period of one series, with the instant it became known and its
 source. The demo (:mod:`signalflow.viz.demo`) and the valuation backtests
-(:mod:`signalflow.viz.valuation_facts`, :mod:`signalflow.viz.vrt_facts`) build on these.
+(:mod:`signalflow.bundled.valuation_facts`, :mod:`signalflow.bundled.vrt_facts`) build on these.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from signalflow.series import FRAME_COLUMNS, SeriesFrame
+from signalflow.series import FRAME_COLUMNS, MemoryProvider, SeriesFrame, default_kind
 
 
 def demo_dir() -> Path:
+    """The demo facts and theses (``facts.csv``, ``rules/``) installed with the package."""
     return Path(str(resources.files("signalflow") / "data" / "demo"))
 
 
 def valuation_dir() -> Path:
+    """The valuation closes, SEC facts and theses (``rules/``) installed with the package."""
     return Path(str(resources.files("signalflow") / "data" / "valuation"))
 
 
 @dataclass(frozen=True)
 class Fact:
+    """One version of one period of one series, with when it became known and where from."""
+
     series: str
     period_start: datetime
     period_end: datetime
@@ -52,30 +56,24 @@ def load_facts(path: Path | None = None) -> list[Fact]:
     ]
 
 
-class FactsProvider:
-    """A SeriesProvider over literal facts (each fact one version of one period)."""
+def fact_frames(facts: Iterable[Fact]) -> list[SeriesFrame]:
+    """One frame per series of ``facts`` (in order of first appearance), its rows sorted by
+    ``known_at``, each row's source as its ``source_ref``; the kind is the reference's default
+    (:func:`signalflow.series.default_kind`), as for any series nothing else describes."""
+    rows = pd.DataFrame([f.__dict__ for f in facts], columns=[f.name for f in fields(Fact)])
+    frames = []
+    for key, part in rows.groupby("series", sort=False):
+        data = part.rename(columns={"source": "source_ref"})[FRAME_COLUMNS].copy()
+        for col in ("period_start", "period_end", "known_at"):
+            data[col] = data[col].astype("datetime64[ns]")
+        data = data.sort_values("known_at", kind="stable").reset_index(drop=True)
+        frames.append(SeriesFrame(str(key), data, default_kind(str(key)), unit=str(data["unit"].iloc[0])))
+    return frames
 
-    def __init__(self, facts: Iterable[Fact]) -> None:
-        rows = pd.DataFrame([f.__dict__ for f in facts])
-        self._frames: dict[str, pd.DataFrame] = {}
-        for key, part in rows.groupby("series", sort=False):
-            data = part.rename(columns={"source": "source_ref"})[FRAME_COLUMNS].copy()
-            for col in ("period_start", "period_end", "known_at"):
-                data[col] = data[col].astype("datetime64[ns]")
-            self._frames[str(key)] = data.sort_values("known_at", kind="stable").reset_index(drop=True)
 
-    def load(self, keys, until: datetime | None = None) -> dict[str, SeriesFrame]:
-        from signalflow.thesis.data import default_kind
-
-        out = {}
-        for key in keys:
-            data = self._frames.get(key)
-            if data is None:
-                continue
-            if until is not None:
-                data = data[data["known_at"] <= pd.Timestamp(until)].reset_index(drop=True)
-            out[key] = SeriesFrame(key, data, default_kind(key), unit=str(data["unit"].iloc[0]) if len(data) else "")
-        return out
+def facts_provider(facts: Iterable[Fact]) -> MemoryProvider:
+    """``facts`` served from memory, point in time, as a store would serve them."""
+    return MemoryProvider(fact_frames(facts))
 
 
 def read_closes(path: Path, column: str) -> list[tuple[date, float, str]]:
