@@ -34,21 +34,25 @@ from signalflow.errors import (
 
 if _typing.TYPE_CHECKING:
     from signalflow.notifiers.base import Notifier, Receipt
-    from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Link, Notification
+    from signalflow.notifiers.notification import DigestEntry, InputLine, Link, Notification
     from signalflow.series import (
         Batch,
         Clock,
         Event,
         IncrementalSeriesProvider,
         KnownAtBasis,
+        MemoryProvider,
         Observation,
         SeriesFrame,
         SeriesInfo,
         SeriesKind,
         SeriesProvider,
+        default_frequency,
+        default_kind,
         utcnow,
     )
     from signalflow.sources.base import RefWarning, Source
+    from signalflow.store.enums import Kind, Severity
 
 __version__ = "0.1.0"
 
@@ -60,9 +64,10 @@ _LAZY: dict[str, str] = {
     "Event": "signalflow.series",
     "IncrementalSeriesProvider": "signalflow.series",
     "InputLine": "signalflow.notifiers.notification",
-    "Kind": "signalflow.notifiers.notification",
+    "Kind": "signalflow.store.enums",
     "KnownAtBasis": "signalflow.series",
     "Link": "signalflow.notifiers.notification",
+    "MemoryProvider": "signalflow.series",
     "Notification": "signalflow.notifiers.notification",
     "Notifier": "signalflow.notifiers.base",
     "Observation": "signalflow.series",
@@ -72,7 +77,10 @@ _LAZY: dict[str, str] = {
     "SeriesInfo": "signalflow.series",
     "SeriesKind": "signalflow.series",
     "SeriesProvider": "signalflow.series",
+    "Severity": "signalflow.store.enums",
     "Source": "signalflow.sources.base",
+    "default_frequency": "signalflow.series",
+    "default_kind": "signalflow.series",
     "utcnow": "signalflow.series",
 }
 
@@ -95,6 +103,7 @@ __all__ = [
     "Kind",
     "KnownAtBasis",
     "Link",
+    "MemoryProvider",
     "Notification",
     "Notifier",
     "Observation",
@@ -106,6 +115,7 @@ __all__ = [
     "SeriesInfo",
     "SeriesKind",
     "SeriesProvider",
+    "Severity",
     "SignalflowError",
     "Source",
     "SourceError",
@@ -114,6 +124,8 @@ __all__ = [
     "ThesisSyntaxError",
     "ThesisWarning",
     "__version__",
+    "default_frequency",
+    "default_kind",
     "utcnow",
 ]
 
