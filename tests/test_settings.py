@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from signalflow.cli import app
 from signalflow.settings import Settings, parse_duration
+from signalflow.sources.fred_settings import FredSettings
 
 
 def test_defaults_are_the_embedded_ones():
@@ -39,7 +40,8 @@ def test_environment_beats_dotenv_beats_secrets_beats_toml(monkeypatch, tmp_path
     assert settings.rules_dir == Path("dotenv-rules")
     assert settings.slack_bot_token.get_secret_value() == "xoxb-from-secret-file"
     assert settings.database_url == "sqlite:///from-toml.db"
-    assert settings.fred_schedule == "12h"
+    assert settings.fred_schedule == timedelta(hours=12)
+    assert settings.section(FredSettings).schedule == timedelta(hours=12)
     assert settings.tabular[0].name == "gpu_utilization"
 
 

@@ -35,7 +35,7 @@ from sqlmodel import Session, col, func, select
 from signalflow.alerts.message import alert_detail, build_notification
 from signalflow.alerts.routes import accepts, resolve_routes
 from signalflow.notifiers.notification import Kind
-from signalflow.settings import Route, Settings, parse_duration
+from signalflow.settings import Route, Settings
 from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Evaluation, RuleState, RuleStatus, ThesisStatus
@@ -168,7 +168,7 @@ class _Recorder:
                 self.queue(alert, Kind.FIRING)
 
     def remind(self, unless: ConditionCheck | None) -> None:
-        interval = parse_duration(self.settings.reminder_interval)
+        interval = self.settings.reminder_interval
         for alert in self.open.values():
             if alert.last_notified_at is None or self.suppressed(alert):
                 continue

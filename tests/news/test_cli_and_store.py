@@ -8,7 +8,8 @@ from datetime import datetime
 from typer.testing import CliRunner
 
 from signalflow.cli import app
-from signalflow.settings import FeedConfig, Settings
+from signalflow.settings import Settings
+from signalflow.sources.news_settings import FeedConfig
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from signalflow.errors import ApiError, ConfigError, FetchError
-from signalflow.settings import PromSeries
+from signalflow.sources.prom_settings import PromSeries
 from signalflow.sources.http import HttpClient
 from signalflow.sources.prometheus import PrometheusSource
 from tests.conftest import Reply
