@@ -113,7 +113,9 @@ class PluginSettings(BaseModel):
     the flat settings are validated with them.
     """
 
-    model_config = ConfigDict(validate_default=True, validate_by_name=True, validate_by_alias=True, extra="ignore")
+    model_config = ConfigDict(
+        frozen=True, validate_default=True, validate_by_name=True, validate_by_alias=True, extra="forbid"
+    )
 
     prefix: ClassVar[str] = ""
 
@@ -299,12 +301,17 @@ def plugin_models() -> dict[str, type[PluginSettings]]:
         except Exception as exc:  # a broken plugin must not keep the settings from loading
             log.error("cannot load settings plugin", extra={"plugin": ep.name, "error": repr(exc)})
             continue
+        if not (isinstance(model, type) and issubclass(model, PluginSettings)):
+            log.error("settings plugin is not a PluginSettings model", extra={"plugin": ep.name})
+            continue
         clash = taken & set(model.flat_names().values())
         if clash:
             log.error("settings plugin reuses setting names", extra={"plugin": ep.name, "names": sorted(clash)})
             continue
         taken.update(model.flat_names().values())
         found[ep.name] = model
+    if not found:
+        log.warning("no settings plugins registered: is signalflow installed (pip install -e .)?")
     return found
 
 
@@ -316,9 +323,11 @@ def _build() -> type[CoreSettings]:
     for model in models.values():
         for name, flat in model.flat_names().items():
             info = model.model_fields[name]
-            field = Field(
-                default_factory=info.default_factory, description=info.description
-            ) if info.default_factory is not None else Field(info.default, description=info.description)
+            if info.default_factory is not None:
+                field = Field(default_factory=info.default_factory, description=info.description)
+            else:
+                field = Field(info.default, description=info.description)
+            # constraints and validators (Duration's parsing, sec_max_rps's bound) ride along
             annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
             fields[flat] = (annotation, field)
     built = create_model("Settings", __base__=CoreSettings, __module__=__name__, **fields)

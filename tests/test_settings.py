@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "signalflow"
 
 
+def test_the_built_in_plugins_register_their_settings():
+    assert sorted(Settings.plugins) == [
+        "efficiency", "eia", "email", "fred", "news", "prices", "prom", "sec", "slack", "tabular", "webhook"
+    ], "the signalflow.settings entry points are missing: reinstall signalflow (pip install -e .)"
+
+
 def test_defaults_are_the_embedded_ones():
     settings = Settings()
     assert settings.database_url == "sqlite:///signalflow.db"
