@@ -20,7 +20,7 @@ from datetime import datetime
 
 from signalflow import service
 from signalflow.ops import Counters, Lease, OpsServer, Probe, Readiness, RulesWatcher, lease_for, render_metrics
-from signalflow.settings import Settings, parse_duration
+from signalflow.settings import Settings
 from signalflow.store import Store
 from signalflow.store.models import utcnow
 from signalflow.thesis.model import Thesis
@@ -69,7 +69,7 @@ class Daemon:
         sources no thesis uses any more are removed."""
         from apscheduler.triggers.interval import IntervalTrigger
 
-        jitter = int(parse_duration(self.settings.schedule_jitter).total_seconds())
+        jitter = int(self.settings.schedule_jitter.total_seconds())
         first = now or datetime.now().astimezone()
         wanted = service.refs_by_source(self.theses)
         for job in self.scheduler.get_jobs():
@@ -90,7 +90,7 @@ class Daemon:
                 next_run_time=first,
                 replace_existing=True,
             )
-        every = parse_duration(self.settings.evaluate_every)
+        every = self.settings.evaluate_every
         self.scheduler.add_job(
             self.evaluate_job,
             IntervalTrigger(seconds=every.total_seconds()),
@@ -101,7 +101,7 @@ class Daemon:
         )
         self.scheduler.add_job(
             self.deliver_job,
-            IntervalTrigger(seconds=parse_duration(self.settings.delivery_every).total_seconds()),
+            IntervalTrigger(seconds=self.settings.delivery_every.total_seconds()),
             id="deliver",
             name="deliver pending notifications",
             next_run_time=first,
@@ -154,8 +154,8 @@ class Daemon:
             "daemon started",
             extra={"theses": len(self.theses), "database": self.store.url, "lease": type(self.lease).__name__},
         )
-        rules_every = parse_duration(self.settings.rules_poll).total_seconds()
-        lease_every = parse_duration(self.settings.leader_poll).total_seconds()
+        rules_every = self.settings.rules_poll.total_seconds()
+        lease_every = self.settings.leader_poll.total_seconds()
         ticks = 0
         try:
             self.lead()

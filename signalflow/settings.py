@@ -6,18 +6,27 @@ The config file is ``signalflow.toml`` in the working directory, or the path in
 setting, named like the setting, e.g. ``slack_bot_token``), the convention of Docker and
 systemd credentials. Tokens are ``SecretStr``: they are never printed or logged.
 
+The core settings are declared here. Each source and notifier declares its own settings as a
+:class:`PluginSettings` model next to its code, registered in the ``signalflow.settings``
+entry-point group; its fields become flat settings named ``{prefix}_{field}``
+(``SIGNALFLOW_FRED_API_KEY``, ``fred_api_key`` in the TOML file), and the plugin reads them
+typed with ``settings.section(FredSettings)``. :data:`Settings` is the core model extended
+with every registered plugin's fields; it is built on first use.
+
 Every field carries a description; ``signalflow config show`` prints them, and a test keeps
-the README's settings table in step with this file.
+the README's settings table in step with the models.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, create_model
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,63 +34,105 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_DATABASE_URL = "sqlite:///signalflow.db"
+GROUP = "signalflow.settings"
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 
 
-class TabularSeries(BaseModel):
-    """A user-defined series read from CSV or JSON, over HTTP or from a file.
+def parse_duration(text: str) -> timedelta:
+    """'90s', '30m', '6h', '30d', '12w', '1y' -> timedelta (a year is 365 days)."""
+    text = text.strip()
+    if len(text) < 2 or text[-1] not in _UNITS:
+        raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)")
+    try:
+        amount = float(text[:-1])
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)") from None
+    return timedelta(seconds=amount * _UNITS[text[-1]])
 
-    ``csv.NAME`` and ``http.NAME`` in theses refer to these by ``name``.
+
+def format_duration(value: timedelta) -> str:
+    """A timedelta as settings write it: the largest of d, h, m, s that divides it ('400d', '90s')."""
+    seconds = value.total_seconds()
+    for unit in ("d", "h", "m", "s"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{int(seconds // _UNITS[unit])}{unit}"
+    return f"{seconds:g}s"
+
+
+def _to_timedelta(value: Any) -> Any:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_timedelta),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+"""A length of time, written '30m', '6h', '1d', '90s', '1y' (or given as a timedelta);
+parsed once when the settings load, shown as text by ``config show``."""
+
+
+def user_data_dir() -> Path:
+    """The platform's folder for signalflow's data: $XDG_DATA_HOME/signalflow, by default
+    ~/.local/share/signalflow (macOS: ~/Library/Application Support/signalflow)."""
+    import sys
+
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "signalflow"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "signalflow"
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"  # XDG: relative = unset
+    return base / "signalflow"
+
+
+class PluginSettings(BaseModel):
+    """The settings of one source or notifier, declared next to its code.
+
+    Each field is a flat setting named ``{prefix}_{field}``, or the field's alias when it has
+    one; a light module holds the model (no HTTP or data libraries: loading settings stays
+    cheap)::
+
+        # mypkg/weather_settings.py
+        class WeatherSettings(PluginSettings):
+            prefix = "weather"
+            api_key: SecretStr | None = Field(None, description="Weather API key")
+            schedule: Duration = Field("1h", description="weather collection interval")
+
+        # pyproject.toml of mypkg
+        [project.entry-points."signalflow.settings"]
+        weather = "mypkg.weather_settings:WeatherSettings"
+
+    ``SIGNALFLOW_WEATHER_API_KEY``, ``weather_api_key`` in signalflow.toml or a secrets file
+    ``weather_api_key`` then set it, and the plugin reads ``settings.section(WeatherSettings)``.
+    Validation belongs in the field annotations (``Annotated[..., AfterValidator(...)]``):
+    the flat settings are validated with them.
     """
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="name used in theses")
-    url: str = Field(description="http(s) URL or a file path")
-    format: Literal["csv", "json"] = "csv"
-    date_column: str = Field("date", description="CSV column, or JSON field, holding the period date")
-    value_column: str = Field("value", description="CSV column, or JSON field, holding the value")
-    records_path: str = Field(
-        "", description="JSON: dotted path to the list of records, e.g. 'data.rows'; empty = top level"
+    model_config = ConfigDict(
+        frozen=True, validate_default=True, validate_by_name=True, validate_by_alias=True, extra="forbid"
     )
-    known_at_column: str = Field("", description="optional column holding when each value became known")
-    frequency: Literal["", "daily", "weekly", "biweekly", "monthly", "quarterly", "semiannual", "annual"] = Field(
-        "", description="period of each date (weekly dates are the week's last day); empty = inferred from the dates"
-    )
-    unit: str = ""
-    schedule: str = Field("1d", description="collection interval, e.g. '6h', '1d'")
+
+    prefix: ClassVar[str] = ""
+
+    @classmethod
+    def flat_names(cls) -> dict[str, str]:
+        """Field name -> flat setting name (``api_key`` -> ``fred_api_key``)."""
+        return {name: field.alias or f"{cls.prefix}_{name}" for name, field in cls.model_fields.items()}
 
 
-class FeedConfig(BaseModel):
-    """One RSS/Atom feed the news collector reads."""
+class SourceSettings(PluginSettings):
+    """The settings every source has: how often the daemon collects it (default_schedule
+    when the source sets none)."""
 
-    name: str
-    url: str
-    schedule: str = "30m"
-
-
-class EiaSeries(BaseModel):
-    """``eia.NAME``: an EIA API v2 route with facets and the data column to read."""
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    route: str = Field(description="e.g. 'electricity/retail-sales'")
-    data_column: str = Field("value", description="the data[] column, e.g. 'price'")
-    facets: dict[str, list[str]] = Field(default_factory=dict)
-    frequency: Literal["hourly", "daily", "weekly", "monthly", "quarterly", "annual"] = "monthly"
-    release_lag: str = Field(
-        "1d", description="EIA gives no vintages: a period is assumed known this long after it ends"
-    )
-    unit: str = Field("", description="unit; empty = the reply's '<column>-units'")
-    schedule: str = "1d"
+    schedule: Duration | None = None
 
 
-class PromSeries(BaseModel):
-    """``prom.NAME``: a PromQL expression evaluated with query_range."""
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    query: str
-    step: str = "1h"
-    lookback: str = "7d"
-    unit: str = ""
-    schedule: str = "15m"
+P = TypeVar("P", bound=PluginSettings)
 
 
 class Route(BaseModel):
@@ -97,7 +148,9 @@ class Route(BaseModel):
     to: list[str] = Field(default_factory=list, description="email recipients")
 
 
-class Settings(BaseSettings):
+class CoreSettings(BaseSettings):
+    """The settings of signalflow itself; :data:`Settings` adds the plugins' fields."""
+
     model_config = SettingsConfigDict(
         env_prefix="SIGNALFLOW_",
         env_file=".env",
@@ -113,109 +166,21 @@ class Settings(BaseSettings):
     )
     rules_dir: Path = Field(Path("rules"), description="directory of thesis files (*.yaml)")
     data_dir: Path = Field(
-        Path("."), description="where caches (ticker maps, downloaded payloads) are kept"
+        default_factory=user_data_dir,
+        description="where caches (ticker maps, downloaded payloads, charts) are kept; created on first use",
+        json_schema_extra={"shown_default": "$XDG_DATA_HOME/signalflow"},
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(False, description="one JSON object per log line")
-    timezone: str = Field("UTC", description="timezone used to display times")
 
-    # Schedules (durations such as '30m', '6h', '1d')
-    default_schedule: str = Field("6h", description="collection interval for sources without their own")
-    schedule_jitter: str = Field("60s", description="random delay added to each scheduled run")
-    evaluate_every: str = Field("1d", description="regular evaluation grid of the daemon")
+    # Schedules
+    default_schedule: Duration = Field("6h", description="collection interval for sources without their own")
+    schedule_jitter: Duration = Field("60s", description="random delay added to each scheduled run")
+    evaluate_every: Duration = Field("1d", description="regular evaluation grid of the daemon")
 
-    # FRED
-    fred_api_key: SecretStr | None = Field(
-        None, description="FRED API key; without one the keyless fredgraph.csv download is used"
-    )
-    fred_api_url: str = Field("https://api.stlouisfed.org/fred", description="FRED API base URL")
-    fred_graph_url: str = Field(
-        "https://fred.stlouisfed.org/graph/fredgraph.csv", description="keyless FRED CSV endpoint"
-    )
-    fred_schedule: str = Field("6h", description="FRED collection interval")
-    fred_revision_window: str = Field(
-        "400d", description="how far before the last seen observation each FRED run looks for revisions"
-    )
-
-    # SEC EDGAR
-    sec_user_agent: str = Field(
-        "", description="'Name email@example.com': SEC fair-access contact; required for SEC collection"
-    )
-    sec_base_url: str = Field("https://data.sec.gov", description="SEC data API base URL")
-    sec_tickers_url: str = Field(
-        "https://www.sec.gov/files/company_tickers.json", description="ticker to CIK map"
-    )
-    sec_max_rps: float = Field(10.0, description="SEC requests per second across the process (max 10)")
-    sec_schedule: str = Field("6h", description="SEC collection interval")
-    sec_concepts_file: Path | None = Field(
-        None,
-        description="extra canonical SEC metrics (TOML like signalflow/data/sec_concepts.toml); "
-        "its concepts are tried before the built-in ones",
-    )
-
-    # Prices (px.TICKER.close|open|high|low|volume|split)
-    prices_url: str = Field(
-        "https://query1.finance.yahoo.com",
-        description="keyless daily chart endpoint base: GET {prices_url}/v8/finance/chart/SYMBOL",
-    )
-    prices_history: str = Field(
-        "10y", description="range asked on a first run or after a new split (1y, 5y, 10y, max)"
-    )
-    prices_recent: str = Field("1mo", description="range asked on later runs")
-    prices_close_utc: str = Field(
-        "21:00", description="UTC time of day at which a session's bar counts as known (HH:MM)"
-    )
-    prices_schedule: str = Field("6h", description="price collection interval")
-
-    # News
-    feeds: list[FeedConfig] = Field(
-        default_factory=list, description="RSS/Atom feeds; empty = the documented default list"
-    )
-    news_rules_file: Path | None = Field(None, description="extra classification rules (YAML)")
-    watchlist_file: Path | None = Field(None, description="extra companies and aliases (YAML)")
-
-    # User series
-    tabular: list[TabularSeries] = Field(
-        default_factory=list, description="csv.NAME / http.NAME series (TOML [[tabular]] tables)"
-    )
-    tabular_revision_window: str = Field(
-        "400d", description="how far before the last seen period csv.NAME / http.NAME runs record changed values"
-    )
-    eia_api_key: SecretStr | None = Field(None, description="EIA API v2 key")
-    eia_api_url: str = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
-    eia: list[EiaSeries] = Field(default_factory=list, description="eia.NAME series")
-    prometheus_url: str = Field("", description="Prometheus base URL for prom.NAME series")
-    prom: list[PromSeries] = Field(default_factory=list, description="prom.NAME series")
-    efficiency_file: Path | None = Field(
-        None, description="extra efficiency estimates and claims (TOML, layout of signalflow/data/efficiency.toml)"
-    )
-    efficiency_data: list[Path] = Field(
-        default_factory=list,
-        description="MLPerf summary_results.json files and ML.ENERGY leaderboard directories estimates use",
-    )
-    efficiency_schedule: str = Field("1d", description="efficiency estimates recomputation interval")
-    eia_schedule: str = Field("1d", description="EIA collection interval")
-    prom_schedule: str = Field("15m", description="Prometheus collection interval")
-
-    # Notifiers
-    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...)")
-    slack_channel: str = Field("", description="default Slack channel ID or name")
-    slack_webhook_url: SecretStr | None = Field(
-        None, description="Slack incoming-webhook URL: the simple mode without edits or threads"
-    )
-    slack_api_url: str = Field(
-        "https://slack.com/api/", description="Slack Web API base URL (for proxies and tests)"
-    )
-    webhook_url: SecretStr | None = Field(None, description="generic JSON webhook URL")
-    smtp_host: str = Field("", description="SMTP server for the email notifier")
-    smtp_port: int = Field(587, description="SMTP port (STARTTLS)")
-    smtp_user: str = Field("", description="SMTP login user (empty: no login)")
-    smtp_password: SecretStr | None = Field(None, description="SMTP login password")
-    smtp_from: str = Field("", description="sender address of alert emails")
-    smtp_to: list[str] = Field(default_factory=list, description="recipients of alert emails")
-    smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
+    # Alerts and delivery
     routes: list[Route] = Field(default_factory=list, description="named notification routes")
-    reminder_interval: str = Field(
+    reminder_interval: Duration = Field(
         "1d", description="while alerts fire, how often the reminder digest (or, in thread mode, each reminder) is sent"
     )
     alert_charts: bool = Field(
@@ -227,35 +192,46 @@ class Settings(BaseSettings):
         description="digest: one message per route and interval listing every alert still firing, "
         "acknowledged ones left out; thread: a reminder reply in each alert's own thread",
     )
-    reminder_offset: str = Field(
+    reminder_offset: Duration = Field(
         "0s", description="digest slots start this long after 00:00 UTC (7h: a daily digest at 07:00 UTC)"
     )
     delivery_timeout: float = Field(10.0, description="seconds a notifier waits for an answer")
     delivery_tries_per_pass: int = Field(3, description="send attempts per notification in one delivery pass")
     delivery_max_attempts: int = Field(8, description="send attempts before a notification is marked failed")
-    delivery_backoff: str = Field("10s", description="first retry delay; doubles per attempt, at most 1h")
-    delivery_max_wait: str = Field(
+    delivery_backoff: Duration = Field("10s", description="first retry delay; doubles per attempt, at most 1h")
+    delivery_max_wait: Duration = Field(
         "30s", description="longest Retry-After or backoff slept inside a pass; longer waits reschedule"
     )
-    smtp_ca_file: Path | None = Field(None, description="CA bundle trusted for SMTP STARTTLS (default: system)")
 
     # Daemon
     http_host: str = Field("127.0.0.1", description="health/metrics listen address")
     http_port: int = Field(8787, description="health/metrics port; 0 disables the endpoint")
-    delivery_every: str = Field("30s", description="how often the daemon retries waiting notifications")
-    rules_poll: str = Field("5s", description="how often the daemon looks for changed rule files; '0s' = only on SIGHUP")
-    leader_poll: str = Field(
+    delivery_every: Duration = Field("30s", description="how often the daemon retries waiting notifications")
+    rules_poll: Duration = Field(
+        "5s", description="how often the daemon looks for changed rule files; '0s' = only on SIGHUP"
+    )
+    leader_poll: Duration = Field(
         "5s", description="PostgreSQL: how often a standby daemon tries to take the schedule lease (takeover bound)"
     )
     stale_failures: int = Field(3, description="consecutive failed collections after which a source is stale")
-    stale_after: str = Field("2d", description="a source without a successful collection this long is stale")
+    stale_after: Duration = Field("2d", description="a source without a successful collection this long is stale")
 
-    @field_validator("sec_max_rps")
-    @classmethod
-    def _sec_polite(cls, value: float) -> float:
-        if not 0 < value <= 10:
-            raise ValueError("must be in (0, 10]: the SEC allows at most 10 requests per second")
-        return value
+    plugins: ClassVar[dict[str, type[PluginSettings]]] = {}
+
+    def model_post_init(self, context: Any, /) -> None:
+        # A plugin's model-level rules run at load too, so a bad setting fails early.
+        for model in self.plugins.values():
+            self.section(model)
+
+    def section(self, model: type[P]) -> P:
+        """The settings of one plugin, typed (``settings.section(FredSettings).api_key``).
+
+        Built from the current flat values on each call, so a copy with changed values
+        (``model_copy(update=...)``) gives the changed section."""
+        values = self.__dict__
+        return model.model_validate(
+            {name: values[flat] for name, flat in model.flat_names().items() if flat in values}
+        )
 
     @classmethod
     def settings_customise_sources(
@@ -274,10 +250,10 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def masked(self) -> dict[str, Any]:
-        """The effective settings as plain data, every secret shown as '**********'."""
+        """The effective settings as plain data (durations as text), every secret shown as '**********'."""
         data = self.model_dump(mode="json")
-        for name, field in type(self).model_fields.items():
-            value = getattr(self, name)
+        for name in type(self).model_fields:
+            value = self.__dict__[name]
             if isinstance(value, SecretStr):
                 data[name] = "**********"
             elif "password" in name or "token" in name:
@@ -314,28 +290,82 @@ def config_path() -> Path:
     return Path(os.environ.get("SIGNALFLOW_CONFIG", "signalflow.toml"))
 
 
-def parse_duration(text: str) -> timedelta:
-    """'90s', '30m', '6h', '30d', '12w', '1y' -> timedelta (a year is 365 days)."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
-    text = text.strip()
-    if len(text) < 2 or text[-1] not in units:
-        raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)")
-    try:
-        amount = float(text[:-1])
-    except ValueError:
-        raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)") from None
-    return timedelta(seconds=amount * units[text[-1]])
+def plugin_models() -> dict[str, type[PluginSettings]]:
+    """Every settings model registered in the ``signalflow.settings`` group, by entry-point
+    name; one that fails to import, or whose flat names are taken, is logged and left out."""
+    found: dict[str, type[PluginSettings]] = {}
+    taken = set(CoreSettings.model_fields)
+    for ep in sorted(entry_points(group=GROUP), key=lambda ep: ep.name):
+        try:
+            model = ep.load()
+        except Exception as exc:  # a broken plugin must not keep the settings from loading
+            log.error("cannot load settings plugin", extra={"plugin": ep.name, "error": repr(exc)})
+            continue
+        if not (isinstance(model, type) and issubclass(model, PluginSettings)):
+            log.error("settings plugin is not a PluginSettings model", extra={"plugin": ep.name})
+            continue
+        clash = taken & set(model.flat_names().values())
+        if clash:
+            log.error("settings plugin reuses setting names", extra={"plugin": ep.name, "names": sorted(clash)})
+            continue
+        taken.update(model.flat_names().values())
+        found[ep.name] = model
+    if not found:
+        log.warning("no settings plugins registered: is signalflow installed (pip install -e .)?")
+    return found
+
+
+def _build() -> type[CoreSettings]:
+    """CoreSettings extended with every plugin's fields, flat, so that the environment, .env,
+    the secrets directory and the TOML file set them exactly like core settings."""
+    models = plugin_models()
+    fields: dict[str, Any] = {}
+    for model in models.values():
+        for name, flat in model.flat_names().items():
+            info = model.model_fields[name]
+            if info.default_factory is not None:
+                field = Field(default_factory=info.default_factory, description=info.description)
+            else:
+                field = Field(info.default, description=info.description)
+            # constraints and validators (Duration's parsing, sec_max_rps's bound) ride along
+            annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            fields[flat] = (annotation, field)
+    built = create_model("Settings", __base__=CoreSettings, __module__=__name__, **fields)
+    built.plugins = models
+    built.__doc__ = "The effective settings: core fields and those of every registered plugin."
+    return built
+
+
+_built: type[CoreSettings] | None = None
+
+if TYPE_CHECKING:
+    Settings = CoreSettings
+else:
+
+    def __getattr__(name: str) -> Any:
+        # Settings is built on first use, once this module (which plugin models import) is complete.
+        global _built
+        if name != "Settings":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if _built is None:
+            _built = _build()
+        return _built
 
 
 def settings_table() -> str:
     """The README's settings table, generated from the fields (a test keeps them equal)."""
+    from signalflow import settings as module
+
     rows = ["| variable | default | meaning |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        default = field.get_default(call_default_factory=True)
+    for name, field in module.Settings.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        default = extra.get("shown_default", field.get_default(call_default_factory=True))
         if isinstance(default, list):
             shown = "[]" if not default else ", ".join(map(str, default))
         elif default is None:
             shown = ""
+        elif isinstance(default, timedelta):
+            shown = format_duration(default)
         else:
             shown = str(default)
         text = (field.description or "").replace("|", "\\|")

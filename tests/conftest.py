@@ -33,10 +33,12 @@ POSTGRES_URL_VAR = "SIGNALFLOW_TEST_POSTGRES_URL"
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No SIGNALFLOW_* variable from the developer's shell leaks into a test, and no test
-    reads a signalflow.toml or .env from the project directory."""
+    reads a signalflow.toml or .env from the project directory. The user data folder (the
+    default data_dir) is a temp dir too, so no test writes to the real home."""
     for name in list(os.environ):
         if name.startswith("SIGNALFLOW_") and name != POSTGRES_URL_VAR:
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.chdir(tmp_path)
 
 

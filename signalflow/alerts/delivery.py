@@ -25,7 +25,7 @@ from signalflow._faults import checkpoint
 from signalflow.errors import DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt, notifier_classes
 from signalflow.notifiers.notification import Notification
-from signalflow.settings import Route, Settings, parse_duration
+from signalflow.settings import Route, Settings
 from signalflow.store import outbox
 from signalflow.store.enums import OutboxStatus
 from signalflow.store.models import OutboxRow, utcnow
@@ -176,8 +176,8 @@ class _Worker:
         self.notifiers = notifiers
         self.built: list[Notifier] = []
         self.sleep = sleep
-        self.backoff = parse_duration(settings.delivery_backoff)
-        self.max_wait = parse_duration(settings.delivery_max_wait).total_seconds()
+        self.backoff = settings.delivery_backoff
+        self.max_wait = settings.delivery_max_wait.total_seconds()
 
     def close(self) -> None:
         for notifier in self.built:

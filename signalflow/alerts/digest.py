@@ -23,7 +23,7 @@ from sqlmodel import Session
 from signalflow.alerts.lifecycle import KILL, SOFT, alert_key, queue_routed
 from signalflow.notifiers.base import Receipt
 from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification
-from signalflow.settings import Route, Settings, parse_duration
+from signalflow.settings import Route, Settings, format_duration
 from signalflow.store import alerts as store_alerts
 from signalflow.store import outbox
 from signalflow.store.enums import OutboxStatus
@@ -36,8 +36,8 @@ EPOCH = datetime(1970, 1, 1)
 
 def digest_slot(now: datetime, settings: Settings) -> datetime:
     """The start of the digest slot holding ``now``."""
-    interval = parse_duration(settings.reminder_interval)
-    start = EPOCH + parse_duration(settings.reminder_offset)
+    interval = settings.reminder_interval
+    start = EPOCH + settings.reminder_offset
     return start + ((now - start) // interval) * interval
 
 
@@ -97,8 +97,8 @@ def queue_due(session: Session, settings: Settings, now: datetime) -> list[Outbo
 def digest_notification(
     key: str, entries: list[DigestEntry], silenced: int, settings: Settings, now: datetime
 ) -> Notification:
-    every = "Daily digest" if parse_duration(settings.reminder_interval) == timedelta(days=1) else (
-        f"Digest (every {settings.reminder_interval})"
+    every = "Daily digest" if settings.reminder_interval == timedelta(days=1) else (
+        f"Digest (every {format_duration(settings.reminder_interval)})"
     )
     count = f"{len(entries)} alert{'s' if len(entries) != 1 else ''} still firing"
     note = f"{silenced} acknowledged alert{'s' if silenced != 1 else ''} not shown" if silenced else ""

@@ -35,7 +35,7 @@ from sqlmodel import Session
 from signalflow.alerts.message import alert_detail, build_notification
 from signalflow.alerts.routes import accepts, resolve_routes
 from signalflow.notifiers.notification import Kind
-from signalflow.settings import Route, Settings, parse_duration
+from signalflow.settings import Route, Settings
 from signalflow.store import alerts as store_alerts
 from signalflow.store import outbox
 from signalflow.store.enums import AlertState, Severity
@@ -163,7 +163,7 @@ class _Recorder:
                 self.queue(alert, Kind.FIRING)
 
     def remind(self, unless: ConditionCheck | None) -> None:
-        interval = parse_duration(self.settings.reminder_interval)
+        interval = self.settings.reminder_interval
         for alert in self.open.values():
             if alert.last_notified_at is None or self.suppressed(alert):
                 continue

@@ -34,10 +34,11 @@ def efficiency(
     boundaries are never compared: the chart shows one boundary."""
     from signalflow.efficiency.catalog import Catalog
     from signalflow.efficiency.model import PowerBoundary
+    from signalflow.efficiency.settings import EfficiencySettings
     from signalflow.errors import EfficiencyError
 
-    settings = load_settings()
-    catalog = Catalog.load(extra=settings.efficiency_file, paths=[*settings.efficiency_data, *(data or [])])
+    config = load_settings().section(EfficiencySettings)
+    catalog = Catalog.load(extra=config.file, paths=[*config.data, *(data or [])])
     values, problems = catalog.evaluate_all()
     used = sorted({d for v in values for d in v.datapoints})
     points = [catalog.datapoints[d] for d in used]

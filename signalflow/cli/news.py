@@ -23,9 +23,10 @@ def classify(
 
     Uses the built-in rules and watch list plus news_rules_file and watchlist_file."""
     from signalflow.news.classify import Classifier
+    from signalflow.sources.news_settings import NewsSettings
 
-    settings = load_settings()
-    result = Classifier.default(settings.news_rules_file, settings.watchlist_file).classify(text, summary)
+    config = load_settings().section(NewsSettings)
+    result = Classifier.default(config.rules_file, config.watchlist_file).classify(text, summary)
     if json_output:
         print_json(result.as_dict())
         return
@@ -45,6 +46,7 @@ def feeds(json_output: JsonOption = False) -> None:
     from dataclasses import asdict
 
     from signalflow import service
+    from signalflow.settings import format_duration
     from signalflow.sources.news import NewsSource, feed_health
 
     settings = load_settings()
@@ -58,7 +60,7 @@ def feeds(json_output: JsonOption = False) -> None:
     for feed in configured:
         known = health.get(feed.name)
         rows.append(
-            {"name": feed.name, "url": feed.url, "schedule": feed.schedule}
+            {"name": feed.name, "url": feed.url, "schedule": format_duration(feed.schedule)}
             | ({k: v for k, v in asdict(known).items() if k not in ("feed", "url")} if known else {"status": "never"})
         )
     if json_output:

@@ -3,7 +3,8 @@
 What other parts call::
 
     from signalflow.efficiency import Catalog
-    catalog = Catalog.load(extra=settings.efficiency_file, paths=settings.efficiency_data)
+    config = settings.section(EfficiencySettings)
+    catalog = Catalog.load(extra=config.file, paths=config.data)
     catalog.evaluate("b200_llama70b_facility")        # EstimateValue(value=6.97, ...)
 """
 

@@ -6,7 +6,7 @@ packaged ones). Datapoints come from the raw benchmark files (see ``importers``)
 
 Usage::
 
-    catalog = Catalog.load(extra=settings.efficiency_file)
+    catalog = Catalog.load(extra=settings.section(EfficiencySettings).file)
     catalog.add_paths([Path("summary_results.json"), Path("ml-energy_leaderboard/")])
     catalog.evaluate("b200_llama70b_facility").value      # 6.97 tokens per facility joule
 """

@@ -8,7 +8,7 @@ Two kinds of series, both one observation per publication:
 - ``efficiency.<datapoint id>`` (e.g. ``efficiency.mlperf_v5_1__sr680a_v3_b200sxmx8_trt__llama2_70b_99__offline``):
   tokens/J at the datapoint's own boundary, known from its publication date.
 
-Datapoints come from the files in ``settings.efficiency_data`` and from the file being
+Datapoints come from the files in ``efficiency_data`` and from the file being
 imported with ``signalflow import PATH``.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 from signalflow.efficiency.catalog import Catalog
 from signalflow.efficiency.importers import FileKind, read_datapoints, sniff
 from signalflow.efficiency.model import EfficiencyDatapoint, EstimateValue
+from signalflow.efficiency.settings import EfficiencySettings
 from signalflow.errors import EfficiencyError
 from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
 from signalflow.sources.base import Source
@@ -33,9 +34,11 @@ class EfficiencySource(Source):
     """Computes efficiency estimates from benchmark files; nothing is fetched over HTTP."""
 
     name = "efficiency"
+    config_model = EfficiencySettings
+    config: EfficiencySettings
 
     def catalog(self, extra_points: Iterable[EfficiencyDatapoint] = ()) -> Catalog:
-        catalog = Catalog.load(extra=self.settings.efficiency_file, paths=self.settings.efficiency_data)
+        catalog = Catalog.load(extra=self.config.file, paths=self.config.data)
         catalog.add(extra_points)
         return catalog
 
@@ -47,7 +50,7 @@ class EfficiencySource(Source):
     def check_ref(self, ref: str) -> str | None:
         name = ref.removeprefix(PREFIX)
         try:
-            config_names = list(Catalog.load(extra=self.settings.efficiency_file).config.estimates)
+            config_names = list(Catalog.load(extra=self.config.file).config.estimates)
         except EfficiencyError as exc:
             return str(exc)
         if name in config_names or name.startswith(("mlperf_", "mlenergy__")):

@@ -1,7 +1,7 @@
 """The classification rules and the watch list, read from YAML data files.
 
 The built-in files live in ``signalflow/data`` (``news_rules.yaml``, ``watchlist.yaml``);
-``settings.news_rules_file`` and ``settings.watchlist_file`` add to them. A user rule with
+The settings ``news_rules_file`` and ``watchlist_file`` add to them. A user rule with
 the name of a built-in rule replaces it; other user rules are tried before the built-ins,
 so a user can always override. A user company with a known ticker adds its aliases.
 """

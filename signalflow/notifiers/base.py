@@ -17,7 +17,10 @@ and registers it in its ``pyproject.toml``::
     [project.entry-points."signalflow.notifiers"]
     pager = "mypkg.pager:PagerNotifier"
 
-A route in the settings (``notifier = "pager"``) then sends there. ``send`` raises
+A route in the settings (``notifier = "pager"``) then sends there. A notifier with settings
+of its own declares a :class:`~signalflow.settings.PluginSettings` model in a light module,
+registers it in the ``signalflow.settings`` group and reads it in ``from_settings`` with
+``settings.section(PagerSettings)`` (see ``notifiers/slack_settings.py``). ``send`` raises
 :class:`~signalflow.errors.DeliveryError` (``retry_after``/``permanent`` say what to do next)
 or :class:`~signalflow.errors.DeliveryOutcomeUnknown` when the request left but no answer came.
 """

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt, describe
+from signalflow.notifiers.email_settings import EmailSettings
 from signalflow.notifiers.notification import Kind, Notification
 
 if TYPE_CHECKING:
@@ -44,19 +45,21 @@ class EmailNotifier(Notifier):
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
-        return bool(settings.smtp_host and settings.smtp_to)
+        config = settings.section(EmailSettings)
+        return bool(config.host and config.to)
 
     @classmethod
     def from_settings(cls, settings: Settings, route: Route | None = None) -> EmailNotifier:
-        context = ssl.create_default_context(cafile=str(settings.smtp_ca_file) if settings.smtp_ca_file else None)
+        config = settings.section(EmailSettings)
+        context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
         return cls(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.smtp_from,
-            tuple((route.to if route else []) or settings.smtp_to),
-            settings.smtp_user,
-            settings.smtp_password.get_secret_value() if settings.smtp_password else "",
-            settings.smtp_starttls,
+            config.host,
+            config.port,
+            config.sender,
+            tuple((route.to if route else []) or config.to),
+            config.user,
+            config.password.get_secret_value() if config.password else "",
+            config.starttls,
             context,
             settings.delivery_timeout,
         )

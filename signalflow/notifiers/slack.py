@@ -21,6 +21,7 @@ from signalflow._faults import checkpoint
 from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt
 from signalflow.notifiers.notification import Notification
+from signalflow.notifiers.slack_settings import SlackSettings
 from signalflow.settings import Route, Settings
 
 log = logging.getLogger(__name__)
@@ -77,16 +78,18 @@ class SlackNotifier(Notifier):
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
-        return bool(settings.slack_bot_token or settings.slack_webhook_url)
+        config = settings.section(SlackSettings)
+        return bool(config.bot_token or config.webhook_url)
 
     @classmethod
     def from_settings(cls, settings: Settings, route: Route | None = None) -> SlackNotifier:
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        webhook = settings.slack_webhook_url.get_secret_value() if settings.slack_webhook_url else None
-        channel = (route.channel if route else "") or settings.slack_channel
+        config = settings.section(SlackSettings)
+        token = config.bot_token.get_secret_value() if config.bot_token else None
+        webhook = config.webhook_url.get_secret_value() if config.webhook_url else None
+        channel = (route.channel if route else "") or config.channel
         if token and not channel:
             raise ConfigError("slack_channel", "a bot token needs a channel", "set SIGNALFLOW_SLACK_CHANNEL")
-        return cls(token, channel, webhook, settings.slack_api_url, settings.delivery_timeout)
+        return cls(token, channel, webhook, config.api_url, settings.delivery_timeout)
 
     def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
         if self.client is None:

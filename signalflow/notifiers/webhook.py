@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from signalflow.errors import ConfigError, DeliveryError, DeliveryOutcomeUnknown
 from signalflow.notifiers.base import Notifier, Receipt
 from signalflow.notifiers.notification import Notification
+from signalflow.notifiers.webhook_settings import WebhookSettings
 from signalflow._retry_after import parse_retry_after
 
 if TYPE_CHECKING:
@@ -26,11 +27,12 @@ class WebhookNotifier(Notifier):
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
-        return settings.webhook_url is not None
+        return settings.section(WebhookSettings).url is not None
 
     @classmethod
     def from_settings(cls, settings: Settings, route: Route | None = None) -> WebhookNotifier:
-        url = (route.url if route else "") or (settings.webhook_url.get_secret_value() if settings.webhook_url else "")
+        config = settings.section(WebhookSettings)
+        url = (route.url if route else "") or (config.url.get_secret_value() if config.url else "")
         return cls(url, settings.delivery_timeout)
 
     def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:

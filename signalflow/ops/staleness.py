@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from signalflow.ops.notify import queue_ops
-from signalflow.settings import Settings, parse_duration
+from signalflow.settings import Settings
 from signalflow.series import SeriesKind
 from signalflow.sources.frequency import default_stale_after
 from signalflow.sources.sec_calendar import GRACE_DAYS
@@ -55,7 +55,7 @@ def _source(row, settings: Settings, now: datetime) -> Staleness:
     if row.consecutive_failures >= settings.stale_failures:
         reason = f"{row.consecutive_failures} collections in a row failed; last error: {row.last_error}"
         return Staleness(subject, True, reason)
-    limit = parse_duration(settings.stale_after)
+    limit = settings.stale_after
     if row.last_success is not None and now - row.last_success > limit:
         return Staleness(subject, True, f"no successful collection since {row.last_success:%Y-%m-%d %H:%M} UTC")
     if row.last_success is None and row.consecutive_failures:

@@ -21,6 +21,11 @@ and register it in your package's ``pyproject.toml``::
 
     [project.entry-points."signalflow.sources"]
     weather = "mypkg.weather:WeatherSource"
+
+A source with settings declares a :class:`~signalflow.settings.SourceSettings` model in a
+light module, registers it in the ``signalflow.settings`` group and names it in
+``config_model``; ``self.config`` is then that model, filled from the settings, and its
+``schedule`` is how often the daemon runs the source.
 """
 
 from __future__ import annotations
@@ -32,11 +37,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from signalflow.series import Batch, Clock, utcnow
+from signalflow.settings import PluginSettings, SourceSettings
 
 if TYPE_CHECKING:
     from signalflow.settings import Settings
     from signalflow.sources.http import HttpClient
-
 
 
 class RefWarning(str):
@@ -48,11 +53,13 @@ class Source(ABC):
     """A collector for one family of series references (``name.…``)."""
 
     name: ClassVar[str]
+    config_model: ClassVar[type[PluginSettings]] = SourceSettings
 
     def __init__(
         self, settings: Settings, http: HttpClient | None = None, *, clock: Clock = utcnow
     ) -> None:
         self.settings = settings
+        self.config = settings.section(self.config_model)
         self.http = http
         self.clock = clock  # injected by tests so that time is controlled, never slept
 
@@ -60,10 +67,9 @@ class Source(ABC):
         return ref.split(".", 1)[0] == self.name
 
     def schedule(self) -> timedelta:
-        """How often the daemon runs this source."""
-        from signalflow.settings import parse_duration
-
-        return parse_duration(getattr(self.settings, f"{self.name}_schedule", self.settings.default_schedule))
+        """How often the daemon runs this source: its settings' ``schedule``, else default_schedule."""
+        every = self.config.schedule if isinstance(self.config, SourceSettings) else None
+        return every or self.settings.default_schedule
 
     @abstractmethod
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:

@@ -3,7 +3,8 @@ series (``eia.NAME`` from ``[[eia]]``, ``prom.NAME`` from ``[[prom]]``)::
 
     class EiaSource(ConfiguredSource):
         name = "eia"
-        table = "eia"                     # Settings.eia: the configured series
+        config_model = EiaSettings        # its ``series``: the [[eia]] entries
+        table = "eia"                     # how messages name the TOML table
         title = "EIA"
 
         def ready(self): ...              # raise ConfigError when a key is missing
@@ -16,7 +17,7 @@ from __future__ import annotations
 import difflib
 from abc import abstractmethod
 from collections.abc import MutableMapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from signalflow.series import Batch
 from signalflow.sources.base import Source
@@ -24,19 +25,27 @@ from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient
 
 
+class SeriesSettings(Protocol):
+    """Settings holding the user's configured series."""
+
+    series: Sequence[Any]
+
+
 class ConfiguredSource(Source):
-    table: ClassVar[str]  # the Settings field listing the configured series
+    table: ClassVar[str]  # the TOML table of the configured series, as messages name it
     title: ClassVar[str]  # how messages name the source
+    config: SeriesSettings
 
     def configs(self) -> list[Any]:
-        return list(getattr(self.settings, self.table))
+        return list(self.config.series)
 
-    def config(self, name: str) -> Any | None:
+    def entry(self, name: str) -> Any | None:
+        """The configured series called ``name``, or None."""
         return next((c for c in self.configs() if c.name == name), None)
 
     def check_ref(self, ref: str) -> str | None:
         name = ref.split(".", 1)[1] if "." in ref else ""
-        if self.config(name):
+        if self.entry(name):
             return None
         nearest = difflib.get_close_matches(name, [c.name for c in self.configs()], n=1, cutoff=0.0)
         article = "an" if self.table[0] in "aeiou" else "a"
@@ -65,7 +74,7 @@ class ConfiguredSource(Source):
         http = self.http or self.client()
 
         def one(ref: str) -> Batch:
-            config = self.config(ref.split(".", 1)[1])
+            config = self.entry(ref.split(".", 1)[1])
             if config is None:
                 return Batch(warnings=[f"{ref}: {self.check_ref(ref)}"])
             return self.collect_series(http, config, state)

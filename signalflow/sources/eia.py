@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 from signalflow.errors import ApiError, ConfigError, PayloadError
 from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
 from signalflow.sources.configured import ConfiguredSource
+from signalflow.sources.eia_settings import EiaSeries, EiaSettings
 
 if TYPE_CHECKING:
-    from signalflow.settings import EiaSeries, Settings
+    from signalflow.settings import Settings
     from signalflow.sources.http import HttpClient
 
 PAGE_SIZE = 5000  # the API's maximum rows per JSON reply
@@ -87,6 +88,8 @@ class EiaSource(ConfiguredSource):
     table = "eia"
     title = "EIA"
     name = "eia"
+    config_model = EiaSettings
+    config: EiaSettings
 
     def __init__(
         self,
@@ -100,7 +103,7 @@ class EiaSource(ConfiguredSource):
         self.page_size = page_size
 
     def ready(self) -> None:
-        if self.settings.eia_api_key is None:
+        if self.config.api_key is None:
             raise ConfigError("eia_api_key", "is required to collect eia.* series", "get one at eia.gov/opendata")
 
     def client(self) -> HttpClient:
@@ -109,9 +112,9 @@ class EiaSource(ConfiguredSource):
         return HttpClient("eia", user_agent="signalflow (EIA collector)")
 
     def collect_series(self, http: HttpClient, config: EiaSeries, state: MutableMapping[str, str]) -> Batch:
-        url = f"{self.settings.eia_api_url.rstrip('/')}/{config.route.strip('/')}/data/"
+        url = f"{self.config.api_url.rstrip('/')}/{config.route.strip('/')}/data/"
         params: list[tuple[str, str | int]] = [
-            ("api_key", self.settings.eia_api_key.get_secret_value()),  # type: ignore[union-attr]
+            ("api_key", self.config.api_key.get_secret_value()),  # type: ignore[union-attr]
             ("frequency", config.frequency),
             ("data[0]", config.data_column),
             ("sort[0][column]", "period"),
@@ -150,10 +153,8 @@ class EiaSource(ConfiguredSource):
     def _observations(
         self, config: EiaSeries, rows: Iterable[dict[str, Any]], origin: str, seen: dict[str, Any] | None = None
     ) -> Batch:
-        from signalflow.settings import parse_duration
-
         key = f"eia.{config.name}"
-        lag = parse_duration(config.release_lag)
+        lag = config.release_lag
         now = self.clock()
         sums: dict[str, float | None] = {}
         counts: dict[str, int] = defaultdict(int)
@@ -211,7 +212,7 @@ class EiaSource(ConfiguredSource):
         request = reply.get("request") or {}
         command = str(request.get("command", "")).strip("/")
         columns = (request.get("params") or {}).get("data") or []
-        candidates = [s for s in self.settings.eia if series in (None, s.name)]
+        candidates = [s for s in self.config.series if series in (None, s.name)]
         config = next(
             (s for s in candidates if series or (command == f"v2/{s.route.strip('/')}/data" and s.data_column in columns)),
             None,

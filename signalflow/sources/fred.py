@@ -40,6 +40,7 @@ from signalflow.sources.fred_formats import (
     parse_processed_csv,
     series_info,
 )
+from signalflow.sources.fred_settings import FredSettings
 from signalflow.sources.frequency import Frequency
 from signalflow.sources.seen import remember_last, restamp_seen
 
@@ -58,6 +59,8 @@ class FredSource(Source):
     """Collects and imports FRED series (``fred.DGS10``)."""
 
     name = "fred"
+    config_model = FredSettings
+    config: FredSettings
     page_limit = PAGE_LIMIT
 
 
@@ -66,15 +69,14 @@ class FredSource(Source):
 
         A series that fails becomes a warning in the batch, unless no series succeeded: then
         the first error is raised. A rate limit stops the run (the rest waits for the next)."""
-        from signalflow.settings import parse_duration
         from signalflow.sources.http import HttpClient
 
-        window = parse_duration(self.settings.fred_revision_window)
+        window = self.config.revision_window
         http = self.http or HttpClient("fred", user_agent="signalflow (FRED collector)")
         ids = [ref.split(".", 1)[1] for ref in dict.fromkeys(refs) if self.handles(ref)]
 
         def one(series_id: str) -> Batch:
-            if self.settings.fred_api_key is not None:
+            if self.config.api_key is not None:
                 return self._collect_api(http, series_id, state, window)
             return self._collect_graph(http, series_id, state, window)
 
@@ -87,8 +89,8 @@ class FredSource(Source):
     def _collect_api(
         self, http: HttpClient, series_id: str, state: MutableMapping[str, str], window: timedelta
     ) -> Batch:
-        key = self.settings.fred_api_key.get_secret_value()  # type: ignore[union-attr]
-        base = self.settings.fred_api_url.rstrip("/")
+        key = self.config.api_key.get_secret_value()  # type: ignore[union-attr]
+        base = self.config.api_url.rstrip("/")
         info = self._metadata(http, base, key, series_id, state)
         url = f"{base}/series/observations"
         params: dict[str, str | int] = {
@@ -148,7 +150,7 @@ class FredSource(Source):
     def _collect_graph(
         self, http: HttpClient, series_id: str, state: MutableMapping[str, str], window: timedelta
     ) -> Batch:
-        url = self.settings.fred_graph_url
+        url = self.config.graph_url
         fetched = http.get(url, params={"id": series_id}, etag=state.get(f"{series_id}:etag"))
         if fetched.not_modified:
             return Batch()
@@ -165,7 +167,7 @@ class FredSource(Source):
 
     def _redacted(self, exc: SourceError) -> SourceError:
         """The error, with the API key removed should a server have echoed it."""
-        key = self.settings.fred_api_key
+        key = self.config.api_key
         if key is None or key.get_secret_value() not in str(exc):
             return exc
         secret = key.get_secret_value()

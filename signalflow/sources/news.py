@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.settings import FeedConfig, parse_duration
 from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
 from signalflow.sources.base import Source
+from signalflow.sources.news_settings import FeedConfig, NewsSettings
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ class NewsSource(Source):
     """Collects the configured feeds (or the default list) and classifies every entry."""
 
     name = "news"
+    config_model = NewsSettings
+    config: NewsSettings
 
     def __init__(self, settings, http=None, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(settings, http, clock=clock)
@@ -107,15 +109,15 @@ class NewsSource(Source):
         if self._classifier is None:
             from signalflow.news.classify import Classifier
 
-            self._classifier = Classifier.default(self.settings.news_rules_file, self.settings.watchlist_file)
+            self._classifier = Classifier.default(self.config.rules_file, self.config.watchlist_file)
         return self._classifier
 
     def feeds(self) -> list[FeedConfig]:
-        return list(self.settings.feeds) or default_feeds()
+        return list(self.config.feeds) or default_feeds()
 
     def schedule(self) -> timedelta:
         """The shortest feed schedule; feeds with longer ones are skipped until due."""
-        return min((parse_duration(f.schedule) for f in self.feeds()), default=timedelta(minutes=30))
+        return min((f.schedule for f in self.feeds()), default=timedelta(minutes=30))
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Fetch every due feed; ``refs`` do not narrow it (any thesis may count any event)."""
@@ -141,7 +143,7 @@ class NewsSource(Source):
         if not last:
             return True
         # a little slack so a feed on the daemon's own interval is never skipped by jitter
-        return self.clock() - datetime.fromisoformat(last) >= parse_duration(feed.schedule) * 0.9
+        return self.clock() - datetime.fromisoformat(last) >= feed.schedule * 0.9
 
     def collect_feed(self, feed: FeedConfig, state: MutableMapping[str, str], http) -> Batch:
         """One feed: conditional GET, parse, skip seen entries, classify, record health."""

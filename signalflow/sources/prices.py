@@ -45,9 +45,9 @@ from signalflow.sources.prices_formats import (
     ticker_key,
     to_batch,
 )
+from signalflow.sources.prices_settings import PriceSettings
 
 if TYPE_CHECKING:
-    from signalflow.settings import Settings
     from signalflow.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -58,18 +58,20 @@ RANGES = ("1mo", "3mo", "6mo", "1y", "2y", "5y", "10y", "ytd", "max")
 
 
 
-def close_time(settings: Settings) -> time:
+def close_time(config: PriceSettings) -> time:
     """``prices_close_utc`` as a time of day."""
     try:
-        return time.fromisoformat(settings.prices_close_utc)
+        return time.fromisoformat(config.close_utc)
     except ValueError:
-        raise ConfigError("prices_close_utc", f"{settings.prices_close_utc!r} is not a time", "e.g. 21:00") from None
+        raise ConfigError("prices_close_utc", f"{config.close_utc!r} is not a time", "e.g. 21:00") from None
 
 
 class PriceSource(Source):
     """Collects and imports daily prices (``px.NVDA.close``)."""
 
     name = "px"
+    config_model = PriceSettings
+    config: PriceSettings
 
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
@@ -77,9 +79,9 @@ class PriceSource(Source):
         unless none succeeded: then the first error is raised; a rate limit stops the run."""
         from signalflow.sources.http import HttpClient
 
-        for setting in ("prices_history", "prices_recent"):
-            if getattr(self.settings, setting) not in RANGES:
-                raise ConfigError(setting, f"{getattr(self.settings, setting)!r} is not a range", ", ".join(RANGES))
+        for setting, value in (("prices_history", self.config.history), ("prices_recent", self.config.recent)):
+            if value not in RANGES:
+                raise ConfigError(setting, f"{value!r} is not a range", ", ".join(RANGES))
         tickers = list(dict.fromkeys(ref.split(".")[1] for ref in refs if self.handles(ref) and ref.count(".") >= 1))
         http = self.http or HttpClient("px", user_agent="Mozilla/5.0 (signalflow daily prices)")
         try:
@@ -91,14 +93,14 @@ class PriceSource(Source):
     def _collect_one(self, http: HttpClient, ticker: str, state: MutableMapping[str, str]) -> Batch:
         seen_splits = json.loads(state.get(f"{ticker}:splits", "[]"))
         first_run = f"{ticker}:last" not in state
-        bars, url = self._fetch(http, ticker, self.settings.prices_history if first_run else self.settings.prices_recent)
+        bars, url = self._fetch(http, ticker, self.config.history if first_run else self.config.recent)
         splits = [s.ex_date.isoformat() for s in bars.splits]
         if not first_run and any(s not in seen_splits for s in splits):
             log.info("new split: fetching the whole history again", extra={"ticker": ticker})
-            bars, url = self._fetch(http, ticker, self.settings.prices_history)
+            bars, url = self._fetch(http, ticker, self.config.history)
             splits = [s.ex_date.isoformat() for s in bars.splits]
         now = self.clock()
-        batch = to_batch(bars, ticker, f"chart {symbol_of(ticker)}", close_time(self.settings), now)
+        batch = to_batch(bars, ticker, f"chart {symbol_of(ticker)}", close_time(self.config), now)
         if batch.observations:
             state[f"{ticker}:last"] = max(state.get(f"{ticker}:last", ""), max(o.period_end for o in batch.observations).isoformat())
         else:
@@ -108,7 +110,7 @@ class PriceSource(Source):
         return batch
 
     def _fetch(self, http: HttpClient, ticker: str, range_: str) -> tuple[DailyBars, str]:
-        url = f"{self.settings.prices_url.rstrip('/')}/v8/finance/chart/{symbol_of(ticker)}"
+        url = f"{self.config.url.rstrip('/')}/v8/finance/chart/{symbol_of(ticker)}"
         fetched = http.get(url, params={"interval": "1d", "range": range_, "events": "split"})
         return parse_chart_json(fetched.content, f"{url}?range={range_}"), url
 
@@ -147,5 +149,5 @@ class PriceSource(Source):
             bars = parse_price_csv(content.decode("utf-8-sig", errors="replace"), str(path), ticker)
         if not TICKER.match(ticker):
             raise PayloadError(str(path), f"cannot tell the ticker ({ticker!r}): pass --series px.TICKER")
-        return to_batch(bars, ticker, path.name, close_time(self.settings), self.clock())
+        return to_batch(bars, ticker, path.name, close_time(self.config), self.clock())
 

@@ -39,12 +39,12 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, ConfigError, PayloadError
-from signalflow.settings import parse_duration
 from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
 from signalflow.sources.configured import ConfiguredSource
+from signalflow.sources.prom_settings import PromSettings
 
 if TYPE_CHECKING:
-    from signalflow.settings import PromSeries
+    from signalflow.sources.prom_settings import PromSeries
     from signalflow.sources.http import HttpClient
 
 QUERY_RANGE = "/api/v1/query_range"
@@ -83,10 +83,12 @@ class PrometheusSource(ConfiguredSource):
     table = "prom"
     title = "Prometheus"
     name = "prom"
+    config_model = PromSettings
+    config: PromSettings
 
 
     def ready(self) -> None:
-        if not self.settings.prometheus_url:
+        if not self.config.url:
             raise ConfigError("prometheus_url", "is required to collect prom.* series")
 
     def client(self) -> HttpClient:
@@ -97,12 +99,12 @@ class PrometheusSource(ConfiguredSource):
     def collect_series(self, http: HttpClient, config: PromSeries, state: MutableMapping[str, str]) -> Batch:
         key = f"prom.{config.name}"
         end = self.clock()
-        step = parse_duration(config.step)
+        step = config.step
         since = state.get(f"{config.name}:day_start")
-        start = datetime.fromisoformat(since) if since else end - parse_duration(config.lookback)
+        start = datetime.fromisoformat(since) if since else end - config.lookback
         if (end - start) / step > MAX_POINTS:
             start = end - step * MAX_POINTS
-        url = self.settings.prometheus_url.rstrip("/") + QUERY_RANGE
+        url = self.config.url.rstrip("/") + QUERY_RANGE
         params = {
             "query": config.query,
             "start": f"{_epoch(start):.3f}",

@@ -31,6 +31,7 @@ from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow.sources.sec_calendar import calendar_batch, expect_next
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
+from signalflow.sources.sec_settings import SecSettings
 from signalflow.sources.sec_facts import normalize_companyfacts
 
 TICKERS_FILE = "sec_company_tickers.json"
@@ -97,6 +98,8 @@ class SecSource(Source):
     """Collector for ``sec.*`` references (see the module docstring)."""
 
     name = "sec"
+    config_model = SecSettings
+    config: SecSettings
 
     def __init__(
         self,
@@ -116,18 +119,18 @@ class SecSource(Source):
     @property
     def metrics(self) -> dict[str, Metric]:
         if self._metrics is None:
-            self._metrics = load_metrics(self.settings.sec_concepts_file)
+            self._metrics = load_metrics(self.config.concepts_file)
         return self._metrics
 
     def _client(self) -> HttpClient:
-        agent = (self.settings.sec_user_agent or "").strip()
+        agent = self.config.user_agent.strip()
         if not agent:
             raise ConfigError("sec_user_agent", "SEC collection needs a contact User-Agent", USER_AGENT_HINT)
         if self.http is None:
             self.http = HttpClient(
                 self.name,
                 user_agent=agent,
-                limiter=self._limiter or shared_limiter(self.settings.sec_max_rps),
+                limiter=self._limiter or shared_limiter(self.config.max_rps),
                 sleep=self._sleep,
             )
         return self.http
@@ -136,7 +139,7 @@ class SecSource(Source):
 
     @property
     def tickers_path(self) -> Path:
-        return Path(self.settings.data_dir) / TICKERS_FILE
+        return self.settings.data_dir / TICKERS_FILE
 
     def cached_tickers(self) -> dict[str, int]:
         """TICKER -> CIK from the cached company_tickers.json (empty when there is none)."""
@@ -152,7 +155,7 @@ class SecSource(Source):
         fresh = path.exists() and self._now() - path.stat().st_mtime < TICKERS_MAX_AGE_S
         if not fresh:
             reply = self._client().get(
-                self.settings.sec_tickers_url,
+                self.config.tickers_url,
                 etag=state.get("tickers.etag") if path.exists() else None,
                 last_modified=state.get("tickers.last_modified") if path.exists() else None,
             )
@@ -190,7 +193,7 @@ class SecSource(Source):
         self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str]
     ) -> Batch:
         client = self._client()
-        base = self.settings.sec_base_url.rstrip("/")
+        base = self.config.base_url.rstrip("/")
         batch = Batch()
         facts_key = f"facts.{cik:010d}"
         known = set(filter(None, state.get(f"{facts_key}.concepts", "").split(",")))

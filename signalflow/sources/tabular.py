@@ -36,9 +36,9 @@ from signalflow.sources.base import RefWarning, Source
 from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen
+from signalflow.sources.tabular_settings import TabularSeries, TabularSettings
 
 if TYPE_CHECKING:
-    from signalflow.settings import TabularSeries
     from signalflow.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -184,18 +184,19 @@ class TabularSource(Source):
     """Shared behaviour of ``csv.NAME`` and ``http.NAME``; subclasses set the name."""
 
     remote_only = False
+    config_model = TabularSettings
+    config: TabularSettings
 
 
     def configured(self) -> dict[str, TabularSeries]:
-        return {spec.name: spec for spec in self.settings.tabular}
+        return {spec.name: spec for spec in self.config.series}
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Read every configured series ``refs`` name; a failing one becomes a warning
         unless none succeeded (then its error is raised)."""
-        from signalflow.settings import parse_duration
         from signalflow.sources.http import HttpClient
 
-        window = parse_duration(self.settings.tabular_revision_window)
+        window = self.config.revision_window
         http = self.http or HttpClient(self.name, user_agent="signalflow (user series)")
         batch, errors, succeeded = Batch(), [], 0
         try:
@@ -268,8 +269,6 @@ class CsvSource(TabularSource):
         """A CSV (or, with a configured ``series``, JSON) file as ``csv.<file stem>`` or
         ``series``. A configured name's columns and frequency apply; otherwise the first
         column is the date and the ``value`` column (or the second) the value."""
-        from signalflow.settings import TabularSeries
-
         path = Path(path)
         name = series.split(".", 1)[1] if series else _slug(path.stem)
         if series is not None and not self.handles(series):

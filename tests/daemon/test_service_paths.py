@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fakes.theses import thesis
-from tests.conftest import Reply
+from fakes.http_server import Reply
 from signalflow import service
 from signalflow.settings import Settings
 from signalflow.store import Store

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from fakes.http_server import Reply
 from signalflow.cli import app
-from signalflow.settings import FeedConfig, Settings
+from signalflow.settings import Settings
+from signalflow.sources.news_settings import FeedConfig
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from fakes.http_server import Reply
-from signalflow.settings import FeedConfig, Settings
+from signalflow.settings import Settings
+from signalflow.sources.news_settings import FeedConfig
 from signalflow.series import SeriesKind
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource, feed_health

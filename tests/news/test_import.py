@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from fakes.http_server import Reply
 from signalflow.cli import app
 from signalflow.errors import PayloadError
-from signalflow.settings import FeedConfig, Settings
+from signalflow.settings import Settings
+from signalflow.sources.news_settings import FeedConfig
 from signalflow.series import KnownAtBasis
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from signalflow.errors import ApiError, ConfigError, FetchError, PayloadError
-from signalflow.settings import EiaSeries
+from signalflow.sources.eia_settings import EiaSeries
 from signalflow.sources.eia import EiaSource, period_bounds
 from signalflow.sources.http import HttpClient
 
@@ -112,8 +112,9 @@ def test_paging_past_the_row_cap_and_summing_rows_per_period(settings, http_serv
 
 def test_bad_key_is_a_fetch_error_without_the_key(settings, http_server, real_reply) -> None:
     http_server.routes[ROUTE] = eia_api(real_reply, [])
-    source = make(settings, http_server, name="x", data_column="generation")
+    make(settings, http_server, name="x", data_column="generation")
     settings.eia_api_key = SecretStr("wrong-secret")
+    source = EiaSource(settings, HttpClient("eia", sleep=lambda s: None), clock=lambda: NOW)  # reads the settings
     with pytest.raises(FetchError) as info:
         source.collect(["eia.x"], {})
     assert info.value.status == 403 and "wrong-secret" not in str(info.value)
@@ -148,7 +149,7 @@ def test_import_the_real_reply_surfaces_its_warnings(settings, shared_data: Path
     assert any("Hey! Watch out!" in w for w in batch.warnings)
     settings.eia = []
     with pytest.raises(PayloadError, match="facility-fuel"):
-        source.import_file(path)
+        EiaSource(settings, clock=lambda: NOW).import_file(path)
 
 
 @pytest.mark.parametrize(

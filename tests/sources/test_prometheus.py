@@ -10,7 +10,7 @@ import pytest
 
 from fakes.http_server import Reply
 from signalflow.errors import ApiError, ConfigError, FetchError
-from signalflow.settings import PromSeries
+from signalflow.sources.prom_settings import PromSeries
 from signalflow.sources.http import HttpClient
 from signalflow.sources.prometheus import PrometheusSource
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.settings import TabularSeries
+from signalflow.sources.tabular_settings import TabularSeries
 from signalflow.series import KnownAtBasis
 from signalflow.sources.http import HttpClient
 from signalflow.sources.tabular import CsvSource, HttpSource, parse_table

@@ -1,0 +1,24 @@
+"""Settings of the FRED source (``fred.SERIES``), in a light module so loading settings
+imports no HTTP library."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from signalflow.settings import Duration, SourceSettings
+
+
+class FredSettings(SourceSettings):
+    prefix = "fred"
+
+    api_key: SecretStr | None = Field(
+        None, description="FRED API key; without one the keyless fredgraph.csv download is used"
+    )
+    api_url: str = Field("https://api.stlouisfed.org/fred", description="FRED API base URL")
+    graph_url: str = Field(
+        "https://fred.stlouisfed.org/graph/fredgraph.csv", description="keyless FRED CSV endpoint"
+    )
+    schedule: Duration = Field("6h", description="FRED collection interval")
+    revision_window: Duration = Field(
+        "400d", description="how far before the last seen observation each FRED run looks for revisions"
+    )

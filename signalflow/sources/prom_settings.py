@@ -1,0 +1,29 @@
+"""Settings of the Prometheus source (``prom.NAME``), in a light module so loading settings
+imports no HTTP library."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from signalflow.settings import Duration, SourceSettings
+
+
+class PromSeries(BaseModel):
+    """``prom.NAME``: a PromQL expression evaluated with query_range."""
+
+    model_config = ConfigDict(validate_default=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    query: str
+    step: Duration = "1h"
+    lookback: Duration = "7d"
+    unit: str = ""
+    schedule: Duration = "15m"
+
+
+class PromSettings(SourceSettings):
+    prefix = "prom"
+
+    url: str = Field("", alias="prometheus_url", description="Prometheus base URL for prom.NAME series")
+    series: list[PromSeries] = Field(default_factory=list, alias="prom", description="prom.NAME series")
+    schedule: Duration = Field("15m", description="Prometheus collection interval")
