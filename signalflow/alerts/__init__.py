@@ -4,7 +4,7 @@
     report = deliver_pending(store, settings)                              # the delivery worker
 """
 
-from signalflow.alerts.ack import Decision, acknowledge, engine_condition
+from signalflow.alerts.ack import Decision, acknowledge, pending_conditions, resolve_unless
 from signalflow.alerts.delivery import DeliveryReport, Outcome, deliver_pending
 from signalflow.alerts.lifecycle import record_evaluation
 from signalflow.alerts.routes import resolve_routes
@@ -15,7 +15,8 @@ __all__ = [
     "Outcome",
     "acknowledge",
     "deliver_pending",
-    "engine_condition",
+    "pending_conditions",
     "record_evaluation",
     "resolve_routes",
+    "resolve_unless",
 ]

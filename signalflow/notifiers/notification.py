@@ -47,6 +47,7 @@ class InputLine:
     source_ref: str = ""
     url: str = ""  # a page for the source: SEC filing index, FRED series page
     stale: bool = False
+    basis: str = ""  # how known_at was found: reported, vintage, assumed, collected ('' unknown)
 
 
 @dataclass(frozen=True)
