@@ -49,6 +49,14 @@ class InputLine:
     stale: bool = False
     basis: str = ""  # how known_at was found: reported, vintage, assumed, collected ('' unknown)
 
+    @property
+    def known(self) -> str:
+        """When the value became known, with how that instant was found unless it was
+        reported by the source: '2025-04-02T00:00:00 (assumed)'."""
+        if not self.known_at:
+            return ""
+        return f"{self.known_at} ({self.basis})" if self.basis not in ("", "reported") else self.known_at
+
 
 @dataclass(frozen=True)
 class Link:
