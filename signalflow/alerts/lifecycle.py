@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -41,8 +40,6 @@ from signalflow.settings import Route, Settings, parse_duration
 from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Evaluation, RuleState, RuleStatus, ThesisStatus
-
-log = logging.getLogger(__name__)
 
 KILL, SOFT = "kill_switch", "soft_warning"
 
