@@ -113,6 +113,8 @@ class RuleStatus:
     fired_at: datetime | None = None
     summary: str = ""
     expression: str = ""
+    # Every rule's in an explanation; in a live evaluation those of the rules that changed
+    # state or fire, the ones an alert speaks of.
     inputs: tuple[InputValue, ...] = ()
     why: str = ""  # one sentence: why the rule is in this state
 
