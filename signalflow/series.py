@@ -161,7 +161,8 @@ class SeriesFrame:
     ``data`` has ``FRAME_COLUMNS``: ``period_start``/``period_end`` and ``known_at`` as
     ``datetime64[ns]`` (naive UTC), ``value`` float (NaN = missing), sorted by
     ``known_at``. Several rows for one period are its versions (revisions); for event
-    series every row is its own event.
+    series every row is its own event. A provider that knows where each ``known_at`` came
+    from adds a ``known_at_basis`` column (:class:`KnownAtBasis` values), as the store does.
     """
 
     key: str

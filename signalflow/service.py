@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from signalflow.errors import PayloadError, SignalflowError
 from signalflow.settings import Settings
-from signalflow.series import Batch
+from signalflow.series import Batch, SeriesProvider
 from signalflow.sources.base import Source
 from signalflow.sources.registry import source_classes
 from signalflow.store import Store
@@ -295,7 +295,7 @@ def evaluate(
             continue
         if record:
             try:
-                _record(settings, store, thesis, evaluation, now, _chart_for(settings, store, thesis, evaluation))
+                _record(settings, store, thesis, evaluation, now, live)
             except Exception:  # nothing was saved: the next pass evaluates this thesis again
                 log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
                 continue
@@ -303,38 +303,91 @@ def evaluate(
     return results
 
 
-def _chart_for(settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation) -> str:
-    """With ``alert_charts``, a chart of the last year of a thesis whose rule just started
-    firing, drawn before the alert's transaction so a slow drawing holds no lock; '' otherwise."""
+def _record(
+    settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime,
+    live: LiveEvaluator | None = None,
+) -> None:
+    """The thesis's new engine state, its alerts and their outbox rows: one transaction.
+
+    Everything the alerts need is computed before it (the ``unless`` conditions) or after it
+    commits (the chart), so the transaction holds no lock while the engine or matplotlib runs.
+    """
+    from signalflow.alerts import record_evaluation
+    from signalflow.notifiers.notification import Kind
+
+    unless = unless_values(store, thesis, evaluation, live)
+    chart = _chart_path(settings, thesis, evaluation)
+    with store.session() as session:
+        store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
+        rows = record_evaluation(session, thesis, evaluation, settings, now, unless=unless, chart_path=chart)
+        starts_thread = any(Kind(row.kind).starts_thread for row in rows)
+    if chart and starts_thread:
+        _draw_chart(store, thesis, evaluation, chart)
+
+
+def unless_values(
+    store: Store, thesis: Thesis, evaluation: Evaluation, live: LiveEvaluator | None = None
+) -> dict[str, bool | None]:
+    """The value of each pending ``ack --unless`` of ``thesis`` at the evaluated instant,
+    for :func:`~signalflow.alerts.record_evaluation`. A condition that no longer resolves
+    (the thesis was edited since) is logged and left unknown: it never blocks the record."""
+    from signalflow.alerts import pending_conditions, resolve_unless
+    from signalflow.thesis.engine import conditions
+
+    with store.session() as session:
+        texts = pending_conditions(session, thesis.id)
+    nodes = {}
+    for text in texts:
+        try:
+            nodes[text] = resolve_unless(thesis, text)
+        except SignalflowError as exc:
+            log.error("cannot evaluate unless", extra={"thesis": thesis.id, "unless": text, "error": str(exc)})
+    if not nodes:
+        return {}
+    if live is not None:
+        return live.conditions(thesis, evaluation.state, nodes)
+    return conditions(thesis, store, evaluation.state, nodes)
+
+
+def unless_check(provider: SeriesProvider) -> Callable[[Thesis, str, datetime], bool | None]:
+    """Evaluate an ``ack --unless`` expression for a thesis at any instant (the thesis
+    evaluated up to it first); raises ThesisError when the expression does not resolve."""
+
+    def check(thesis: Thesis, text: str, at: datetime) -> bool | None:
+        from signalflow.alerts import resolve_unless
+        from signalflow.thesis.engine import conditions, evaluate
+
+        node = resolve_unless(thesis, text)
+        return conditions(thesis, provider, evaluate(thesis, provider, at).state, {text: node})[text]
+
+    return check
+
+
+def _chart_path(settings: Settings, thesis: Thesis, evaluation: Evaluation) -> str:
+    """With ``alert_charts``, where the chart of a thesis whose rule just started firing goes
+    (drawn once the alert is committed); '' otherwise."""
     from signalflow.thesis.results import RuleState
 
     if not settings.alert_charts or not any(t.to_state is RuleState.FIRING for t in evaluation.transitions):
         return ""
+    at = evaluation.status.at
+    return str(settings.data_dir / "charts" / f"{thesis.id}-{at:%Y%m%dT%H%M}.png")
+
+
+def _draw_chart(store: Store, thesis: Thesis, evaluation: Evaluation, path: str) -> None:
+    """The last year of the thesis, drawn after the alert's transaction committed and before
+    its delivery, so a slow drawing holds no lock. A chart is a nicety: on failure the alert
+    goes out without it (the notifier finds no file)."""
     from datetime import timedelta
 
     from signalflow.viz.plot import plot_thesis
 
     at = evaluation.status.at
-    path = settings.data_dir / "charts" / f"{thesis.id}-{at:%Y%m%dT%H%M}.png"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return str(plot_thesis(thesis, store, at - timedelta(days=365), at, path)[0])
-    except Exception as exc:  # a chart is a nicety: the alert goes out without it
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        plot_thesis(thesis, store, at - timedelta(days=365), at, path)
+    except Exception as exc:
         log.warning("alert chart failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
-        return ""
-
-
-def _record(
-    settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime, chart: str = ""
-) -> None:
-    """The thesis's new engine state, its alerts and their outbox rows: one transaction."""
-    from signalflow.alerts import engine_condition, record_evaluation
-
-    with store.session() as session:
-        store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
-        record_evaluation(
-            session, thesis, evaluation, settings, now, unless=engine_condition(store), chart_path=chart
-        )
 
 
 def acknowledge(

@@ -3,12 +3,13 @@
 A decision silences the reminders of the alerts firing when it was taken. It re-arms them
 when its ``until`` date passes or its ``unless`` condition (thesis language, e.g. further
 deterioration such as ``fred.BAMLH0A0HYM2 > 7``) becomes true; re-arming is checked by
-:func:`signalflow.alerts.record_evaluation` at each evaluation.
+:func:`signalflow.alerts.record_evaluation` at each evaluation, with the values of the
+conditions :func:`pending_conditions` lists, computed by the caller that runs the engine.
+Here an ``unless`` is only parsed and its names checked, never evaluated.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 from sqlmodel import Session
@@ -16,26 +17,22 @@ from sqlmodel import Session
 from signalflow.store import alerts as store_alerts
 from signalflow.store.enums import Decision
 from signalflow.store.models import DecisionRow
-from signalflow.thesis.model import Rule, Severity, Thesis
-from signalflow.thesis.results import ThesisStatus
-
-UNLESS_RULE = "__unless__"
+from signalflow.thesis.ast import Node
+from signalflow.thesis.functions_spec import ValueKind
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.parser import parse_expression
+from signalflow.thesis.resolve import Resolver
 
 
 def parse_unless(text: str):
     """The syntax tree of an ``--unless`` expression; raises ThesisSyntaxError with its column."""
-    from signalflow.thesis.parser import parse_expression
-
     return parse_expression(text, path="--unless")
 
 
-def resolve_unless(thesis: Thesis, text: str):
+def resolve_unless(thesis: Thesis, text: str) -> Node:
     """The ``--unless`` expression resolved against ``thesis`` like one of its rules: bare
     names become its derived series, rules, ``growth``/``liquidity`` or hypotheses. Raises
     ThesisError (with the column) when a name is unknown or the result is not a condition."""
-    from signalflow.thesis.functions_spec import ValueKind
-    from signalflow.thesis.resolve import Resolver
-
     resolver = Resolver(
         "--unless",
         thesis.series,
@@ -69,36 +66,7 @@ def acknowledge(
     )
 
 
-def engine_condition(provider) -> EngineCondition:
-    """The engine hooks of :func:`signalflow.alerts.record_evaluation` over ``provider`` (the
-    Store): the ``unless`` check, and the rules' inputs for the messages."""
-    return EngineCondition(provider)
-
-
-class EngineCondition:
-    """A ConditionCheck evaluating ``unless`` through the thesis engine: the expression joins
-    the thesis as one more rule, so it may use the thesis's derived series, ``growth``,
-    ``liquidity``, rule and hypothesis names. ``explain`` gives the status with every rule's
-    inputs (a live evaluation leaves them out), for the alert messages and the digest."""
-
-    def __init__(self, provider) -> None:
-        self.provider = provider
-
-    def __call__(self, thesis: Thesis, text: str, at: datetime) -> bool | None:
-        from signalflow.thesis.engine import explain
-
-        probe_rule = Rule(
-            name=UNLESS_RULE,
-            severity=Severity.KILL_SWITCH,
-            when=resolve_unless(thesis, text),
-            when_text=text,
-            location=thesis.location,
-        )
-        probe = dataclasses.replace(thesis, kill_switch=thesis.kill_switch + (probe_rule,))
-        status = explain(probe, self.provider, at)
-        return next((r.condition for r in status.rules if r.name == UNLESS_RULE), None)
-
-    def explain(self, thesis: Thesis, at: datetime) -> ThesisStatus:
-        from signalflow.thesis.engine import explain
-
-        return explain(thesis, self.provider, at)
+def pending_conditions(session: Session, thesis: str) -> list[str]:
+    """The ``--unless`` expressions of the decisions about ``thesis`` that have not re-armed:
+    what the caller evaluates before :func:`signalflow.alerts.record_evaluation`."""
+    return store_alerts.pending_unless(session, thesis)

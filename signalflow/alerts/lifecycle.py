@@ -17,8 +17,10 @@ cannot leave an alert open forever. Rules, in order:
   (``signalflow ack``) silences it. When the decision's date passes or its ``unless``
   condition holds, the alert re-arms with a ``rearmed`` notification in its thread.
 
-Each open alert keeps its latest values in ``detail_json`` (rewritten only when they change)
-for the digest.
+Nothing here evaluates: the evaluation carries the inputs and thresholds of every rule that
+changed state or fires, and the caller that ran the engine hands in the values of the
+``unless`` conditions. Each open alert keeps its latest values in ``detail_json`` (rewritten
+only when they change) for the digest.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import logging
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlmodel import Session
@@ -43,12 +44,12 @@ from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Evaluation, RuleState, RuleStatus, ThesisStatus
 
-log = logging.getLogger(__name__)
 
 KILL, SOFT = Severity.KILL_SWITCH, Severity.SOFT_WARNING
 
-# Evaluates an `ack --unless` expression for a thesis at an instant: True, False or None (unknown).
-ConditionCheck = Callable[[Thesis, str, datetime], bool | None]
+# The value of each `ack --unless` expression at the evaluated instant: True, False or None
+# (unknown), computed by whoever ran the engine (see signalflow.service).
+Conditions = Mapping[str, bool | None]
 
 
 def alert_key(alert: AlertRow) -> str:
@@ -62,18 +63,19 @@ def record_evaluation(
     settings: Settings,
     now: datetime,
     *,
-    unless: ConditionCheck | None = None,
+    unless: Conditions | None = None,
     chart_path: str = "",
 ) -> list[OutboxRow]:
     """Open, resolve and remind alerts for one thesis; return the outbox rows written.
 
-    Call it in the transaction that saves the thesis's EngineState. ``unless`` evaluates
-    acknowledgement conditions (see :func:`signalflow.alerts.ack.engine_condition`); without
-    it only the ``--until`` date re-arms. When ``unless`` also has ``explain(thesis, at)``
-    (the engine's does), rules evaluated without their inputs get them from it, once per
-    call and only when a message is written or the evaluated instant moved.
+    Call it in the transaction that saves the thesis's EngineState. ``unless`` holds the
+    values of the acknowledgement conditions at the evaluated instant (expression -> value,
+    see :func:`signalflow.alerts.ack.pending_conditions`); an expression it lacks does not
+    re-arm, and without it only the ``--until`` date re-arms. ``chart_path`` names the chart
+    the caller draws once this transaction committed; the messages that start a thread
+    point at it.
     """
-    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path, getattr(unless, "explain", None))
+    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path)
     recorder.version = _version(evaluation)
     fired = {t.rule: t.at for t in evaluation.transitions if t.to_state is RuleState.FIRING}
     ended = {t.rule: t.at for t in evaluation.transitions if t.from_state is RuleState.FIRING}
@@ -95,7 +97,6 @@ class _Recorder:
         settings: Settings,
         now: datetime,
         chart: str,
-        explain: Callable[[Thesis, datetime], ThesisStatus] | None = None,
     ) -> None:
         self.session = session
         self.thesis = thesis
@@ -105,8 +106,6 @@ class _Recorder:
         self.chart = chart
         self.routes = resolve_routes(thesis, settings)
         self.rules = {r.name: r for r in status.rules}
-        self.explain = explain
-        self._explained: dict[str, RuleStatus] | None = None
         self.version = ""
         self.kill_firing = any(r.severity == KILL and r.state is RuleState.FIRING for r in status.rules)
         self.written: list[OutboxRow] = []
@@ -162,7 +161,7 @@ class _Recorder:
             if alert.last_notified_at is None and not self.suppressed(alert):
                 self.queue(alert, Kind.FIRING)
 
-    def remind(self, unless: ConditionCheck | None) -> None:
+    def remind(self, unless: Conditions | None) -> None:
         interval = self.settings.reminder_interval
         for alert in self.open.values():
             if alert.last_notified_at is None or self.suppressed(alert):
@@ -182,25 +181,11 @@ class _Recorder:
                 bucket = int((self.now - alert.fired_at) / interval)
                 self.queue(alert, Kind.REMINDER, suffix=f"/{bucket}")
 
-    def detailed(self, name: str) -> RuleStatus | None:
-        """The rule's status with its inputs, explained by the engine when they are missing."""
-        rule = self.rules.get(name)
-        if rule is None or rule.inputs or self.explain is None:
-            return rule
-        if self._explained is None:
-            try:
-                self._explained = {r.name: r for r in self.explain(self.thesis, self.status.at).rules}
-            except Exception as exc:  # a message without inputs beats no message
-                log.warning("thesis %s: cannot explain its rules' inputs: %s", self.thesis.id, exc)
-                self._explained = {}
-        found = self._explained.get(name)
-        return dataclasses.replace(rule, inputs=found.inputs, why=found.why or rule.why) if found else rule
-
     def keep_latest_values(self) -> None:
         for name, alert in self.open.items():
             if json.loads(alert.detail_json or "{}").get("version") == self.version:
                 continue
-            rule = self.detailed(name)
+            rule = self.rules.get(name)
             if rule is None:
                 continue
             detail = alert_detail(self.thesis, self.status, rule, self.version)
@@ -212,18 +197,13 @@ class _Recorder:
         """Decisions taken while this alert fired that have not re-armed."""
         return store_alerts.active_decisions(self.session, alert)
 
-    def rearms(self, decision: DecisionRow, unless: ConditionCheck | None) -> bool:
+    def rearms(self, decision: DecisionRow, unless: Conditions | None) -> bool:
         if decision.until is not None and self.now >= decision.until:
             return True
-        if decision.unless_expr and unless is not None:
-            try:
-                return unless(self.thesis, decision.unless_expr, self.status.at) is True
-            except Exception as exc:  # a broken condition must not block the evaluation's commit
-                log.error("thesis %s: cannot evaluate unless %r: %s", self.thesis.id, decision.unless_expr, exc)
-        return False
+        return bool(decision.unless_expr) and unless is not None and unless.get(decision.unless_expr) is True
 
     def queue(self, alert: AlertRow, kind: Kind, suffix: str = "", note: str = "") -> None:
-        rule = self.detailed(alert.rule) or RuleStatus(alert.rule, alert.severity, RuleState.INACTIVE, None)
+        rule = self.rules.get(alert.rule) or RuleStatus(alert.rule, alert.severity, RuleState.INACTIVE, None)
         key = f"{alert_key(alert)}/{kind.value}{suffix}"
         base = build_notification(
             key=key,

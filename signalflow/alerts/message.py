@@ -3,67 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict
 from datetime import date, datetime
 
 from signalflow.notifiers.notification import InputLine, Kind, Link, Notification
-from signalflow.thesis.ast import COMPARISON, Binary, Node, Number, SeriesRef, walk
+from signalflow.thesis.comparisons import thresholds
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import InputValue, RuleStatus, ThesisStatus
+from signalflow.thesis.results import RuleStatus, ThesisStatus, filing_url, source_url
 
-ACCESSION = re.compile(r"(\d{10})-(\d{2})-(\d{6})")
-_FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
-
-
-COMPANY_CIK = re.compile(r"CIK=0*(\d+)")
-
-
-def filing_url(source_ref: str, company_url: str = "") -> str:
-    """The SEC filing index for an accession number found in ``source_ref``, or ''.
-
-    EDGAR files a filing under the company's CIK, taken from the series' company page when
-    known. The first ten digits of an accession name whoever submitted it, often a filing agent,
-    so they are only the fallback (right for companies that file themselves, such as Apple).
-    """
-    match = ACCESSION.search(source_ref or "")
-    if not match:
-        return ""
-    company = COMPANY_CIK.search(company_url or "")
-    cik = int(company.group(1)) if company else int(match.group(1))
-    return f"https://www.sec.gov/Archives/edgar/data/{cik}/{''.join(match.groups())}/"
-
-
-def source_url(value: InputValue) -> str:
-    """Where a reader can check an input: its own URL, the SEC filing, or the FRED series page."""
-    if value.ref.startswith("sec."):
-        return filing_url(value.source_ref, value.url) or value.url
-    if value.url:
-        return value.url
-    if value.ref.startswith("fred."):
-        return f"https://fred.stlouisfed.org/series/{value.ref.split('.', 1)[1]}"
-    return ""
-
-
-def thresholds(node: Node | None) -> dict[str, str]:
-    """For each series compared with a literal number in an expression, the comparison
-    as text ('> 5'); the first comparison of a series wins."""
-    found: dict[str, str] = {}
-    if node is None:
-        return found
-    for item in walk(node):
-        if not isinstance(item, Binary) or item.op not in COMPARISON:
-            continue
-        if isinstance(item.right, Number):
-            side, op, number = item.left, item.op, item.right
-        elif isinstance(item.left, Number):
-            side, op, number = item.right, _FLIPPED[item.op], item.left
-        else:
-            continue
-        text = f"{op} {number.text or f'{number.value:g}'}"
-        for ref in (n.ref for n in walk(side) if isinstance(n, SeriesRef)):
-            found.setdefault(ref, text)
-    return found
+__all__ = ["alert_detail", "build_notification", "filing_url", "input_lines", "source_url", "thresholds"]
 
 
 def _period(start: date | None, end: date | None) -> str:
@@ -74,17 +22,21 @@ def _period(start: date | None, end: date | None) -> str:
 
 
 def input_lines(rule: RuleStatus, limits: dict[str, str]) -> tuple[InputLine, ...]:
+    """The rule's inputs as the evaluation carried them; ``limits`` (the same
+    :func:`~signalflow.thesis.comparisons.thresholds` of the rule's definition) fills the
+    threshold of an input that came without one."""
     return tuple(
         InputLine(
             ref=i.ref,
             value=i.value,
             unit=i.unit,
-            threshold=limits.get(i.ref, ""),
+            threshold=i.threshold or limits.get(i.ref, ""),
             period=_period(i.period_start, i.period_end),
             known_at=i.known_at.isoformat() if i.known_at else "",
             source_ref=i.source_ref,
-            url=source_url(i),
+            url=i.link,
             stale=i.stale,
+            basis=i.basis,
         )
         for i in rule.inputs
     )

@@ -162,7 +162,10 @@ def explain(
         for i in rule.inputs:
             period = f"{i.period_start}..{i.period_end}" if i.period_end else "no value"
             flag = " (stale)" if i.stale else ""
+            threshold = f"  threshold {i.threshold}" if i.threshold else ""
+            basis = f" ({i.basis})" if i.basis else ""
             console.print(
-                f"      {i.ref} = {i.value if i.value is not None else 'unknown'} {i.unit}  period {period}  "
-                f"known_at {i.known_at}  {i.source_ref}{flag}"
+                f"      {i.ref} = {i.value if i.value is not None else 'unknown'} {i.unit}{threshold}  period {period}  "
+                f"known_at {i.known_at}{basis}  {i.source_ref}{flag}",
+                markup=False,
             )

@@ -28,6 +28,15 @@ class InputLine:
     source_ref: str = ""
     url: str = ""  # a page for the source: SEC filing index, FRED series page
     stale: bool = False
+    basis: str = ""  # how known_at was found: reported, vintage, assumed, collected ('' unknown)
+
+    @property
+    def known(self) -> str:
+        """When the value became known, with how that instant was found unless it was
+        reported by the source: '2025-04-02T00:00:00 (assumed)'."""
+        if not self.known_at:
+            return ""
+        return f"{self.known_at} ({self.basis})" if self.basis not in ("", "reported") else self.known_at
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def input_text(line: InputLine) -> str:
     if line.period:
         detail.append(f"period {line.period}")
     if line.known_at:
-        detail.append(f"known {line.known_at}")
+        detail.append(f"known {line.known}")
     if line.url:
         label = line.source_ref or "source"
         detail.append(f"<{line.url}|{label}>")

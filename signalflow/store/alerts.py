@@ -172,3 +172,14 @@ def journal(session: Session, thesis: str | None = None) -> list[JournalEntry]:
         for d in session.exec(decisions)
     ]
     return sorted(entries, key=lambda e: (e.at, e.entry))
+
+
+def pending_unless(session: Session, thesis: str) -> list[str]:
+    """The distinct ``--unless`` expressions of the decisions about ``thesis`` that have not
+    re-armed yet, oldest first."""
+    rows = session.exec(
+        select(DecisionRow.unless_expr)
+        .where(DecisionRow.thesis == thesis, DecisionRow.unless_expr != "", col(DecisionRow.rearmed_at).is_(None))
+        .order_by(col(DecisionRow.id))
+    )
+    return list(dict.fromkeys(rows))

@@ -209,6 +209,7 @@ class Store:
                     obs.c.known_at,
                     obs.c.source_ref,
                     obs.c.unit,
+                    obs.c.known_at_basis,
                 )
                 .order_by(obs.c.known_at, obs.c.id)
             )
@@ -225,7 +226,7 @@ class Store:
                 query = query.where(obs.c.known_at <= until)
             data = pd.DataFrame(
                 conn.execute(query).all(),
-                columns=["series_id", *FRAME_COLUMNS[:2], "value", "known_at", "source_ref", "unit"],
+                columns=["series_id", *FRAME_COLUMNS[:2], "value", "known_at", "source_ref", "unit", "known_at_basis"],
             )
         if after or upto is not None:
             data = data[data["series_id"].isin(ids)]
@@ -238,7 +239,7 @@ class Store:
             if part is None and (after or upto is not None):
                 continue  # an incremental read returns only the series that gained rows
             part = (
-                part[FRAME_COLUMNS].reset_index(drop=True)
+                part[[*FRAME_COLUMNS, "known_at_basis"]].reset_index(drop=True)
                 if part is not None
                 else SeriesFrame.empty(key).data
             )

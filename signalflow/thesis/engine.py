@@ -15,6 +15,7 @@ expression is evaluated once over the whole timeline as arrays (see ``frames.py`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +24,7 @@ import pandas as pd
 
 from signalflow.errors import EvaluationError
 from signalflow.thesis import lifecycle
-from signalflow.thesis.ast import to_text
+from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.context import Context, thesis_refs
@@ -34,7 +35,7 @@ from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
 
-__all__ = ["backtest", "engine_frame", "evaluate", "evaluate_series", "explain", "fingerprint"]
+__all__ = ["backtest", "conditions", "conditions_at", "engine_frame", "evaluate", "evaluate_series", "explain", "fingerprint"]
 
 RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
 THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWITCH)
@@ -148,7 +149,8 @@ class Run:
     def t(self) -> np.ndarray:
         return self.ctx.t
 
-    def status(self, i: int) -> ThesisStatus:
+    def status(self, i: int, detailed: frozenset[str] = frozenset()) -> ThesisStatus:
+        """The status at instant ``i``; the rules named in ``detailed`` carry their inputs."""
         th = self.ctx.thesis
         growth = _bool(self.ctx.condition("growth")[i])
         liquidity = _bool(self.ctx.condition("liquidity")[i])
@@ -160,11 +162,18 @@ class Run:
             quadrant=Quadrant.of(growth, liquidity),
             growth=growth,
             liquidity=liquidity,
-            rules=tuple(rule_status(self.ctx, r, i) for r in th.rules),
+            rules=tuple(rule_status(self.ctx, r, i, inputs=r.name in detailed) for r in th.rules),
             layer=th.layer,
             stale_inputs=stale_inputs(self.ctx, i),
             since=_dt(int(self.since[i])),
         )
+
+    def changing(self, transitions: list[Transition]) -> frozenset[str]:
+        """The rules an alert may speak of after this run: those that changed state in it
+        and those firing at its last instant."""
+        last = len(self.t) - 1
+        firing = {r.name for r in self.ctx.thesis.rules if self.ctx.trace(r.name).state[last] == lifecycle.FIRING}
+        return frozenset(firing | {tr.rule for tr in transitions})
 
     def transitions(self) -> list[Transition]:
         out = []
@@ -306,7 +315,8 @@ def evaluate_series(
         run = _full_over(thesis, series, None, at)
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
-    return Evaluation(run.status(len(run.t) - 1), run.transitions(), run.engine_state())
+    transitions = run.transitions()
+    return Evaluation(run.status(len(run.t) - 1, run.changing(transitions)), transitions, run.engine_state())
 
 
 def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:
@@ -349,3 +359,38 @@ def explain(thesis: Thesis, provider: SeriesProvider, at: datetime) -> ThesisSta
         raise EvaluationError(thesis.id, "no instant to explain")
     return explained(run.ctx, run.status(len(run.t) - 1), len(run.t) - 1)
 
+
+
+def condition_refs(thesis: Thesis, nodes: Mapping[str, Node]) -> set[str]:
+    """The series a thesis and extra conditions on it read."""
+    return thesis_refs(thesis) | {n.ref for node in nodes.values() for n in walk(node) if isinstance(n, SeriesRef)}
+
+
+def conditions_at(
+    thesis: Thesis, series: dict[str, PitSeries], state: EngineState, nodes: Mapping[str, Node]
+) -> dict[str, bool | None]:
+    """Extra conditions on ``thesis`` (an acknowledgement's ``unless``, already resolved
+    against it) at the instant ``state`` was evaluated, each True, False or None (unknown).
+
+    They read the thesis's series, derived series, growth, liquidity and rules (a rule name
+    is true while it fires) as they stood then: one instant is evaluated, its rules taken
+    from ``state``'s memory, nothing is replayed. ``series`` must index
+    :func:`condition_refs`."""
+    if state.evaluated_at is None:
+        return {text: None for text in nodes}
+    t = np.array([_ns(state.evaluated_at)], np.int64)
+    memories = {k: lifecycle.Memory.from_json(v) for k, v in state.rules.items()}
+    ctx = Context(thesis, dict(series), t, start=1, memories=memories)
+    return {text: _bool(ctx.eval(node)[0]) for text, node in nodes.items()}
+
+
+def conditions(
+    thesis: Thesis, provider: SeriesProvider, state: EngineState, nodes: Mapping[str, Node]
+) -> dict[str, bool | None]:
+    """:func:`conditions_at` over series read from ``provider`` (up to the evaluated instant)."""
+    if state.evaluated_at is None:
+        return {text: None for text in nodes}
+    refs = condition_refs(thesis, nodes)
+    frames = provider.load(sorted(refs), until=state.evaluated_at)
+    series = {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in refs}
+    return conditions_at(thesis, series, state, nodes)

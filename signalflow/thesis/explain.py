@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.ast import COMPARISON, Binary, Node, Number, to_text
+from signalflow.thesis.ast import COMPARISON, Binary, to_text
+from signalflow.thesis.comparisons import comparisons, thresholds
 from signalflow.thesis.context import Context
 from signalflow.thesis.arrays import NAT
 from signalflow.thesis.model import Rule
@@ -60,21 +61,17 @@ def why(ctx: Context, rule: Rule, i: int) -> str:
 
 
 def _comparison(ctx: Context, rule: Rule, i: int) -> str:
+    """The rule's condition with its values, a comparison read series side first (as
+    :func:`~signalflow.thesis.comparisons.comparisons` reads it for alerts and charts)."""
     node = rule.when
-    if isinstance(node, Binary) and node.op in COMPARISON:
-        left, right = ctx.eval(node.left)[i], ctx.eval(node.right)[i]
+    first = next(comparisons(node), None) if isinstance(node, Binary) and node.op in COMPARISON else None
+    if first is not None and first.node is node:
         holds = ctx.eval(node)[i]
         verdict = "holds" if holds == 1.0 else "unknown" if np.isnan(holds) else "does not hold"
-        return f"{_side(node.left, left)} {node.op} {_side(node.right, right)} {verdict}"
+        other = first.text if first.constant is not None else f"{first.text} = {_fmt(ctx.eval(first.other)[i])}"
+        return f"{to_text(first.side)} = {_fmt(ctx.eval(first.side)[i])} {first.op} {other} {verdict}"
     value = ctx.eval(node)[i]
     return f"{rule.when_text or to_text(node)} is {_fmt(value) if np.isnan(value) else bool(value)}"
-
-
-def _side(node: Node, value: float) -> str:
-    """One side of a comparison as text with its value; a literal number is just itself."""
-    if isinstance(node, Number):
-        return to_text(node)
-    return f"{to_text(node)} = {_fmt(value)}"
 
 
 def rule_status(ctx: Context, rule: Rule, i: int, inputs: bool = False) -> RuleStatus:
@@ -123,7 +120,10 @@ def stale_inputs(ctx: Context, i: int) -> tuple[str, ...]:
 
 
 def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
+    """Each series ``rule`` reads, as known at instant ``i``: value, period, when and on what
+    basis it became known, where it came from, and the rule's threshold for it."""
     limits = _limits(ctx)
+    texts = thresholds(rule.when)
     out = []
     at = ctx.t[i : i + 1]
     for ref in ctx.refs_of(rule.when):
@@ -132,8 +132,9 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
         row = int(s.row_at(at, end)[0])
         limit = limits.get(ref)
         stale = bool(limit is not None and (end[0] == NAT or int(at[0]) - int(end[0]) > limit))
+        threshold = texts.get(ref, "")
         if row < 0:
-            out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale))
+            out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale, threshold=threshold))
             continue
         value = float(s.v[row])
         out.append(
@@ -147,6 +148,8 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
                 unit=s.unit,
                 url=s.url,
                 stale=stale,
+                basis=str(s.basis[row] or ""),
+                threshold=threshold,
             )
         )
     return tuple(out)

@@ -80,6 +80,7 @@ class PitSeries:
         self._raw = (pe, k, v)
         self._ps: np.ndarray | None = None
         self._src: np.ndarray | None = None
+        self._basis: np.ndarray | None = None
         n = len(pe)
         self._memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         k_in_order = bool(np.all(k[1:] >= k[:-1]))
@@ -125,6 +126,19 @@ class PitSeries:
         if self._src is None:
             self._src = self._column("source_ref", lambda c: c.to_numpy(dtype=object))
         return self._src
+
+    @property
+    def basis(self) -> np.ndarray:
+        """Where each row's ``known_at`` came from (a :class:`KnownAtBasis` value), '' where
+        the provider did not say (frames without a ``known_at_basis`` column)."""
+        if self._basis is None:
+            parts = [
+                d["known_at_basis"].to_numpy(dtype=object) if "known_at_basis" in d else np.full(len(d), "", object)
+                for d in self._parts
+            ]
+            col = np.concatenate(parts) if parts else np.empty(0, object)
+            self._basis = col if self._order is None else col[self._order]
+        return self._basis
 
     @property
     def _row_key(self) -> np.ndarray:

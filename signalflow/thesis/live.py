@@ -15,11 +15,12 @@ on every :meth:`LiveEvaluator.refresh` and indexed again only when a frame chang
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
+from signalflow.thesis.ast import Node
 from signalflow.thesis.context import thesis_refs
-from signalflow.thesis.engine import engine_frame, evaluate_series, quiet
+from signalflow.thesis.engine import condition_refs, conditions_at, engine_frame, evaluate_series, quiet
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import EngineState, Evaluation
@@ -93,3 +94,12 @@ class LiveEvaluator:
         pairs = list(theses)
         self.refresh({ref for thesis, _ in pairs for ref in thesis_refs(thesis)})
         return [self.evaluate(thesis, at, prior, refresh=False) for thesis, prior in pairs]
+
+    def conditions(self, thesis: Thesis, state: EngineState, nodes: Mapping[str, Node]) -> dict[str, bool | None]:
+        """Extra conditions on ``thesis`` (``ack --unless``) at the instant of ``state``, its
+        last evaluation here, over the kept indexes (see
+        :func:`signalflow.thesis.engine.conditions_at`)."""
+        refs = condition_refs(thesis, nodes)
+        if not refs <= self.series.keys():
+            self.refresh(refs)
+        return conditions_at(thesis, {ref: self.series[ref] for ref in refs}, state, nodes)

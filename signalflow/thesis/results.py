@@ -7,6 +7,7 @@ The engine never sends anything. ``alerts/`` turns :class:`Transition` and
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from collections.abc import Callable
@@ -54,9 +55,40 @@ class Quadrant(str, enum.Enum):
         return cls.NEITHER
 
 
+ACCESSION = re.compile(r"(\d{10})-(\d{2})-(\d{6})")
+COMPANY_CIK = re.compile(r"CIK=0*(\d+)")
+
+
+def filing_url(source_ref: str, company_url: str = "") -> str:
+    """The SEC filing index for an accession number found in ``source_ref``, or ''.
+
+    EDGAR files a filing under the company's CIK, taken from the series' company page when
+    known. The first ten digits of an accession name whoever submitted it, often a filing agent,
+    so they are only the fallback (right for companies that file themselves, such as Apple).
+    """
+    match = ACCESSION.search(source_ref or "")
+    if not match:
+        return ""
+    company = COMPANY_CIK.search(company_url or "")
+    cik = int(company.group(1)) if company else int(match.group(1))
+    return f"https://www.sec.gov/Archives/edgar/data/{cik}/{''.join(match.groups())}/"
+
+
+def source_url(value: InputValue) -> str:
+    """Where a reader can check an input: its own URL, the SEC filing, or the FRED series page."""
+    if value.ref.startswith("sec."):
+        return filing_url(value.source_ref, value.url) or value.url
+    if value.url:
+        return value.url
+    if value.ref.startswith("fred."):
+        return f"https://fred.stlouisfed.org/series/{value.ref.split('.', 1)[1]}"
+    return ""
+
+
 @dataclass(frozen=True)
 class InputValue:
-    """The value of one series input at an instant, with where it came from."""
+    """The value of one series input at an instant, with where it came from and the
+    threshold its rule compares it with, so an alert can state it without evaluating."""
 
     ref: str
     value: float | None
@@ -67,6 +99,13 @@ class InputValue:
     unit: str = ""
     url: str = ""
     stale: bool = False
+    basis: str = ""  # how known_at was found (KnownAtBasis value); '' when not said
+    threshold: str = ""  # the rule's comparison for this input, e.g. '< -10%'
+
+    @property
+    def link(self) -> str:
+        """The page a reader checks this value on (see :func:`source_url`)."""
+        return source_url(self)
 
 
 @dataclass(frozen=True)
@@ -79,6 +118,8 @@ class RuleStatus:
     fired_at: datetime | None = None
     summary: str = ""
     expression: str = ""
+    # Every rule's in an explanation; in a live evaluation those of the rules that changed
+    # state or fire, the ones an alert speaks of.
     inputs: tuple[InputValue, ...] = ()
     why: str = ""  # one sentence: why the rule is in this state
 
@@ -149,6 +190,8 @@ class ThesisStatus:
                             "source_ref": i.source_ref,
                             "unit": i.unit,
                             "stale": i.stale,
+                            "basis": i.basis,
+                            "threshold": i.threshold,
                         }
                         for i in r.inputs
                     ],

@@ -95,7 +95,8 @@ def board(
 ) -> list[BoardRow]:
     """A row per thesis of ``theses`` (never-evaluated ones included) and per stored state
     whose thesis left the rules directory. ``provider`` fills the stalest input when the
-    stored status carries no rule inputs (live passes store statuses without them)."""
+    stored status does not carry every input (live passes store only those of the rules
+    that changed state or fire)."""
     rows = []
     for thesis in theses:
         _, status = states.get(thesis.id, (None, {}))
@@ -137,7 +138,7 @@ def _row(
     stale = tuple(status.get("stale_inputs") or ())
     at = _when(status.get("at"))
     ages = _stored_ages(status, stale)
-    if not ages and thesis is not None and provider is not None and at is not None:
+    if thesis is not None and provider is not None and at is not None and not _covers(ages, thesis):
         ages = latest_inputs(thesis, provider, at, stale)
     return BoardRow(
         thesis=thesis_id,
@@ -162,6 +163,12 @@ def stalest(ages: Iterable[InputAge]) -> InputAge | None:
     if not ages:
         return None
     return min(ages, key=lambda a: (a.period_end is not None, a.period_end or date.min, a.known_at or datetime.min, a.ref))
+
+
+def _covers(ages: list[InputAge], thesis: Thesis) -> bool:
+    from signalflow.thesis.context import thesis_refs
+
+    return bool(ages) and thesis_refs(thesis) <= {a.ref for a in ages}
 
 
 def _stored_ages(status: dict, stale: tuple[str, ...]) -> list[InputAge]:

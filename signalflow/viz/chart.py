@@ -5,9 +5,10 @@ pending / Soft Warning / Kill Switch periods and the instants filings or news la
 Nothing is loaded or evaluated again here: the instants, the values of the compared
 expressions and the input frames all come from the engine's :class:`Backtest`.
 
-Thresholds come from a heuristic over each ``when`` (and the growth and liquidity
-conditions): a comparison whose one side is a number constant (``yoy(x) > 25%``,
-``qoq(x) < -10%``) is drawn as that side's series with a horizontal line at the constant.
+Thresholds come from :func:`signalflow.thesis.comparisons.comparisons` over each ``when``
+(and the growth and liquidity conditions), the reading explanations and alerts use: a
+comparison whose one side is a number constant (``yoy(x) > 25%``, ``qoq(x) < -10%``) is
+drawn as that side's series with a horizontal line at the constant.
 Comparisons between two series (``count(a, 30d) > count(b, 30d)``), boolean rule
 references and thresholds computed from other series (``x < lag(x, 1) - 20%``) are not
 drawn as thresholds; their series still appear when another comparison plots them.
@@ -22,23 +23,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from signalflow.thesis.ast import (
-    COMPARISON,
-    Binary,
-    DerivedRef,
-    Name,
-    Node,
-    Number,
-    SeriesRef,
-    Unary,
-    to_text,
-    walk,
-)
+from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text
+from signalflow.thesis.comparisons import comparisons as read_comparisons
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest
 from signalflow.series import SeriesFrame
 
-FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 MARKER_SOURCES = ("sec", "news")
 
 
@@ -46,9 +36,14 @@ MARKER_SOURCES = ("sec", "news")
 class Threshold:
     value: float
     op: str  # the operator with the series on the left: `series op value`
-    text: str  # the constant as written: '25%'
+    text: str  # the constant as written: '25%'; ``op text`` is the threshold alerts show
     owner: str  # the rule name, or growth / liquidity
     severity: str  # soft_warning | kill_switch | growth | liquidity
+
+    @property
+    def threshold(self) -> str:
+        """The threshold as alerts and explanations state it: '< -10%'."""
+        return f"{self.op} {self.text}"
 
 
 @dataclass(frozen=True)
@@ -100,23 +95,9 @@ def comparisons(thesis: Thesis) -> Iterator[tuple[Node, Threshold]]:
     ]
     sections += [(r.when, r.name, r.severity.value) for r in thesis.rules]
     for root, owner, severity in sections:
-        for node in walk(root):
-            if not (isinstance(node, Binary) and node.op in COMPARISON):
-                continue
-            left, right = _constant(node.left), _constant(node.right)
-            if right is not None and left is None:
-                yield node.left, Threshold(right[0], node.op, right[1], owner, severity)
-            elif left is not None and right is None:
-                yield node.right, Threshold(left[0], FLIPPED[node.op], left[1], owner, severity)
-
-
-def _constant(node: Node) -> tuple[float, str] | None:
-    if isinstance(node, Number):
-        return float(node.value), node.text or f"{node.value:g}"
-    if isinstance(node, Unary) and node.op == "-" and isinstance(node.operand, Number):
-        inner = node.operand
-        return -float(inner.value), "-" + (inner.text or f"{inner.value:g}")
-    return None
+        for c in read_comparisons(root):
+            if c.constant is not None:
+                yield c.side, Threshold(c.constant, c.op, c.text, owner, severity)
 
 
 def chart_data(

@@ -51,7 +51,7 @@ def figure(data: ChartData) -> Figure:
         for th in panel.thresholds:
             hl = ax.axhline(th.value, color=LINE_COLORS.get(th.severity, "#777777"), linestyle="--", linewidth=1)
             hl.set_gid(f"threshold:{th.owner}")
-            labels.setdefault(th.value, []).append(f"{th.owner} {th.op} {th.text}")
+            labels.setdefault(th.value, []).append(f"{th.owner} {th.threshold}")
         for value, texts in labels.items():
             ax.annotate(
                 "; ".join(texts),

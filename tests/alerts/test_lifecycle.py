@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from fakes.theses import ACCESSION, evaluation, thesis
-from signalflow.alerts import Decision, acknowledge, record_evaluation
+from signalflow.alerts import Decision, acknowledge, pending_conditions, record_evaluation
 from signalflow.settings import Route, Settings
 from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 
@@ -120,12 +120,16 @@ def test_ack_unless_condition_rearms_when_it_becomes_true(store, config):
         acknowledge(session, "liquidity_regime", Decision.HOLD, "watch", T0, rule=SOFT, unless="fred.BAMLH0A0HYM2 > 7")
     asked: list[tuple[str, datetime]] = []
 
-    def condition(th, text, at):  # stands in for the engine: true from day 2 on
+    def condition(text, at):  # stands in for the engine: true from day 2 on
         asked.append((text, at))
         return at >= T0 + timedelta(days=2)
 
-    day1 = record(store, config, T0 + timedelta(days=1), {SOFT}, {SOFT}, unless=condition)
-    day2 = record(store, config, T0 + timedelta(days=2), {SOFT}, {SOFT}, unless=condition)
+    def values(at):  # what the caller that runs the engine hands in: each pending condition's value
+        with store.session() as session:
+            return {text: condition(text, at) for text in pending_conditions(session, "liquidity_regime")}
+
+    day1 = record(store, config, T0 + timedelta(days=1), {SOFT}, {SOFT}, unless=values(T0 + timedelta(days=1)))
+    day2 = record(store, config, T0 + timedelta(days=2), {SOFT}, {SOFT}, unless=values(T0 + timedelta(days=2)))
     assert day1 == []
     assert [k for k, _, _ in day2] == ["rearmed"]
     assert asked[0] == ("fred.BAMLH0A0HYM2 > 7", T0 + timedelta(days=1))

@@ -71,7 +71,7 @@ def test_ack_unless_rearms_through_the_engine_when_new_data_makes_it_true(tmp_pa
         assert list(fired.status.firing) == ["spread_high"]
         assert deliver_pending(store, config).sent == 1
         [root] = fake_slack.roots(CHANNEL)
-        # A live evaluation carries no inputs: the message gets them explained by the engine.
+        # The live evaluation carries the firing rule's inputs: the message states them as they were.
         first = json.dumps(root.blocks)
         day = (today - timedelta(days=1)).date().isoformat()
         for fact in ("*fred.PROBE*: 5 percent (threshold > 4)", f"period {day}", f"known {day}T00:00:00",
@@ -113,7 +113,6 @@ def test_ack_unless_rearms_through_the_engine_when_new_data_makes_it_true(tmp_pa
 def test_unless_may_name_the_thesis_rules_and_conditions(tmp_path, monkeypatch):
     import pytest
 
-    from signalflow.alerts import engine_condition
     from signalflow.errors import ThesisError
 
     url = f"sqlite:///{tmp_path / 'names.db'}"
@@ -125,7 +124,7 @@ def test_unless_may_name_the_thesis_rules_and_conditions(tmp_path, monkeypatch):
     day = datetime(2025, 3, 3)
     try:
         observe(store, day, 8.0)
-        check = engine_condition(store)
+        check = service.unless_check(store)
         # 8 is above the rule's 4 and not below liquidity's 6.
         got = {text: check(thesis, text, day) for text in ("spread_high and fred.PROBE > 7", "not liquidity",
                                                              "fred.PROBE > 9", "growth and liquidity")}

@@ -79,6 +79,17 @@ def test_explain_names_inputs_with_provenance(setup: Path):
     assert stress["why"] == "inactive: fred.HY = 6 > 7 does not hold"
 
 
+def test_explain_states_each_input_threshold_and_known_at_basis(setup: Path):
+    as_json = CliRunner().invoke(app, ["explain", "spread", "--as-of", "2025-03-10", "--json"])
+    rules = {r["name"]: r for r in json.loads(as_json.output)["rules"]}
+    assert [(i["threshold"], i["basis"]) for i in rules["credit_stress"]["inputs"]] == [("> 7", "vintage")]
+    text = CliRunner().invoke(app, ["explain", "spread", "--as-of", "2025-03-10"])
+    assert text.exit_code == 0, text.output
+    printed = " ".join(text.output.split())  # the console wraps long lines
+    assert "threshold > 5" in printed and "threshold > 7" in printed
+    assert "known_at 2025-03-10 00:00:00 (vintage)" in printed
+
+
 def test_unknown_thesis_is_one_clear_line(setup: Path):
     result = CliRunner().invoke(app, ["explain", "sprad"])
     assert result.exit_code != 0
