@@ -160,23 +160,20 @@ def read_excel_sheet(path: Path, sheet: str, origin: str) -> pd.DataFrame:
 
     Sheet names are matched ignoring surrounding spaces (NYISO's `` Cluster Projects``).
     """
-    try:
-        book = pd.ExcelFile(path, engine="calamine")
-    except Exception as exc:  # calamine raises its own error types for non-workbooks
-        raise PayloadError(origin, f"not a readable workbook ({exc})") from exc
-    names = {name.strip().casefold(): name for name in book.sheet_names}
+    names = {name.strip().casefold(): name for name in sheet_names(path, origin)}
     if sheet.strip().casefold() not in names:
-        raise PayloadError(origin, f"no sheet {sheet!r} (sheets: {', '.join(book.sheet_names)})")
+        raise PayloadError(origin, f"no sheet {sheet!r} (sheets: {', '.join(names.values())})")
     try:
-        return pd.read_excel(book, names[sheet.strip().casefold()], header=None, dtype=object)
-    except Exception as exc:
+        return pd.read_excel(path, names[sheet.strip().casefold()], header=None, dtype=object, engine="calamine")
+    except Exception as exc:  # calamine raises its own error types
         raise PayloadError(origin, f"sheet {sheet!r} cannot be read ({exc})") from exc
 
 
 def sheet_names(path: Path, origin: str) -> list[str]:
     try:
-        return list(pd.ExcelFile(path, engine="calamine").sheet_names)
-    except Exception as exc:
+        with pd.ExcelFile(path, engine="calamine") as book:
+            return list(book.sheet_names)
+    except Exception as exc:  # calamine raises its own error types for non-workbooks
         raise PayloadError(origin, f"not a readable workbook ({exc})") from exc
 
 

@@ -182,8 +182,8 @@ _PJM_COLUMNS = {
     "commercial": ("Commercial Name",),
     "status": ("Status",),
     "owner": ("Transmission Owner",),
-    "mw": ("MFO",),
-    "mw_energy": ("MW Energy",),
+    "mw": ("MW Energy",),
+    "mfo": ("MFO",),
     "type": ("Project Type",),
     "fuel": ("Fuel",),
     "revised": ("Revised In Service Date",),
@@ -199,9 +199,9 @@ def read_pjm(
 
     Only ``project_types`` are kept: the Jan 2025 export holds generation rows only while the
     Apr 2025 one adds transmission and upgrade requests, so like is compared with like. MW is
-    the maximum facility output (``MFO``, else ``MW Energy``); the COD is the ``Revised In
-    Service Date``, else the ``Commercial Operation Milestone``, and for projects in service the
-    actual date. The export carries no date of its own: ``as_of`` must be given.
+    the request's ``MW Energy`` (``MFO``, the whole facility's output, counts existing units of
+    an uprate again), else ``MFO``; the COD is the ``Revised In Service Date``, else the
+    ``Commercial Operation Milestone``, and for projects in service the actual date. The export carries no date of its own: ``as_of`` must be given.
     """
     path = Path(path)
     origin = path.name
@@ -227,7 +227,7 @@ def read_pjm(
             continue
         mw = parse_mw(row["mw"], origin, "sheet 'Data'", line)
         if mw is None:
-            mw = parse_mw(row.get("mw_energy"), origin, "sheet 'Data'", line)
+            mw = parse_mw(row.get("mfo"), origin, "sheet 'Data'", line)
         cod = parse_date(row.get("actual")) if status == "completed" else None
         cod = cod or parse_date(row.get("revised")) or parse_date(row.get("milestone"))
         records.append(
