@@ -9,7 +9,10 @@ header), never from its name, and returns a :class:`Snapshot`: a normalized fram
 :data:`GRID_COLUMNS`; data centers: :data:`DC_COLUMNS` plus :data:`TIMELINE_COLUMNS`) and the
 date the data represents. ERCOT and CAISO print a run date and NYISO's workbook carries its saved
 date; PJM, MISO and Epoch files carry none, so ``as_of`` must be given (a given date always
-wins). A file that cannot be read raises :class:`~signalflow.errors.PayloadError` naming the
+wins). One module per publisher (``ercot``, ``pjm``, ``nyiso``, ``miso``, ``caiso``, ``epoch``)
+keeps the publisher's id as written (NYISO's ``0979`` stays a string) and maps its status words
+onto :data:`STATUSES`; a row whose status is no known word (MISO's published placeholder
+``AA1234``, "fish mango watermelon") is dropped with a warning. A file that cannot be read raises :class:`~signalflow.errors.PayloadError` naming the
 file and, where known, the sheet and row.
 
 Comparing. :func:`diff_snapshots` (older first) returns :class:`Change` values keyed by the
@@ -62,7 +65,11 @@ from signalflow.sources.snapshots.diff import (
     owner_key,
 )
 from signalflow.sources.snapshots.epoch import read_epoch
-from signalflow.sources.snapshots.grid import read_caiso, read_ercot, read_miso, read_nyiso, read_pjm
+from signalflow.sources.snapshots.caiso import read_caiso
+from signalflow.sources.snapshots.ercot import read_ercot
+from signalflow.sources.snapshots.miso import read_miso
+from signalflow.sources.snapshots.nyiso import read_nyiso
+from signalflow.sources.snapshots.pjm import read_pjm
 
 __all__ = [
     "DC_COLUMNS",

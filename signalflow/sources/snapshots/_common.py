@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -205,3 +206,21 @@ def resolve_as_of(found: date | None, given: date | None, basis: str, origin: st
     if found is None:
         raise PayloadError(origin, "the file does not say what date it represents; pass as_of")
     return found, basis
+
+
+Record = dict[str, Any]
+
+
+def grid_frame(records: list[Record]) -> pd.DataFrame:
+    """Records with :data:`GRID_COLUMNS` as a frame with float MW and boolean ``is_load``."""
+    frame = pd.DataFrame.from_records(records, columns=GRID_COLUMNS)
+    frame["mw"] = frame["mw"].astype(float)
+    frame["is_load"] = frame["is_load"].astype(bool)
+    return frame
+
+
+def cell_rows(cells: pd.DataFrame, start: int, columns: dict[str, int]) -> Iterator[tuple[int, Record]]:
+    """Rows from ``start`` on as (1-based sheet row, {canonical name: cell})."""
+    for index in range(start, len(cells)):
+        values = cells.iloc[index]
+        yield index + 1, {name: values.iloc[position] for name, position in columns.items()}
