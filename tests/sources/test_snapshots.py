@@ -524,6 +524,14 @@ def test_nyiso_snapshots_ordered_by_their_saved_date(infra: Path) -> None:
     assert {"0979", "1670", "1719"} <= load_ids  # data centers the MANIFEST names
     kinds = _by_kind(diff_snapshots(snapshots[1], snapshots[2]))
     assert any(c.id == "0721" and c.new_date and c.new_date.year == 2026 for c in kinds["cod_slip"])
+    # In Service splits its header over two rows; its positions are the completed projects.
+    in_service = pd.read_excel(folder / names[1], sheet_name="In Service", header=None, engine="calamine", dtype=object)
+    positions = {str(v).strip() for v in in_service[0].iloc[2:] if isinstance(v, str) and v.strip()[:1].isdigit()}
+    completed = set(snapshots[1].projects.query("status == 'completed'")["id"])
+    assert positions and positions <= completed
+    assert "0717" in positions and "0717" in set(snapshots[0].projects.query("status == 'active'")["id"])
+    first = _by_kind(diff_snapshots(snapshots[0], snapshots[1]))
+    assert [(c.id, c.mw) for c in first["completed"]] == [("0717", 177.0)]
 
 
 def test_miso_real_placeholder_and_counts(infra: Path) -> None:

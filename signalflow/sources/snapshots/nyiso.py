@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 
 from signalflow.errors import PayloadError
 from signalflow.sources.snapshots._common import (
@@ -31,7 +33,9 @@ _NYISO_SHEETS = {
     "Cluster Projects": "active",
     "Withdrawn": "withdrawn",
     "Cluster Projects-Withdrawn": "withdrawn",
+    "In Service": "completed",
 }
+_PRECEDENCE = {"active": 0, "withdrawn": 1, "completed": 2}
 _NYISO_COLUMNS = {
     "id": ("Queue Pos.",),
     "owner": ("Developer/Interconnection Customer", "Interconnection Customer Name", "Owner/Developer"),
@@ -52,11 +56,29 @@ def _nyiso_id(value: Any) -> str:
     return text
 
 
+def _header(cells: pd.DataFrame, origin: str, sheet: str) -> tuple[list[str], int]:
+    """The sheet's column names and the index of its first data row.
+
+    Most sheets have one header row starting ``Queue Pos.``; ``In Service`` splits each name
+    over two rows (``Queue`` / ``Pos.``, ``Type/`` / ``Fuel``), which are joined.
+    """
+    firsts = [clean_text(v) for v in cells[0]] if len(cells.columns) else []
+    if "Queue Pos." in firsts:
+        top = firsts.index("Queue Pos.")
+        return [clean_text(v) for v in cells.iloc[top]], top + 1
+    top = header_row(cells, "Queue", origin, sheet)
+    if top + 1 >= len(cells):
+        raise PayloadError(origin, f"sheet {sheet!r}: the header ends the sheet", top + 1)
+    upper, lower = cells.iloc[top], cells.iloc[top + 1]
+    return [" ".join(p for p in (clean_text(a), clean_text(b)) if p) for a, b in zip(upper, lower)], top + 2
+
+
 def read_nyiso(path: Path | str, as_of: date | None = None) -> Snapshot:
     """NYISO's interconnection-queue workbook: active serial and cluster projects, and withdrawals.
 
-    The ``In Service`` sheet is not read (its two-row header is hand-formatted); a project that
-    leaves the active sheets for it shows as ``removed`` in a diff. ``Type/ Fuel`` ``L`` marks a
+    The ``In Service`` sheet spreads its header over two rows (``Queue`` over ``Pos.``); the two
+    are joined. A project listed on two sheets takes the later stage (in service over
+    withdrawn over active). ``Type/ Fuel`` ``L`` marks a
     large load (data centers, fabs): ``is_load``. The COD is ``Proposed COD``, else the proposed
     in-service date; both are month-only text in several spellings. The workbook's saved date
     (document properties) dates the snapshot, not the file name, which is a download date.
@@ -72,10 +94,10 @@ def read_nyiso(path: Path | str, as_of: date | None = None) -> Snapshot:
         if sheet not in available:
             continue
         cells = read_excel_sheet(path, sheet, origin)
-        top = header_row(cells, "Queue Pos.", origin, sheet)
         where = f"sheet {sheet!r}"
-        columns = find_columns(list(cells.iloc[top]), _NYISO_COLUMNS, origin, where, {"id", "mw"}, top + 1)
-        for line, row in cell_rows(cells, top + 1, columns):
+        headers, start = _header(cells, origin, sheet)
+        columns = find_columns(headers, _NYISO_COLUMNS, origin, where, {"id", "mw"}, start)
+        for line, row in cell_rows(cells, start, columns):
             raw_id = clean_text(row["id"])
             if not raw_id or len(raw_id) > 12 or " " in raw_id:
                 continue  # blank rows and the notes under the table
@@ -97,6 +119,5 @@ def read_nyiso(path: Path | str, as_of: date | None = None) -> Snapshot:
                 }
             )
     frame = grid_frame(records)
-    # A project listed both as active and withdrawn (moved mid-month) counts as withdrawn.
-    frame = frame.sort_values("status", key=lambda s: s.eq("withdrawn")).drop_duplicates("id", keep="last")
+    frame = frame.sort_values("status", key=lambda s: s.map(_PRECEDENCE), kind="stable").drop_duplicates("id", keep="last")
     return Snapshot("nyiso", "grid", origin, when, basis, frame.sort_values("row", kind="stable").reset_index(drop=True))
