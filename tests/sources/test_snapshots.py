@@ -578,3 +578,51 @@ def test_caiso_run_dates_and_active_counts(infra: Path) -> None:
         assert snapshot.as_of == stamp == run
         assert (snapshot.projects["status"] == "active").sum() == len(table) == active
         assert levels(snapshot)["grid.caiso.queue_mw"] == pytest.approx(pd.to_numeric(table["Net MWs to Grid"]).sum())
+
+
+def test_snapshot_batch_bundles_levels_changes_and_series(miso_pair) -> None:
+    from signalflow.series import SeriesKind
+    from signalflow.sources.snapshots import snapshot_batch
+
+    old, new = miso_pair
+    alone = snapshot_batch(new, KNOWN)
+    assert not alone.events and all(info.kind is SeriesKind.LEVEL for info in alone.series)
+    assert any("AA1234" in w and w.startswith("new.csv: ") for w in alone.warnings)
+    batch = snapshot_batch(new, KNOWN, previous=old)
+    infos = {info.key: info for info in batch.series}
+    assert infos["grid.miso.queue_mw"].kind is SeriesKind.LEVEL and infos["grid.miso.queue_mw"].source == "grid"
+    assert infos["grid.miso.cod_slip.mw"].kind is SeriesKind.EVENT and infos["grid.miso.cod_slip.mw"].unit == "MW"
+    assert len(batch.series) == len({o.series for o in batch.observations})
+    assert {e.label for e in batch.events} == {c.kind for c in diff_snapshots(old, new)}
+    assert all(o.known_at == KNOWN for o in batch.observations)
+
+
+def test_nyiso_layout_loads_and_month_dates(tmp_path: Path) -> None:
+    header = ["Queue Pos.", "Developer/Interconnection Customer", "Project Name", "Date of IR", "SP (MW)", "WP (MW)",
+              "Type/ Fuel", "County", "State", "Z", "Points of Interconnection", "Utility", "S", "Last Updated Date",
+              "Proposed In-Service/Initial Backfeed Date", "Proposed Sync Date", "Proposed COD"]
+
+    def row(pos, mw, fuel, cod, name="P"):
+        return [pos, "Dev", f"{name} {pos}", "2024-01-01", mw, mw, fuel, "C", "NY", "A", "POI", "NYSEG", "9", "2024-11-30", cod, cod, cod]
+
+    def book(name, active, in_service=()):
+        sheets = {
+            "Interconnection Queue": [header] + active + [[None, "DPS/State - SIR Interconnection Queue (notes):"]],
+            " Cluster Projects": [header],
+            "Withdrawn": [["Queue Pos.", "Owner/Developer", "Project Name", "Date of IR", "SP (MW)"]],
+            "In Service": [["Queue", None, None, "Date", "SP", "WP", "Type/"], ["Pos.", "Owner/Developer", "Project Name", "of IR", "(MW)", "(MW)", "Fuel"]]
+            + [list(r) for r in in_service],
+        }
+        return read_nyiso(write_xlsx(tmp_path / name, sheets), as_of=date(2025, 1, 9) if "jan" in name else date(2024, 12, 10))
+
+    old = book("dec.xlsx", [row("0979", 176, "L", "04-2026", "North Country Data Center"), row("0721", 280, "S", "12-2024"),
+                            row("0500", 50, "W", "5-2026")])
+    new = book("jan.xlsx", [row("0979", 176, "L", "04/2026", "North Country Data Center"), row("0721", 280, "S", "04/2026")],
+               in_service=[["0500", "Dev", "P 0500", "2024-01-01", 50, 50, "W"]])
+    assert new.as_of_basis == "given"
+    kinds = _by_kind(diff_snapshots(old, new))
+    assert [(c.id, c.old_date, c.new_date) for c in kinds["cod_slip"]] == [("0721", date(2024, 12, 1), date(2026, 4, 1))]
+    assert [(c.id, c.mw) for c in kinds["completed"]] == [("0500", 50.0)]
+    assert set(kinds) == {"cod_slip", "completed"}  # "04-2026" -> "04/2026" is formatting, not a change
+    got = levels(new)
+    assert (got["grid.nyiso.load_mw"], got["grid.nyiso.load_count"], got["grid.nyiso.queue_mw"]) == (176, 1, 280)

@@ -31,7 +31,9 @@ Series. :func:`levels` gives ``grid.ISO.queue_mw``, ``grid.ISO.queue_mw.FUEL``,
 :func:`change_observations` turn levels and changes into :class:`~signalflow.series.Observation`
 rows (``grid.ISO.cod_slip.mw``, ``grid.ISO.cod_slip.days``, ``dc.power_change.mw``, ...), with
 ``known_at`` the publication instant the caller passes and ``source_ref`` ``file#id``;
-:func:`change_events` gives one :class:`~signalflow.series.Event` per change for a readable log.
+:func:`change_events` gives one :class:`~signalflow.series.Event` per change for a readable log;
+:func:`snapshot_batch` bundles all of it, with :class:`~signalflow.series.SeriesInfo`, as a
+:class:`~signalflow.series.Batch`.
 
 Example::
 
@@ -55,21 +57,21 @@ from signalflow.sources.snapshots._common import (
     parse_date,
     sheet_names,
 )
-from signalflow.sources.snapshots.diff import (
-    Change,
-    change_events,
-    change_observations,
-    diff_snapshots,
-    level_observations,
-    levels,
-    owner_key,
-)
+from signalflow.sources.snapshots.diff import Change, diff_snapshots
 from signalflow.sources.snapshots.epoch import read_epoch
 from signalflow.sources.snapshots.caiso import read_caiso
 from signalflow.sources.snapshots.ercot import read_ercot
 from signalflow.sources.snapshots.miso import read_miso
 from signalflow.sources.snapshots.nyiso import read_nyiso
 from signalflow.sources.snapshots.pjm import read_pjm
+from signalflow.sources.snapshots.series import (
+    change_events,
+    change_observations,
+    level_observations,
+    levels,
+    owner_key,
+    snapshot_batch,
+)
 
 __all__ = [
     "DC_COLUMNS",
@@ -93,6 +95,7 @@ __all__ = [
     "read_nyiso",
     "read_pjm",
     "read_snapshot",
+    "snapshot_batch",
 ]
 
 _SHEET_MARKERS = {
