@@ -33,7 +33,7 @@ TIMELINE_COLUMNS = ["site", "date", "power_mw", "it_power_mw", "status_text", "r
 """Columns of a data-center timeline, one row per site and dated milestone."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # frames do not compare with ==
 class Snapshot:
     """One publisher's file as of one date, normalized.
 
