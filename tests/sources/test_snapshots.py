@@ -626,3 +626,21 @@ def test_nyiso_layout_loads_and_month_dates(tmp_path: Path) -> None:
     assert set(kinds) == {"cod_slip", "completed"}  # "04-2026" -> "04/2026" is formatting, not a change
     got = levels(new)
     assert (got["grid.nyiso.load_mw"], got["grid.nyiso.load_count"], got["grid.nyiso.queue_mw"]) == (176, 1, 280)
+
+
+def test_history_orders_by_the_data_date_not_the_file_name(infra: Path) -> None:
+    from signalflow.sources.snapshots import snapshot_history
+
+    folder = infra / "nyiso_queue"
+    by_name = sorted(folder.glob("*.xlsx"))  # by file name the Nov 2024 data comes last
+    snapshots = [read_nyiso(path) for path in by_name]
+    assert snapshots[-1].as_of < snapshots[0].as_of
+    published = {s.origin: datetime.combine(s.as_of, datetime.min.time()).replace(hour=12) for s in snapshots}
+    history = snapshot_history(snapshots, known_at=lambda s: published[s.origin])
+    ordered = sorted(snapshots, key=lambda s: s.as_of)
+    expected = diff_snapshots(ordered[0], ordered[1]) + diff_snapshots(ordered[1], ordered[2])
+    assert [e.title for e in history.events] == [c.describe() for c in expected]
+    queue = sorted((o.known_at, o.value) for o in history.observations if o.series == "grid.nyiso.queue_mw")
+    assert [k for k, _ in queue] == sorted(published.values())
+    assert [v for _, v in queue] == [levels(s)["grid.nyiso.queue_mw"] for s in ordered]
+    assert len({info.key for info in history.series}) == len(history.series)

@@ -33,7 +33,8 @@ rows (``grid.ISO.cod_slip.mw``, ``grid.ISO.cod_slip.days``, ``dc.power_change.mw
 ``known_at`` the publication instant the caller passes and ``source_ref`` ``file#id``;
 :func:`change_events` gives one :class:`~signalflow.series.Event` per change for a readable log;
 :func:`snapshot_batch` bundles all of it, with :class:`~signalflow.series.SeriesInfo`, as a
-:class:`~signalflow.series.Batch`.
+:class:`~signalflow.series.Batch`, and :func:`snapshot_history` does so for several snapshots
+in the order of their dates.
 
 Example::
 
@@ -71,6 +72,7 @@ from signalflow.sources.snapshots.series import (
     levels,
     owner_key,
     snapshot_batch,
+    snapshot_history,
 )
 
 __all__ = [
@@ -96,6 +98,7 @@ __all__ = [
     "read_pjm",
     "read_snapshot",
     "snapshot_batch",
+    "snapshot_history",
 ]
 
 _SHEET_MARKERS = {

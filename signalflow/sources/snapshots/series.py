@@ -12,7 +12,7 @@ Series keys (``ISO`` is the publisher: ercot, pjm, nyiso, miso, caiso):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind
@@ -161,3 +161,26 @@ def _title(key: str, snapshot: Snapshot) -> str:
     publisher = {"epoch": "Epoch AI Frontier Data Centers"}.get(snapshot.publisher, f"{snapshot.publisher.upper()} interconnection queue")
     measure = re.sub(r"^(grid\.\w+|dc)\.", "", key)
     return f"{publisher}: {measure}"
+
+
+def snapshot_history(
+    snapshots: Iterable[Snapshot],
+    known_at: Callable[[Snapshot], datetime] | None = None,
+    tickers: Mapping[str, str] | None = None,
+) -> Batch:
+    """Several snapshots of one publication, in the order of the dates they represent.
+
+    File names and download dates mislead (a later NYISO download held older data), so the
+    snapshots are sorted by ``as_of`` and each is compared with the one before it.
+    ``known_at`` gives each snapshot's publication instant; by default the start of its
+    ``as_of`` day.
+    """
+    ordered = sorted(snapshots, key=lambda s: s.as_of)
+    if len({(s.publisher, s.kind) for s in ordered}) > 1:
+        raise ValueError("a history holds snapshots of one publication only")
+    when = known_at or (lambda s: datetime.combine(s.as_of, datetime.min.time()))
+    batch = Batch()
+    for previous, current in zip([None, *ordered], ordered):
+        batch.extend(snapshot_batch(current, when(current), previous, tickers))
+    batch.series = list({info.key: info for info in batch.series}.values())  # the latest unit wins
+    return batch
