@@ -41,7 +41,7 @@ class Change:
     detail: str = ""
 
     def describe(self) -> str:
-        """One line for a person: ``20INR0203 Foo Solar: COD 2025-12-01 -> 2026-04-01 (+121 d), 301 MW``."""
+        """One line for a person: ``20INR0203 Foo Solar: cod_slip, 2025-12-01 -> 2026-04-01 (+121 d), 301 MW``."""
         parts = [f"{self.id}" + (f" {self.name}" if self.name and self.name != self.id else "") + f": {self.kind}"]
         if self.old_date or self.new_date:
             parts.append(f"{self.old_date or '-'} -> {self.new_date or 'dropped'}" + (f" ({self.days:+d} d)" if self.days is not None else ""))
