@@ -25,6 +25,8 @@ from signalflow.series import SeriesKind
 from signalflow.sources.sec_periods import History, Period, Version, one_per_end, prefer
 
 RATIO_UNIT = "ratio"
+# Names a thesis may use besides the metrics of sec_concepts.toml (gross_profit is one of those).
+DERIVED_NAMES = ("gross_margin", "operating_margin", "capex_to_revenue", "fcf")
 
 Op = Callable[[float, float], float | None]
 
@@ -91,7 +93,9 @@ def _pair(
     if not periods:
         return None
     used = tuple(dict.fromkeys((*a.used, *b.used)))
-    return Resolved(key, title, SeriesKind.FLOW, unit, a.annual, periods, used)
+    # A ratio is a level over the period, never summed over a window as an amount would be.
+    kind = SeriesKind.LEVEL if unit == RATIO_UNIT else SeriesKind.FLOW
+    return Resolved(key, title, kind, unit, a.annual, periods, used)
 
 
 def _tagged_first(tagged: Resolved | None, computed: Resolved | None) -> Resolved | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -156,3 +157,85 @@ def test_parts_on_different_bases_are_not_combined(metrics) -> None:
     assert "sec.EXM.gross_profit" not in keys and "sec.EXM.gross_margin" not in keys
     assert "sec.EXM.operating_margin" not in keys  # its only quarter has zero revenue
     assert [(o.value, o.unit) for o in _series(batch, "sec.EXM.fcf")] == [(40.0, "USD")]
+
+
+THESIS = """\
+thesis: vrt_costs
+title: "Vertiv keeps its margins while it grows"
+growth:
+  reason: "revenue grows"
+  when: yoy(sec.VRT.revenue) > 10%
+liquidity:
+  reason: "overheads stay small"
+  when: sec.VRT.SellingGeneralAndAdministrativeExpense < 0.2 * sec.VRT.revenue
+soft_warning:
+  - name: margin_slipping
+    when: sec.VRT.operating_margin < 15%
+    summary: "Operating margin below 15%"
+kill_switch:
+  - name: margin_collapse
+    when: sec.VRT.gross_margin < 25%
+    summary: "Gross margin below 25%"
+"""
+
+
+def test_import_stores_the_concepts_a_thesis_names_and_the_derived_series(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No settings file: the thesis alone makes `signalflow import` keep a raw us-gaap concept."""
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+    from signalflow.store import Store
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "vrt_costs.yaml").write_text(THESIS)
+    url = f"sqlite:///{tmp_path / 'sec.db'}"
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
+    check = CliRunner().invoke(app, ["check"])
+    assert check.exit_code == 0, check.output
+    result = CliRunner().invoke(app, ["import", str(shared_data / "sec" / VRT), "--json"])
+    assert result.exit_code == 0, result.output
+    series = json.loads(result.stdout)[0]["series"]
+    assert "sec.VRT.SellingGeneralAndAdministrativeExpense" in series
+    assert {"sec.VRT.gross_profit", "sec.VRT.gross_margin", "sec.VRT.fcf"} <= set(series)
+    assert "sec.VRT.ResearchAndDevelopmentExpense" not in series  # filed, but no thesis names it
+    payload = read_payload(shared_data / "sec" / VRT)[1]
+    sga = _raw(payload, "SellingGeneralAndAdministrativeExpense", "2025-04-01", "2025-06-30")[0]
+    store = Store.open(url)
+    try:
+        frame = store.as_of("sec.VRT.SellingGeneralAndAdministrativeExpense", datetime(2025, 8, 1))
+        row = frame[frame["period_end"] == datetime(2025, 6, 30)].iloc[-1]
+        assert row["value"] == sga["val"]
+    finally:
+        store.close()
+    evaluated = CliRunner().invoke(app, ["evaluate", "vrt_costs", "--json"])
+    assert evaluated.exit_code == 0, evaluated.output
+
+
+def test_cli_import_of_a_filing_document_with_known_at(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+    from signalflow.store import Store
+
+    document = shared_data / "sec" / "xbrl" / "AMD" / "primary-document.html"
+    if not document.is_file():
+        pytest.skip(f"filing XBRL not found at {document}")
+    url = f"sqlite:///{tmp_path / 'amd.db'}"
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_DATA_DIR", str(tmp_path / "data"))
+    refused = CliRunner().invoke(app, ["import", str(document), "--json"])
+    assert refused.exit_code == 1 and "--known-at" in json.loads(refused.stdout)[0]["error"]
+    result = CliRunner().invoke(app, ["import", str(document), "--known-at", "2024-01-31T21:05:00Z", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "sec.AMD.top_customer_share" in json.loads(result.stdout)[0]["series"]
+    store = Store.open(url)
+    try:
+        assert store.as_of("sec.AMD.top_customer_share", datetime(2024, 1, 31, 21, 4)).empty
+        known = store.as_of("sec.AMD.top_customer_share", datetime(2024, 1, 31, 21, 5))
+        assert list(known["value"]) == [0.18]
+    finally:
+        store.close()
