@@ -36,6 +36,7 @@ from signalflow.sources.base import Source
 from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow.sources.sec_calendar import calendar_batch, expect_next
+from signalflow.sources.sec_archive import archives_base, collect_filings
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_derived import DERIVED_NAMES
 from signalflow.sources.sec_facts import company_url, normalize_companyfacts
@@ -189,12 +190,15 @@ class SecSource(Source):
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         wanted: dict[str, set[str]] = {}
+        read_filings: set[str] = set()  # tickers whose filings' own XBRL a thesis reads
         for ref in refs:
             parsed = SecRef.parse(ref)
             if parsed is not None:
                 names = wanted.setdefault(parsed.ticker, set())
                 if CONCEPT_NAME.match(parsed.name):
                     names.add(parsed.name)
+                elif parsed.name.split("[", 1)[0] in FILING_SERIES:
+                    read_filings.add(parsed.ticker)
         batch = Batch()
         if not wanted:
             return batch
@@ -203,12 +207,16 @@ class SecSource(Source):
         batch.warnings.extend(f"sec: unknown ticker {t} (not in company_tickers.json)" for t in unknown)
         known = [t for t in sorted(wanted) if t in ciks]
         batch.extend(
-            collect_each(known, lambda t: self._collect_company(t, ciks[t], wanted[t], state), source="sec")
+            collect_each(
+                known,
+                lambda t: self._collect_company(t, ciks[t], wanted[t], state, read_filings=t in read_filings),
+                source="sec",
+            )
         )
         return batch
 
     def _collect_company(
-        self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str]
+        self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str], *, read_filings: bool = False
     ) -> Batch:
         client = self._client()
         base = self.settings.sec_base_url.rstrip("/")
@@ -243,6 +251,9 @@ class SecSource(Source):
             if expectation is not None:
                 batch.extend(calendar_batch(expectation, ticker))
             _remember(state, subs_key, reply)
+        if read_filings:
+            archives = archives_base(self.settings.sec_base_url)
+            batch.extend(collect_filings(client, archives, cik, ticker, self.filings.records(cik), state))
         return batch
 
     # Checking and importing -------------------------------------------------------
