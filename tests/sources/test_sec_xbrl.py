@@ -310,3 +310,50 @@ def test_check_ref_knows_the_new_names(settings) -> None:
                 "sec.NVDA.customer_share[CustomerA]", "sec.NVDA.rpo_within_12m", "sec.NVDA.customers_over_10pct"):
         assert source.check_ref(ref) is None, ref
     assert "unknown SEC metric" in source.check_ref("sec.NVDA.top_customer_shares")
+
+
+CONCENTRATION_THESIS = """\
+thesis: nvda_concentration
+title: "NVIDIA's demand is not one buyer"
+growth:
+  reason: "several customers buy"
+  when: sec.NVDA.customers_over_10pct >= 1
+liquidity:
+  reason: "contracts run past a year"
+  when: sec.NVDA.rpo_within_12m < 0.9
+soft_warning:
+  - name: one_buyer_heavy
+    when: sec.NVDA.top_customer_share > 20%
+    summary: "The largest direct customer is over 20% of revenue"
+kill_switch:
+  - name: customer_a_dominates
+    when: sec.NVDA.customer_share[CustomerA] > 40%
+    summary: "The filing's Customer A is over 40% of revenue"
+"""
+
+
+def test_a_thesis_warns_when_the_10q_is_accepted(xbrl_dir: Path, shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    """The Q2 FY2026 10-Q (Customer A 23% of the quarter) is accepted 2025-08-27 20:52:07 UTC:
+    the warning fires then, not at the day's start."""
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "nvda_concentration.yaml").write_text(CONCENTRATION_THESIS)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'nvda.db'}")
+    monkeypatch.setenv("SIGNALFLOW_DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["check"]).exit_code == 0
+    imported = runner.invoke(app, ["import", str(shared_data / "sec" / NVDA_SUBMISSIONS), str(xbrl_dir / "NVDA"), "--json"])
+    assert imported.exit_code == 0, imported.output
+    states = {}
+    for at in ("2025-08-27T20:52:06", "2025-08-27T20:52:07"):
+        result = runner.invoke(app, ["evaluate", "nvda_concentration", "--as-of", at, "--json"])
+        assert result.exit_code == 0, result.output
+        states[at] = json.loads(result.stdout)[0]
+    assert states["2025-08-27T20:52:06"]["state"] == "ok"
+    assert states["2025-08-27T20:52:07"]["state"] == "soft_warning"
+    assert states["2025-08-27T20:52:07"]["firing"] == ["one_buyer_heavy"]
