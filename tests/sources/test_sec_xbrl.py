@@ -17,7 +17,7 @@ import pytest
 from signalflow.errors import PayloadError
 from signalflow.series import Batch
 from signalflow.sources.sec import SecSource
-from signalflow.sources.sec_filing import accession_in, customer_shares, filing_batch, rpo_within_12m
+from signalflow.sources.sec_filing import accession_in, filing_batch, rpo_within_12m
 from signalflow.sources.sec_xbrl import duration_months, parse_root, read_document, sniff
 
 NVDA_SUBMISSIONS = "qihuizzz_sec-xbrl-reports/NVDA_submissions_CIK0001045810.json"
