@@ -7,6 +7,7 @@ that cannot be evaluated is logged, recorded and reported; it never stops the ot
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections import defaultdict
@@ -180,6 +181,7 @@ def import_paths(
     paths: Sequence[Path],
     series: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    known_at: datetime | None = None,
 ) -> list[ImportReport]:
     """Load saved payloads exactly as if they had been collected.
 
@@ -187,12 +189,16 @@ def import_paths(
     Otherwise each file is offered to every registered source's ``sniff`` and the first that
     recognises it imports it. A file that cannot be imported (unknown format, an error reply
     saved as a payload, bad rows) is reported with its error and the next file goes on.
+    Sources whose files carry more than they store by default (SEC companyfacts: every XBRL
+    concept) also store what the theses of ``rules_dir`` name; ``known_at`` dates files that
+    cannot date themselves (a filing document whose acceptance time is unknown).
     ``progress(done, total)`` is called after each file."""
     sources = {name: cls(settings) for name, cls in sorted(source_classes().items())}
     files = expand_paths(paths)
+    refs = _referenced(settings)
     reports = []
     for path in files:
-        report = import_file(settings, store, path, series, sources)
+        report = import_file(settings, store, path, series, sources, known_at=known_at, refs=refs)
         if report.error:
             log.error("import failed", extra={"path": str(path), "error": report.error})
         else:
@@ -212,6 +218,9 @@ def import_file(
     path: Path,
     series: str | None = None,
     sources: dict[str, Source] | None = None,
+    *,
+    known_at: datetime | None = None,
+    refs: dict[str, list[str]] | None = None,
 ) -> ImportReport:
     """Import one file; errors of the file's own making come back in ``report.error``."""
     sources = sources or {name: cls(settings) for name, cls in sorted(source_classes().items())}
@@ -227,7 +236,8 @@ def import_file(
             source = next((s for s in sources.values() if s.sniff(path, head)), None)
             if source is None:
                 raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
-        batch = _import_file(source, path, series)
+        options = {"known_at": known_at, "refs": (refs or {}).get(source.name)}
+        batch = _import_file(source, path, series, options)
     except (SignalflowError, OSError, UnicodeDecodeError) as exc:
         return ImportReport(path, "", error=str(exc))
     result = store.add_batch(batch)
@@ -235,13 +245,27 @@ def import_file(
     return ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
 
 
-def _import_file(source: Source, path: Path, series: str | None) -> Batch:
+def _import_file(source: Source, path: Path, series: str | None, options: dict | None = None) -> Batch:
+    """``source.import_file`` with the keyword options it accepts (``refs``, ``known_at``)."""
+    accepted = inspect.signature(source.import_file).parameters
+    extra = {k: v for k, v in (options or {}).items() if v is not None and k in accepted}
     if series is None:
-        return source.import_file(path)
+        return source.import_file(path, **extra)
     try:
-        return source.import_file(path, series=series)
+        return source.import_file(path, series=series, **extra)
     except TypeError:
         raise PayloadError(str(path), f"source {source.name} does not accept --series") from None
+
+
+def _referenced(settings: Settings) -> dict[str, list[str]]:
+    """The series references of the theses that load from ``rules_dir`` (none when it is absent
+    or broken: importing never depends on the theses being valid)."""
+    from signalflow.thesis.loader import load_rules_dir
+
+    try:
+        return refs_by_source(load_rules_dir(settings.rules_dir, settings=settings).theses)
+    except (SignalflowError, OSError):
+        return {}
 
 
 def _frame_keys(batch: Batch) -> list[str]:

@@ -134,12 +134,17 @@ def import_(
     series: Annotated[
         Optional[str], typer.Option("--series", help="Series key for files that do not name one (fred.DGS10).")
     ] = None,
+    known_at: Annotated[
+        Optional[str],
+        typer.Option("--known-at", help="When a filing document became known, if its submissions were not imported."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load saved payloads exactly as if they had been collected (the way to run offline).
 
     Recognised: FRED API JSON, fredgraph.csv (both headers), ALFRED vintage CSV, date,value CSV,
-    SEC companyfacts and submissions (plain or wrapped), RSS/Atom feeds, MLPerf
+    SEC companyfacts and submissions (plain or wrapped), an SEC filing's XBRL instance or
+    inline-XBRL document, RSS/Atom feeds, MLPerf
     summary_results.json, ML.ENERGY leaderboard files, and whatever installed sources add."""
     from rich.progress import Progress
 
@@ -153,7 +158,7 @@ def import_(
         with Progress(transient=True, disable=as_json or len(files) < 3) as progress:
             task = progress.add_task("importing", total=len(files))
             reports = service.import_paths(
-                settings, store, files, series=series,
+                settings, store, files, series=series, known_at=parse_when(known_at),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     finally:

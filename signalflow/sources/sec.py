@@ -5,7 +5,12 @@ References:
 - ``sec.AAPL.capex``: a canonical metric (``signalflow/data/sec_concepts.toml``);
 - ``sec.AAPL.PaymentsToAcquirePropertyPlantAndEquipment``: any XBRL concept by its name;
 - ``sec.TSM.revenue.USD``: the same in a currency other than the filer's reporting one;
-- ``sec.AAPL.next_filing``: when the next 10-Q/10-K is expected (:mod:`.sec_calendar`).
+- ``sec.AAPL.next_filing``: when the next 10-Q/10-K is expected (:mod:`.sec_calendar`);
+- ``sec.VRT.gross_margin``, ``operating_margin``, ``capex_to_revenue``, ``fcf``: computed from
+  two metrics (:mod:`.sec_derived`);
+- ``sec.NVDA.top_customer_share``, ``customers_over_10pct``, ``customer_share[CustomerA]``,
+  ``rpo_within_12m``: read from a filing's own XBRL (:mod:`.sec_filing`), which imports from a
+  saved instance or inline-XBRL document, known at the filing's acceptance time.
 
 Fetching is polite, as SEC fair access asks: a User-Agent naming the user (collection refuses
 to start without ``sec_user_agent``), at most ``sec_max_rps`` requests per second across the
@@ -22,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from signalflow.errors import ConfigError, PayloadError
@@ -30,14 +36,22 @@ from signalflow.sources.base import Source
 from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow.sources.sec_calendar import calendar_batch, expect_next
+from signalflow.sources.sec_archive import archives_base, collect_filings
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
+from signalflow.sources.sec_derived import DERIVED_NAMES
+from signalflow.sources.sec_facts import company_url, normalize_companyfacts
+from signalflow.sources.sec_filing import FILING_SERIES, FilingIndex, accession_in, filing_batch
 from signalflow.sources.sec_settings import SecSettings
-from signalflow.sources.sec_facts import normalize_companyfacts
+from signalflow.sources.sec_xbrl import read_document
+from signalflow.sources.sec_xbrl import sniff as sniff_xbrl
 
 TICKERS_FILE = "sec_company_tickers.json"
+FILINGS_DIR = "sec_filings"
 TICKERS_MAX_AGE_S = 86400.0
 TICKER = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
-SPECIAL = ("next_filing",)
+SPECIAL = ("next_filing", *DERIVED_NAMES, *FILING_SERIES)
+# customer_share[CustomerA]: one series per customer member a filing names.
+FILTERED = re.compile(r"^customer_share\[[A-Za-z0-9_]+\]$")
 USER_AGENT_HINT = (
     "set SIGNALFLOW_SEC_USER_AGENT='Your Name you@example.com' "
     "(or sec_user_agent in signalflow.toml): the SEC asks every client to name a contact"
@@ -65,7 +79,10 @@ class SecRef:
 
     @classmethod
     def parse(cls, ref: str) -> SecRef | None:
-        parts = ref.split(".")
+        head, bracket, tail = ref.partition("[")
+        parts = head.split(".")
+        if bracket:  # sec.T.customer_share[CustomerA]: the filter belongs to the name
+            parts[-1] += bracket + tail
         if len(parts) not in (3, 4) or parts[0] != "sec":
             return None
         return cls(parts[1].upper(), parts[2], parts[3] if len(parts) == 4 else "")
@@ -141,6 +158,11 @@ class SecSource(Source):
     def tickers_path(self) -> Path:
         return self.settings.data_dir / TICKERS_FILE
 
+    @property
+    def filings(self) -> FilingIndex:
+        """Accession -> acceptance time of every filing seen in submissions (collected or imported)."""
+        return FilingIndex(self.settings.data_dir / FILINGS_DIR)
+
     def cached_tickers(self) -> dict[str, int]:
         """TICKER -> CIK from the cached company_tickers.json (empty when there is none)."""
         try:
@@ -171,12 +193,15 @@ class SecSource(Source):
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         wanted: dict[str, set[str]] = {}
+        read_filings: set[str] = set()  # tickers whose filings' own XBRL a thesis reads
         for ref in refs:
             parsed = SecRef.parse(ref)
             if parsed is not None:
                 names = wanted.setdefault(parsed.ticker, set())
                 if CONCEPT_NAME.match(parsed.name):
                     names.add(parsed.name)
+                elif parsed.name.split("[", 1)[0] in FILING_SERIES:
+                    read_filings.add(parsed.ticker)
         batch = Batch()
         if not wanted:
             return batch
@@ -185,12 +210,16 @@ class SecSource(Source):
         batch.warnings.extend(f"sec: unknown ticker {t} (not in company_tickers.json)" for t in unknown)
         known = [t for t in sorted(wanted) if t in ciks]
         batch.extend(
-            collect_each(known, lambda t: self._collect_company(t, ciks[t], wanted[t], state), source="sec")
+            collect_each(
+                known,
+                lambda t: self._collect_company(t, ciks[t], wanted[t], state, read_filings=t in read_filings),
+                source="sec",
+            )
         )
         return batch
 
     def _collect_company(
-        self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str]
+        self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str], *, read_filings: bool = False
     ) -> Batch:
         client = self._client()
         base = self.config.base_url.rstrip("/")
@@ -219,10 +248,15 @@ class SecSource(Source):
             last_modified=state.get(f"{subs_key}.last_modified"),
         )
         if not reply.not_modified:
-            expectation = expect_next(reply.json(), reply.url)
+            submissions = reply.json()
+            self.filings.add(submissions)
+            expectation = expect_next(submissions, reply.url)
             if expectation is not None:
                 batch.extend(calendar_batch(expectation, ticker))
             _remember(state, subs_key, reply)
+        if read_filings:
+            archives = archives_base(self.config.base_url)
+            batch.extend(collect_filings(client, archives, cik, ticker, self.filings.records(cik), state))
         return batch
 
     # Checking and importing -------------------------------------------------------
@@ -239,7 +273,8 @@ class SecSource(Source):
         if known and parsed.ticker not in known:
             hint = did_you_mean(parsed.ticker, known)
             return f"{ref}: unknown ticker {parsed.ticker}" + (f"; {hint}" if hint else "")
-        if CONCEPT_NAME.match(parsed.name) or parsed.name in SPECIAL or parsed.name in self.metrics:
+        known_name = parsed.name in SPECIAL or parsed.name in self.metrics or FILTERED.match(parsed.name)
+        if CONCEPT_NAME.match(parsed.name) or known_name:
             return None
         names = sorted(self.metrics)
         hint = did_you_mean(parsed.name, [*names, *SPECIAL]) if METRIC_NAME.match(parsed.name) else None
@@ -251,6 +286,8 @@ class SecSource(Source):
         )
 
     def sniff(self, path: Path, head: bytes) -> bool:
+        if sniff_xbrl(head):
+            return True
         if not head.lstrip().startswith(b"{"):
             return False
         facts = b'"entityName"' in head and b'"facts"' in head
@@ -258,9 +295,15 @@ class SecSource(Source):
         tickers = b'"cik_str"' in head and b'"ticker"' in head
         return facts or submissions or tickers
 
-    def import_file(self, path: Path) -> Batch:
-        """A saved companyfacts (every canonical metric and the cover-page share count), submissions (the filing calendar) or
-        company_tickers.json (becomes the cached ticker map)."""
+    def import_file(self, path: Path, *, refs: Sequence[str] = (), known_at: datetime | None = None) -> Batch:
+        """A saved companyfacts (every canonical metric, the cover-page share count and the
+        concepts ``refs`` name), submissions (the filing calendar, and each filing's acceptance
+        time), company_tickers.json (becomes the cached ticker map), or one filing's XBRL
+        instance or inline document (known at its acceptance time, else at ``known_at``)."""
+        with Path(path).open("rb") as fh:
+            head = fh.read(65536)
+        if sniff_xbrl(head):
+            return self._import_filing(Path(path), known_at)
         kind, payload, metadata = read_payload(path)
         if kind == "tickers":
             self.tickers_path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,9 +311,38 @@ class SecSource(Source):
             return Batch()
         ticker = self._ticker_for(Path(path), payload, metadata)
         if kind == "submissions":
+            self.filings.add(payload)
             expectation = expect_next(payload, str(path))
             return calendar_batch(expectation, ticker) if expectation else Batch()
-        return normalize_companyfacts(payload, ticker, self.metrics)
+        concepts = [
+            r.name for r in map(SecRef.parse, refs) if r is not None and r.ticker == ticker and CONCEPT_NAME.match(r.name)
+        ]
+        return normalize_companyfacts(payload, ticker, self.metrics, concepts)
+
+    def _import_filing(self, path: Path, known_at: datetime | None) -> Batch:
+        doc = read_document(path)
+        cik = int(doc.dei.get("EntityCentralIndexKey") or 0)
+        symbol = doc.dei.get("TradingSymbol", "").strip().upper()
+        by_cik = {c: t for t, c in sorted(self.cached_tickers().items(), reverse=True)}
+        ticker = symbol if TICKER.match(symbol) else by_cik.get(cik, f"CIK{cik:010d}")
+        accession = accession_in(path)
+        record = self.filings.find(cik, accession, doc)
+        when = record.accepted if record else known_at
+        if when is None:
+            raise PayloadError(
+                str(path),
+                "when was this filing accepted? import the company's submissions JSON first "
+                "(it gives each filing's acceptance time) or pass --known-at",
+            )
+        batch = filing_batch(doc, ticker, when, record.accession if record else accession or path.name, company_url(cik))
+        if record and known_at and known_at != record.accepted:
+            batch.warnings.append(
+                f"{path.name}: known at the filing's acceptance {record.accepted:%Y-%m-%d %H:%M} UTC "
+                f"(submissions), not --known-at {known_at:%Y-%m-%d %H:%M}"
+            )
+        if not batch.observations:
+            batch.warnings.append(f"{path.name}: no customer concentration or RPO timing tagged")
+        return batch
 
     def _ticker_for(self, path: Path, payload: dict, metadata: dict) -> str:
         """The ticker a saved file belongs to: the wrapper's metadata, the submissions' own

@@ -7,6 +7,7 @@ that reported the value, or for a derived quarter of its later input.
 ``source_ref`` is ``"<accession> FY<year>Q<n>"`` (``"<accession> FY<year>"`` for an annual
 period): the accession number of that filing, then the fiscal period it covers, because
 fiscal labels cannot be recomputed from the dates alone; :func:`parse_source_ref` splits it.
+A value computed from two filings (:mod:`.sec_derived`) adds ``+<accession>`` of the other.
 
 Concept switches. A metric lists its concepts in order. A concept is *current* when it
 reports the company's latest period of that metric (within one quarter); current concepts
@@ -41,6 +42,7 @@ from datetime import date, datetime
 
 from signalflow.series import Batch, Observation, SeriesInfo, SeriesKind
 from signalflow.sources.sec_concepts import TAXONOMIES, Concept, Metric, MetricKind
+from signalflow.sources.sec_derived import Resolved, derive
 from signalflow.sources.sec_periods import (
     DateParser,
     FiscalCalendar,
@@ -69,9 +71,12 @@ class _Candidate:
 
 
 def parse_source_ref(ref: str) -> tuple[str, int | None, int | None]:
-    """``"0000320193-25-000057 FY2025Q2"`` -> (accession, 2025, 2); missing parts are None."""
+    """``"0000320193-25-000057 FY2025Q2"`` -> (accession, 2025, 2); missing parts are None.
+
+    A value computed from two filings names the other after a plus
+    (``"<accn> FY2025Q2 +<accn2>"``); the accession returned is the first."""
     accn, _, label = ref.partition(" ")
-    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?", label)
+    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?(?: \+\S+)*", label)
     if not match:
         return accn, None, None
     return accn, int(match.group(1)), int(match.group(2)) if match.group(2) else None
@@ -163,64 +168,69 @@ class FactsNormalizer:
                 key = f"sec.{self.ticker}.{name}" + ("" if unit == main else f".{_unit_key(unit)}")
                 parts.append((key, spec.get("label") or name, kind, candidates))
 
+        resolved = {key: r for key, title, kind, candidates in parts if (r := _resolve(key, title, kind, candidates))}
+        resolved.update(derive(resolved, f"sec.{self.ticker}."))
         fiscal = FiscalCalendar.from_year_ends(self._year_ends)
         batch = Batch()
-        for key, title, kind, candidates in parts:
-            self._emit(batch, key, title, kind, candidates, fiscal)
+        for series in resolved.values():
+            self._emit(batch, series, fiscal)
         return batch
 
     def _key(self, metric: str, unit: str) -> str:
         base = f"sec.{self.ticker}.{metric}"
         return base if unit == self.currency else f"{base}.{_unit_key(unit)}"
 
-    def _emit(
-        self,
-        batch: Batch,
-        key: str,
-        title: str,
-        kind: SeriesKind,
-        candidates: list[_Candidate],
-        fiscal: FiscalCalendar,
-    ) -> None:
-        quarterly = [c for c in candidates if c.periods and not c.annual]
-        chosen = quarterly or [c for c in candidates if c.periods]
-        if not chosen:
-            return
-        ranked = _rank(chosen)
-        periods = one_per_end(set().union(*(c.periods for c in ranked)))
-        annual = not quarterly if kind is SeriesKind.FLOW else _median_gap(periods) > 200
-        unit = ranked[0].unit
-        used: list[str] = []
-        for period in periods:
-            merged = prefer([c.periods.get(period, []) for c in ranked])
-            for c in ranked:
-                if period in c.periods and str(c.concept) not in used:
-                    used.append(str(c.concept))
+    def _emit(self, batch: Batch, series: Resolved, fiscal: FiscalCalendar) -> None:
+        for period, versions in series.periods.items():
             year, quarter = fiscal.label(period[1])
-            label = f"FY{year}" if annual else f"FY{year}Q{quarter}"
-            for v in merged:
+            label = f"FY{year}" if series.annual else f"FY{year}Q{quarter}"
+            for v in versions:
                 batch.observations.append(
                     Observation(
-                        series=key,
+                        series=series.key,
                         period_start=period[0],
                         period_end=period[1],
                         value=float(v.value),
                         known_at=datetime(v.known.year, v.known.month, v.known.day),
-                        unit=unit,
-                        source_ref=f"{v.accn} {label}",
+                        unit=series.unit,
+                        source_ref=_source_ref(v.accn, label),
                     )
                 )
         batch.series.append(
             SeriesInfo(
-                key=key,
+                key=series.key,
                 source="sec",
-                kind=kind,
-                unit=unit,
-                frequency="annual" if annual else "quarterly",
-                title=f"{self.entity}: {title} ({', '.join(used)})",
+                kind=series.kind,
+                unit=series.unit,
+                frequency="annual" if series.annual else "quarterly",
+                title=f"{self.entity}: {series.title} ({', '.join(series.used)})",
                 url=company_url(self.cik),
             )
         )
+
+
+def _resolve(key: str, title: str, kind: SeriesKind, candidates: list[_Candidate]) -> Resolved | None:
+    """One history per period from a metric's candidate concepts (see the module docstring)."""
+    quarterly = [c for c in candidates if c.periods and not c.annual]
+    chosen = quarterly or [c for c in candidates if c.periods]
+    if not chosen:
+        return None
+    ranked = _rank(chosen)
+    periods = one_per_end(set().union(*(c.periods for c in ranked)))
+    annual = not quarterly if kind is SeriesKind.FLOW else _median_gap(periods) > 200
+    used: list[str] = []
+    histories: dict[Period, History] = {}
+    for period in periods:
+        histories[period] = prefer([c.periods.get(period, []) for c in ranked])
+        for c in ranked:
+            if period in c.periods and str(c.concept) not in used:
+                used.append(str(c.concept))
+    return Resolved(key, title, kind, ranked[0].unit, annual, histories, tuple(used))
+
+
+def _source_ref(accns: str, label: str) -> str:
+    first, *others = accns.split(",")
+    return " ".join([first, label, *(f"+{a}" for a in others)])
 
 
 def _rank(candidates: list[_Candidate]) -> list[_Candidate]:

@@ -275,22 +275,27 @@ def test_restatement_round_trips_through_the_store(store, metrics) -> None:
 
 
 def test_currencies_are_never_mixed(shared_data: Path, metrics) -> None:
-    """Among monetary series, one currency per series; share counts are in shares."""
+    """Among monetary series, one currency per series; share counts are in shares; the
+    computed margins (sec_derived) are ratios of two amounts in one currency."""
     batch = normalize_companyfacts(_load(shared_data, "TSM"), "TSM", metrics)
     units = {s.key: (s.unit, s.frequency) for s in batch.series}
     assert units["sec.TSM.revenue"] == ("TWD", "annual")
     assert units["sec.TSM.revenue.USD"] == ("USD", "annual")
     shares = "sec.TSM.EntityCommonStockSharesOutstanding"
     assert units[shares][0] == "shares"
+    ratios = {f"sec.TSM.{m}" for m in ("gross_margin", "operating_margin", "capex_to_revenue")}
     for o in batch.observations:
         if o.series == shares:
             assert o.unit == "shares"
+        elif o.series in ratios:
+            assert o.unit == "ratio"
         else:
             assert o.unit == ("USD" if o.series.endswith(".USD") else "TWD")
     asml = normalize_companyfacts(_load(shared_data, "ASML"), "ASML", metrics)
     by_unit: dict[str, set[str]] = {}
     for o in asml.observations:
         by_unit.setdefault(o.unit, set()).add(o.series)
+    assert by_unit.pop("ratio") <= {f"sec.ASML.{m}" for m in ("gross_margin", "operating_margin", "capex_to_revenue")}
     assert by_unit == {"shares": {"sec.ASML.EntityCommonStockSharesOutstanding"}, "EUR": by_unit["EUR"]}
     assert "sec.ASML.revenue" in by_unit["EUR"]
 
