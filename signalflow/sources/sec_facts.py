@@ -2,11 +2,16 @@
 
 Flows are discrete fiscal quarters (see :mod:`signalflow.sources.sec_periods`); instants
 (``rpo``) are period-end values. ``known_at`` is the filing date (00:00 UTC) of the filing
-that reported the value, or for a derived quarter of its later input.
+that reported the value, or for a derived quarter of its later-filed part.
 
 ``source_ref`` is ``"<accession> FY<year>Q<n>"`` (``"<accession> FY<year>"`` for an annual
 period): the accession number of that filing, then the fiscal period it covers, because
-fiscal labels cannot be recomputed from the dates alone; :func:`parse_source_ref` splits it.
+fiscal labels cannot be recomputed from the dates alone. A quarter derived from two filings
+names both, the one that made it known first: Apple's fiscal 2009 Q4 revenue from
+2010-07-21 is ``"0001193125-10-162840 0001193125-10-012091 FY2009Q4"``, the nine months of
+the 10-Q of that day and the year of the 10-K/A of 2010-01-25 (which part each filing gave
+is found by its period in the filing). :func:`parse_source_ref`
+splits it; :func:`source_accessions` gives every accession.
 
 Concept switches. A metric lists its concepts in order. A concept is *current* when it
 reports the company's latest period of that metric (within one quarter); current concepts
@@ -53,6 +58,7 @@ from signalflow.sources.sec_periods import (
 )
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+ACCESSION = re.compile(r"\b\d{10}-\d{2}-\d{6}\b")
 # Read from every payload by name, whether or not a thesis references them: valuation needs them.
 COVER_CONCEPTS = ("EntityCommonStockSharesOutstanding",)
 CURRENT_WINDOW_DAYS = 100
@@ -69,12 +75,19 @@ class _Candidate:
 
 
 def parse_source_ref(ref: str) -> tuple[str, int | None, int | None]:
-    """``"0000320193-25-000057 FY2025Q2"`` -> (accession, 2025, 2); missing parts are None."""
-    accn, _, label = ref.partition(" ")
-    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?", label)
+    """``"0000320193-25-000057 FY2025Q2"`` -> (accession, 2025, 2); missing parts are None.
+    Of a derived quarter's accessions, the first (the filing that made it known)."""
+    words = ref.split()
+    accn = words[0] if words else ""
+    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?", words[-1]) if len(words) > 1 else None
     if not match:
         return accn, None, None
     return accn, int(match.group(1)), int(match.group(2)) if match.group(2) else None
+
+
+def source_accessions(ref: str) -> tuple[str, ...]:
+    """Every accession number named in ``source_ref``, the one that made the value known first."""
+    return tuple(ACCESSION.findall(ref))
 
 
 def find_concept(facts: dict, name: str) -> tuple[Concept, dict] | None:
@@ -207,7 +220,7 @@ class FactsNormalizer:
                         value=float(v.value),
                         known_at=datetime(v.known.year, v.known.month, v.known.day),
                         unit=unit,
-                        source_ref=f"{v.accn} {label}",
+                        source_ref=f"{' '.join(v.accns)} {label}",
                     )
                 )
         batch.series.append(
