@@ -13,17 +13,22 @@ Flows become discrete quarters:
 - where a quarter is both filed and derivable, the filed value wins from the moment it is
   known.
 
-A derived quarter combines only parts reported on one *basis*. Each report of a chain figure
+A derived quarter combines only parts reported on one *basis*. One filing rarely holds both
+parts (a 10-K gives the year, never the nine months), so the basis is that of the chain, one
+concept in one unit, as its figures are reported over time. Each report of a chain figure
 (every filing that states it, comparatives included) carries the basis the chain was on when
 it was filed:
 
 - the chain's first report opens basis 0;
 - a report that changes a figure already reported on the current basis is a restatement: it
-  opens the next basis (a 10-K/A that restates the fiscal year restates the nine months in it
-  too, so the nine months reported before it belong to the old basis);
-- every other report joins the current basis: a figure reported again, unchanged or not,
-  after a restatement is confirmed on the new basis (Apple's 10-Q of 2010-07-21 reporting the
+  opens the next basis, for every figure of the chain (a 10-K/A that restates the fiscal year
+  restates the nine months in it too, so the nine months reported before it belong to the old
+  basis);
+- every other report joins the current basis: a figure reported again after a restatement,
+  unchanged or not, is that figure on the new basis (Apple's 10-Q of 2010-07-21 reporting the
   nine months of fiscal 2009 as 30,698 M$, after the 10-K/A of 2010-01-25 restated the year).
+  A second restatement of a figure not yet reported again cannot be told from this catching
+  up; the filings do not say which it is.
 
 At each filing date the quarter is the difference of the latest reports of its two parts when
 both are on one basis; otherwise it keeps its previous value (consistent on the old basis)
@@ -113,11 +118,6 @@ def history(entries: Iterable[Entry]) -> History:
         if not out or out[-1].value != value:
             out.append(Version(filed, value, (accn,)))
     return out
-
-
-def _value(x: float) -> float:
-    # Differences of float facts (e.g. 81.5M - 36.5M) must compare equal to the filed slice.
-    return round(x, 6) if isinstance(x, float) else x
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,3 +78,23 @@ def test_list_json(db: str) -> None:
     assert result.exit_code == 0, result.output
     [info] = json.loads(result.output)
     assert (info["key"], info["kind"], info["unit"], info["frequency"]) == ("sec.VRT.capex", "flow", "USD", "quarterly")
+
+
+def test_show_a_recast_that_gives_both_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A recast that reports the three months too: Q2 is restated from the recast on."""
+    recast_q1 = {**ROWS[0], "accn": "0001674101-25-000031", "filed": "2025-11-03", "form": "8-K"}
+    payload = {**PAYLOAD, "facts": {"us-gaap": {"PaymentsToAcquirePropertyPlantAndEquipment": {"units": {"USD": [*ROWS, recast_q1]}}}}}
+    url = f"sqlite:///{tmp_path / 'recast.db'}"
+    store = Store.open(url)
+    store.add_batch(normalize_companyfacts(payload, "VRT", load_metrics()))
+    store.close()
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    before, after = _show("--as-of", "2025-11-02"), _show("--as-of", "2025-11-03")
+    assert [(r["value"], r["source_ref"]) for r in before] == [
+        (36_500_000.0, "0001628280-25-019372 FY2025Q1"),
+        (45_000_000.0, "0001674101-25-000008 0001628280-25-019372 FY2025Q2"),
+    ]
+    assert [(r["value"], r["known_at"], r["accession"]) for r in after] == [
+        (36_500_000.0, "2025-04-23T00:00:00", "0001628280-25-019372"),
+        (47_000_000.0, "2025-11-03T00:00:00", "0001674101-25-000031"),
+    ]
