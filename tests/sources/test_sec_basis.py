@@ -142,7 +142,10 @@ def _one_basis(facts: Facts, later: tuple, earlier: tuple) -> bool:
 def _explanations(facts: Facts, start: date, end: date, value: float, accns: tuple[str, ...]) -> list[str]:
     """How ``value`` for the quarter ``start..end`` follows from the facts of ``accns``: as
     filed, or a later year-to-date figure minus an earlier one of the same chain, on one basis."""
-    close = lambda x: x == pytest.approx(value, rel=1e-9, abs=1e-6)  # noqa: E731
+
+    def close(x: float) -> bool:
+        return x == pytest.approx(value, rel=1e-9, abs=1e-6)
+
     rows = [r for a in accns for r in facts.by_accn.get(a, [])]
     found = []
     if len(accns) == 1:
