@@ -61,18 +61,18 @@ Period = tuple[date, date]
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """One value of a period, known from ``known`` (the filing date) on, taken from the
-    filings ``accns``: one for a value as filed, the two parts' for a derived quarter, the
-    filing that made it known first."""
+    """One value of a period, known from ``known`` (the filing date) on, made known by the
+    filing ``accn``; a derived quarter also names the filing of its other part."""
 
     known: date
     value: float
-    accns: tuple[str, ...]
+    accn: str
+    other_accns: tuple[str, ...] = ()
 
     @property
-    def accn(self) -> str:
-        """The filing that made this value known."""
-        return self.accns[0]
+    def accns(self) -> tuple[str, ...]:
+        """Every filing the value came from, the one that made it known first."""
+        return (self.accn, *self.other_accns)
 
 
 History = list[Version]
@@ -116,7 +116,7 @@ def history(entries: Iterable[Entry]) -> History:
     out: History = []
     for filed, accn, value in reports(entries):
         if not out or out[-1].value != value:
-            out.append(Version(filed, value, (accn,)))
+            out.append(Version(filed, value, accn))
     return out
 
 
@@ -174,8 +174,7 @@ def difference(later: Sequence[Report], earlier: Sequence[Report]) -> History:
         value = _value(later[i].value - earlier[j].value)
         if not out or out[-1].value != value:
             newest, other = (later[i], earlier[j]) if later[i].known >= earlier[j].known else (earlier[j], later[i])
-            accns = (newest.accn,) if other.accn == newest.accn else (newest.accn, other.accn)
-            out.append(Version(t, value, accns))
+            out.append(Version(t, value, newest.accn, () if other.accn == newest.accn else (other.accn,)))
     return out
 
 
@@ -195,7 +194,7 @@ def prefer(histories: Sequence[History]) -> History:
             if chosen is None and pos[k] >= 0:
                 chosen = h[pos[k]]
         if chosen is not None and (not out or out[-1].value != chosen.value):
-            out.append(Version(t, chosen.value, chosen.accns))
+            out.append(Version(t, chosen.value, chosen.accn, chosen.other_accns))
     return out
 
 
