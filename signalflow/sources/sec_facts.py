@@ -2,12 +2,17 @@
 
 Flows are discrete fiscal quarters (see :mod:`signalflow.sources.sec_periods`); instants
 (``rpo``) are period-end values. ``known_at`` is the filing date (00:00 UTC) of the filing
-that reported the value, or for a derived quarter of its later input.
+that reported the value, or for a derived quarter of its later-filed part.
 
 ``source_ref`` is ``"<accession> FY<year>Q<n>"`` (``"<accession> FY<year>"`` for an annual
 period): the accession number of that filing, then the fiscal period it covers, because
-fiscal labels cannot be recomputed from the dates alone; :func:`parse_source_ref` splits it.
-A value computed from two filings (:mod:`.sec_derived`) adds ``+<accession>`` of the other.
+fiscal labels cannot be recomputed from the dates alone. A value from two filings names
+both, the one that made it known first: Apple's fiscal 2009 Q4 revenue from 2010-07-21 is
+``"0001193125-10-162840 0001193125-10-012091 FY2009Q4"``, the nine months of the 10-Q of that
+day and the year of the 10-K/A of 2010-01-25 (which part each filing gave is found by its
+period in the filing); a margin computed from two concepts (:mod:`.sec_derived`) names the
+filings of both parts the same way. :func:`parse_source_ref` splits it;
+:func:`source_accessions` gives every accession.
 
 Concept switches. A metric lists its concepts in order. A concept is *current* when it
 reports the company's latest period of that metric (within one quarter); current concepts
@@ -55,6 +60,7 @@ from signalflow.sources.sec_periods import (
 )
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+ACCESSION = re.compile(r"\b\d{10}-\d{2}-\d{6}\b")
 # Read from every payload by name, whether or not a thesis references them: valuation needs them.
 COVER_CONCEPTS = ("EntityCommonStockSharesOutstanding",)
 CURRENT_WINDOW_DAYS = 100
@@ -72,14 +78,18 @@ class _Candidate:
 
 def parse_source_ref(ref: str) -> tuple[str, int | None, int | None]:
     """``"0000320193-25-000057 FY2025Q2"`` -> (accession, 2025, 2); missing parts are None.
-
-    A value computed from two filings names the other after a plus
-    (``"<accn> FY2025Q2 +<accn2>"``); the accession returned is the first."""
-    accn, _, label = ref.partition(" ")
-    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?(?: \+\S+)*", label)
+    Of a value's accessions, the first (the filing that made it known)."""
+    words = ref.split()
+    accn = words[0] if words else ""
+    match = re.fullmatch(r"FY(\d{4})(?:Q([1-4]))?", words[-1]) if len(words) > 1 else None
     if not match:
         return accn, None, None
     return accn, int(match.group(1)), int(match.group(2)) if match.group(2) else None
+
+
+def source_accessions(ref: str) -> tuple[str, ...]:
+    """Every accession number named in ``source_ref``, the one that made the value known first."""
+    return tuple(ACCESSION.findall(ref))
 
 
 def find_concept(facts: dict, name: str) -> tuple[Concept, dict] | None:
@@ -193,7 +203,7 @@ class FactsNormalizer:
                         value=float(v.value),
                         known_at=datetime(v.known.year, v.known.month, v.known.day),
                         unit=series.unit,
-                        source_ref=_source_ref(v.accn, label),
+                        source_ref=_source_ref(v.accns, label),
                     )
                 )
         batch.series.append(
@@ -228,9 +238,11 @@ def _resolve(key: str, title: str, kind: SeriesKind, candidates: list[_Candidate
     return Resolved(key, title, kind, ranked[0].unit, annual, histories, tuple(used))
 
 
-def _source_ref(accns: str, label: str) -> str:
-    first, *others = accns.split(",")
-    return " ".join([first, label, *(f"+{a}" for a in others)])
+def _source_ref(accns: tuple[str, ...], label: str) -> str:
+    """Every accession a value came from (a derived part may join several with commas), the
+    one that made it known first, then the fiscal label."""
+    names = dict.fromkeys(a for accn in accns for a in accn.split(",") if a)
+    return " ".join([*names, label])
 
 
 def _rank(candidates: list[_Candidate]) -> list[_Candidate]:

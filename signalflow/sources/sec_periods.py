@@ -9,14 +9,33 @@ Flows become discrete quarters:
 - a fact whose period lasts about three months (75-105 days) is a quarter as filed;
 - facts that share a start date form a year-to-date chain (3M, 6M, 9M, FY): each step of
   about three months between consecutive ends is a derived quarter, later minus earlier
-  (Q2 = 6M - 3M, Q3 = 9M - 6M, Q4 = FY - 9M). The derived value is known when its later
-  input was filed, and is re-derived (a new version) whenever either input is restated.
-  One guard keeps bases consistent: after the earlier input is restated, the quarter keeps
-  its previous value until the later input is reported again (even unchanged), because a
-  filing that restates the 6-month figure does not carry the 9-month comparative, and
-  old 9M minus restated 6M is no quarter anyone reported;
+  (Q2 = 6M - 3M, Q3 = 9M - 6M, Q4 = FY - 9M), known when its later-filed part was filed;
 - where a quarter is both filed and derivable, the filed value wins from the moment it is
   known.
+
+A derived quarter combines only parts reported on one *basis*. One filing rarely holds both
+parts (a 10-K gives the year, never the nine months), so the basis is that of the chain, one
+concept in one unit, as its figures are reported over time. Each report of a chain figure
+(every filing that states it, comparatives included) carries the basis the chain was on when
+it was filed:
+
+- the chain's first report opens basis 0;
+- a report that changes a figure already reported on the current basis is a restatement: it
+  opens the next basis, for every figure of the chain (a 10-K/A that restates the fiscal year
+  restates the nine months in it too, so the nine months reported before it belong to the old
+  basis);
+- every other report joins the current basis: a figure reported again after a restatement,
+  unchanged or not, is that figure on the new basis (Apple's 10-Q of 2010-07-21 reporting the
+  nine months of fiscal 2009 as 30,698 M$, after the 10-K/A of 2010-01-25 restated the year).
+  A second restatement of a figure not yet reported again cannot be told from this catching
+  up; the filings do not say which it is.
+
+At each filing date the quarter is the difference of the latest reports of its two parts when
+both are on one basis; otherwise it keeps its previous value (consistent on the old basis)
+until both parts are known on one basis. So a restated year is never combined with nine
+months of the old basis: Apple's fiscal 2009 Q4 revenue is 36,537 - 26,667 = 9,870 M$ from
+the 10-K of 2009-10-27, and 42,905 - 30,698 = 12,207 M$ from 2010-07-21, never 42,905 - 26,667.
+Each version names the accessions of both parts, the one that made it known first.
 
 Periods are matched by their dates, never by the ``fy``/``fp`` labels (those label the
 filing, not the period, and are null on 8-K recasts). Dates within a few days of each other
@@ -42,11 +61,18 @@ Period = tuple[date, date]
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """One value of a period, known from ``known`` (the filing date) on, filed in ``accn``."""
+    """One value of a period, known from ``known`` (the filing date) on, made known by the
+    filing ``accn``; a derived quarter also names the filing of its other part."""
 
     known: date
     value: float
     accn: str
+    other_accns: tuple[str, ...] = ()
+
+    @property
+    def accns(self) -> tuple[str, ...]:
+        """Every filing the value came from, the one that made it known first."""
+        return (self.accn, *self.other_accns)
 
 
 History = list[Version]
@@ -73,15 +99,57 @@ class DateParser:
         return found
 
 
-def history(entries: Iterable[tuple[date, str, float]]) -> History:
+Entry = tuple[date, str, float]  # (filed, accn, value): one filing's value of one period
+
+
+def reports(entries: Iterable[Entry]) -> list[Entry]:
+    """One entry per filing date, in date order: of two filings on one day, the later
+    accession number stands."""
+    by_day: dict[date, Entry] = {}
+    for entry in sorted(entries, key=lambda e: (e[0], e[1])):
+        by_day[entry[0]] = entry
+    return list(by_day.values())
+
+
+def history(entries: Iterable[Entry]) -> History:
     """Versions from ``(filed, accn, value)`` entries of one period, in any order."""
     out: History = []
-    for filed, accn, value in sorted(entries, key=lambda e: (e[0], e[1])):
-        if out and out[-1].known == filed:
-            # Two filings on one day: the later accession number stands.
-            out.pop()
+    for filed, accn, value in reports(entries):
         if not out or out[-1].value != value:
             out.append(Version(filed, value, accn))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One filing's value of one figure of a year-to-date chain, on the chain's basis
+    ``basis`` (see the module docstring)."""
+
+    known: date
+    value: float
+    accn: str
+    basis: int
+
+
+def chain_reports(members: dict[date, list[Entry]]) -> dict[date, list[Report]]:
+    """Every report of each figure of one chain (keyed by its end date), with its basis."""
+    by_day: dict[date, list[tuple[date, Entry]]] = defaultdict(list)
+    for end, entries in members.items():
+        for entry in reports(entries):
+            by_day[entry[0]].append((end, entry))
+    out: dict[date, list[Report]] = defaultdict(list)
+    current: dict[date, Report] = {}
+    basis = 0
+    for day in sorted(by_day):
+        found = by_day[day]
+        if any(
+            end in current and current[end].basis == basis and current[end].value != value
+            for end, (_, _, value) in found
+        ):
+            basis += 1
+        for end, (filed, accn, value) in found:
+            current[end] = Report(filed, value, accn, basis)
+            out[end].append(current[end])
     return out
 
 
@@ -90,30 +158,23 @@ def _value(x: float) -> float:
     return round(x, 6) if isinstance(x, float) else x
 
 
-def difference(
-    later: History, earlier: History, later_reported: Sequence[tuple[date, str]] = ()
-) -> History:
-    """``later - earlier`` at every instant either changes; known when both are known.
-
-    ``later_reported`` are all the ``(filed, accn)`` of the later period (comparatives too);
-    a restated version of ``earlier`` is used only once ``later`` has been reported since it."""
-    reported = sorted(set(later_reported) | {(v.known, v.accn) for v in later})
-    times = sorted({t for t, _ in reported} | {v.known for v in earlier})
+def difference(later: Sequence[Report], earlier: Sequence[Report]) -> History:
+    """``later - earlier`` at every filing date of either, wherever their latest reports are
+    on one basis; in between, the previous value stands."""
+    times = sorted({r.known for r in later} | {r.known for r in earlier})
     out: History = []
-    i = j = r = -1
+    i = j = -1
     for t in times:
         while i + 1 < len(later) and later[i + 1].known <= t:
             i += 1
         while j + 1 < len(earlier) and earlier[j + 1].known <= t:
             j += 1
-        while r + 1 < len(reported) and reported[r + 1][0] <= t:
-            r += 1
-        if i < 0 or j < 0 or (j > 0 and reported[r][0] < earlier[j].known):
+        if i < 0 or j < 0 or later[i].basis != earlier[j].basis:
             continue
         value = _value(later[i].value - earlier[j].value)
-        accn = reported[r][1] if reported[r][0] == t else earlier[j].accn
         if not out or out[-1].value != value:
-            out.append(Version(t, value, accn))
+            newest, other = (later[i], earlier[j]) if later[i].known >= earlier[j].known else (earlier[j], later[i])
+            out.append(Version(t, value, newest.accn, () if other.accn == newest.accn else (other.accn,)))
     return out
 
 
@@ -133,7 +194,7 @@ def prefer(histories: Sequence[History]) -> History:
             if chosen is None and pos[k] >= 0:
                 chosen = h[pos[k]]
         if chosen is not None and (not out or out[-1].value != chosen.value):
-            out.append(Version(t, chosen.value, chosen.accn))
+            out.append(Version(t, chosen.value, chosen.accn, chosen.other_accns))
     return out
 
 
@@ -179,28 +240,26 @@ def flow_periods(rows: Iterable[dict], parse: DateParser) -> FlowPeriods:
     for start, end, filed, accn, value in parsed:
         entries[(snap[start], snap[end + ONE_DAY] - ONE_DAY)].append((filed, accn, value))
     hist = {period: history(e) for period, e in entries.items()}
-    reported = {period: [(e[0], e[1]) for e in found] for period, found in entries.items()}
 
     direct: dict[Period, History] = {}
     years: dict[Period, History] = {}
-    chains: dict[date, list[date]] = defaultdict(list)
-    for (start, end), h in hist.items():
+    chains: dict[date, dict[date, list[Entry]]] = defaultdict(dict)
+    for (start, end), found in entries.items():
         days = (end - start).days + 1
         if _is_quarter(days):
-            direct[(start, end)] = h
+            direct[(start, end)] = hist[(start, end)]
         elif _is_year(days):
-            years[(start, end)] = h
+            years[(start, end)] = hist[(start, end)]
         if days <= YEAR_DAYS[1]:
-            chains[start].append(end)
+            chains[start][end] = found
 
     derived: dict[Period, list[History]] = defaultdict(list)
     for start in sorted(chains):
-        ends = sorted(chains[start])
+        chain = chain_reports(chains[start])
+        ends = sorted(chain)
         for earlier, later in zip(ends, ends[1:]):
             if _is_quarter((later - earlier).days):
-                derived[(earlier + ONE_DAY, later)].append(
-                    difference(hist[(start, later)], hist[(start, earlier)], reported[(start, later)])
-                )
+                derived[(earlier + ONE_DAY, later)].append(difference(chain[later], chain[earlier]))
     quarters = {
         q: prefer([direct.get(q, []), *derived.get(q, [])]) for q in set(direct) | set(derived)
     }

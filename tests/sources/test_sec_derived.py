@@ -122,8 +122,8 @@ def test_a_version_is_known_when_its_later_part_is_and_names_both_filings(metric
     batch = normalize_companyfacts(payload, "EXM", metrics)
     gross = _series(batch, "sec.EXM.gross_profit")
     assert [(o.value, o.known_at, o.source_ref) for o in gross] == [
-        (400.0, datetime(2024, 5, 1), f"{A2} FY2024Q1 +{A1}"),  # known with the cost, not before
-        (500.0, datetime(2024, 9, 1), f"{A3} FY2024Q1 +{A2}"),  # revenue restated
+        (400.0, datetime(2024, 5, 1), f"{A2} {A1} FY2024Q1"),  # known with the cost, not before
+        (500.0, datetime(2024, 9, 1), f"{A3} {A2} FY2024Q1"),  # revenue restated
     ]
     assert [parse_source_ref(o.source_ref) for o in gross] == [(A2, 2024, 1), (A3, 2024, 1)]
     margin = _series(batch, "sec.EXM.gross_margin")
