@@ -131,6 +131,8 @@ def add_events(session: Session, events: Iterable) -> int:
             "companies": ",".join(e.companies),
             "rule": e.rule,
             "collected_at": now,
+            "story": e.story,
+            "outlet": e.outlet,
         }
         for e in events
         if (e.source, e.entry_id) not in known
