@@ -1,4 +1,4 @@
-"""News commands: classify a headline, and show each feed's health."""
+"""News commands: classify a headline, list the stories collected, and show each feed's health."""
 
 from __future__ import annotations
 
@@ -74,3 +74,99 @@ def feeds(json_output: JsonOption = False) -> None:
             str(row.get("new_entries", "")), row.get("reason", "")[:60],
         )  # fmt: skip
     Console().print(table)
+
+
+@app.command()
+@friendly_errors
+def news(
+    since: Annotated[
+        str, typer.Option("--since", help="Stories first seen within this long (7d, 12h) or since a date (2025-03-01).")
+    ] = "30d",
+    label: Annotated[str, typer.Option("--label", help="Only stories of this label (deployment_delay, ...).")] = "",
+    limit: Annotated[int, typer.Option("--limit", help="At most this many stories, the latest first.")] = 50,
+    json_output: JsonOption = False,
+) -> None:
+    """List the news stories collected: one per event however many outlets carried it, with
+    its figures, the outlets in the order they published and their URLs."""
+    from signalflow import service
+    from signalflow.series import utcnow
+
+    settings = load_settings()
+    start = _since(since, utcnow())
+    store = service.open_store(settings)
+    try:
+        found = store.stories(since=start, label=label or None, limit=limit)
+    finally:
+        store.close()
+    if json_output:
+        print_json([_story_dict(s) for s in found])
+        return
+    if not found:
+        typer.echo(f"no stories since {start:%Y-%m-%d %H:%M}" + (f" labelled {label}" if label else ""))
+        return
+    for i, stored in enumerate(found):
+        typer.echo(("\n" if i else "") + "\n".join(_story_lines(stored)))
+
+
+def _since(text: str, now):
+    """A duration back from now, or a date or instant (naive UTC)."""
+    from datetime import datetime
+
+    from signalflow.settings import parse_duration
+
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        pass
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: use a duration such as 7d or a date such as 2025-03-01", param_hint="--since") from None
+
+
+def _figures(story) -> str:
+    parts = []
+    if story.mw is not None:
+        parts.append(f"{story.mw:,.0f} MW" if story.mw >= 1 else f"{story.mw:g} MW")
+    if story.amount_usd is not None:
+        usd = story.amount_usd
+        parts.append(f"${usd / 1e9:,.1f}B" if usd >= 1e9 else f"${usd / 1e6:,.0f}M" if usd >= 1e6 else f"${usd:,.0f}")
+    return "  ".join(parts)
+
+
+def _story_lines(stored, width: int = 80) -> list[str]:
+    """A story in lines of at most ``width`` characters (URLs, which cannot be cut, excepted)."""
+    import textwrap
+
+    s = stored.story
+    head = f"{s.known_at:%Y-%m-%d %H:%M}  {s.label}"
+    extra = [x for x in (",".join(s.companies), _figures(s)) if x]
+    outlets = len(stored.outlets)
+    head = "  ".join([head, *extra, f"{outlets} outlet{'s' if outlets != 1 else ''}"])
+    lines = [head[:width]]
+    lines += textwrap.wrap(s.title, width - 2, initial_indent="  ", subsequent_indent="  ")
+    for m in stored.members:
+        lines.append(f"  - {m.published:%m-%d %H:%M}  {m.outlet}"[:width])
+        if m.link:
+            lines.append(f"      {m.link}")
+    return lines
+
+
+def _story_dict(stored) -> dict[str, object]:
+    s = stored.story
+    return {
+        "id": s.id,
+        "label": s.label,
+        "title": s.title,
+        "known_at": s.known_at,
+        "mw": s.mw,
+        "amount_usd": s.amount_usd,
+        "companies": list(s.companies),
+        "version": s.version,
+        "updated_at": s.updated_at,
+        "outlets": list(stored.outlets),
+        "members": [
+            {"outlet": m.outlet, "feed": m.feed, "title": m.title, "url": m.link, "published": m.published}
+            for m in stored.members
+        ],
+    }

@@ -3,6 +3,7 @@ and a thesis can ask for corroboration by distinct outlets."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timedelta
 
@@ -21,6 +22,8 @@ from signalflow.thesis.context import Context
 from signalflow.thesis.engine import _ns, engine_frame
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.loader import read_thesis
+
+from tests.news.test_import import cli_env  # noqa: F401 - a fixture
 
 
 def item(title: str, outlet: str, at: datetime, label="deployment_delay", mw=None, usd=None, companies=("MSFT",)):
@@ -216,3 +219,34 @@ def test_a_fuller_report_revises_the_figures_point_in_time(http_server, store):
     # The fuller report filled the MW in; the dollar figure it repeated is not counted twice.
     assert (after["stories"], after["mw"], after["usd"], after["n_outlets"]) == (1.0, 300.0, 1e9, 2.0)
     assert store.stories()[0].story.version == 2
+
+
+def test_news_command_lists_stories_with_outlets_and_urls(http_server, cli_env):
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+    from signalflow.store import Store
+
+    store = Store.open(cli_env)
+    try:
+        store.add_batch(collect(http_server, {"/wire": WIRE_FEED, "/agg": AGGREGATOR_FEED}, {}, datetime(2025, 3, 4, 14)))
+    finally:
+        store.close()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["news", "--since", "2025-03-01", "--label", "deployment_delay", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (story,) = json.loads(listed.output)
+    assert (story["label"], story["mw"], story["companies"]) == ("deployment_delay", 300.0, ["MSFT"])
+    assert story["outlets"] == ["reuters.test", "finance.yahoo.test"]
+    assert [m["url"] for m in story["members"]] == ["https://reuters.test/msft-ohio", "https://finance.yahoo.test/msft-ohio"]
+
+    text = runner.invoke(app, ["news", "--since", "2025-03-01"])
+    assert text.exit_code == 0, text.output
+    assert "deployment_delay  MSFT  300 MW  2 outlets" in text.output
+    assert "power_contract  GOOGL  500 MW  1 outlet" in text.output
+    assert "https://finance.yahoo.test/msft-ohio" in text.output
+    assert all(len(line) <= 80 for line in text.output.splitlines() if "://" not in line)
+
+    assert "no stories" in runner.invoke(app, ["news", "--since", "1d"]).output
+    bad = runner.invoke(app, ["news", "--since", "lately"])
+    assert bad.exit_code != 0 and "--since" in bad.output and "Traceback" not in bad.output
