@@ -102,6 +102,7 @@ class Event:
     rule: str = ""  # the classification rule that decided
     story: str = ""  # the story this item belongs to (see :class:`Story`); empty when unlabelled
     outlet: str = ""  # who published it: the entry's source, else the link's host, else the feed
+    language: str = "en"  # ISO 639-1; items in a language the rules are not for stay unlabelled
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ def classify(
         print_json(result.as_dict())
         return
     typer.echo(f"label:     {result.label or 'none'}")
+    if result.language not in Classifier.languages:
+        typer.echo(f"language:  {result.language} (the rules are for {', '.join(sorted(Classifier.languages))})")
     typer.echo(f"rule:      {result.rule or '-'}" + (f"  (matched {result.matched!r})" if result.matched else ""))
     typer.echo(f"mw:        {result.mw if result.mw is not None else '-'}")
     typer.echo(f"usd:       {result.amount_usd if result.amount_usd is not None else '-'}")
@@ -67,11 +69,11 @@ def feeds(json_output: JsonOption = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("feed", "status", "checked", "entries", "new", "reason")
+    table = Table("feed", "status", "checked", "entries", "new", "other lang", "reason")
     for row in rows:
         table.add_row(
             row["name"], row["status"], row.get("checked_at", "")[:16], str(row.get("entries", "")),
-            str(row.get("new_entries", "")), row.get("reason", "")[:60],
+            str(row.get("new_entries", "")), str(row.get("other_language", "")), row.get("reason", "")[:60],
         )  # fmt: skip
     Console().print(table)
 

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from signalflow.news.extract import CompanyMatcher, extract_mw, extract_usd, plain_text
+from signalflow.news.language import detect
 from signalflow.news.rules import Company, Rule, RuleSet, load_rules, load_watchlist
 
 # A clause ends at these, so "no pause on capex, but delays Ohio site" still counts the delay.
@@ -38,6 +39,7 @@ class Classification:
     amount_usd: float | None = None
     companies: tuple[str, ...] = ()
     negated: tuple[str, ...] = field(default=())  # rules that matched but were negated
+    language: str = "en"  # ISO 639-1; an item in a language the rules are not for is left unlabelled
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -48,12 +50,18 @@ class Classification:
             "amount_usd": self.amount_usd,
             "companies": list(self.companies),
             "negated": list(self.negated),
+            "language": self.language,
             "text": self.text,
         }
 
 
 class Classifier:
-    """Labels texts with a :class:`RuleSet` and extracts fields with a watch list."""
+    """Labels texts with a :class:`RuleSet` and extracts fields with a watch list.
+
+    The rules are English: a text in another language (``news/language.py``) is left
+    unlabelled rather than judged by them."""
+
+    languages: frozenset[str] = frozenset({"en"})
 
     def __init__(self, rules: RuleSet, companies: tuple[Company, ...]) -> None:
         self.rules = rules
@@ -79,6 +87,9 @@ class Classifier:
             lead = plain_text(summary)[:SUMMARY_CHARS]
             if lead and lead != text:
                 text = f"{text}. {lead}" if text else lead
+        language = detect(text)
+        if language not in self.languages:
+            return Classification(text=text, label=None, language=language)
         negated: list[str] = []
         label, rule_name, matched = None, "", ""
         for rule in self.rules.rules:

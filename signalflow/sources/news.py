@@ -82,6 +82,7 @@ class FeedHealth:
     new_entries: int = 0
     last_success: str = ""
     consecutive_failures: int = 0
+    other_language: int = 0  # new entries left unclassified: not in a language the rules are for
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -211,6 +212,7 @@ class NewsSource(Source):
         state[f"{key}:health"] = FeedHealth(
             feed.name, feed.url, "bozo" if problem else "ok", now.isoformat(), problem,
             entries=total, new_entries=len(batch.events), last_success=now.isoformat(),
+            other_language=sum(e.language not in self.classifier.languages for e in batch.events),
         ).to_json()  # fmt: skip
         return batch
 
@@ -318,6 +320,7 @@ class NewsSource(Source):
             companies=result.companies,
             rule=result.rule,
             outlet=str(outlet)[:200],
+            language=result.language,
         )
         return event, basis
 

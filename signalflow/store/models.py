@@ -104,6 +104,7 @@ class EventRow(SQLModel, table=True):
     collected_at: datetime = Instant(default_factory=utcnow)
     story: str = Field(default="", max_length=300, index=True)  # StoryRow.id; empty when unlabelled
     outlet: str = Field(default="", max_length=200)
+    language: str = Field(default="en", max_length=8)
 
 
 class StoryRow(SQLModel, table=True):

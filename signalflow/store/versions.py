@@ -133,6 +133,7 @@ def add_events(session: Session, events: Iterable) -> int:
             "collected_at": now,
             "story": e.story,
             "outlet": e.outlet,
+            "language": e.language,
         }
         for e in events
         if (e.source, e.entry_id) not in known

@@ -1,4 +1,4 @@
-"""news stories: the story table, and each event's story and outlet
+"""news stories: the story table, and each event's story, outlet and language
 
 Revision ID: 0002
 Revises: 0001
@@ -41,12 +41,16 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("outlet", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default="")
         )
+        batch_op.add_column(
+            sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False, server_default="en")
+        )
         batch_op.create_index(batch_op.f("ix_event_story"), ["story"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_story"))
+        batch_op.drop_column("language")
         batch_op.drop_column("outlet")
         batch_op.drop_column("story")
     with op.batch_alter_table("story", schema=None) as batch_op:
