@@ -103,6 +103,7 @@ class Event:
     story: str = ""  # the story this item belongs to (see :class:`Story`); empty when unlabelled
     outlet: str = ""  # who published it: the entry's source, else the link's host, else the feed
     language: str = "en"  # ISO 639-1; items in a language the rules are not for stay unlabelled
+    details: dict[str, object] = field(default_factory=dict)  # counterparties, term, technology, places, delay
 
 
 @dataclass(frozen=True, slots=True)

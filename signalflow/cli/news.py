@@ -36,8 +36,29 @@ def classify(
     typer.echo(f"mw:        {result.mw if result.mw is not None else '-'}")
     typer.echo(f"usd:       {result.amount_usd if result.amount_usd is not None else '-'}")
     typer.echo(f"companies: {', '.join(result.companies) or '-'}")
+    d = result.details
+    if d is not None:
+        if d.buyer or d.seller:
+            typer.echo(f"buyer:     {_party(d.buyer)}")
+            typer.echo(f"seller:    {_party(d.seller)}")
+        if d.term_years is not None:
+            typer.echo(f"term:      {d.term_years:g} years")
+        if d.technology:
+            typer.echo(f"tech:      {', '.join(d.technology)}")
+        if d.locations:
+            typer.echo(f"where:     {', '.join(d.locations)}")
+        if d.delay is not None:
+            how_long = f"{d.delay.months:g} months" if d.delay.months is not None else ""
+            until = f"until {d.delay.until}" if d.delay.until else ""
+            typer.echo(f"delayed:   {d.delay.what or '-'}" + "".join(f"; {x}" for x in (how_long, until) if x))
     if result.negated:
         typer.echo(f"negated:   {', '.join(result.negated)}")
+
+
+def _party(party) -> str:
+    if party is None:
+        return "-"
+    return party.name + (f" ({party.ticker})" if party.ticker else "")
 
 
 @app.command()

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from signalflow.news.extract import CompanyMatcher, extract_mw, extract_usd, plain_text
+from signalflow.news.details import Details, details
 from signalflow.news.language import detect
 from signalflow.news.rules import Company, Rule, RuleSet, load_rules, load_watchlist
 
@@ -40,6 +41,7 @@ class Classification:
     companies: tuple[str, ...] = ()
     negated: tuple[str, ...] = field(default=())  # rules that matched but were negated
     language: str = "en"  # ISO 639-1; an item in a language the rules are not for is left unlabelled
+    details: Details | None = None  # counterparties, term, technology, places, the delay (labelled texts)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -51,6 +53,7 @@ class Classification:
             "companies": list(self.companies),
             "negated": list(self.negated),
             "language": self.language,
+            "details": self.details.as_dict() if self.details else None,
             "text": self.text,
         }
 
@@ -103,6 +106,7 @@ class Classifier:
             label, rule_name, matched = rule.label, rule.name, hit
             break
         return Classification(
+            details=details(text, label, self.matcher) if label else None,
             text=text,
             label=label,
             rule=rule_name,

@@ -5,8 +5,8 @@ hours; counted item by item, one event looks like a trend. An item joins an open
 the same label first seen within :data:`WINDOW` of it when the two are about the same
 thing: near-identical titles (a syndicated copy), or a shared MW or USD figure together
 with a shared company or a similar title (a rewrite), or a shared company with a similar
-title. Two items naming different figures, or different companies only, are different
-stories. String similarity is rapidfuzz's; what counts as "the same event" is ours.
+title. Two items naming different figures, different companies only, or different places
+only (a delay in Ohio and one in Wisconsin) are different stories. String similarity is rapidfuzz's; what counts as "the same event" is ours.
 
 A story keeps one set of figures, never summed over its copies: the first item's, filled
 in by a later, fuller report (a new version, known from that report's publication time).
@@ -45,6 +45,7 @@ class _Open:
     text: str  # the processed title the similarity is computed on
     outlets: list[str] = field(default_factory=list)
     members: int = 1
+    places: tuple[str, ...] = ()  # US states and countries its items name
 
     def to_dict(self) -> dict[str, object]:
         s = self.story
@@ -52,7 +53,7 @@ class _Open:
             "id": s.id, "label": s.label, "title": s.title, "known_at": s.known_at.isoformat(),
             "mw": s.mw, "usd": s.amount_usd, "companies": list(s.companies), "version": s.version,
             "updated_at": s.updated_at.isoformat() if s.updated_at else None,
-            "outlets": self.outlets, "members": self.members,
+            "outlets": self.outlets, "members": self.members, "places": list(self.places),
         }  # fmt: skip
 
     @classmethod
@@ -63,7 +64,10 @@ class _Open:
             version=int(d.get("version", 1)),
             updated_at=datetime.fromisoformat(d["updated_at"]) if d.get("updated_at") else None,
         )  # fmt: skip
-        return cls(story, _process(story.title), list(d.get("outlets", [])), int(d.get("members", 1)))
+        return cls(
+            story, _process(story.title), list(d.get("outlets", [])), int(d.get("members", 1)),
+            tuple(d.get("places", ())),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,10 @@ class Assignment:
     new_outlet: bool  # the item's outlet had not carried the story yet (true when new_story)
     revised: bool  # the item filled in a figure the story lacked: a new version
     new_companies: tuple[str, ...] = ()  # companies this item added to the story
+
+
+def _places(event: Event) -> tuple[str, ...]:
+    return tuple(event.details.get("locations", ())) if event.details else ()
 
 
 def _process(title: str) -> str:
@@ -126,9 +134,12 @@ class StoryIndex:
             return None
         text = _process(event.title)
         figures = (event.mw, event.amount_usd)
+        places = _places(event)
         best, best_score = None, 0.0
         for candidate in self._open.get(event.label, ()):
             if abs(event.published - candidate.story.known_at) > self.window:
+                continue
+            if places and candidate.places and not set(places) & set(candidate.places):
                 continue
             s = candidate.story
             score = same_event(text, figures, event.companies, candidate.text, (s.mw, s.amount_usd), s.companies)
@@ -139,7 +150,7 @@ class StoryIndex:
                 id=event.entry_id, label=event.label, title=event.title, known_at=event.published,
                 mw=event.mw, amount_usd=event.amount_usd, companies=event.companies,
             )  # fmt: skip
-            self._open.setdefault(event.label, []).append(_Open(story, text, [event.outlet]))
+            self._open.setdefault(event.label, []).append(_Open(story, text, [event.outlet], places=places))
             return Assignment(story, True, True, False, event.companies)
         return self._join(best, event)
 
@@ -156,6 +167,7 @@ class StoryIndex:
                 updated_at=max(event.published, s.known_at) if revised else s.updated_at,
             )  # fmt: skip
             open_.story = s
+        open_.places += tuple(p for p in _places(event) if p not in open_.places)
         new_outlet = event.outlet not in open_.outlets
         if new_outlet:
             open_.outlets.append(event.outlet)

@@ -321,6 +321,7 @@ class NewsSource(Source):
             rule=result.rule,
             outlet=str(outlet)[:200],
             language=result.language,
+            details=result.details.as_dict() if result.details else {},
         )
         return event, basis
 

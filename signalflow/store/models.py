@@ -105,6 +105,7 @@ class EventRow(SQLModel, table=True):
     story: str = Field(default="", max_length=300, index=True)  # StoryRow.id; empty when unlabelled
     outlet: str = Field(default="", max_length=200)
     language: str = Field(default="en", max_length=8)
+    details_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class StoryRow(SQLModel, table=True):

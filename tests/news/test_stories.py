@@ -27,9 +27,12 @@ from tests.news.test_import import cli_env  # noqa: F401 - a fixture
 
 
 def item(title: str, outlet: str, at: datetime, label="deployment_delay", mw=None, usd=None, companies=("MSFT",)):
+    from signalflow.news.details import locations
+
     return Event(
         source=outlet.lower(), entry_id=f"{outlet}:{title}@{at:%d%H}", title=title, link=f"https://{outlet}.test/a",
         published=at, label=label, mw=mw, amount_usd=usd, companies=companies, outlet=outlet,
+        details={"locations": list(locations(title))},
     )  # fmt: skip
 
 
@@ -49,6 +52,7 @@ WIRE = "Microsoft delays 300 MW data center in Ohio by six months"
         (item(WIRE, "AP", T0, mw=300.0, companies=("GOOGL",)), False),  # other company
         (item(WIRE, "AP", T0, label="power_contract", mw=300.0), False),  # other label
         (item("Microsoft cuts Nvidia orders", "AP", T0), False),  # same company, another event
+        (item("Microsoft delays 300 MW data center in Wisconsin by six months", "AP", T0, mw=300.0), False),  # place
     ],
 )
 def test_what_joins_a_story(other, joins):

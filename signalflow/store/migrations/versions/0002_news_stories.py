@@ -1,4 +1,4 @@
-"""news stories: the story table, and each event's story, outlet and language
+"""news stories: the story table, and each event's story, outlet, language and details
 
 Revision ID: 0002
 Revises: 0001
@@ -44,12 +44,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False, server_default="en")
         )
+        batch_op.add_column(sa.Column("details_json", sa.Text(), nullable=False, server_default=""))
         batch_op.create_index(batch_op.f("ix_event_story"), ["story"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("event", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_event_story"))
+        batch_op.drop_column("details_json")
         batch_op.drop_column("language")
         batch_op.drop_column("outlet")
         batch_op.drop_column("story")
