@@ -5,8 +5,10 @@ hours; counted item by item, one event looks like a trend. An item joins an open
 the same label first seen within :data:`WINDOW` of it when the two are about the same
 thing: near-identical titles (a syndicated copy), or a shared MW or USD figure together
 with a shared company or a similar title (a rewrite), or a shared company with a similar
-title. Two items naming different figures, different companies only, or different places
-only (a delay in Ohio and one in Wisconsin) are different stories. String similarity is rapidfuzz's; what counts as "the same event" is ours.
+title, or the same two companies (both parties of one deal). Two items naming different
+figures, different companies only, or different places only (a delay in Ohio and one in
+Wisconsin) are different stories. String similarity is rapidfuzz's; what counts as "the
+same event" is ours.
 
 A story keeps one set of figures, never summed over its copies: the first item's, filled
 in by a later, fuller report (a new version, known from that report's publication time).
@@ -115,6 +117,8 @@ def same_event(
         return max(similarity, SAME_TITLE)
     if shared and similarity >= SIMILAR_TITLE + 10:
         return similarity
+    if len(shared) >= 2:
+        return max(similarity, SIMILAR_TITLE)  # both parties of one deal, in one window: one deal
     return 0.0
 
 
