@@ -47,8 +47,11 @@ if _typing.TYPE_CHECKING:
         SeriesInfo,
         SeriesKind,
         SeriesProvider,
+        Story,
         default_frequency,
         default_kind,
+        parse_story_ref,
+        story_ref,
         utcnow,
     )
     from signalflow.sources.base import RefWarning, Source
@@ -79,8 +82,11 @@ _LAZY: dict[str, str] = {
     "SeriesProvider": "signalflow.series",
     "Severity": "signalflow.store.enums",
     "Source": "signalflow.sources.base",
+    "Story": "signalflow.series",
     "default_frequency": "signalflow.series",
     "default_kind": "signalflow.series",
+    "parse_story_ref": "signalflow.series",
+    "story_ref": "signalflow.series",
     "utcnow": "signalflow.series",
 }
 
@@ -120,12 +126,15 @@ __all__ = [
     "Source",
     "SourceError",
     "StoreError",
+    "Story",
     "ThesisError",
     "ThesisSyntaxError",
     "ThesisWarning",
     "__version__",
     "default_frequency",
     "default_kind",
+    "parse_story_ref",
+    "story_ref",
     "utcnow",
 ]
 

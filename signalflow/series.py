@@ -100,6 +100,53 @@ class Event:
     amount_usd: float | None = None
     companies: tuple[str, ...] = ()
     rule: str = ""  # the classification rule that decided
+    story: str = ""  # the story this item belongs to (see :class:`Story`); empty when unlabelled
+    outlet: str = ""  # who published it: the entry's source, else the link's host, else the feed
+    language: str = "en"  # ISO 639-1; items in a language the rules are not for stay unlabelled
+    details: dict[str, object] = field(default_factory=dict)  # counterparties, term, technology, places, delay
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Items about one event from any outlets, counted once.
+
+    ``known_at`` is when its first item was published; ``mw`` and ``amount_usd`` are the
+    story's one set of figures (never summed over its copies), at ``version`` (1 when first
+    seen, +1 each time a fuller report revised them, as of ``updated_at``)."""
+
+    id: str  # the first item's entry id
+    label: str
+    title: str
+    known_at: datetime
+    mw: float | None = None
+    amount_usd: float | None = None
+    companies: tuple[str, ...] = ()
+    version: int = 1
+    updated_at: datetime | None = None
+
+
+# The source_ref of a story's rows in the ``news.*`` event series: ``STORY @OUTLET`` in a
+# count stream (one row per outlet that carried the story), ``STORY`` then ``STORY #N`` in a
+# figure stream (version N of the story's figure). Thesis functions read stories through them.
+_OUTLET_MARK, _VERSION_MARK = " @", " #"
+
+
+def story_ref(story: str, outlet: str | None = None, version: int = 1) -> str:
+    """The source_ref of one row of ``story``: an outlet's row, or a version of its figures."""
+    if outlet is not None:
+        return f"{story}{_OUTLET_MARK}{outlet}"
+    return story if version <= 1 else f"{story}{_VERSION_MARK}{version}"
+
+
+def parse_story_ref(ref: str) -> tuple[str, str | None, int] | None:
+    """(story, outlet, version) of a story row's source_ref, or None for any other row."""
+    story, mark, outlet = ref.rpartition(_OUTLET_MARK)
+    if mark and story:
+        return story, outlet, 1
+    story, mark, version = ref.rpartition(_VERSION_MARK)
+    if mark and story and version.isdigit():
+        return story, None, int(version)
+    return None
 
 
 @dataclass
@@ -109,6 +156,7 @@ class Batch:
     series: list[SeriesInfo] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)  # stories opened or revised
     frame: pd.DataFrame | None = None  # bulk observations, columns = OBSERVATION_COLUMNS
     warnings: list[str] = field(default_factory=list)
 
@@ -144,6 +192,7 @@ class Batch:
         self.series.extend(other.series)
         self.observations.extend(other.observations)
         self.events.extend(other.events)
+        self.stories.extend(other.stories)
         self.warnings.extend(other.warnings)
         if other.frame is not None:
             self.frame = (

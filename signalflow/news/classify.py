@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 
 from signalflow.news.extract import CompanyMatcher, extract_mw, extract_usd, plain_text
+from signalflow.news.details import Details, details
+from signalflow.news.language import detect
 from signalflow.news.rules import Company, Rule, RuleSet, load_rules, load_watchlist
 
 # A clause ends at these, so "no pause on capex, but delays Ohio site" still counts the delay.
@@ -38,6 +40,8 @@ class Classification:
     amount_usd: float | None = None
     companies: tuple[str, ...] = ()
     negated: tuple[str, ...] = field(default=())  # rules that matched but were negated
+    language: str = "en"  # ISO 639-1; an item in a language the rules are not for is left unlabelled
+    details: Details | None = None  # counterparties, term, technology, places, the delay (labelled texts)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -48,12 +52,19 @@ class Classification:
             "amount_usd": self.amount_usd,
             "companies": list(self.companies),
             "negated": list(self.negated),
+            "language": self.language,
+            "details": self.details.as_dict() if self.details else None,
             "text": self.text,
         }
 
 
 class Classifier:
-    """Labels texts with a :class:`RuleSet` and extracts fields with a watch list."""
+    """Labels texts with a :class:`RuleSet` and extracts fields with a watch list.
+
+    The rules are English: a text in another language (``news/language.py``) is left
+    unlabelled rather than judged by them."""
+
+    languages: frozenset[str] = frozenset({"en"})
 
     def __init__(self, rules: RuleSet, companies: tuple[Company, ...]) -> None:
         self.rules = rules
@@ -79,6 +90,9 @@ class Classifier:
             lead = plain_text(summary)[:SUMMARY_CHARS]
             if lead and lead != text:
                 text = f"{text}. {lead}" if text else lead
+        language = detect(text)
+        if language not in self.languages:
+            return Classification(text=text, label=None, language=language)
         negated: list[str] = []
         label, rule_name, matched = None, "", ""
         for rule in self.rules.rules:
@@ -92,6 +106,7 @@ class Classifier:
             label, rule_name, matched = rule.label, rule.name, hit
             break
         return Classification(
+            details=details(text, label, self.matcher) if label else None,
             text=text,
             label=label,
             rule=rule_name,

@@ -81,11 +81,29 @@ class CompanyMatcher:
     def __init__(self, companies: Iterable[Company]) -> None:
         self.companies = tuple(companies)
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
-        for company in self.companies:
-            for alias in (company.ticker, company.name, *company.aliases):
-                flags = 0 if alias.isupper() else re.IGNORECASE
+        exact: dict[str, str] = {}  # alias -> ticker, matched case-sensitively
+        folded: dict[str, str] = {}  # lowercased alias -> ticker
+        pairs = [(c.ticker, alias) for c in self.companies for alias in (c.ticker, c.name, *c.aliases)]
+        for ticker, alias in pairs:
+            # An alias inside another company's alias ("Georgia" in "Georgia Power") needs its
+            # own search: one alternation finds only one of two overlapping names.
+            flags = 0 if alias.isupper() else re.IGNORECASE
+            word = re.compile(r"(?<![\w$])" + re.escape(alias) + r"(?![\w-])", flags)
+            inside_other = any(t != ticker and word.search(other) for t, other in pairs)
+            if inside_other:
                 pattern = re.compile(r"(?<![\w$])" + re.escape(alias) + r"(?:'s|’s)?(?![\w-])", flags)
-                self._patterns.append((company.ticker, pattern))
+                self._patterns.append((ticker, pattern))
+            elif flags:
+                folded.setdefault(alias.lower(), ticker)
+            else:
+                exact.setdefault(alias, ticker)
+        self._exact, self._folded = exact, folded
+        self._combined = [
+            (table, re.compile(r"(?<![\w$])(" + "|".join(map(re.escape, sorted(table, key=len, reverse=True)))
+                               + r")(?:'s|’s)?(?![\w-])", flags))
+            for table, flags in ((exact, 0), (folded, re.IGNORECASE))
+            if table
+        ]  # fmt: skip
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -94,6 +112,12 @@ class CompanyMatcher:
     def find(self, text: str) -> tuple[str, ...]:
         """Tickers of the companies named in ``text``, in order of first mention."""
         first: dict[str, int] = {}
+        for table, pattern in self._combined:
+            for match in pattern.finditer(text):
+                name = match.group(1)
+                ticker = table.get(name) or table[name.lower()]
+                if match.start() < first.get(ticker, len(text) + 1):
+                    first[ticker] = match.start()
         for ticker, pattern in self._patterns:
             match = pattern.search(text)
             if match and match.start() < first.get(ticker, len(text) + 1):

@@ -6,10 +6,14 @@ headers so declared and undeclared encodings decode right, and classified entry 
 A malformed ("bozo") feed still yields the entries that parsed. Entries already seen (by id,
 else link) are skipped across runs; the store's unique (source, entry_id) is the backstop.
 
-For every labelled entry the batch carries, with ``known_at`` = publication time (basis
-REPORTED), or the collection time for an entry without a date (basis COLLECTED):
-``news.<label>`` (1.0 per event), ``news.<label>.mw`` and ``news.<label>.usd`` when a
-capacity or an amount was found, and the same per watch-list company:
+Labelled entries are grouped into stories (``news/stories.py``): the copies of one event
+from any outlets are one story. The stories still open are kept in the source state, so
+copies collected in later runs or from other feeds join them. For every story the batch
+carries, with ``known_at`` = publication time (basis REPORTED), or the collection time for
+an entry without a date (basis COLLECTED): ``news.<label>`` (1.0, one row per outlet that
+carried the story, source_ref ``STORY @OUTLET``), ``news.<label>.mw`` and
+``news.<label>.usd`` when a capacity or an amount was found (source_ref ``STORY``; a fuller
+report filling a figure in adds version ``STORY #2``), and the same per watch-list company:
 ``news.<label>[TICKER]``, ``news.<label>[TICKER].mw``, ``news.<label>[TICKER].usd``.
 
 A saved feed file imports exactly as if collected (``signalflow import feed.xml``): the feed
@@ -26,14 +30,24 @@ import logging
 import re
 import tomllib
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
 from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
+from signalflow.series import (
+    Batch,
+    Event,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+    Story,
+    story_ref,
+    utcnow,
+)
 from signalflow.sources.base import Source
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 
@@ -42,6 +56,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FEEDS_FILE = Path(__file__).resolve().parent.parent / "data" / "feeds.toml"
 SEEN_LIMIT = 5000  # ids remembered per feed; feeds show far fewer entries than this
 FIELDS = ("mw", "usd")
+STORIES_KEY = "stories"  # the source state entry holding the open stories
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
 
@@ -67,6 +82,7 @@ class FeedHealth:
     new_entries: int = 0
     last_success: str = ""
     consecutive_failures: int = 0
+    other_language: int = 0  # new entries left unclassified: not in a language the rules are for
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -128,13 +144,18 @@ class NewsSource(Source):
             from signalflow.sources.http import HttpClient
 
             http = HttpClient(self.name, retries=2)
+        from signalflow.news.stories import StoryIndex
+
+        index = StoryIndex.from_json(state.get(STORIES_KEY))
         try:
             for feed in self.feeds():
                 if self._due(feed, state):
-                    batch.extend(self.collect_feed(feed, state, http))
+                    batch.extend(self.collect_feed(feed, state, http, index))
         finally:
             if owned:
                 http.close()
+        index.prune(self.clock())
+        state[STORIES_KEY] = index.to_json()
         batch.series = self._series_infos(batch.observations)
         return batch
 
@@ -145,8 +166,9 @@ class NewsSource(Source):
         # a little slack so a feed on the daemon's own interval is never skipped by jitter
         return self.clock() - datetime.fromisoformat(last) >= feed.schedule * 0.9
 
-    def collect_feed(self, feed: FeedConfig, state: MutableMapping[str, str], http) -> Batch:
-        """One feed: conditional GET, parse, skip seen entries, classify, record health."""
+    def collect_feed(self, feed: FeedConfig, state: MutableMapping[str, str], http, index=None) -> Batch:
+        """One feed: conditional GET, parse, skip seen entries, classify, group into the
+        stories of ``index`` (a fresh one when None), record health."""
         now = self.clock()
         key = feed.name
         previous = state.get(f"{key}:health")
@@ -178,7 +200,8 @@ class NewsSource(Source):
             state[f"{key}:last_modified"] = fetched.last_modified
         try:
             batch, total, problem = self._parse(
-                feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now
+                feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now,
+                index=index,
             )
         except SourceError as exc:
             state[f"{key}:health"] = FeedHealth(
@@ -191,6 +214,7 @@ class NewsSource(Source):
         state[f"{key}:health"] = FeedHealth(
             feed.name, feed.url, "bozo" if problem else "ok", now.isoformat(), problem,
             entries=total, new_entries=len(batch.events), last_success=now.isoformat(),
+            other_language=sum(e.language not in self.classifier.languages for e in batch.events),
         ).to_json()  # fmt: skip
         return batch
 
@@ -234,10 +258,14 @@ class NewsSource(Source):
         seen: set[str] | frozenset[str],
         origin: str,
         collected_at: datetime | None = None,
+        index=None,
     ) -> tuple[Batch, int, str]:
         import feedparser
 
+        from signalflow.news.stories import StoryIndex
+
         collected_at = collected_at or self.clock()
+        index = StoryIndex() if index is None else index
 
         headers = {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
         parsed = feedparser.parse(content, response_headers=headers)
@@ -250,12 +278,21 @@ class NewsSource(Source):
             if not parsed.entries and not parsed.get("version"):
                 raise PayloadError(origin or feed_name, f"not an RSS or Atom feed ({problem})")
         batch = Batch(warnings=[f"feed {feed_name}: malformed, kept what parsed ({problem})"] if problem else [])
+        stories: dict[str, Story] = {}
         for entry in parsed.entries:
             event, basis = self._event(feed_name, entry, collected_at)
             if event.entry_id in seen:
                 continue
+            assignment = index.assign(event)
+            if assignment is None:
+                batch.events.append(event)
+                continue
+            event = replace(event, story=assignment.story.id)
             batch.events.append(event)
-            batch.observations.extend(observations_for(event, basis))
+            batch.observations.extend(story_observations(assignment, event, basis))
+            if assignment.new_story or assignment.revised:
+                stories[assignment.story.id] = assignment.story
+        batch.stories.extend(stories.values())
         return batch, len(parsed.entries), problem
 
     def _event(self, feed_name: str, entry: Any, collected_at: datetime) -> tuple[Event, KnownAtBasis]:
@@ -270,6 +307,8 @@ class NewsSource(Source):
         from signalflow.news.extract import plain_text
 
         result = self.classifier.classify(title, summary)
+        origin = entry.get("source") or {}
+        outlet = (origin.get("title") if hasattr(origin, "get") else "") or _host(link) or feed_name
         event = Event(
             source=feed_name,
             entry_id=str(entry_id)[:500],
@@ -282,6 +321,9 @@ class NewsSource(Source):
             amount_usd=result.amount_usd,
             companies=result.companies,
             rule=result.rule,
+            outlet=str(outlet)[:200],
+            language=result.language,
+            details=result.details.as_dict() if result.details else {},
         )
         return event, basis
 
@@ -314,33 +356,38 @@ class NewsSource(Source):
         return None
 
 
-def observations_for(event: Event, basis: KnownAtBasis = KnownAtBasis.REPORTED) -> list[Observation]:
-    """The ``news.*`` observations one labelled event contributes (none when unlabelled);
-    ``basis`` says whether ``event.published`` was reported or is our collection time."""
-    if event.label is None:
-        return []
-    day = event.published.date()
-    values: list[tuple[str | None, float, str]] = [(None, 1.0, "event")]
-    if event.mw is not None:
-        values.append(("mw", event.mw, "MW"))
-    if event.amount_usd is not None:
-        values.append(("usd", event.amount_usd, "USD"))
-    out = []
-    for ticker in (None, *event.companies):
-        for field, value, unit in values:
-            out.append(
-                Observation(
-                    series=series_key(event.label, ticker, field),
-                    period_start=day,
-                    period_end=day,
-                    value=value,
-                    known_at=event.published,
-                    unit=unit,
-                    source_ref=event.entry_id[:300],
-                    known_at_basis=basis,
-                )
-            )
+def story_observations(assignment, event: Event, basis: KnownAtBasis = KnownAtBasis.REPORTED) -> list[Observation]:
+    """The ``news.*`` rows one item adds to its story (an :class:`~signalflow.news.stories.Assignment`):
+    an outlet row when its outlet is new to the story (or it names a company new to it), the
+    story's figures when it opened the story, a new version of them when it filled one in."""
+    story = assignment.story
+    day = story.known_at.date()
+    out: list[Observation] = []
+
+    def row(series: str, value: float, unit: str, ref: str) -> None:
+        out.append(
+            Observation(
+                series=series, period_start=day, period_end=day, value=value, known_at=event.published,
+                unit=unit, source_ref=ref[:300], known_at_basis=basis,
+            )  # fmt: skip
+        )
+
+    figures = [(f, v, u) for f, v, u in (("mw", story.mw, "MW"), ("usd", story.amount_usd, "USD")) if v is not None]
+    for ticker in (None, *story.companies):
+        new_here = ticker in assignment.new_companies
+        if assignment.new_outlet or new_here:
+            row(series_key(story.label, ticker), 1.0, "event", story_ref(story.id, event.outlet))
+        if assignment.new_story or assignment.revised or new_here:
+            for field, value, unit in figures:
+                row(series_key(story.label, ticker, field), value, unit, story_ref(story.id, version=story.version))
     return out
+
+
+def _host(link: str) -> str:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(link).hostname or ""
+    return host.removeprefix("www.")
 
 
 def _nearest(word: str, choices: Sequence[str]) -> str:

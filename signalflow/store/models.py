@@ -102,6 +102,27 @@ class EventRow(SQLModel, table=True):
     companies: str = Field(default="", max_length=500)  # comma-separated tickers
     rule: str = Field(default="", max_length=200)
     collected_at: datetime = Instant(default_factory=utcnow)
+    story: str = Field(default="", max_length=300, index=True)  # StoryRow.id; empty when unlabelled
+    outlet: str = Field(default="", max_length=200)
+    language: str = Field(default="en", max_length=8)
+    details_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class StoryRow(SQLModel, table=True):
+    """One story: the items (``EventRow.story``) about one event, counted once. The figures
+    are the latest version; every version is in the ``news.*`` observation series."""
+
+    __tablename__ = "story"
+
+    id: str = Field(primary_key=True, max_length=300)  # the first item's entry id
+    label: str = Field(max_length=40, index=True)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    known_at: datetime = Instant(index=True)  # when its first item was published
+    mw: float | None = None
+    amount_usd: float | None = None
+    companies: str = Field(default="", max_length=500)  # comma-separated tickers
+    version: int = 1
+    updated_at: datetime | None = Instant(default=None)
 
 
 class SourceStateRow(SQLModel, table=True):

@@ -29,6 +29,7 @@ from signalflow.store.models import (
     SourceStateRow,
     utcnow,
 )
+from signalflow.store.news import StoredStory, add_stories, list_stories
 from signalflow.store.versions import (
     add_events,
     chunks,
@@ -155,7 +156,14 @@ class Store:
                         result.series_changed.add(key)
             if batch.events:
                 result.events_added = add_events(session, batch.events)
+            if batch.stories:
+                add_stories(session, batch.stories)
         return result
+
+    def stories(self, since: datetime | None = None, label: str | None = None, limit: int = 200) -> list[StoredStory]:
+        """The latest news stories with their members (see ``store/news.py``)."""
+        with Session(self.engine) as session:
+            return list_stories(session, since, label, limit)
 
     # Reading -----------------------------------------------------------------------
 

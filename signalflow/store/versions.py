@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 
 import pandas as pd
@@ -131,6 +132,10 @@ def add_events(session: Session, events: Iterable) -> int:
             "companies": ",".join(e.companies),
             "rule": e.rule,
             "collected_at": now,
+            "story": e.story,
+            "outlet": e.outlet,
+            "language": e.language,
+            "details_json": json.dumps(e.details, sort_keys=True) if e.details else "",
         }
         for e in events
         if (e.source, e.entry_id) not in known

@@ -16,8 +16,9 @@ periods are read as known at T) and lets functions apply to derived series such 
 ``mean(x, window)`` and ``zscore(x, window)`` of a plain series use the periods whose end lies
 within ``(P - window, P]`` (P the latest period), each as known at T; over a computed
 expression they use the expression's values on the evaluation grid within ``(T - window, T]``.
-``zscore`` uses the sample standard deviation. Event functions count or sum the events with
-``known_at`` in ``(T - window, T]``.
+``zscore`` uses the sample standard deviation. Event functions count or sum the *stories*
+first known in ``(T - window, T]`` (one story however many outlets carried it, its figure at
+its latest version; ``thesis/stories.py``); ``outlets`` counts the distinct outlets.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from signalflow.thesis.arrays import DAY, NAT, ratio
 from signalflow.thesis.ast import Call, DerivedRef, Node, SeriesRef
 from signalflow.thesis.frames import QUARTER, YEAR, Shift
 from signalflow.thesis.registry import EvalContext, Impl, count_arg, event_ref, window_arg
+from signalflow.thesis.stories import distinct_outlets, latest_story, stories_known, story_sum
 
 RELATIVE_VARIANCE_FLOOR = 1e-12  # (std / level)^2: a relative spread of 1e-6
 
@@ -137,12 +139,9 @@ def days_since(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarra
 
 
 def days_since_events(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
-    s = ctx.series(event_ref(call.args[0]))
-    idx = s.known_count(ctx.t) - 1
-    out = np.full(len(ctx.t), np.nan)
-    ok = idx >= 0
-    out[ok] = (ctx.t[ok] - s.k_sorted[idx[ok]]) / DAY
-    return out
+    """Days since the latest story was first known (another outlet carrying it is no new story)."""
+    latest = latest_story(ctx.series(event_ref(call.args[0])), ctx.t)
+    return np.where(latest < 0, np.nan, (ctx.t - latest) / DAY)
 
 
 def _before_any_event(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -153,19 +152,24 @@ def _before_any_event(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def count(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    """Stories first known within the window: two outlets' copies of one story count once."""
     s = ctx.series(event_ref(call.args[0]))
     w = window_arg(call.args[1])
-    upto = s.known_count(ctx.t)
-    return _before_any_event(upto, (upto - s.known_count(ctx.t - w)).astype(float))
+    upto = stories_known(s, ctx.t)
+    return _before_any_event(upto, (upto - stories_known(s, ctx.t - w)).astype(float))
 
 
 def sum_events(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    """The figures of the stories first known within the window, each once, at its latest version."""
     s = ctx.series(event_ref(call.args[0]))
     w = window_arg(call.args[1])
-    order = np.argsort(s.k, kind="stable")
-    acc = np.r_[0.0, np.cumsum(np.nan_to_num(s.v[order]))]
-    upto = s.known_count(ctx.t)
-    return _before_any_event(upto, acc[upto] - acc[s.known_count(ctx.t - w)])
+    return _before_any_event(s.known_count(ctx.t), story_sum(s, ctx.t, w))
+
+
+def outlets(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    """Distinct outlets that carried a story within the window: ``>= 2`` asks for corroboration."""
+    s = ctx.series(event_ref(call.args[0]))
+    return _before_any_event(s.known_count(ctx.t), distinct_outlets(s, ctx.t, window_arg(call.args[1])))
 
 
 IMPLEMENTATIONS: dict[str, Impl] = {
@@ -187,4 +191,5 @@ IMPLEMENTATIONS: dict[str, Impl] = {
     "days_since": days_since,
     "days_since_events": days_since_events,
     "count": count,
+    "outlets": outlets,
 }
