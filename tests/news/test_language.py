@@ -12,7 +12,8 @@ import pytest
 from fakes.http_server import Reply
 from signalflow.news.classify import Classifier
 from signalflow.news.language import detect
-from signalflow.settings import FeedConfig, Settings
+from signalflow.settings import Settings
+from signalflow.sources.news_settings import FeedConfig
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource, feed_health
 

@@ -13,7 +13,8 @@ import yaml
 
 from fakes.http_server import Reply
 from signalflow.series import Event, parse_story_ref, story_ref
-from signalflow.settings import FeedConfig, Settings
+from signalflow.settings import Settings
+from signalflow.sources.news_settings import FeedConfig
 from signalflow.sources.http import HttpClient
 from signalflow.sources.news import NewsSource
 from signalflow.news.stories import StoryIndex, same_event
