@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
+from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, capped, utcnow
 from signalflow.sources.base import Source
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 
@@ -264,9 +264,13 @@ class NewsSource(Source):
         link = entry.get("link", "") or ""
         entry_id = entry.get("id") or link or "sha1:" + sha1(f"{title}\n{summary}".encode()).hexdigest()
         stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
-        # feedparser normalises dates to UTC struct_time; without one, the time we saw it
-        published = datetime(*stamp[:6]) if stamp else collected_at
-        basis = KnownAtBasis.REPORTED if stamp else KnownAtBasis.COLLECTED
+        # feedparser normalises dates to UTC struct_time; without one (or one after we saw the
+        # entry), the time we saw it
+        published, basis = capped(
+            datetime(*stamp[:6]) if stamp else collected_at, KnownAtBasis.EXACT, collected_at
+        )
+        if not stamp:
+            basis = KnownAtBasis.COLLECTED
         from signalflow.news.extract import plain_text
 
         result = self.classifier.classify(title, summary)
@@ -314,7 +318,7 @@ class NewsSource(Source):
         return None
 
 
-def observations_for(event: Event, basis: KnownAtBasis = KnownAtBasis.REPORTED) -> list[Observation]:
+def observations_for(event: Event, basis: KnownAtBasis = KnownAtBasis.EXACT) -> list[Observation]:
     """The ``news.*`` observations one labelled event contributes (none when unlabelled);
     ``basis`` says whether ``event.published`` was reported or is our collection time."""
     if event.label is None:
