@@ -28,7 +28,7 @@ from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from signalflow.errors import ConfigError, PayloadError
+from signalflow.errors import ConfigError, PayloadError, SourceError
 from signalflow.series import Batch
 from signalflow.sources import sec_accepted
 from signalflow.sources.base import Source
@@ -232,8 +232,11 @@ class SecSource(Source):
             times = sec_accepted.acceptance_times(submissions)
             for page in (submissions.get("filings") or {}).get("files") or []:
                 if facts is not None and isinstance(page, dict) and page.get("name"):
-                    older = client.get(f"{base}/submissions/{page['name']}")
-                    times.update(sec_accepted.acceptance_times(older.json()))
+                    try:
+                        older = client.get(f"{base}/submissions/{page['name']}")
+                        times.update(sec_accepted.acceptance_times(older.json()))
+                    except (SourceError, ValueError) as exc:  # its facts fall back to the filing day's end
+                        batch.warnings.append(f"sec {ticker}: older submissions page {page['name']}: {exc}")
             accepted = sec_accepted.remember(self.settings.data_dir, cik, times)
             expectation = expect_next(submissions, reply.url)
             if expectation is not None:
