@@ -113,7 +113,8 @@ def describe_known_at(
     ref: str, known_at: datetime | None, basis: str, source_ref: str = ""
 ) -> str:
     """How a value became known, in the publisher's words and time zone: 'published
-    2010-01-25 16:31 ET, accession 0001193125-10-012091'; '' when nothing is known."""
+    2010-01-25 16:31 ET, accession 0001193125-10-012091'; '' when the instant or its basis
+    is unknown."""
     if known_at is None:
         return ""
     zone = publisher_zone(ref)
@@ -133,8 +134,10 @@ def describe_known_at(
             text = f"assumed published {day} ({name}, known from the day's end)"
         case KnownAtBasis.COLLECTED.value:
             text = f"collected {known_at:%Y-%m-%d %H:%M} UTC"
-        case _:
+        case KnownAtBasis.REPORTED.value:
             text = f"reported {known_at:%Y-%m-%d %H:%M} UTC"
+        case _:
+            return ""  # the provider did not say how it knew
     accession = ACCESSION.search(source_ref or "")
     return text + (f", accession {accession.group(0)}" if accession else "")
 
