@@ -7,7 +7,8 @@ A malformed ("bozo") feed still yields the entries that parsed. Entries already 
 else link) are skipped across runs; the store's unique (source, entry_id) is the backstop.
 
 For every labelled entry the batch carries, with ``known_at`` = publication time (basis
-REPORTED), or the collection time for an entry without a date (basis COLLECTED):
+EXACT, never after the collection), for an entry without a date the feed's HTTP Last-Modified
+(EXACT: the entry was in the feed by then), else the collection time (COLLECTED):
 ``news.<label>`` (1.0 per event), ``news.<label>.mw`` and ``news.<label>.usd`` when a
 capacity or an amount was found, and the same per watch-list company:
 ``news.<label>[TICKER]``, ``news.<label>[TICKER].mw``, ``news.<label>[TICKER].usd``.
@@ -27,6 +28,7 @@ import re
 import tomllib
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
@@ -176,9 +178,12 @@ class NewsSource(Source):
             state[f"{key}:etag"] = fetched.etag
         if fetched.last_modified:
             state[f"{key}:last_modified"] = fetched.last_modified
+        # The feed's Last-Modified dates its undated entries: they were in it by then.
+        changed = _http_date(fetched.last_modified)
         try:
             batch, total, problem = self._parse(
-                feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now
+                feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now,
+                undated_at=changed if changed is not None and changed <= now else None,
             )
         except SourceError as exc:
             state[f"{key}:health"] = FeedHealth(
@@ -234,6 +239,7 @@ class NewsSource(Source):
         seen: set[str] | frozenset[str],
         origin: str,
         collected_at: datetime | None = None,
+        undated_at: datetime | None = None,
     ) -> tuple[Batch, int, str]:
         import feedparser
 
@@ -251,14 +257,16 @@ class NewsSource(Source):
                 raise PayloadError(origin or feed_name, f"not an RSS or Atom feed ({problem})")
         batch = Batch(warnings=[f"feed {feed_name}: malformed, kept what parsed ({problem})"] if problem else [])
         for entry in parsed.entries:
-            event, basis = self._event(feed_name, entry, collected_at)
+            event, basis = self._event(feed_name, entry, collected_at, undated_at)
             if event.entry_id in seen:
                 continue
             batch.events.append(event)
             batch.observations.extend(observations_for(event, basis))
         return batch, len(parsed.entries), problem
 
-    def _event(self, feed_name: str, entry: Any, collected_at: datetime) -> tuple[Event, KnownAtBasis]:
+    def _event(
+        self, feed_name: str, entry: Any, collected_at: datetime, undated_at: datetime | None = None
+    ) -> tuple[Event, KnownAtBasis]:
         title = entry.get("title", "") or ""
         summary = entry.get("summary", "") or ""
         link = entry.get("link", "") or ""
@@ -270,7 +278,8 @@ class NewsSource(Source):
             datetime(*stamp[:6]) if stamp else collected_at, KnownAtBasis.EXACT, collected_at
         )
         if not stamp:
-            basis = KnownAtBasis.COLLECTED
+            published = undated_at or collected_at
+            basis = KnownAtBasis.EXACT if undated_at else KnownAtBasis.COLLECTED
         from signalflow.news.extract import plain_text
 
         result = self.classifier.classify(title, summary)
@@ -345,6 +354,19 @@ def observations_for(event: Event, basis: KnownAtBasis = KnownAtBasis.EXACT) -> 
                 )
             )
     return out
+
+
+def _http_date(text: str | None) -> datetime | None:
+    """An HTTP date (``Wed, 30 Jul 2025 10:00:00 GMT``) as naive UTC, or None."""
+    if not text:
+        return None
+    try:
+        stamp = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if stamp.tzinfo is None:
+        return stamp
+    return stamp.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _nearest(word: str, choices: Sequence[str]) -> str:

@@ -303,3 +303,23 @@ def test_alert_input_lines_say_how_the_value_was_published() -> None:
     assert line.published == PUBLISHED
     assert PUBLISHED in input_text(line)
     assert PUBLISHED in input_line(line)
+
+
+def test_undated_feed_entry_is_known_at_the_feeds_last_modified(http_server) -> None:
+    from fakes.http_server import Reply
+
+    from signalflow.settings import Settings
+    from signalflow.sources.http import HttpClient
+    from signalflow.sources.news import FeedConfig, NewsSource
+
+    feed = """<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>Acme signs 500 MW power purchase agreement with Google</title><guid>u-1</guid></item>
+</channel></rss>"""
+    http_server.routes["/f"] = Reply(200, feed, {"Content-Type": "application/rss+xml",
+                                                "Last-Modified": "Sun, 09 Mar 2025 06:15:00 GMT"})
+    now = datetime(2025, 3, 10, 7, 45)
+    settings = Settings(feeds=[FeedConfig(name="f", url=http_server.url + "/f")])
+    source = NewsSource(settings, http=HttpClient("news", retries=0, sleep=lambda s: None), clock=lambda: now)
+    batch = source.collect([], {})
+    assert [e.published for e in batch.events] == [datetime(2025, 3, 9, 6, 15)]
+    assert {o.known_at_basis for o in batch.observations} <= {KnownAtBasis.EXACT}
