@@ -8,11 +8,13 @@ these from here (or from :mod:`signalflow`). Times are naive UTC datetimes throu
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 Clock = Callable[[], datetime]
@@ -34,12 +36,111 @@ class SeriesKind(str, enum.Enum):
 
 
 class KnownAtBasis(str, enum.Enum):
-    """Where ``known_at`` came from."""
+    """Where ``known_at`` came from. A ``known_at`` is never earlier than the publication and
+    never later than the moment signalflow collected the value (then it is COLLECTED)."""
 
-    REPORTED = "reported"  # the filing date, the publication time
-    VINTAGE = "vintage"  # a FRED/ALFRED real-time vintage date
-    ASSUMED = "assumed"  # no vintage information: assumed period end + 1 day
-    COLLECTED = "collected"  # nothing better than the time we fetched it
+    EXACT = "exact"  # the publisher's timestamp: SEC acceptanceDateTime, a feed's pubDate
+    RELEASE_TIME = "release_time"  # the publisher's release time on the day (a market close)
+    END_OF_DAY = "end_of_day"  # a date-only publication: the end of that day, publisher's zone
+    VINTAGE = "vintage"  # a FRED/ALFRED real-time vintage date: the end of that day (Chicago)
+    ASSUMED = "assumed"  # no publication date: an assumed day (period end + a lag), its end
+    COLLECTED = "collected"  # the moment signalflow collected it: nothing earlier is known
+    REPORTED = "reported"  # stored by earlier versions: a publisher's date taken as 00:00 UTC
+
+
+PUBLISHER_ZONES = {
+    "fred": "America/Chicago",  # the St. Louis Fed: FRED's last_updated carries -05/-06
+    "sec": "America/New_York",  # EDGAR filing dates are Eastern business days
+    "eia": "America/New_York",  # EIA, Washington DC
+    "px": "America/New_York",  # US exchange sessions
+    "efficiency": "America/Los_Angeles",  # MLCommons publishes from San Francisco: the latest US day
+}
+"""The time zone each built-in source's dates are days of (UTC for the others)."""
+
+ACCESSION = re.compile(r"\b\d{10}-\d{2}-\d{6}\b")  # an EDGAR accession number in a source_ref
+ZONE_NAMES = {"America/New_York": "ET", "America/Chicago": "CT", "America/Los_Angeles": "PT", "UTC": "UTC"}
+
+
+def publisher_zone(ref: str) -> str:
+    """The time zone a series reference's publisher dates its days in (``fred.X`` -> Chicago)."""
+    return PUBLISHER_ZONES.get(ref.split(".", 1)[0], "UTC")
+
+
+def end_of_day(day: date, zone: str = "UTC") -> datetime:
+    """The first instant after ``day`` in ``zone``, as naive UTC: a value published on a date
+    with no time of day is visible from then."""
+    from zoneinfo import ZoneInfo
+
+    local = datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(zone))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def end_of_day_frame(days: pd.Series, zone: str = "UTC") -> pd.Series:
+    """:func:`end_of_day` of each date (or datetime, whose time is dropped) of ``days``."""
+    start = pd.to_datetime(days).dt.normalize() + pd.Timedelta(days=1)
+    if zone == "UTC":
+        return start.astype("datetime64[ns]")
+    local = start.dt.tz_localize(zone, ambiguous=np.zeros(len(start), dtype=bool), nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def local_time(instant: datetime, zone: str) -> datetime:
+    """A naive UTC ``instant`` as the wall-clock time in ``zone`` (naive)."""
+    from zoneinfo import ZoneInfo
+
+    return instant.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def capped(known_at: datetime, basis: KnownAtBasis, collected_at: datetime | None) -> tuple[datetime, KnownAtBasis]:
+    """``known_at`` never later than the collection: a value signalflow holds at C is known at C."""
+    if collected_at is not None and collected_at < known_at:
+        return collected_at, KnownAtBasis.COLLECTED
+    return known_at, basis
+
+
+def capped_frame(frame: pd.DataFrame, collected_at: datetime | None) -> pd.DataFrame:
+    """:func:`capped` on every row of an ``OBSERVATION_COLUMNS`` frame (in place, returned)."""
+    if collected_at is None or frame.empty:
+        return frame
+    late = frame["known_at"] > pd.Timestamp(collected_at)
+    if late.any():
+        frame.loc[late, "known_at"] = pd.Timestamp(collected_at)
+        frame.loc[late, "known_at_basis"] = KnownAtBasis.COLLECTED.value
+    return frame
+
+
+def describe_known_at(
+    ref: str, known_at: datetime | None, basis: str, source_ref: str = ""
+) -> str:
+    """How a value became known, in the publisher's words and time zone: 'published
+    2010-01-25 16:31 ET, accession 0001193125-10-012091'; '' when the instant or its basis
+    is unknown."""
+    if known_at is None:
+        return ""
+    zone = publisher_zone(ref)
+    name = ZONE_NAMES.get(zone, zone)
+    local = local_time(known_at, zone)
+    day = (local - timedelta(days=1)).date().isoformat()
+    match basis:
+        case KnownAtBasis.EXACT.value:
+            text = f"published {local:%Y-%m-%d %H:%M} {name}"
+        case KnownAtBasis.RELEASE_TIME.value:
+            text = f"released {local:%Y-%m-%d %H:%M} {name}"
+        case KnownAtBasis.END_OF_DAY.value:
+            text = f"published {day} ({name} date, known from its end)"
+        case KnownAtBasis.VINTAGE.value:
+            text = f"vintage {day} ({name} date, known from its end)"
+        case KnownAtBasis.ASSUMED.value:
+            text = f"assumed published {day} ({name}, known from the day's end)"
+        case KnownAtBasis.COLLECTED.value:
+            text = f"collected {known_at:%Y-%m-%d %H:%M} UTC"
+        case KnownAtBasis.REPORTED.value:
+            text = f"reported {known_at:%Y-%m-%d %H:%M} UTC"
+        case _:
+            return ""  # the provider did not say how it knew
+    accession = ACCESSION.search(source_ref or "")
+    return text + (f", accession {accession.group(0)}" if accession else "")
+
 
 
 OBSERVATION_COLUMNS = [
@@ -58,8 +159,9 @@ OBSERVATION_COLUMNS = [
 class Observation:
     """One version of one period of one series.
 
-    Times are naive UTC datetimes. A date-only ``known_at`` (a filing date, a vintage) is
-    the start of that day: the value is usable by any evaluation at or after it.
+    Times are naive UTC datetimes. ``known_at`` is the instant the value became public, as
+    ``known_at_basis`` says: a date-only publication (a filing date, a vintage) is the end of
+    that day in the publisher's time zone, never its 00:00 UTC.
     """
 
     series: str
@@ -69,7 +171,7 @@ class Observation:
     known_at: datetime
     unit: str = ""
     source_ref: str = ""
-    known_at_basis: KnownAtBasis = KnownAtBasis.REPORTED
+    known_at_basis: KnownAtBasis = KnownAtBasis.EXACT
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ def input_lines(rule: RuleStatus, limits: dict[str, str]) -> tuple[InputLine, ..
             url=i.link,
             stale=i.stale,
             basis=i.basis,
+            published=i.published if i.basis else "",
         )
         for i in rule.inputs
     )

@@ -27,8 +27,9 @@ def sample_notification(route: Route, now: datetime) -> Notification:
         growth=True,
         liquidity=True,
         inputs=(
-            InputLine("fred.BAMLH0A0HYM2", 3.1, "percent", "> 5", "2025-04-01", "2025-04-02T00:00:00",
-                      url="https://fred.stlouisfed.org/series/BAMLH0A0HYM2"),
+            InputLine("fred.BAMLH0A0HYM2", 3.1, "percent", "> 5", "2025-04-01", "2025-04-03T05:00:00",
+                      url="https://fred.stlouisfed.org/series/BAMLH0A0HYM2", basis="vintage",
+                      published="vintage 2025-04-02 (CT date, known from its end)"),
         ),
         links=(Link("FRED", "https://fred.stlouisfed.org/"),),
         position=(("first_tranche", "1/3 of target"),),

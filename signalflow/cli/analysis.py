@@ -164,8 +164,9 @@ def explain(
             flag = " (stale)" if i.stale else ""
             threshold = f"  threshold {i.threshold}" if i.threshold else ""
             basis = f" ({i.basis})" if i.basis else ""
+            published = f"  {i.published}" if i.published and i.basis else ""
             console.print(
                 f"      {i.ref} = {i.value if i.value is not None else 'unknown'} {i.unit}{threshold}  period {period}  "
-                f"known_at {i.known_at}{basis}  {i.source_ref}{flag}",
+                f"known_at {i.known_at}{basis}{published}  {i.source_ref}{flag}",
                 markup=False,
             )

@@ -4,9 +4,9 @@ Two kinds of series, both one observation per publication:
 
 - ``efficiency.<estimate>`` (e.g. ``efficiency.b200_llama70b_facility``,
   ``efficiency.blackwell_10x_realized``): known from the latest publication date among the
-  datapoints and claims it uses.
+  datapoints and claims it uses (the end of that day in California: basis END_OF_DAY).
 - ``efficiency.<datapoint id>`` (e.g. ``efficiency.mlperf_v5_1__sr680a_v3_b200sxmx8_trt__llama2_70b_99__offline``):
-  tokens/J at the datapoint's own boundary, known from its publication date.
+  tokens/J at the datapoint's own boundary, known from the end of its publication day.
 
 Datapoints come from the files in ``efficiency_data`` and from the file being
 imported with ``signalflow import PATH``.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, MutableMapping, Sequence
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 
 from signalflow.efficiency.catalog import Catalog
@@ -24,7 +24,7 @@ from signalflow.efficiency.importers import FileKind, read_datapoints, sniff
 from signalflow.efficiency.model import EfficiencyDatapoint, EstimateValue
 from signalflow.efficiency.settings import EfficiencySettings
 from signalflow.errors import EfficiencyError
-from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
+from signalflow.series import PUBLISHER_ZONES, Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, end_of_day
 from signalflow.sources.base import Source
 
 PREFIX = "efficiency."
@@ -105,8 +105,10 @@ def _head(path: Path) -> bytes:
         return fh.read(65536)
 
 
-def _midnight(day) -> datetime:
-    return datetime.combine(day, time())
+def _published(day) -> datetime:
+    """A publication date is known at the end of that day in California (MLCommons publishes
+    from San Francisco; no US publisher's day ends later)."""
+    return end_of_day(day, PUBLISHER_ZONES["efficiency"])
 
 
 def _add_estimate(batch: Batch, value: EstimateValue) -> None:
@@ -122,10 +124,10 @@ def _add_estimate(batch: Batch, value: EstimateValue) -> None:
             period_start=value.known_from,
             period_end=value.known_from,
             value=value.value,
-            known_at=_midnight(value.known_from),
+            known_at=_published(value.known_from),
             unit=value.unit,
             source_ref=refs[:300],
-            known_at_basis=KnownAtBasis.REPORTED,
+            known_at_basis=KnownAtBasis.END_OF_DAY,
         )
     )
 
@@ -144,9 +146,9 @@ def _add_datapoint(batch: Batch, point: EfficiencyDatapoint) -> None:
             period_start=point.published,
             period_end=point.published,
             value=point.tokens_per_joule,
-            known_at=_midnight(point.published),
+            known_at=_published(point.published),
             unit=unit,
             source_ref=point.source_ref[:300],
-            known_at_basis=KnownAtBasis.REPORTED,
+            known_at_basis=KnownAtBasis.END_OF_DAY,
         )
     )

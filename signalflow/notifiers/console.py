@@ -52,7 +52,8 @@ def render(n: Notification):
         inputs = Table("input", "value", "threshold", "period", "known at", "source", box=None)
         for line in n.inputs:
             value = describe(line.value) + (f" {line.unit}" if line.unit else "")
-            inputs.add_row(line.ref, value, line.threshold, line.period, line.known, line.url or line.source_ref)
+            known = f"{line.known}\n{line.published}" if line.published else line.known
+            inputs.add_row(line.ref, value, line.threshold, line.period, known, line.url or line.source_ref)
         body.add_row(inputs)
     body.add_row(f"Growth × Liquidity: {n.quadrant or 'unknown'} · thesis state: {n.state or 'unknown'}")
     for key, value in n.position:
@@ -75,7 +76,7 @@ def render_digest(n: Notification):
         values = "\n".join(
             f"{i.ref} = {describe(i.value)}{f' {i.unit}' if i.unit else ''}"
             + (f" ({i.threshold})" if i.threshold else "")
-            + (f", known {i.known}" if i.known_at else "")
+            + (f", known {i.known_text}" if i.known_at else "")
             for i in e.inputs
         )
         table.add_row(alert, f"{e.fired_at:%Y-%m-%d %H:%M}", values, e.decision or "not acknowledged")

@@ -128,7 +128,7 @@ def input_line(i) -> str:
     text = f"- {i.ref}: {describe(i.value)} {i.unit}".rstrip()
     if i.threshold:
         text += f" (threshold {i.threshold})"
-    text += f"; period {i.period or '?'}; known {i.known or '?'}"
+    text += f"; period {i.period or '?'}; known {i.known_text or '?'}"
     if i.url:
         text += f"; {i.url}"
     return text

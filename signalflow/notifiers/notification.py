@@ -28,7 +28,8 @@ class InputLine:
     source_ref: str = ""
     url: str = ""  # a page for the source: SEC filing index, FRED series page
     stale: bool = False
-    basis: str = ""  # how known_at was found: reported, vintage, assumed, collected ('' unknown)
+    basis: str = ""  # how known_at was found: a KnownAtBasis value ('' unknown)
+    published: str = ""  # the same in the publisher's words: 'published 2010-01-25 16:31 ET, accession …'
 
     @property
     def known(self) -> str:
@@ -37,6 +38,11 @@ class InputLine:
         if not self.known_at:
             return ""
         return f"{self.known_at} ({self.basis})" if self.basis not in ("", "reported") else self.known_at
+
+    @property
+    def known_text(self) -> str:
+        """:attr:`known`, then how the publisher released it when that is known."""
+        return f"{self.known}; {self.published}" if self.published else self.known
 
 
 @dataclass(frozen=True)

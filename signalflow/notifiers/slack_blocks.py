@@ -41,6 +41,8 @@ def input_text(line: InputLine) -> str:
         detail.append(f"period {line.period}")
     if line.known_at:
         detail.append(f"known {line.known}")
+        if line.published:
+            detail.append(line.published)
     if line.url:
         label = line.source_ref or "source"
         detail.append(f"<{line.url}|{label}>")

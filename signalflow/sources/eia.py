@@ -9,9 +9,10 @@ The collector asks ``{eia_api_url}/{route}/data/`` with ``data[0]=<column>``,
 ``YYYY-MM-DDTHH`` (hourly values become a daily mean). When the facets leave several rows
 for one period, their values are summed and the batch says so.
 
-EIA publishes no vintages: a period is assumed known ``release_lag`` after it ends (never
-later than the collection), and a value that changes on a later run is recorded as known at
-that run. The API key (``eia_api_key``) goes in the query string and is never logged.
+EIA publishes no vintages and its data replies give no release time: a period is assumed
+published ``release_lag`` after its last day, and known at the end of that day in New York
+(EIA is in Washington; basis ASSUMED), never later than the collection; a value that changes
+on a later run is recorded as known at that run. The API key (``eia_api_key``) goes in the query string and is never logged.
 
 Usage::
 
@@ -32,7 +33,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, ConfigError, PayloadError
-from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
+from signalflow.series import (
+    PUBLISHER_ZONES,
+    Batch,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+    capped,
+    end_of_day,
+    utcnow,
+)
 from signalflow.sources.configured import ConfiguredSource
 from signalflow.sources.eia_settings import EiaSeries, EiaSettings
 
@@ -42,6 +53,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 5000  # the API's maximum rows per JSON reply
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+ZONE = PUBLISHER_ZONES["eia"]
 
 
 
@@ -185,8 +197,8 @@ class EiaSource(ConfiguredSource):
                 value = total / counts[bucket]
             elif counts[bucket] > 1:
                 crowded += 1
-            known_at = min(now, datetime.combine(end, time()) + lag)
-            basis = KnownAtBasis.ASSUMED
+            published = (datetime.combine(end, time()) + lag).date()
+            known_at, basis = capped(end_of_day(published, ZONE), KnownAtBasis.ASSUMED, now)
             if seen and bucket in seen and seen[bucket] != value:
                 known_at, basis = now, KnownAtBasis.COLLECTED  # a revision we saw happen
             batch.observations.append(

@@ -21,7 +21,7 @@ class EiaSeries(BaseModel):
     facets: dict[str, list[str]] = Field(default_factory=dict)
     frequency: Literal["hourly", "daily", "weekly", "monthly", "quarterly", "annual"] = "monthly"
     release_lag: Duration = Field(
-        "1d", description="EIA gives no vintages: a period is assumed known this long after it ends"
+        "1d", description="EIA gives no vintages: a period is assumed published this long after its last day, known at the end of that New York day"
     )
     unit: str = Field("", description="unit; empty = the reply's '<column>-units'")
     schedule: Duration = "1d"

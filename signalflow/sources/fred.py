@@ -2,12 +2,13 @@
 
 With ``fred_api_key`` every request asks for the whole real-time history
 (``realtime_start=1776-07-04``, ``realtime_end=9999-12-31``), so each version of each value
-carries the day it was first published: the first run backfills every vintage, later runs
+carries the day it was first published (known from the end of that Chicago day, or from the
+collection if that came first): the first run backfills every vintage, later runs
 ask only for observations from ``fred_revision_window`` before the last one seen. Repeated
 answers are identical, and the store keeps them once.
 
 Without a key, ``fred_graph_url?id=ID`` gives the latest values only: they are assumed known
-the day after their period ends; a later run that sees a value change for an already seen
+at the end of the day after their period ends (never after the collection); a later run that sees a value change for an already seen
 period records the new value as known at collection time.
 
 Usage::
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from signalflow.errors import ApiError, FetchError, PayloadError, SourceError
 from signalflow.series import Batch
 from signalflow.sources.base import Source
+from signalflow.sources.captured import captured_at
 from signalflow.sources.collect import collect_each
 from signalflow.sources.fred_formats import (
     SERIES_ID,
@@ -123,6 +125,7 @@ class FredSource(Source):
             frequency=Frequency.parse(info.get("frequency")),
             unit=info.get("units", ""),
             title=info.get("title", ""),
+            collected_at=self.clock(),
         )
         remember_last(batch.frame, state, f"{series_id}:last")
         log.info("FRED series collected", extra={"series": series_id, "rows": len(rows), "mode": "api"})
@@ -154,7 +157,7 @@ class FredSource(Source):
         fetched = http.get(url, params={"id": series_id}, etag=state.get(f"{series_id}:etag"))
         if fetched.not_modified:
             return Batch()
-        batch = parse_fredgraph_csv(fetched.text(), f"{url}?id={series_id}")
+        batch = parse_fredgraph_csv(fetched.text(), f"{url}?id={series_id}", collected_at=self.clock())
         if series_info(series_id, None).key not in {s.key for s in batch.series}:
             raise PayloadError(f"{url}?id={series_id}", f"the CSV has no column {series_id}")
         if batch.frame is not None:
@@ -189,8 +192,9 @@ class FredSource(Source):
 
     def import_file(self, path: Path, *, series: str | None = None) -> Batch:
         """A saved FRED payload (API JSON, fredgraph CSV, processed ``date,value`` CSV, ALFRED
-        CSV) as if collected; ``series`` (``fred.X``) overrides the series id of a
-        one-series file."""
+        CSV) as if collected at the capture time its name begins with, if any (see
+        :mod:`signalflow.sources.captured`); ``series`` (``fred.X``) overrides the series id
+        of a one-series file."""
         path = Path(path)
         origin = str(path)
         try:
@@ -205,16 +209,17 @@ class FredSource(Source):
             override = series.split(".", 1)[1]
         kind = detect_format(_name_for(path), content[:65536])
         text = content.decode("utf-8-sig", errors="replace")
+        saved = captured_at(path)
         if kind is FredFormat.API_JSON:
-            return parse_api_json(content, origin, override or _api_series_id(path))
+            return parse_api_json(content, origin, override or _api_series_id(path), collected_at=saved)
         if kind is FredFormat.PROCESSED_CSV:
-            return parse_processed_csv(text, origin, override or path.stem)
+            return parse_processed_csv(text, origin, override or path.stem, collected_at=saved)
         if kind is FredFormat.FREDGRAPH_CSV:
-            return _renamed(parse_fredgraph_csv(text, origin), override, origin)
+            return _renamed(parse_fredgraph_csv(text, origin, collected_at=saved), override, origin)
         if kind is FredFormat.ALFRED_CSV:
-            return _renamed(parse_alfred_csv(text, origin), override, origin)
+            return _renamed(parse_alfred_csv(text, origin, collected_at=saved), override, origin)
         if override is not None and text.lstrip().lower().startswith("date,value"):
-            return parse_processed_csv(text, origin, override)
+            return parse_processed_csv(text, origin, override, collected_at=saved)
         raise PayloadError(origin, "not a FRED payload (API JSON, fredgraph CSV, date,value CSV or ALFRED CSV)")
 
 

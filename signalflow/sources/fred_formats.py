@@ -1,13 +1,20 @@
 """Parsers for every FRED payload signalflow reads: pure functions from text to a Batch.
 
 - FRED API JSON (``fred/series/observations``): each row's ``realtime_start`` is the
-  vintage, so ``known_at`` is that day (basis VINTAGE).
+  vintage, a day of FRED's (the St. Louis Fed's, America/Chicago: ``fred/series`` gives
+  ``last_updated`` with a -05/-06 offset). The value was published during that day at a time
+  FRED does not give, so ``known_at`` is the end of that Chicago day (basis VINTAGE): a value
+  with ``realtime_start`` 2026-07-02 is visible from 2026-07-03 05:00 UTC.
 - fredgraph.csv, both header styles (``DATE,<ID>...`` and ``observation_date,<ID>...``),
   one or several series columns, and the processed ``date,value`` copies pandas writes.
-  Nothing says when a value was published, so ``known_at`` is the day after the period
-  ends (basis ASSUMED).
+  Nothing says when a value was published: it is assumed published the day after its period
+  ends, and known at the end of that Chicago day (basis ASSUMED).
 - ALFRED vintage CSV (``DATE,<ID>_<YYYYMMDD>,...``): each column is a vintage; a value
-  becomes a version on the first vintage that shows it and again whenever it changes.
+  becomes a version on the first vintage that shows it and again whenever it changes, known
+  at the end of the vintage's Chicago day (basis VINTAGE).
+
+Every parser takes ``collected_at``, the moment the payload was fetched when known: no
+``known_at`` is later than it (basis COLLECTED), since the value was in hand by then.
 
 Missing values (``.`` or an empty field) produce no observation: FRED uses them for days
 without a value (holidays) and for vintages before a period was first released.
@@ -20,13 +27,23 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
 from signalflow.errors import ApiError, PayloadError
-from signalflow.series import Batch, KnownAtBasis, OBSERVATION_COLUMNS, SeriesInfo, SeriesKind
+from signalflow.series import (
+    OBSERVATION_COLUMNS,
+    PUBLISHER_ZONES,
+    Batch,
+    KnownAtBasis,
+    SeriesInfo,
+    SeriesKind,
+    capped_frame,
+    end_of_day,
+    end_of_day_frame,
+)
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 
 SERIES_ID = re.compile(r"^[A-Z0-9_]+$")
@@ -36,6 +53,7 @@ FREDGRAPH_REF = "fredgraph.csv"
 SERIES_PAGE = "https://fred.stlouisfed.org/series/{id}"
 # The API's `units` parameter is a transformation ("lin" = levels), not a unit of measure.
 TRANSFORMS = frozenset({"lin", "chg", "ch1", "pch", "pc1", "pca", "cch", "cca", "log"})
+ZONE = PUBLISHER_ZONES["fred"]
 
 
 class FredFormat(str, enum.Enum):
@@ -99,6 +117,7 @@ def parse_api_json(
     frequency: Frequency | None = None,
     unit: str = "",
     title: str = "",
+    collected_at: datetime | None = None,
 ) -> Batch:
     """A ``fred/series/observations`` reply (``file_type=json``); an error reply raises
     :class:`ApiError` naming ``origin``."""
@@ -119,14 +138,17 @@ def parse_api_json(
     values = _values(raw["value"], origin, index_base=0, what="observation")
     frequency = frequency or infer_frequency(d.date() for d in dates.dropna())
     frame = _frame(series_id, dates, values, frequency, unit)
-    frame["known_at"] = vintages
+    frame["known_at"] = end_of_day_frame(vintages, ZONE)
     frame["source_ref"] = "vintage:" + vintages.dt.strftime("%Y-%m-%d")
     frame["known_at_basis"] = KnownAtBasis.VINTAGE.value
     frame = frame[values.notna()].drop_duplicates(subset=["period_start", "known_at"])
+    frame = capped_frame(frame, collected_at)
     return Batch(series=[series_info(series_id, frequency, unit, title)], frame=_ordered(frame))
 
 
-def parse_fredgraph_csv(text: str, origin: str, frequency: Frequency | None = None) -> Batch:
+def parse_fredgraph_csv(
+    text: str, origin: str, frequency: Frequency | None = None, collected_at: datetime | None = None
+) -> Batch:
     """A fredgraph.csv download: ``DATE`` or ``observation_date`` then one column per series."""
     table = _read_csv(text, origin)
     date_col, series_cols = table.columns[0], list(table.columns[1:])
@@ -137,22 +159,28 @@ def parse_fredgraph_csv(text: str, origin: str, frequency: Frequency | None = No
     for col in series_cols:
         if not SERIES_ID.match(col):
             raise PayloadError(origin, f"column {col!r} is not a FRED series id", line=1)
-        batch.extend(_assumed(col, dates, _values(table[col], origin), frequency))
+        batch.extend(_assumed(col, dates, _values(table[col], origin), frequency, collected_at))
     return batch
 
 
 def parse_processed_csv(
-    text: str, origin: str, series_id: str, frequency: Frequency | None = None
+    text: str,
+    origin: str,
+    series_id: str,
+    frequency: Frequency | None = None,
+    collected_at: datetime | None = None,
 ) -> Batch:
     """A ``date,value`` CSV of one FRED series (the id comes from the file name)."""
     table = _read_csv(text, origin)
     if [c.lower() for c in table.columns] != ["date", "value"]:
         raise PayloadError(origin, f"expected the columns date,value, got {list(table.columns)}", line=1)
     dates = _dates(table.iloc[:, 0], origin)
-    return _assumed(series_id, dates, _values(table.iloc[:, 1], origin), frequency)
+    return _assumed(series_id, dates, _values(table.iloc[:, 1], origin), frequency, collected_at)
 
 
-def parse_alfred_csv(text: str, origin: str, frequency: Frequency | None = None) -> Batch:
+def parse_alfred_csv(
+    text: str, origin: str, frequency: Frequency | None = None, collected_at: datetime | None = None
+) -> Batch:
     """An ALFRED download with one column per vintage, in any column order."""
     table = _read_csv(text, origin)
     if table.columns[0] not in ("DATE", "observation_date"):
@@ -180,26 +208,32 @@ def parse_alfred_csv(text: str, origin: str, frequency: Frequency | None = None)
             # A version is born when a value first appears or differs from the last vintage's.
             changed = current.notna() & ~(current == previous)
             part = _frame(series_id, dates[changed], current[changed], frequency_of, "")
-            part["known_at"] = pd.Timestamp(vintage)
+            part["known_at"] = pd.Timestamp(end_of_day(vintage, ZONE))
             part["source_ref"] = f"vintage:{vintage.isoformat()}"
             part["known_at_basis"] = KnownAtBasis.VINTAGE.value
             parts.append(part)
             previous = current.where(current.notna(), previous)
-        frame = pd.concat(parts, ignore_index=True)
+        frame = capped_frame(pd.concat(parts, ignore_index=True), collected_at)
         batch.extend(Batch(series=[series_info(series_id, frequency_of)], frame=_ordered(frame)))
     return batch
 
 
 def _assumed(
-    series_id: str, dates: pd.Series, values: pd.Series, frequency: Frequency | None
+    series_id: str,
+    dates: pd.Series,
+    values: pd.Series,
+    frequency: Frequency | None,
+    collected_at: datetime | None = None,
 ) -> Batch:
-    """Observations without vintage information: known the day after the period ends."""
+    """Observations without vintage information: assumed published the day after the period
+    ends, known at the end of that day."""
     keep = values.notna()
     frequency = frequency or infer_frequency(d.date() for d in dates[keep])
     frame = _frame(series_id, dates[keep], values[keep], frequency, "")
-    frame["known_at"] = frame["period_end"] + pd.Timedelta(days=1)
+    frame["known_at"] = end_of_day_frame(frame["period_end"] + pd.Timedelta(days=1), ZONE)
     frame["source_ref"] = FREDGRAPH_REF
     frame["known_at_basis"] = KnownAtBasis.ASSUMED.value
+    frame = capped_frame(frame, collected_at)
     return Batch(series=[series_info(series_id, frequency)], frame=_ordered(frame))
 
 

@@ -9,8 +9,9 @@ else link) are skipped across runs; the store's unique (source, entry_id) is the
 Labelled entries are grouped into stories (``news/stories.py``): the copies of one event
 from any outlets are one story. The stories still open are kept in the source state, so
 copies collected in later runs or from other feeds join them. For every story the batch
-carries, with ``known_at`` = publication time (basis REPORTED), or the collection time for
-an entry without a date (basis COLLECTED): ``news.<label>`` (1.0, one row per outlet that
+carries, with ``known_at`` = publication time (basis EXACT, never after the collection), for
+an entry without a date the feed's HTTP Last-Modified (EXACT: the entry was in the feed by
+then), else the collection time (COLLECTED): ``news.<label>`` (1.0, one row per outlet that
 carried the story, source_ref ``STORY @OUTLET``), ``news.<label>.mw`` and
 ``news.<label>.usd`` when a capacity or an amount was found (source_ref ``STORY``; a fuller
 report filling a figure in adds version ``STORY #2``), and the same per watch-list company:
@@ -31,6 +32,7 @@ import re
 import tomllib
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from email.utils import parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
@@ -45,6 +47,7 @@ from signalflow.series import (
     SeriesInfo,
     SeriesKind,
     Story,
+    capped,
     story_ref,
     utcnow,
 )
@@ -198,10 +201,13 @@ class NewsSource(Source):
             state[f"{key}:etag"] = fetched.etag
         if fetched.last_modified:
             state[f"{key}:last_modified"] = fetched.last_modified
+        # The feed's Last-Modified dates its undated entries: they were in it by then.
+        changed = _http_date(fetched.last_modified)
         try:
             batch, total, problem = self._parse(
                 feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now,
                 index=index,
+                undated_at=changed if changed is not None and changed <= now else None,
             )
         except SourceError as exc:
             state[f"{key}:health"] = FeedHealth(
@@ -259,6 +265,7 @@ class NewsSource(Source):
         origin: str,
         collected_at: datetime | None = None,
         index=None,
+        undated_at: datetime | None = None,
     ) -> tuple[Batch, int, str]:
         import feedparser
 
@@ -280,7 +287,7 @@ class NewsSource(Source):
         batch = Batch(warnings=[f"feed {feed_name}: malformed, kept what parsed ({problem})"] if problem else [])
         stories: dict[str, Story] = {}
         for entry in parsed.entries:
-            event, basis = self._event(feed_name, entry, collected_at)
+            event, basis = self._event(feed_name, entry, collected_at, undated_at)
             if event.entry_id in seen:
                 continue
             assignment = index.assign(event)
@@ -295,15 +302,22 @@ class NewsSource(Source):
         batch.stories.extend(stories.values())
         return batch, len(parsed.entries), problem
 
-    def _event(self, feed_name: str, entry: Any, collected_at: datetime) -> tuple[Event, KnownAtBasis]:
+    def _event(
+        self, feed_name: str, entry: Any, collected_at: datetime, undated_at: datetime | None = None
+    ) -> tuple[Event, KnownAtBasis]:
         title = entry.get("title", "") or ""
         summary = entry.get("summary", "") or ""
         link = entry.get("link", "") or ""
         entry_id = entry.get("id") or link or "sha1:" + sha1(f"{title}\n{summary}".encode()).hexdigest()
         stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
-        # feedparser normalises dates to UTC struct_time; without one, the time we saw it
-        published = datetime(*stamp[:6]) if stamp else collected_at
-        basis = KnownAtBasis.REPORTED if stamp else KnownAtBasis.COLLECTED
+        # feedparser normalises dates to UTC struct_time; without one (or one after we saw the
+        # entry), the time we saw it
+        published, basis = capped(
+            datetime(*stamp[:6]) if stamp else collected_at, KnownAtBasis.EXACT, collected_at
+        )
+        if not stamp:
+            published = undated_at or collected_at
+            basis = KnownAtBasis.EXACT if undated_at else KnownAtBasis.COLLECTED
         from signalflow.news.extract import plain_text
 
         result = self.classifier.classify(title, summary)
@@ -356,7 +370,7 @@ class NewsSource(Source):
         return None
 
 
-def story_observations(assignment, event: Event, basis: KnownAtBasis = KnownAtBasis.REPORTED) -> list[Observation]:
+def story_observations(assignment, event: Event, basis: KnownAtBasis = KnownAtBasis.EXACT) -> list[Observation]:
     """The ``news.*`` rows one item adds to its story (an :class:`~signalflow.news.stories.Assignment`):
     an outlet row when its outlet is new to the story (or it names a company new to it), the
     story's figures when it opened the story, a new version of them when it filled one in."""
@@ -388,6 +402,19 @@ def _host(link: str) -> str:
 
     host = urlsplit(link).hostname or ""
     return host.removeprefix("www.")
+
+
+def _http_date(text: str | None) -> datetime | None:
+    """An HTTP date (``Wed, 30 Jul 2025 10:00:00 GMT``) as naive UTC, or None."""
+    if not text:
+        return None
+    try:
+        stamp = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if stamp.tzinfo is None:
+        return stamp
+    return stamp.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _nearest(word: str, choices: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ Two real formats are read:
   says nothing about splits.
 
 Point in time. A session's bar is known at ``close_utc`` (21:00 UTC by default: at or after
-the US close all year) on the session's date. A split re-versions history: each bar is first
+the US close all year) on the session's date (basis RELEASE_TIME; ASSUMED for a CSV). A split re-versions history: each bar is first
 recorded as it was traded (the payload's adjusted value times every later split ratio), and
 gets a new version known at each later split's ex-date (00:00 UTC), divided by that split's
 ratio. A backtest before a split therefore sees the pre-split prices as they were known, and
@@ -145,7 +145,7 @@ def to_batch(bars: DailyBars, ticker: str, origin: str, close_utc: time, now: da
     prefix = f"px.{ticker_key(ticker)}"
     # Without split events (CSV) a session's time is all we know: assumed, re-stamped when a
     # later download shows a changed value (see signalflow.sources.seen).
-    basis = KnownAtBasis.REPORTED if bars.adjusted else KnownAtBasis.ASSUMED
+    basis = KnownAtBasis.RELEASE_TIME if bars.adjusted else KnownAtBasis.ASSUMED
     later = _later_factors(bars)
     for f in FIELDS:
         key = f"{prefix}.{f}"
@@ -213,7 +213,7 @@ def _scaled(value: float, factor: float, f: str) -> float:
 
 
 def _obs(
-    key: str, day: date, value: float, known: datetime, unit: str, ref: str, basis: KnownAtBasis = KnownAtBasis.REPORTED
+    key: str, day: date, value: float, known: datetime, unit: str, ref: str, basis: KnownAtBasis = KnownAtBasis.RELEASE_TIME
 ) -> Observation:
     return Observation(
         series=key,

@@ -125,7 +125,7 @@ class PrometheusSource(ConfiguredSource):
             batch.observations.append(
                 Observation(
                     key, day, day, mean, _from_epoch(points[-1][0]), config.unit,
-                    f"prometheus:{config.name}#{day.isoformat()}", KnownAtBasis.REPORTED,
+                    f"prometheus:{config.name}#{day.isoformat()}", KnownAtBasis.EXACT,
                 )
             )
         if by_day:

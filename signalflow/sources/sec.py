@@ -17,6 +17,10 @@ to start without ``sec_user_agent``), at most ``sec_max_rps`` requests per secon
 whole process (one limiter shared by every instance and thread), gzip, retries with backoff on
 429/5xx, and conditional requests (ETag / Last-Modified kept in the source state).
 The ticker -> CIK map (company_tickers.json) is cached in ``data_dir`` and refreshed daily.
+
+Point in time: each fact is known from its filing's EDGAR acceptance (``acceptanceDateTime``
+in ``submissions``, read for every accession whenever companyfacts changes, older pages
+included), else from the end of its filing day in New York; see :mod:`.sec_accepted`.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from signalflow.errors import ConfigError, PayloadError
+from signalflow.errors import ConfigError, PayloadError, SourceError
 from signalflow.series import Batch
+from signalflow.sources import sec_accepted
 from signalflow.sources.base import Source
+from signalflow.sources.captured import parse_instant
 from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient, RateLimiter
 from signalflow.sources.sec_calendar import calendar_batch, expect_next
@@ -228,32 +234,48 @@ class SecSource(Source):
         known = set(filter(None, state.get(f"{facts_key}.concepts", "").split(",")))
         # A newly referenced concept needs the full payload even if it did not change.
         conditional = concepts <= known
+        collected_at = self.clock()
         reply = client.get(
             f"{base}/api/xbrl/companyfacts/CIK{cik:010d}.json",
             etag=state.get(f"{facts_key}.etag") if conditional else None,
             last_modified=state.get(f"{facts_key}.last_modified") if conditional else None,
         )
+        facts = None
         if not reply.not_modified:
             try:
-                payload = reply.json()
+                facts = reply.json()
             except ValueError as exc:
                 raise PayloadError(reply.url, f"invalid JSON: {exc}") from None
-            batch.extend(normalize_companyfacts(payload, ticker, self.metrics, sorted(concepts)))
             _remember(state, facts_key, reply)
             state[f"{facts_key}.concepts"] = ",".join(sorted(concepts | known))
         subs_key = f"subs.{cik:010d}"
+        # New facts need every acceptance time: then submissions is read whole, not conditionally.
         reply = client.get(
             f"{base}/submissions/CIK{cik:010d}.json",
-            etag=state.get(f"{subs_key}.etag"),
-            last_modified=state.get(f"{subs_key}.last_modified"),
+            etag=state.get(f"{subs_key}.etag") if facts is None else None,
+            last_modified=state.get(f"{subs_key}.last_modified") if facts is None else None,
         )
+        accepted = sec_accepted.load(self.settings.data_dir, cik)
         if not reply.not_modified:
             submissions = reply.json()
             self.filings.add(submissions)
+            times = sec_accepted.acceptance_times(submissions)
+            for page in (submissions.get("filings") or {}).get("files") or []:
+                if facts is not None and isinstance(page, dict) and page.get("name"):
+                    try:
+                        older = client.get(f"{base}/submissions/{page['name']}")
+                        times.update(sec_accepted.acceptance_times(older.json()))
+                    except (SourceError, ValueError) as exc:  # its facts fall back to the filing day's end
+                        batch.warnings.append(f"sec {ticker}: older submissions page {page['name']}: {exc}")
+            accepted = sec_accepted.remember(self.settings.data_dir, cik, times)
             expectation = expect_next(submissions, reply.url)
             if expectation is not None:
-                batch.extend(calendar_batch(expectation, ticker))
+                batch.extend(calendar_batch(expectation, ticker, accepted, collected_at))
             _remember(state, subs_key, reply)
+        if facts is not None:
+            batch.extend(
+                normalize_companyfacts(facts, ticker, self.metrics, sorted(concepts), accepted, collected_at)
+            )
         if read_filings:
             archives = archives_base(self.config.base_url)
             batch.extend(collect_filings(client, archives, cik, ticker, self.filings.records(cik), state))
@@ -299,7 +321,11 @@ class SecSource(Source):
         """A saved companyfacts (every canonical metric, the cover-page share count and the
         concepts ``refs`` name), submissions (the filing calendar, and each filing's acceptance
         time), company_tickers.json (becomes the cached ticker map), or one filing's XBRL
-        instance or inline document (known at its acceptance time, else at ``known_at``)."""
+        instance or inline document (known at its acceptance time, else at ``known_at``).
+
+        A submissions file's acceptance times are kept for the company's facts; a companyfacts
+        file uses those kept and those of a submissions file of the same company beside it
+        (a name with ``submissions`` or the CIK in it). A wrapper's ``fetched_at`` caps known_at."""
         with Path(path).open("rb") as fh:
             head = fh.read(65536)
         if sniff_xbrl(head):
@@ -310,14 +336,20 @@ class SecSource(Source):
             self.tickers_path.write_bytes(Path(path).read_bytes())
             return Batch()
         ticker = self._ticker_for(Path(path), payload, metadata)
+        collected_at = parse_instant(metadata.get("fetched_at"))
+        cik = int(payload.get("cik") or 0)
         if kind == "submissions":
             self.filings.add(payload)
+            accepted = sec_accepted.remember(self.settings.data_dir, cik, sec_accepted.acceptance_times(payload))
             expectation = expect_next(payload, str(path))
-            return calendar_batch(expectation, ticker) if expectation else Batch()
+            return calendar_batch(expectation, ticker, accepted, collected_at) if expectation else Batch()
         concepts = [
             r.name for r in map(SecRef.parse, refs) if r is not None and r.ticker == ticker and CONCEPT_NAME.match(r.name)
         ]
-        return normalize_companyfacts(payload, ticker, self.metrics, concepts)
+        accepted = {**_beside(Path(path), cik), **sec_accepted.load(self.settings.data_dir, cik)}
+        return normalize_companyfacts(
+            payload, ticker, self.metrics, concepts, accepted=accepted, collected_at=collected_at
+        )
 
     def _import_filing(self, path: Path, known_at: datetime | None) -> Batch:
         doc = read_document(path)
@@ -359,6 +391,22 @@ class SecSource(Source):
         if "_" in path.name and TICKER.match(prefix) and not prefix.startswith("CIK"):
             return prefix
         return f"CIK{cik:010d}"
+
+
+def _beside(path: Path, cik: int) -> dict:
+    """Acceptance times from the submissions files of company ``cik`` in ``path``'s folder."""
+    times: dict = {}
+    for other in sorted(path.parent.glob("*.json")):
+        name = other.name.lower()
+        if other == path or ("submissions" not in name and f"{cik:010d}" not in name):
+            continue
+        try:
+            kind, payload, _ = read_payload(other)
+        except PayloadError:
+            continue
+        if kind == "submissions" and int(payload.get("cik") or 0) == cik:
+            times.update(sec_accepted.acceptance_times(payload))
+    return times
 
 
 def _remember(state: MutableMapping[str, str], key: str, reply) -> None:

@@ -13,7 +13,8 @@ The estimate, so a staleness check can tell "no new quarter yet" from "the sourc
 - the filing is *expected by* period end + lag, and *overdue* ``GRACE_DAYS`` after that.
 
 :func:`calendar_batch` also stores the estimate as the series ``sec.TICKER.next_filing``:
-one observation per estimate, known from the last periodic filing's date, whose period runs
+one observation per estimate, known from the last periodic filing's acceptance (else the end
+of its filing day in New York, never after the collection), whose period runs
 from the next period end (``period_start``) to the expected filing date (``period_end``),
 with the lag in days as its value and ``"<last accession> <next form>"`` as ``source_ref``.
 """
@@ -23,11 +24,21 @@ from __future__ import annotations
 import calendar
 import enum
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from signalflow.errors import PayloadError
-from signalflow.series import Batch, Observation, SeriesInfo, SeriesKind
+from signalflow.series import (
+    PUBLISHER_ZONES,
+    Batch,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+    capped,
+    end_of_day,
+)
 
 PERIODIC_FORMS = ("10-Q", "10-K", "20-F", "40-F")
 ANNUAL_FORMS = ("10-K", "20-F", "40-F")
@@ -142,10 +153,21 @@ def expect_next(submissions: dict, origin: str = "submissions") -> FilingExpecta
     )
 
 
-def calendar_batch(expectation: FilingExpectation, ticker: str) -> Batch:
+def calendar_batch(
+    expectation: FilingExpectation,
+    ticker: str,
+    accepted: Mapping[str, datetime] | None = None,
+    collected_at: datetime | None = None,
+) -> Batch:
     """The estimate as the ``sec.TICKER.next_filing`` series (see the module docstring)."""
     key = f"sec.{ticker.upper()}.next_filing"
     filed = expectation.last.filed
+    stamp = (accepted or {}).get(expectation.last.accession)
+    day_end = end_of_day(filed, PUBLISHER_ZONES["sec"])
+    if stamp is not None and stamp < day_end:
+        known_at, basis = capped(stamp, KnownAtBasis.EXACT, collected_at)
+    else:
+        known_at, basis = capped(day_end, KnownAtBasis.END_OF_DAY, collected_at)
     return Batch(
         series=[
             SeriesInfo(
@@ -163,9 +185,10 @@ def calendar_batch(expectation: FilingExpectation, ticker: str) -> Batch:
                 period_start=expectation.next_period_end,
                 period_end=expectation.expected_by,
                 value=float(expectation.lag_days),
-                known_at=datetime(filed.year, filed.month, filed.day),
+                known_at=known_at,
                 unit="days",
                 source_ref=f"{expectation.last.accession} {expectation.next_form}",
+                known_at_basis=basis,
             )
         ],
     )

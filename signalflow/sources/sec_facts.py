@@ -1,8 +1,10 @@
 """SEC companyfacts -> point-in-time observations of ``sec.TICKER.metric`` series.
 
 Flows are discrete fiscal quarters (see :mod:`signalflow.sources.sec_periods`); instants
-(``rpo``) are period-end values. ``known_at`` is the filing date (00:00 UTC) of the filing
-that reported the value, or for a derived quarter of its later-filed part.
+(``rpo``) are period-end values. ``known_at`` is when EDGAR accepted the filing that reported
+the value (for a derived quarter, the filing that completed it): its ``acceptanceDateTime``
+from ``submissions`` when known (basis EXACT, :mod:`.sec_accepted`), else the end of its
+filing day in New York (basis END_OF_DAY), and never later than the collection (COLLECTED).
 
 ``source_ref`` is ``"<accession> FY<year>Q<n>"`` (``"<accession> FY<year>"`` for an annual
 period): the accession number of that filing, then the fiscal period it covers, because
@@ -30,7 +32,7 @@ read by name. A concept filed in no currency keeps its own unit: share counts ar
 
 Cover-page share count. Every payload also yields ``sec.T.EntityCommonStockSharesOutstanding``
 (dei, :data:`COVER_CONCEPTS`), unit ``shares``: one instant per cover-page date (a date shortly
-before the filing), known at the filing's ``filed`` date, so that valuation (market cap = price
+before the filing), known when its filing became public (as above), so that valuation (market cap = price
 x shares) works from an imported file as well as from collection.
 
 Annual-only filers (20-F: TSMC, ASML) have no quarters to derive; their flow series hold
@@ -43,9 +45,19 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
-from signalflow.series import Batch, Observation, SeriesInfo, SeriesKind
+from signalflow.series import (
+    PUBLISHER_ZONES,
+    Batch,
+    KnownAtBasis,
+    Observation,
+    SeriesInfo,
+    SeriesKind,
+    capped,
+    end_of_day,
+)
 from signalflow.sources.sec_concepts import TAXONOMIES, Concept, Metric, MetricKind
 from signalflow.sources.sec_derived import Resolved, derive
 from signalflow.sources.sec_periods import (
@@ -53,6 +65,7 @@ from signalflow.sources.sec_periods import (
     FiscalCalendar,
     History,
     Period,
+    Version,
     flow_periods,
     instant_periods,
     one_per_end,
@@ -64,6 +77,7 @@ ACCESSION = re.compile(r"\b\d{10}-\d{2}-\d{6}\b")
 # Read from every payload by name, whether or not a thesis references them: valuation needs them.
 COVER_CONCEPTS = ("EntityCommonStockSharesOutstanding",)
 CURRENT_WINDOW_DAYS = 100
+ZONE = PUBLISHER_ZONES["sec"]
 
 
 @dataclass
@@ -119,8 +133,17 @@ def reporting_currency(facts: dict, metrics: Iterable[Metric]) -> str:
 class FactsNormalizer:
     """Turns one company's companyfacts payload into series and observations."""
 
-    def __init__(self, payload: dict, ticker: str, metrics: dict[str, Metric]) -> None:
+    def __init__(
+        self,
+        payload: dict,
+        ticker: str,
+        metrics: dict[str, Metric],
+        accepted: Mapping[str, datetime] | None = None,
+        collected_at: datetime | None = None,
+    ) -> None:
         self.payload = payload
+        self.accepted = accepted or {}
+        self.collected_at = collected_at
         self.facts = payload.get("facts") or {}
         self.ticker = ticker.upper()
         self.metrics = metrics
@@ -194,16 +217,23 @@ class FactsNormalizer:
         for period, versions in series.periods.items():
             year, quarter = fiscal.label(period[1])
             label = f"FY{year}" if series.annual else f"FY{year}Q{quarter}"
+            previous: datetime | None = None
             for v in versions:
+                known_at, basis = self.known_at(v)
+                if previous is not None and known_at <= previous:
+                    # A newer version never shows before the one it replaces.
+                    known_at = previous + timedelta(microseconds=1)
+                previous = known_at
                 batch.observations.append(
                     Observation(
                         series=series.key,
                         period_start=period[0],
                         period_end=period[1],
                         value=float(v.value),
-                        known_at=datetime(v.known.year, v.known.month, v.known.day),
+                        known_at=known_at,
                         unit=series.unit,
                         source_ref=_source_ref(v.accns, label),
+                        known_at_basis=basis,
                     )
                 )
         batch.series.append(
@@ -217,6 +247,23 @@ class FactsNormalizer:
                 url=company_url(self.cik),
             )
         )
+
+
+    def known_at(self, version: Version) -> tuple[datetime, KnownAtBasis]:
+        """When a version became public: the acceptance of the filing that completed it, when
+        that falls on its filing day or the evening before (EDGAR dates filings accepted after
+        17:30 ET to the next business day), else the end of the filing day in New York. A value
+        computed from several filings takes the latest acceptance among them."""
+        day_end = end_of_day(version.known, ZONE)
+        times = [
+            t
+            for accn in version.accns
+            for a in accn.split(",")
+            if (t := self.accepted.get(a)) is not None and day_end - timedelta(days=5) <= t < day_end
+        ]
+        if times:
+            return capped(max(times), KnownAtBasis.EXACT, self.collected_at)
+        return capped(day_end, KnownAtBasis.END_OF_DAY, self.collected_at)
 
 
 def _resolve(key: str, title: str, kind: SeriesKind, candidates: list[_Candidate]) -> Resolved | None:
@@ -270,7 +317,13 @@ def company_url(cik: int) -> str:
 
 
 def normalize_companyfacts(
-    payload: dict, ticker: str, metrics: dict[str, Metric], concepts: Iterable[str] = ()
+    payload: dict,
+    ticker: str,
+    metrics: dict[str, Metric],
+    concepts: Iterable[str] = (),
+    accepted: Mapping[str, datetime] | None = None,
+    collected_at: datetime | None = None,
 ) -> Batch:
-    """Series and observations for every canonical metric, and for ``concepts`` by name."""
-    return FactsNormalizer(payload, ticker, metrics).build(concepts)
+    """Series and observations for every canonical metric, and for ``concepts`` by name;
+    ``accepted`` maps accessions to their acceptance instants, ``collected_at`` caps known_at."""
+    return FactsNormalizer(payload, ticker, metrics, accepted, collected_at).build(concepts)

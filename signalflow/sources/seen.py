@@ -1,7 +1,7 @@
 """Revisions in payloads that carry no vintages (keyless fredgraph.csv, user CSV/JSON).
 
-Such payloads date a value only by its period, so its ``known_at`` is assumed (the day
-after the period ends). When a later run sees a different value for a period it has seen
+Such payloads date a value only by its period, so its ``known_at`` is assumed (the end of
+the day after the period ends, in the publisher's zone). When a later run sees a different value for a period it has seen
 before, that value became known between the two runs: it is stamped with the collection
 time, and the store keeps it only if it changed.
 """

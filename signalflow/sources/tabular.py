@@ -12,9 +12,11 @@ Each name is a ``[[tabular]]`` table in the settings (:class:`TabularSeries`)::
     frequency = "daily"
 
 Dates name the period as FRED's do (see :mod:`signalflow.sources.frequency`). A
-``known_at_column`` says when each value became known; without one a value is assumed known
-the day after its period ends, and a changed value for a period already seen is recorded as
-known when it was collected.
+``known_at_column`` says when each value became known: an ISO instant (basis EXACT; one
+without an offset is in the table's ``timezone``), or a date, known at the end of that day in
+``timezone`` (END_OF_DAY). Without one a value is assumed published the day after its period
+ends and known at the end of that day (ASSUMED); a changed value for a period already seen is
+recorded as known when it was collected. No value is known later than its collection.
 """
 
 from __future__ import annotations
@@ -25,14 +27,26 @@ import json
 import logging
 import re
 from collections.abc import Callable, MutableMapping, Sequence
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from signalflow.errors import PayloadError, SourceError
-from signalflow.series import Batch, KnownAtBasis, OBSERVATION_COLUMNS, SeriesInfo, SeriesKind
+from signalflow.series import (
+    OBSERVATION_COLUMNS,
+    Batch,
+    KnownAtBasis,
+    SeriesInfo,
+    SeriesKind,
+    capped_frame,
+    end_of_day,
+    end_of_day_frame,
+)
 from signalflow.sources.base import RefWarning, Source
+from signalflow.sources.captured import captured_at
 from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen
@@ -55,11 +69,12 @@ def parse_table(
     key: str,
     spec: TabularSeries,
     frequency: Frequency | None = None,
+    collected_at: datetime | None = None,
 ) -> Batch:
     """Observations of ``key`` from a CSV or JSON payload laid out as ``spec`` says.
 
     ``frequency`` overrides ``spec.frequency``; when both are empty it is inferred from the
-    spacing of the dates."""
+    spacing of the dates. ``collected_at`` caps every known_at."""
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
     if spec.format == "json":
         dates, values, known, where = _json_columns(text, origin, spec)
@@ -74,13 +89,16 @@ def parse_table(
         {"series": key, "period_start": start, "period_end": end, "value": number[keep], "unit": spec.unit,
          "source_ref": SOURCE_REF}
     )
-    frame["known_at"] = frame["period_end"] + pd.Timedelta(days=1)
+    frame["known_at"] = end_of_day_frame(frame["period_end"] + pd.Timedelta(days=1), spec.timezone)
     frame["known_at_basis"] = KnownAtBasis.ASSUMED.value
     if known is not None:
-        reported = _parse_dates(known, origin, where, spec.known_at_column, required=False)[keep]
+        reported, date_only = _parse_known(known, origin, where, spec.known_at_column, spec.timezone)
+        reported, date_only = reported[keep], date_only[keep]
         has = reported.notna()
         frame.loc[has, "known_at"] = reported[has]
-        frame.loc[has, "known_at_basis"] = KnownAtBasis.REPORTED.value
+        frame.loc[has & ~date_only, "known_at_basis"] = KnownAtBasis.EXACT.value
+        frame.loc[has & date_only, "known_at_basis"] = KnownAtBasis.END_OF_DAY.value
+    frame = capped_frame(frame, collected_at)
     frame = frame.sort_values(["period_start", "known_at"], kind="stable").reset_index(drop=True)
     info = SeriesInfo(
         key=key,
@@ -168,6 +186,32 @@ def _parse_dates(
     return parsed if not required else parsed.dt.normalize()
 
 
+def _parse_known(
+    raw: pd.Series, origin: str, where: Callable[[int], tuple[str, int | None]], column: str, zone: str
+) -> tuple[pd.Series, pd.Series]:
+    """Each known_at as naive UTC (NaT where empty), and whether it was a date only: a date is
+    known at the end of that day in ``zone``, an instant without an offset is local to it."""
+    text = _as_text(raw)
+    missing = text.str.lower().isin(MISSING)
+    date_only = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}") & ~missing
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for position, (value, is_date, absent) in enumerate(zip(text, date_only, missing)):
+        if absent:
+            continue
+        try:
+            if is_date:
+                out.iloc[position] = end_of_day(date.fromisoformat(value), zone)
+                continue
+            stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            place, line = where(position)
+            raise PayloadError(place, f"{column}: not a date or ISO instant: {value!r}", line=line) from None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=ZoneInfo(zone))
+        out.iloc[position] = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    return out, date_only
+
+
 def _parse_values(raw: pd.Series, origin: str, where: Callable[[int], tuple[str, int | None]], column: str) -> pd.Series:
     text = _as_text(raw).str.replace(",", "", regex=False)
     missing = text.str.lower().isin(MISSING)
@@ -232,7 +276,7 @@ class TabularSource(Source):
                 content = Path(spec.url).expanduser().read_bytes()
             except OSError as exc:
                 raise PayloadError(spec.url, f"cannot read {ref}: {exc.strerror or exc}") from None
-        batch = parse_table(content, spec.url, ref, spec)
+        batch = parse_table(content, spec.url, ref, spec, collected_at=self.clock())
         batch.frame = restamp_seen(batch.frame, state.get(f"{ref}:last"), window, self.clock())
         remember_last(batch.frame, state, f"{ref}:last")
         return batch
@@ -278,8 +322,9 @@ class CsvSource(TabularSource):
         except OSError as exc:
             raise PayloadError(str(path), f"cannot read: {exc.strerror or exc}") from None
         spec = self.configured().get(name)
+        saved = captured_at(path)
         if spec is not None:
-            return parse_table(content, str(path), f"csv.{name}", spec)
+            return parse_table(content, str(path), f"csv.{name}", spec, collected_at=saved)
         header = content[:65536].decode("utf-8-sig", errors="replace").split("\n", 1)[0]
         columns = [c.strip().strip('"') for c in header.split(",")]
         if len(columns) < 2:
@@ -289,7 +334,7 @@ class CsvSource(TabularSource):
             spec = TabularSeries(name=name, url=str(path), date_column=columns[0], value_column=value)
         except ValueError:
             raise PayloadError(str(path), f"{name!r} is not a series name (a-z, 0-9, _): pass --series csv.NAME") from None
-        return parse_table(content, str(path), f"csv.{name}", spec)
+        return parse_table(content, str(path), f"csv.{name}", spec, collected_at=saved)
 
 
 class HttpSource(TabularSource):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from signalflow.settings import Duration, PluginSettings
 
@@ -26,12 +26,30 @@ class TabularSeries(BaseModel):
     records_path: str = Field(
         "", description="JSON: dotted path to the list of records, e.g. 'data.rows'; empty = top level"
     )
-    known_at_column: str = Field("", description="optional column holding when each value became known")
+    known_at_column: str = Field(
+        "", description="optional column holding when each value became known (a date or an ISO instant)"
+    )
+    timezone: str = Field(
+        "UTC",
+        description="IANA zone the publisher's dates are days of: a date-only known_at (or the assumed "
+        "day after a period) is known at the end of that day there; an instant without offset is local",
+    )
     frequency: Literal["", "daily", "weekly", "biweekly", "monthly", "quarterly", "semiannual", "annual"] = Field(
         "", description="period of each date (weekly dates are the week's last day); empty = inferred from the dates"
     )
     unit: str = ""
     schedule: Duration = Field("1d", description="collection interval, e.g. '6h', '1d'")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'America/New_York', 'UTC')") from None
+        return value
 
 
 class TabularSettings(PluginSettings):

@@ -32,7 +32,12 @@ def decide(ctx: EvalContext, hyp: Hypothesis) -> tuple[np.ndarray, int, int]:
         first = -(-start // ctx.step) * ctx.step
         grid = grid_points(first, last, ctx.step)
         instants = ctx.t[(ctx.t >= start) & (ctx.t <= last)]
-        points = np.unique(np.concatenate([grid, instants]))
+        # The instants a verified value arrived: a filing accepted at 20:05 confirms then,
+        # not at the next grid point.
+        arrivals = [ctx.series(r).k_sorted for r in ctx.refs_of(hyp.verify) if len(ctx.series(r))]
+        known = np.concatenate(arrivals).astype(np.int64) if arrivals else np.empty(0, np.int64)
+        known = known[(known >= start) & (known <= last)]
+        points = np.unique(np.concatenate([grid, instants, known]))
         if len(points):
             values = ctx.at(points).eval(hyp.verify)
             judged = bool(np.isfinite(values).any())

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.store.engine_state import EngineState
-from signalflow.series import SeriesFrame
+from signalflow.series import SeriesFrame, describe_known_at
 from signalflow.thesis.ast import Node
 
 
@@ -107,6 +107,12 @@ class InputValue:
         """The page a reader checks this value on (see :func:`source_url`)."""
         return source_url(self)
 
+    @property
+    def published(self) -> str:
+        """How the value became public, in its publisher's time zone: 'published 2010-01-25
+        16:31 ET, accession 0001193125-10-012091' ('' without a known_at)."""
+        return describe_known_at(self.ref, self.known_at, self.basis, self.source_ref)
+
 
 @dataclass(frozen=True)
 class RuleStatus:
@@ -191,6 +197,7 @@ class ThesisStatus:
                             "unit": i.unit,
                             "stale": i.stale,
                             "basis": i.basis,
+                            "published": i.published,
                             "threshold": i.threshold,
                         }
                         for i in r.inputs

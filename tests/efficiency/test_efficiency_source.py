@@ -24,9 +24,10 @@ def test_collect_gives_estimates_known_from_their_publication(settings, shared_d
     batch = EfficiencySource(settings).collect(refs, {})
     obs = _by_series(batch)
     assert obs["efficiency.b200_llama70b_facility"].value == pytest.approx(6.97, abs=0.006)
-    assert obs["efficiency.b200_llama70b_facility"].known_at == datetime(2025, 9, 9)
+    # Published 2025-09-09 and 2025-10-09: known at the end of those days in California (PDT).
+    assert obs["efficiency.b200_llama70b_facility"].known_at == datetime(2025, 9, 10, 7)
     assert obs["efficiency.blackwell_10x_realized"].value == pytest.approx(0.241, abs=0.001)
-    assert obs["efficiency.blackwell_10x_realized"].known_at == datetime(2025, 10, 9)
+    assert obs["efficiency.blackwell_10x_realized"].known_at == datetime(2025, 10, 10, 7)
     assert obs[B200_DP].value == pytest.approx(9.89, rel=0.005)
     assert obs[B200_DP].unit == "tokens/J (node_wall)"
     assert set(obs) == set(refs) - {"efficiency.nope"}
@@ -53,7 +54,7 @@ def test_import_stores_datapoints_and_estimates_point_in_time(settings, shared_d
     assert first.observations_added == len(batch.observations)
     assert store.add_batch(source.import_file(path)).observations_added == 0
     before = store.as_of("efficiency.b200_llama70b_facility", datetime(2025, 9, 8))
-    after = store.as_of("efficiency.b200_llama70b_facility", datetime(2025, 9, 9))
+    after = store.as_of("efficiency.b200_llama70b_facility", datetime(2025, 9, 10, 7))
     assert len(before) == 0
     assert after["value"].iloc[0] == pytest.approx(6.97, abs=0.006)
     assert store.series_info(B200_DP).unit == "tokens/J (node_wall)"

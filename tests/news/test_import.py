@@ -113,7 +113,7 @@ def test_undated_entry_is_marked_collected_when_imported(tmp_path):
     undated = by_key[("news.power_contract[GOOGL].mw", "undated-1")]
     dated = by_key[("news.power_contract[AMZN].mw", "dated-1")]
     assert (undated.value, undated.known_at, undated.known_at_basis) == (500.0, SAVED_AT, KnownAtBasis.COLLECTED)
-    reported = (960.0, datetime(2025, 3, 3, 12), KnownAtBasis.REPORTED)
+    reported = (960.0, datetime(2025, 3, 3, 12), KnownAtBasis.EXACT)  # the entry's pubDate
     assert (dated.value, dated.known_at, dated.known_at_basis) == reported
     assert {o.known_at_basis for o in batch.observations if o.source_ref == "undated-1"} == {KnownAtBasis.COLLECTED}
 
@@ -132,7 +132,7 @@ def test_undated_entry_is_marked_collected_when_fetched(http_server, store):
             .where(SeriesRow.key == "news.power_contract.mw")
         ).all()
     assert sorted(tuple(r) for r in rows) == [
-        (500.0, now, "collected"), (960.0, datetime(2025, 3, 3, 12), "reported"),
+        (500.0, now, "collected"), (960.0, datetime(2025, 3, 3, 12), "exact"),
     ]  # fmt: skip
 
 

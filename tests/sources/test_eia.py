@@ -86,7 +86,9 @@ def test_one_plant_total_generation_pages_through_every_row(settings, http_serve
     assert got == expected and len(got) > 12
     nov = next(o for o in batch.observations if o.source_ref.endswith("#2020-11"))
     assert (nov.period_start, nov.period_end) == (date(2020, 11, 1), date(2020, 11, 30))
-    assert nov.known_at == datetime(2020, 12, 1)  # period end + release_lag (1d)
+    # Published release_lag (1d) after the period's last day, known at the end of that New York
+    # day: 2020-12-02 00:00 EST.
+    assert nov.known_at == datetime(2020, 12, 2, 5)
     assert nov.unit == "megawatthours"
     assert calls[0]["facets[plantCode][]"] == ["61034"] and calls[0]["data[0]"] == ["generation"]
     assert state["ecoelectrica:last_period"] == max(expected)

@@ -70,8 +70,9 @@ def test_keyless_second_run_sends_etag_and_records_revisions_at_collection(setti
 
     assert http_server.requests[1].headers["if-none-match"] == '"a"'
     rows = {r.period_start.date(): r for r in batch.frame.itertuples()}
-    # The new day is assumed known the day after; a re-sent seen day is known now (the store keeps it only if changed).
-    assert rows[date(2026, 7, 6)].known_at == pd.Timestamp("2026-07-07")
+    # The new day is assumed published the day after, known at the end of that Chicago day
+    # (2026-07-08 00:00 CDT); a re-sent seen day is known now (the store keeps it only if changed).
+    assert rows[date(2026, 7, 6)].known_at == pd.Timestamp("2026-07-08 05:00")
     assert rows[date(2026, 7, 6)].known_at_basis == KnownAtBasis.ASSUMED.value
     assert rows[date(2026, 7, 2)].known_at == pd.Timestamp(NOW)
     assert rows[date(2026, 7, 2)].known_at_basis == KnownAtBasis.COLLECTED.value
@@ -239,12 +240,13 @@ def test_import_history_snapshots_gives_vintages(settings, shared_data: Path, st
             errors += 1
     assert errors == sum("error_code" in p.read_text() for p in files) > 0
 
-    # Each period as of a snapshot equals that snapshot's value: the store replays what was known.
+    # Each period as of a snapshot (the capture time its name begins with) equals that
+    # snapshot's value: the store replays what was known.
     for path in files[10:14]:
         data = json.loads(path.read_text())
         if "observations" not in data:
             continue
-        known = pd.Timestamp(data["realtime_start"])
+        known = pd.Timestamp(datetime.strptime(path.name[:19], "%Y-%m-%dT%H-%M-%S"))
         as_of = store.as_of("fred.DGS10", known.to_pydatetime())
         got = dict(zip(as_of["period_start"].dt.date.map(str), as_of["value"]))
         for obs in data["observations"]:

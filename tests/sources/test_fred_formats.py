@@ -28,6 +28,14 @@ from signalflow.sources.frequency import (
     period_bounds,
 )
 
+
+def chicago_day_end(days):
+    """The first instant after each day in FRED's time zone (America/Chicago), naive UTC: a
+    value FRED dates to that day (a vintage, an assumed publication) is known from then."""
+    start = pd.to_datetime(pd.Series(days)).dt.normalize() + pd.Timedelta(days=1)
+    local = start.dt.tz_localize("America/Chicago")
+    return local.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]").tolist()
+
 REAL_FILES = [
     # path under shared/data/fred, format, frequency of its series
     ("alvin076_Fred_Strategy/WALCL.csv", FredFormat.FREDGRAPH_CSV, "weekly"),
@@ -66,7 +74,7 @@ def test_real_csv_files_parse_every_present_value(shared_data: Path, name: str, 
         row = got[got["period_start"] == pd.Timestamp(first_day)] if frequency != "weekly" else got[got["period_end"] == pd.Timestamp(first_day)]
         assert row["value"].iloc[0] == pytest.approx(expected[first_day])
     assert {s.frequency for s in batch.series} == {frequency}
-    assert (frame["known_at"] == frame["period_end"] + pd.Timedelta(days=1)).all()
+    assert frame["known_at"].tolist() == chicago_day_end(frame["period_end"] + pd.Timedelta(days=1))
     assert set(frame["known_at_basis"]) == {KnownAtBasis.ASSUMED.value}
     assert all(s.url == f"https://fred.stlouisfed.org/series/{s.key[5:]}" for s in batch.series)
 
@@ -99,7 +107,7 @@ def test_api_json_vintage_is_known_at(shared_data: Path) -> None:
     for row in frame.itertuples():
         source = by_date[row.period_end.date().isoformat()]
         assert row.value == float(source["value"])
-        assert row.known_at == pd.Timestamp(source["realtime_start"])
+        assert row.known_at == chicago_day_end([source["realtime_start"]])[0]
     assert set(frame["known_at_basis"]) == {KnownAtBasis.VINTAGE.value}
     assert batch.series[0].frequency == "weekly"
     assert batch.series[0].unit == ""  # "lin" is a transformation, not a unit
@@ -123,7 +131,7 @@ def test_api_json_vintage_history_gives_one_version_per_vintage() -> None:
     ]
     frame = parse_api_json({"observations": rows}, "built", "PAYEMS", frequency=Frequency.MONTHLY).frame
     assert list(frame["value"]) == [194.0, 312.0, 379.0]
-    assert list(frame["known_at"]) == [pd.Timestamp(r["realtime_start"]) for r in rows]
+    assert list(frame["known_at"]) == chicago_day_end([r["realtime_start"] for r in rows])
     assert set(frame["period_end"]) == {pd.Timestamp("2021-09-30")}
 
 
@@ -142,20 +150,21 @@ def test_alfred_versions_only_on_change(shared_data: Path) -> None:
     september = frame[frame["period_start"] == pd.Timestamp("2021-09-01")]
     # The real revisions of September 2021 payrolls, each known from its vintage.
     assert list(september["value"]) == [194.0, 312.0, 379.0]
-    assert list(september["known_at"]) == [pd.Timestamp(d) for d in ("2021-10-08", "2021-11-05", "2021-12-03")]
+    assert list(september["known_at"]) == chicago_day_end(["2021-10-08", "2021-11-05", "2021-12-03"])
     # An old month present unchanged in every vintage is one version, from the earliest vintage.
     old = frame[frame["period_start"] == pd.Timestamp("1939-02-01")]
-    assert list(old["known_at"]) == [pd.Timestamp("2021-02-05")]
+    assert list(old["known_at"]) == chicago_day_end(["2021-02-05"])
     assert set(frame["known_at_basis"]) == {KnownAtBasis.VINTAGE.value}
 
 
 def test_alfred_column_order_does_not_matter() -> None:
     text = "DATE,X_20200301,X_20200201\n2020-01-01,2.5,2.0\n2020-02-01,3.0,.\n"
     frame = parse_alfred_csv(text, "built").frame
-    assert [(r.period_start.date(), r.value, r.known_at.date()) for r in frame.itertuples()] == [
-        (date(2020, 1, 1), 2.0, date(2020, 2, 1)),
-        (date(2020, 1, 1), 2.5, date(2020, 3, 1)),
-        (date(2020, 2, 1), 3.0, date(2020, 3, 1)),
+    february, march = chicago_day_end(["2020-02-01", "2020-03-01"])
+    assert [(r.period_start.date(), r.value, r.known_at) for r in frame.itertuples()] == [
+        (date(2020, 1, 1), 2.0, february),
+        (date(2020, 1, 1), 2.5, march),
+        (date(2020, 2, 1), 3.0, march),
     ]
 
 

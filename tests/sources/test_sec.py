@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from fakes.clock import FakeClock
 from signalflow.errors import ConfigError
+from signalflow.series import KnownAtBasis
 from signalflow.sources.http import RateLimiter
 from signalflow.sources.sec import SecSource, shared_limiter
 from signalflow.sources.sec_calendar import FilingStatus, expect_next
@@ -239,3 +240,33 @@ def test_import_uses_the_wrapper_ticker_and_rejects_other_json(settings, tmp_pat
     bad.write_text('{"facts": [1,\n 2')
     with pytest.raises(Exception, match=r"bad\.json:2"):
         SecSource(settings).import_file(bad)
+
+
+def test_collected_facts_are_known_from_their_acceptance(sec_settings, http_server) -> None:
+    """The recent list and an older page of submissions give acceptanceDateTime; a page that
+    fails leaves its facts at the end of their filing day, with a warning."""
+    from fakes.http_server import Reply
+
+    _serve(http_server)
+    recent = dict(SUBMISSIONS["filings"]["recent"])
+    recent["acceptanceDateTime"] = ["2025-07-29T22:01:00.000Z", "2025-06-03T20:00:00.000Z", "", ""]
+    older = {"accessionNumber": ["0001628280-25-019372"], "acceptanceDateTime": ["2025-04-23T10:30:05.000Z"]}
+    http_server.routes[SUBS_PATH] = Reply(
+        200, {**SUBMISSIONS, "filings": {"recent": recent, "files": [{"name": "CIK0001674101-submissions-001.json"}]}}
+    )
+    http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(200, older)
+    source = SecSource(sec_settings, limiter=RateLimiter(10, clock=FakeClock()), now=lambda: 1e9)
+    source.clock = lambda: datetime(2025, 12, 1)
+    batch = source.collect(["sec.VRT.capex"], {})
+    capex = {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"}
+    assert capex == {
+        date(2025, 3, 31): (datetime(2025, 4, 23, 10, 30, 5), KnownAtBasis.EXACT),
+        date(2025, 6, 30): (datetime(2025, 7, 29, 22, 1), KnownAtBasis.EXACT),  # 18:01 ET, filed the next day
+    }
+
+    http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(404, "gone")
+    sec_settings.data_dir.joinpath("sec_accepted", f"CIK{CIK:010d}.json").unlink()
+    batch = source.collect(["sec.VRT.capex"], {})
+    capex = {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"}
+    assert capex[date(2025, 3, 31)] == (datetime(2025, 4, 24, 4), KnownAtBasis.END_OF_DAY)
+    assert any("submissions-001" in w for w in batch.warnings)

@@ -41,7 +41,8 @@ def _show(*args: str) -> list[dict]:
 
 def test_show_as_of_before_and_after_the_restatement(db: str) -> None:
     before = _show("--as-of", "2025-11-02")
-    after = _show("--as-of", "2025-11-03")
+    # Filed 2025-11-03 with no acceptance time known: public from the end of that New York day.
+    after = _show("--as-of", "2025-11-04T05:00:00")
     assert [(r["period_end"], r["value"]) for r in before] == [("2025-03-31", 36_500_000.0), ("2025-06-30", 45_000_000.0)]
     assert [(r["period_end"], r["value"]) for r in after] == [("2025-03-31", 36_500_000.0), ("2025-06-30", 45_000_000.0)]
     q2 = after[1]
@@ -52,7 +53,7 @@ def test_show_as_of_before_and_after_the_restatement(db: str) -> None:
         "fiscal_quarter": 2,
         "value": 45_000_000.0,
         "unit": "USD",
-        "known_at": "2025-07-30T00:00:00",
+        "known_at": "2025-07-31T04:00:00",
         "source_ref": "0001674101-25-000008 0001628280-25-019372 FY2025Q2",
         "accession": "0001674101-25-000008",
     }

@@ -26,6 +26,16 @@ COMPANYFACTS = {
 M = 1_000_000
 
 
+def new_york_day_end(day: date) -> datetime:
+    """The first instant after ``day`` in New York, naive UTC: a fact filed that day with no
+    acceptance time known is public from then."""
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    local = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo("America/New_York"))
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 @cache
 def _load(shared_data: Path, ticker: str) -> dict:
     """The unwrapped payload, parsed once per test session (tests only read it)."""
@@ -176,8 +186,8 @@ def test_derived_quarters_agree_with_every_three_month_fact(
 @pytest.mark.parametrize("ticker", ["AAPL", "VRT", "IREN", "CLS"])
 @pytest.mark.parametrize("metric", ["capex", "revenue"])
 def test_series_shows_each_three_month_fact_when_filed(shared_data: Path, metrics, ticker, metric) -> None:
-    """As of a 3-month fact's filing date, the canonical series has that value for its quarter
-    (or the value of another filing of the same day)."""
+    """As of the end of a 3-month fact's filing day, the canonical series has that value for
+    its quarter (or the value of another filing of the same day)."""
     payload = _load(shared_data, ticker)
     batch = normalize_companyfacts(payload, ticker, metrics)
     key = f"sec.{ticker}.{metric}"
@@ -190,8 +200,7 @@ def test_series_shows_each_three_month_fact_when_filed(shared_data: Path, metric
     for r in rows:
         if "start" not in r or not 75 <= (parse(r["end"]) - parse(r["start"])).days + 1 <= 105:
             continue
-        filed = parse(r["filed"])
-        at = datetime(filed.year, filed.month, filed.day)
+        at = new_york_day_end(parse(r["filed"]))
         view = _as_of(batch, key, at)
         same_day = {r2["val"] for r2 in rows if r2["filed"] == r["filed"] and r2["end"] == r["end"]}
         period = (parse(r["start"]), parse(r["end"]))
@@ -259,7 +268,7 @@ def test_restatement_is_a_new_version_and_comparatives_are_not(metrics) -> None:
     # The recast restates the six months but does not report the three months again: 270 - 100
     # would mix a restated total with a part of the old basis, so Q2 keeps 150 (one basis).
     assert [(o.period_start, o.value, o.known_at) for o in q2] == [
-        (date(2024, 4, 1), 150.0, datetime(2024, 7, 25)),
+        (date(2024, 4, 1), 150.0, new_york_day_end(date(2024, 7, 25))),
     ]
     assert [parse_source_ref(o.source_ref) for o in q2] == [
         ("0000000001-24-000002", 2024, 2),
@@ -276,7 +285,7 @@ def test_restatement_round_trips_through_the_store(store, metrics) -> None:
     store.add_batch(normalize_companyfacts(payload, "EXT", metrics))
     assert store.add_batch(normalize_companyfacts(payload, "EXT", metrics)).observations_added == 0
     before = store.as_of("sec.EXT.revenue", datetime(2025, 4, 30))
-    after = store.as_of("sec.EXT.revenue", datetime(2025, 5, 1))
+    after = store.as_of("sec.EXT.revenue", new_york_day_end(date(2025, 5, 1)))
     assert list(before["value"]) == [40.0]
     assert list(after["value"]) == [42.5, 44.0]
     assert parse_source_ref(after["source_ref"].iloc[0])[0] == "0000000002-25-000007"

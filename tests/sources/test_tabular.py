@@ -75,8 +75,10 @@ def test_known_at_column_is_reported(settings, tmp_path: Path) -> None:
     spec = TabularSeries(name="capacity", url=str(path), date_column="quarter", value_column="mw",
                          known_at_column="published", frequency="quarterly")
     frame = parse_table(path.read_bytes(), str(path), "csv.capacity", spec).frame
-    assert list(frame["known_at"]) == [pd.Timestamp("2026-02-10 14:30"), pd.Timestamp("2026-04-01")]
-    assert list(frame["known_at_basis"]) == [KnownAtBasis.REPORTED.value, KnownAtBasis.ASSUMED.value]
+    # The instant is exact; the quarter without one is assumed published the day after it ends
+    # (2026-04-01) and known at the end of that day (the table's zone, UTC).
+    assert list(frame["known_at"]) == [pd.Timestamp("2026-02-10 14:30"), pd.Timestamp("2026-04-02")]
+    assert list(frame["known_at_basis"]) == [KnownAtBasis.EXACT.value, KnownAtBasis.ASSUMED.value]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +109,8 @@ def test_changed_value_for_a_seen_period_is_known_at_collection(settings, tmp_pa
     path.write_text("date,value\n2026-05-01,70\n2026-06-01,75\n2026-07-01,77\n")
     written = store.add_batch(source.collect(["csv.util"], state))
     assert written.observations_added == 2  # the revision of June and the new July
-    assert list(store.as_of("csv.util", datetime(2026, 8, 1))["value"]) == [70, 72, 77]
+    # July is assumed published 2026-08-01, known at the end of that (UTC) day.
+    assert list(store.as_of("csv.util", datetime(2026, 8, 2))["value"]) == [70, 72, 77]
     assert list(store.as_of("csv.util", NOW)["value"]) == [70, 75, 77]
 
 
