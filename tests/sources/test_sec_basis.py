@@ -6,16 +6,21 @@ built here."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
 import pytest
+from zoneinfo import ZoneInfo
 
 from signalflow.series import Batch, SeriesKind
 from signalflow.sources.sec import read_payload
 from signalflow.sources.sec_concepts import load_metrics
 from signalflow.sources.sec_facts import normalize_companyfacts, parse_source_ref, source_accessions
+
+from .test_sec_facts import new_york_day_end
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 COMPANYFACTS = {
     "AAPL": "qihuizzz_sec-xbrl-reports/AAPL_companyfacts_CIK0000320193.json",
@@ -36,6 +41,12 @@ def _payload(shared_data: Path, ticker: str) -> dict:
     return read_payload(shared_data / "sec" / COMPANYFACTS[ticker])[1]
 
 
+def _filed(known_at: datetime) -> date:
+    """The New York day a value was published on: with no acceptance time at hand, a filing is
+    known at the end of its filing day there (signalflow.sources.sec_facts)."""
+    return (known_at - timedelta(microseconds=1)).replace(tzinfo=timezone.utc).astimezone(NEW_YORK).date()
+
+
 @cache
 def _batch(shared_data: Path, ticker: str) -> Batch:
     return normalize_companyfacts(_payload(shared_data, ticker), ticker, load_metrics())
@@ -54,7 +65,7 @@ def test_apple_fiscal_2009_q4_revenue_is_never_a_restated_year_minus_old_nine_mo
     batch = _batch(shared_data, "AAPL")
     key, end = "sec.AAPL.revenue", date(2009, 9, 26)
     versions = _versions(batch, key, end)
-    assert [(o.period_start, o.value, o.known_at.date()) for o in versions] == [
+    assert [(o.period_start, o.value, _filed(o.known_at)) for o in versions] == [
         (date(2009, 6, 28), (36_537 - 26_667) * M, date(2009, 10, 27)),
         (date(2009, 6, 28), (42_905 - 30_698) * M, date(2010, 7, 21)),
     ]
@@ -71,7 +82,7 @@ def test_apple_fiscal_2009_q4_revenue_is_never_a_restated_year_minus_old_nine_mo
     # that files the quarter itself (12,207) leaves it as it is.
     assert _as_of(batch, key, end, datetime(2010, 1, 25, 23)) == 9_870 * M
     assert _as_of(batch, key, end, datetime(2010, 7, 20, 23)) == 9_870 * M
-    assert _as_of(batch, key, end, datetime(2010, 7, 21, 23)) == 12_207 * M
+    assert _as_of(batch, key, end, new_york_day_end(date(2010, 7, 21))) == 12_207 * M
     assert _as_of(batch, key, end, datetime(2010, 10, 27, 23)) == 12_207 * M
 
 
@@ -80,7 +91,7 @@ def test_apple_fiscal_2008_q4_stays_on_the_old_basis(shared_data: Path) -> None:
     months of 2008 again, so no quarter on the new basis can be computed."""
     batch = _batch(shared_data, "AAPL")
     versions = _versions(batch, "sec.AAPL.revenue", date(2008, 9, 27))
-    assert [(o.value, o.known_at.date()) for o in versions] == [((32_479 - 24_584) * M, date(2009, 10, 27))]
+    assert [(o.value, _filed(o.known_at)) for o in versions] == [((32_479 - 24_584) * M, date(2009, 10, 27))]
 
 
 # Checking every version against the raw facts, apart from the normalizer.
@@ -196,7 +207,7 @@ def test_every_quarter_version_is_filed_or_computed_from_one_basis(shared_data: 
                 continue
             assert ways, (key, o.period_start, o.period_end, o.value, o.known_at, o.source_ref)
             filed = {r[2] for facts in concepts for a in accns for r in facts.by_accn.get(a, [])}
-            assert o.known_at.date() == max(filed), o
+            assert _filed(o.known_at) == max(filed), o
             derived += len(accns) == 2
     assert derived > 0
 
@@ -289,5 +300,5 @@ def test_quarter_versions_on_one_basis(facts, quarter, expected) -> None:
     found = _versions(batch, "sec.EXN.revenue", end)
     assert {o.period_start for o in found} == {start}
     assert [(o.value, o.known_at, source_accessions(o.source_ref)) for o in found] == [
-        (value, datetime.fromisoformat(known), accns) for value, known, accns in expected
+        (value, new_york_day_end(date.fromisoformat(known)), accns) for value, known, accns in expected
     ]

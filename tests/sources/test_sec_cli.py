@@ -90,12 +90,13 @@ def test_show_a_recast_that_gives_both_parts(tmp_path: Path, monkeypatch: pytest
     store.add_batch(normalize_companyfacts(payload, "VRT", load_metrics()))
     store.close()
     monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
-    before, after = _show("--as-of", "2025-11-02"), _show("--as-of", "2025-11-03")
+    # Filed with no acceptance time known: public from the end of the New York filing day.
+    before, after = _show("--as-of", "2025-11-02"), _show("--as-of", "2025-11-04T05:00:00")
     assert [(r["value"], r["source_ref"]) for r in before] == [
         (36_500_000.0, "0001628280-25-019372 FY2025Q1"),
         (45_000_000.0, "0001674101-25-000008 0001628280-25-019372 FY2025Q2"),
     ]
     assert [(r["value"], r["known_at"], r["accession"]) for r in after] == [
-        (36_500_000.0, "2025-04-23T00:00:00", "0001628280-25-019372"),
-        (47_000_000.0, "2025-11-03T00:00:00", "0001674101-25-000031"),
+        (36_500_000.0, "2025-04-24T04:00:00", "0001628280-25-019372"),
+        (47_000_000.0, "2025-11-04T05:00:00", "0001674101-25-000031"),
     ]

@@ -13,6 +13,8 @@ from signalflow.sources.sec import read_payload
 from signalflow.sources.sec_concepts import load_metrics
 from signalflow.sources.sec_facts import normalize_companyfacts, parse_source_ref
 
+from .test_sec_facts import new_york_day_end
+
 VRT = "sclaessens_market-scanner/VRT_companyfacts_wrapped.json"
 AAPL = "qihuizzz_sec-xbrl-reports/AAPL_companyfacts_CIK0000320193.json"
 
@@ -42,7 +44,7 @@ def test_vertiv_gross_profit_is_revenue_minus_cost_of_goods_sold(shared_data: Pa
     cost = _raw(payload, "CostOfGoodsAndServicesSold", "2025-04-01", "2025-06-30")[0]
     q2 = [o for o in _series(batch, "sec.VRT.gross_profit") if o.period_end == date(2025, 6, 30)]
     assert [(o.period_start, o.value) for o in q2] == [(date(2025, 4, 1), revenue["val"] - cost["val"])]
-    assert q2[0].known_at == datetime.fromisoformat(max(revenue["filed"], cost["filed"]))
+    assert q2[0].known_at == new_york_day_end(date.fromisoformat(max(revenue["filed"], cost["filed"])))
     assert parse_source_ref(q2[0].source_ref)[0] == revenue["accn"]
     margin = [o for o in _series(batch, "sec.VRT.gross_margin") if o.period_end == date(2025, 6, 30)]
     assert margin[0].value == pytest.approx((revenue["val"] - cost["val"]) / revenue["val"])
@@ -122,12 +124,12 @@ def test_a_version_is_known_when_its_later_part_is_and_names_both_filings(metric
     batch = normalize_companyfacts(payload, "EXM", metrics)
     gross = _series(batch, "sec.EXM.gross_profit")
     assert [(o.value, o.known_at, o.source_ref) for o in gross] == [
-        (400.0, datetime(2024, 5, 1), f"{A2} {A1} FY2024Q1"),  # known with the cost, not before
-        (500.0, datetime(2024, 9, 1), f"{A3} {A2} FY2024Q1"),  # revenue restated
+        (400.0, new_york_day_end(date(2024, 5, 1)), f"{A2} {A1} FY2024Q1"),  # known with the cost, not before
+        (500.0, new_york_day_end(date(2024, 9, 1)), f"{A3} {A2} FY2024Q1"),  # revenue restated
     ]
     assert [parse_source_ref(o.source_ref) for o in gross] == [(A2, 2024, 1), (A3, 2024, 1)]
     margin = _series(batch, "sec.EXM.gross_margin")
-    assert [(o.value, o.known_at) for o in margin] == [(0.4, datetime(2024, 5, 1)), (500 / 1100, datetime(2024, 9, 1))]
+    assert [(o.value, o.known_at) for o in margin] == [(0.4, new_york_day_end(date(2024, 5, 1))), (500 / 1100, new_york_day_end(date(2024, 9, 1)))]
 
 
 def test_tagged_gross_profit_wins_from_the_moment_it_is_known(metrics) -> None:
@@ -138,8 +140,8 @@ def test_tagged_gross_profit_wins_from_the_moment_it_is_known(metrics) -> None:
     )
     gross = _series(normalize_companyfacts(payload, "EXM", metrics), "sec.EXM.gross_profit")
     assert [(o.value, o.known_at, o.source_ref) for o in gross] == [
-        (400.0, datetime(2024, 4, 20), f"{A1} FY2024Q1"),
-        (390.0, datetime(2024, 6, 1), f"{A2} FY2024Q1"),
+        (400.0, new_york_day_end(date(2024, 4, 20)), f"{A1} FY2024Q1"),
+        (390.0, new_york_day_end(date(2024, 6, 1)), f"{A2} FY2024Q1"),
     ]
 
 
