@@ -221,16 +221,17 @@ def test_sec_fact_is_visible_from_its_acceptance(shared_data: Path, settings, ac
 
 
 def test_sec_fact_without_an_acceptance_time_is_known_at_the_end_of_its_filing_day(shared_data: Path, settings) -> None:
-    """Apple's FY2009 restatement (10-K/A filed 2010-01-25) is older than the submissions file."""
-    assert "0001193125-10-012091" not in _accepted(shared_data)
+    """Apple's FY2009 restatement is completed on one basis by the 10-Q filed 2010-07-21
+    (the nine months on the new basis), which is older than the submissions file."""
+    assert "0001193125-10-162840" not in _accepted(shared_data)
     batch = SecSource(settings).import_file(shared_data / AAPL / "AAPL_companyfacts_CIK0000320193.json")
-    restated = [o for o in batch.observations if o.source_ref.startswith("0001193125-10-012091")]
+    restated = [o for o in batch.observations if o.source_ref.startswith("0001193125-10-162840")]
     assert restated
-    end_of_day = utc(datetime(2010, 1, 26), NEW_YORK)
+    end_of_day = utc(datetime(2010, 7, 22), NEW_YORK)
     assert {(o.known_at, o.known_at_basis) for o in restated} == {(end_of_day, KnownAtBasis.END_OF_DAY)}
-    one = restated[0]
+    one = next(o for o in restated if o.series == "sec.AAPL.revenue" and o.period_end.year == 2009)
     assert describe_known_at(one.series, one.known_at, one.known_at_basis.value, one.source_ref) == (
-        "published 2010-01-25 (ET date, known from its end), accession 0001193125-10-012091"
+        "published 2010-07-21 (ET date, known from its end), accession 0001193125-10-162840"
     )
 
 
