@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -27,10 +27,11 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+from signalflow.thesis.causes import cause_of, rule_change
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
-from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.frames import PitSeries, first_releases
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
@@ -149,8 +150,10 @@ class Run:
     def t(self) -> np.ndarray:
         return self.ctx.t
 
-    def status(self, i: int, detailed: frozenset[str] = frozenset()) -> ThesisStatus:
-        """The status at instant ``i``; the rules named in ``detailed`` carry their inputs."""
+    def status(self, i: int, detailed: frozenset[str] = frozenset(), flip: bool = False) -> ThesisStatus:
+        """The status at instant ``i``; the rules named in ``detailed`` carry their inputs
+        and the cause of their last transition; with ``flip``, the transition that put the
+        thesis in its state."""
         th = self.ctx.thesis
         growth = _bool(self.ctx.condition("growth")[i])
         liquidity = _bool(self.ctx.condition("liquidity")[i])
@@ -166,7 +169,34 @@ class Run:
             layer=th.layer,
             stale_inputs=stale_inputs(self.ctx, i),
             since=_dt(int(self.since[i])),
+            flip=self.flip(i) if flip else None,
         )
+
+    def flip(self, i: int) -> Transition | None:
+        """The rule transition that put the thesis in its state at instant ``i``, with its
+        cause (None when that happened before the evaluated span)."""
+        m = int(np.searchsorted(self.t, self.since[i]))
+        s0 = self.ctx.start
+        if m < s0 or m > i or self.t[m] != self.since[i]:
+            return None
+        now = int(self.thesis_state[m])
+        was = int(self.thesis_state[m - 1]) if m > 0 else 0
+        if now == was:
+            return None
+        # Up: a rule of the new state's severity started firing; down: one of the old stopped.
+        severity = THESIS_STATES[max(now, was)].value
+        for rule in self.ctx.thesis.rules:
+            if rule.severity.value != severity:
+                continue
+            state = self.ctx.trace(rule.name).state
+            before = int(state[m - 1]) if m > 0 else self.ctx.memory(rule.name).state
+            firing_now, firing_before = state[m] == lifecycle.FIRING, before == lifecycle.FIRING
+            if firing_now != firing_before and firing_now == (now > was):
+                return Transition(
+                    _dt(int(self.t[m])), self.ctx.thesis.id, rule.name, severity,
+                    RULE_STATES[before], RULE_STATES[int(state[m])], cause_of(self.ctx, rule, m),
+                )
+        return None
 
     def changing(self, transitions: list[Transition]) -> frozenset[str]:
         """The rules an alert may speak of after this run: those that changed state in it
@@ -185,8 +215,9 @@ class Run:
             seq = np.r_[before, trace.state[s0:]].astype(np.int8)
             where = np.flatnonzero(seq[1:] != seq[:-1])
             severity = rule.severity.value
-            for at, a, b in zip(_dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
-                out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b]))
+            for i, at, a, b in zip((s0 + where).tolist(), _dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
+                cause = cause_of(self.ctx, rule, i)
+                out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b], cause))
         out.sort(key=lambda tr: tr.at)
         return out
 
@@ -254,11 +285,17 @@ def _full_over(thesis: Thesis, series: dict[str, PitSeries], start: datetime | N
         raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
 
 
-def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime) -> Backtest:
+def backtest(
+    thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime, first_release: bool = False
+) -> Backtest:
     """The thesis at every instant of its timeline between ``start`` (the first known value
-    when None) and ``end``: a timeline frame, the transitions and the final status, with the
-    input frames it read and its expressions' values (for charts)."""
+    when None) and ``end``: a timeline frame, the transitions (each with its cause) and the
+    final status, with the input frames it read and its expressions' values (for charts).
+    With ``first_release`` every input is read as first published: each period keeps its
+    first version and no revision is ever seen."""
     frames = _frames(thesis, provider, end)
+    if first_release:
+        frames = {ref: first_releases(frame) for ref, frame in frames.items()}
     run = _full_over(thesis, {ref: PitSeries(frame) for ref, frame in frames.items()}, start, end)
     if run is None:
         return Backtest(thesis.id, pd.DataFrame(), [], None, inputs=frames)
@@ -283,7 +320,8 @@ def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, e
         return run.status(i) if i >= 0 else None
 
     return Backtest(
-        thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1), status_at, inputs=frames, evaluated=ctx.eval
+        thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1, flip=True), status_at,
+        inputs=frames, evaluated=ctx.eval,
     )
 
 
@@ -316,7 +354,35 @@ def evaluate_series(
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
     transitions = run.transitions()
-    return Evaluation(run.status(len(run.t) - 1, run.changing(transitions)), transitions, run.engine_state())
+    status = run.status(len(run.t) - 1, run.changing(transitions), flip=True)
+    if prior is not None and prior.fingerprint and prior.fingerprint != fingerprint(thesis):
+        transitions, status = _edited(run, prior, status)
+    return Evaluation(status, transitions, run.engine_state())
+
+
+def _edited(run: Run, prior: EngineState, status: ThesisStatus) -> tuple[list[Transition], ThesisStatus]:
+    """After the thesis was edited: each rule whose state differs from the one the previous
+    pass left is one transition, caused by the edit (the history replayed under the new
+    thesis is not news)."""
+    cause = rule_change(prior.fingerprint, fingerprint(run.ctx.thesis))
+    last = len(run.t) - 1
+    out = []
+    for rule in run.ctx.thesis.rules:
+        before = int(prior.rules.get(rule.name, {}).get("state", lifecycle.INACTIVE))
+        after = int(run.ctx.trace(rule.name).state[last])
+        if before != after:
+            out.append(
+                Transition(status.at, status.thesis, rule.name, rule.severity.value, RULE_STATES[before], RULE_STATES[after], cause)
+            )
+    edited = {tr.rule for tr in out}
+    rules = tuple(replace(r, cause=cause) if r.name in edited else r for r in status.rules)
+    flip = status.flip
+    was, now = int(prior.memory.get("state", 0)), THESIS_STATES.index(status.state)
+    if was != now:
+        severity = THESIS_STATES[max(was, now)].value
+        up = now > was
+        flip = next((tr for tr in out if tr.severity == severity and (tr.to_state is RuleState.FIRING) == up), flip)
+    return out, replace(status, rules=rules, flip=flip)
 
 
 def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:
@@ -357,7 +423,7 @@ def explain(thesis: Thesis, provider: SeriesProvider, at: datetime) -> ThesisSta
     run = _full(thesis, provider, None, at)
     if run is None:
         raise EvaluationError(thesis.id, "no instant to explain")
-    return explained(run.ctx, run.status(len(run.t) - 1), len(run.t) - 1)
+    return explained(run.ctx, run.status(len(run.t) - 1, flip=True), len(run.t) - 1)
 
 
 
