@@ -24,6 +24,7 @@ The first instant of a timeline has no previous instant: its transitions are ``S
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -34,11 +35,22 @@ from signalflow.thesis.ast import Call, Duration, Name, Node, RuleRef, walk
 from signalflow.thesis.context import CONDITIONS, Context
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Rule
-from signalflow.thesis.results import Cause, CauseKind, Change
+from signalflow.thesis.results import (
+    Cause,
+    CauseKind,
+    Change,
+    EngineState,
+    RuleState,
+    ThesisState,
+    ThesisStatus,
+    Transition,
+)
 
-__all__ = ["cause_of", "last_transition", "period_label"]
+__all__ = ["cause_of", "edited", "last_transition", "period_label", "thesis_flip"]
 
 FISCAL = re.compile(r"\bFY(\d{4})(Q[1-4])?\b")
+RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
+THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWITCH)
 MAX_TRIALS = 12  # changes withheld one by one at most; beyond, only the groups are tried
 
 
@@ -214,7 +226,53 @@ def _cause(change: Change, also: list[Change]) -> Cause:
     return Cause(kind, change, tuple(also))
 
 
-def rule_change(old: str, new: str) -> Cause:
-    """The thesis was edited between two live passes."""
-    return Cause(CauseKind.RULE_CHANGE, detail=f"the thesis changed (fingerprint {old or '?'} -> {new})")
+def thesis_flip(ctx: Context, thesis_state: np.ndarray, since: np.ndarray, i: int) -> Transition | None:
+    """The rule transition that put the thesis in its state at instant ``i`` (thesis states
+    0 ok, 1 soft warning, 2 kill switch per instant; ``since`` when each was entered), with
+    its cause; None when that happened before the evaluated span."""
+    m = int(np.searchsorted(ctx.t, since[i]))
+    if m < ctx.start or m > i or ctx.t[m] != since[i]:
+        return None
+    now = int(thesis_state[m])
+    was = int(thesis_state[m - 1]) if m > 0 else 0
+    if now == was:
+        return None
+    # Up: a rule of the new state's severity started firing; down: one of the old stopped.
+    severity = THESIS_STATES[max(now, was)].value
+    for rule in ctx.thesis.rules:
+        if rule.severity.value != severity:
+            continue
+        state = ctx.trace(rule.name).state
+        before = int(state[m - 1]) if m > 0 else ctx.memory(rule.name).state
+        firing_now, firing_before = state[m] == lifecycle.FIRING, before == lifecycle.FIRING
+        if firing_now != firing_before and firing_now == (now > was):
+            return Transition(
+                _dt(ctx.t[m]), ctx.thesis.id, rule.name, severity,
+                RULE_STATES[before], RULE_STATES[int(state[m])], cause_of(ctx, rule, m),
+            )
+    return None
+
+
+def edited(ctx: Context, prior: EngineState, status: ThesisStatus, fingerprint: str) -> tuple[list[Transition], ThesisStatus]:
+    """A live pass after the thesis was edited: each rule whose state differs from the one
+    the previous pass left is one transition, caused by the edit (the history replayed under
+    the new thesis is not news); the status says so."""
+    cause = Cause(CauseKind.RULE_CHANGE, detail=f"the thesis changed (fingerprint {prior.fingerprint} -> {fingerprint})")
+    last = len(ctx.t) - 1
+    out = []
+    for rule in ctx.thesis.rules:
+        before = int(prior.rules.get(rule.name, {}).get("state", lifecycle.INACTIVE))
+        after = int(ctx.trace(rule.name).state[last])
+        if before != after:
+            out.append(
+                Transition(status.at, status.thesis, rule.name, rule.severity.value, RULE_STATES[before], RULE_STATES[after], cause)
+            )
+    changed = {tr.rule for tr in out}
+    rules = tuple(replace(r, cause=cause) if r.name in changed else r for r in status.rules)
+    flip = status.flip
+    was, now = int(prior.memory.get("state", 0)), THESIS_STATES.index(status.state)
+    if was != now:
+        severity = THESIS_STATES[max(was, now)].value
+        flip = next((tr for tr in out if tr.severity == severity and (tr.to_state is RuleState.FIRING) == (now > was)), flip)
+    return out, replace(status, rules=rules, flip=flip)
 

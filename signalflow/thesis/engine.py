@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -27,7 +27,7 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
-from signalflow.thesis.causes import cause_of, rule_change
+from signalflow.thesis.causes import cause_of, edited, thesis_flip
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
@@ -169,34 +169,8 @@ class Run:
             layer=th.layer,
             stale_inputs=stale_inputs(self.ctx, i),
             since=_dt(int(self.since[i])),
-            flip=self.flip(i) if flip else None,
+            flip=thesis_flip(self.ctx, self.thesis_state, self.since, i) if flip else None,
         )
-
-    def flip(self, i: int) -> Transition | None:
-        """The rule transition that put the thesis in its state at instant ``i``, with its
-        cause (None when that happened before the evaluated span)."""
-        m = int(np.searchsorted(self.t, self.since[i]))
-        s0 = self.ctx.start
-        if m < s0 or m > i or self.t[m] != self.since[i]:
-            return None
-        now = int(self.thesis_state[m])
-        was = int(self.thesis_state[m - 1]) if m > 0 else 0
-        if now == was:
-            return None
-        # Up: a rule of the new state's severity started firing; down: one of the old stopped.
-        severity = THESIS_STATES[max(now, was)].value
-        for rule in self.ctx.thesis.rules:
-            if rule.severity.value != severity:
-                continue
-            state = self.ctx.trace(rule.name).state
-            before = int(state[m - 1]) if m > 0 else self.ctx.memory(rule.name).state
-            firing_now, firing_before = state[m] == lifecycle.FIRING, before == lifecycle.FIRING
-            if firing_now != firing_before and firing_now == (now > was):
-                return Transition(
-                    _dt(int(self.t[m])), self.ctx.thesis.id, rule.name, severity,
-                    RULE_STATES[before], RULE_STATES[int(state[m])], cause_of(self.ctx, rule, m),
-                )
-        return None
 
     def changing(self, transitions: list[Transition]) -> frozenset[str]:
         """The rules an alert may speak of after this run: those that changed state in it
@@ -356,33 +330,8 @@ def evaluate_series(
     transitions = run.transitions()
     status = run.status(len(run.t) - 1, run.changing(transitions), flip=True)
     if prior is not None and prior.fingerprint and prior.fingerprint != fingerprint(thesis):
-        transitions, status = _edited(run, prior, status)
+        transitions, status = edited(run.ctx, prior, status, fingerprint(thesis))
     return Evaluation(status, transitions, run.engine_state())
-
-
-def _edited(run: Run, prior: EngineState, status: ThesisStatus) -> tuple[list[Transition], ThesisStatus]:
-    """After the thesis was edited: each rule whose state differs from the one the previous
-    pass left is one transition, caused by the edit (the history replayed under the new
-    thesis is not news)."""
-    cause = rule_change(prior.fingerprint, fingerprint(run.ctx.thesis))
-    last = len(run.t) - 1
-    out = []
-    for rule in run.ctx.thesis.rules:
-        before = int(prior.rules.get(rule.name, {}).get("state", lifecycle.INACTIVE))
-        after = int(run.ctx.trace(rule.name).state[last])
-        if before != after:
-            out.append(
-                Transition(status.at, status.thesis, rule.name, rule.severity.value, RULE_STATES[before], RULE_STATES[after], cause)
-            )
-    edited = {tr.rule for tr in out}
-    rules = tuple(replace(r, cause=cause) if r.name in edited else r for r in status.rules)
-    flip = status.flip
-    was, now = int(prior.memory.get("state", 0)), THESIS_STATES.index(status.state)
-    if was != now:
-        severity = THESIS_STATES[max(was, now)].value
-        up = now > was
-        flip = next((tr for tr in out if tr.severity == severity and (tr.to_state is RuleState.FIRING) == up), flip)
-    return out, replace(status, rules=rules, flip=flip)
 
 
 def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:

@@ -192,3 +192,18 @@ def backtest_summary(bt, end: datetime) -> dict:
             continue
         out["notifications"].append({"at": tr.at.isoformat(), "rule": tr.rule, "severity": tr.severity, "event": event})
     return out
+
+
+def revision_effect(as_known: dict, first_release: dict) -> dict:
+    """What revisions did to a backtest: the transitions (at, rule, from, to) of the as-known
+    replay missing from the replay on first releases, and the other way round."""
+
+    def key(tr: dict) -> tuple:
+        return tr["at"], tr["rule"], tr["from"], tr["to"]
+
+    known = {key(tr) for tr in as_known["transitions"]}
+    first = {key(tr) for tr in first_release["transitions"]}
+    return {
+        "only_as_known": [tr for tr in as_known["transitions"] if key(tr) not in first],
+        "only_first_release": [tr for tr in first_release["transitions"] if key(tr) not in known],
+    }
