@@ -395,7 +395,7 @@ def conditions_at(
         return {text: None for text in nodes}
     t = np.array([_ns(state.evaluated_at)], np.int64)
     memories = {k: lifecycle.Memory.from_json(v) for k, v in state.rules.items()}
-    ctx = Context(thesis, dict(series), t, start=1, memories=memories)
+    ctx = Context(thesis, dict(series), t, start=1, memories=memories, functions=BUILTIN_FUNCTIONS)
     return {text: _bool(ctx.eval(node)[0]) for text, node in nodes.items()}
 
 
