@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -248,7 +249,7 @@ def thesis_flip(ctx: Context, thesis_state: np.ndarray, since: np.ndarray, i: in
         if firing_now != firing_before and firing_now == (now > was):
             return Transition(
                 _dt(ctx.t[m]), ctx.thesis.id, rule.name, severity,
-                RULE_STATES[before], RULE_STATES[int(state[m])], cause_of(ctx, rule, m),
+                RULE_STATES[before], RULE_STATES[int(state[m])], partial(cause_of, ctx, rule, m),
             )
     return None
 

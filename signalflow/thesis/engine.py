@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime
 
 import numpy as np
@@ -190,7 +191,7 @@ class Run:
             where = np.flatnonzero(seq[1:] != seq[:-1])
             severity = rule.severity.value
             for i, at, a, b in zip((s0 + where).tolist(), _dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
-                cause = cause_of(self.ctx, rule, i)
+                cause = partial(cause_of, self.ctx, rule, i)  # computed when read
                 out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b], cause))
         out.sort(key=lambda tr: tr.at)
         return out
@@ -327,11 +328,25 @@ def evaluate_series(
         run = _full_over(thesis, series, None, at)
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
-    transitions = run.transitions()
+    transitions = _news(run.transitions(), prior)
     status = run.status(len(run.t) - 1, run.changing(transitions), flip=True)
+    if status.flip is not None:  # its cause computed now: the evaluation keeps no arrays
+        status = replace(status, flip=replace(status.flip, origin=status.flip.cause))
     if prior is not None and prior.fingerprint and prior.fingerprint != fingerprint(thesis):
         transitions, status = edited(run.ctx, prior, status, fingerprint(thesis))
     return Evaluation(status, transitions, run.engine_state())
+
+
+def _news(transitions: list[Transition], prior: EngineState | None) -> list[Transition]:
+    """A live pass's transitions with the causes of its news computed (those after the
+    previous pass, or each rule's last when there was none); a replayed history's are left
+    undetermined, so the evaluation holds no reference to the pass's arrays."""
+    last = {tr.rule: tr for tr in transitions}
+    out = []
+    for tr in transitions:
+        news = tr.at > prior.evaluated_at if prior is not None and prior.evaluated_at else last[tr.rule] is tr
+        out.append(replace(tr, origin=tr.cause if news else None))
+    return out
 
 
 def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:

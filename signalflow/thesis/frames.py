@@ -69,7 +69,7 @@ class PitSeries:
         out._build(frame, self._parts + new._parts, *raw)
         return out
 
-    def _build(self, frame: SeriesFrame, parts: list[pd.DataFrame], pe, k, v) -> None:
+    def _build(self, frame: SeriesFrame | PitSeries, parts: list[pd.DataFrame], pe, k, v) -> None:
         self.key = frame.key
         self.kind = frame.kind
         self.unit = frame.unit
@@ -108,8 +108,12 @@ class PitSeries:
         self._k_by_known = self.k[by_known]
         self._row_key_cache: np.ndarray | None = None
         self._revisions: tuple[np.ndarray, np.ndarray] | None = None
+        self._subset: tuple[PitSeries, np.ndarray] | None = None
 
     def _column(self, name: str, convert) -> np.ndarray:
+        if self._subset is not None:  # a series with rows withheld: its parent's rows
+            parent, rows = self._subset
+            return parent._column(name, convert)[rows]
         parts = [convert(d[name]) for d in self._parts]
         col = np.concatenate(parts) if parts else convert(pd.Series([], dtype=object))
         return col if self._order is None else col[self._order]
@@ -133,6 +137,10 @@ class PitSeries:
         """Where each row's ``known_at`` came from (a :class:`KnownAtBasis` value), '' where
         the provider did not say (frames without a ``known_at_basis`` column)."""
         if self._basis is None:
+            if self._subset is not None:
+                parent, rows = self._subset
+                self._basis = parent.basis[rows]
+                return self._basis
             parts = [
                 d["known_at_basis"].to_numpy(dtype=object) if "known_at_basis" in d else np.full(len(d), "", object)
                 for d in self._parts
@@ -212,20 +220,18 @@ class PitSeries:
         kept = self.row_at(at, self.pe[inside])
         return np.unique(kept[kept >= 0]) if not self.events else inside
 
-    def to_frame(self, keep: np.ndarray | None = None) -> SeriesFrame:
-        """This series as a frame (rows in read order), with only the rows (indexes in the
-        sorted order of ``pe``/``k``/``v``) of ``keep`` when given."""
-        data = pd.concat(self._parts, ignore_index=True) if self._parts else SeriesFrame.empty(self.key).data
-        if keep is not None:
-            read = keep if self._order is None else self._order[keep]
-            data = data.iloc[np.sort(read)].reset_index(drop=True)
-        return SeriesFrame(self.key, data, self.kind, self.unit, self.frequency, self.url)
-
     def without(self, rows: np.ndarray) -> PitSeries:
-        """This series with ``rows`` withheld (what it would be had they never been published)."""
+        """This series with ``rows`` (indexes into ``pe``/``k``/``v``) withheld: what it would
+        be had they never been published. Built from the arrays, without reading a frame."""
         keep = np.ones(len(self.pe), bool)
         keep[rows] = False
-        return PitSeries(self.to_frame(np.flatnonzero(keep)))
+        kept = np.flatnonzero(keep)
+        out = PitSeries.__new__(PitSeries)
+        # Rows stay in (period, known_at) order, so the new index keeps them where they are;
+        # key, kind, unit, URL and frequency are read from this series as from a frame.
+        out._build(self, [], self.pe[kept], self.k[kept], self.v[kept])
+        out._subset = (self, kept)
+        return out
 
     @property
     def events(self) -> bool:

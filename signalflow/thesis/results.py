@@ -234,7 +234,17 @@ class Transition:
     severity: str
     from_state: RuleState
     to_state: RuleState
-    cause: Cause | None = None
+    # What caused it: a Cause, or a function computing it on first use (a backtest's
+    # transitions are many and their causes seldom all read); None when not determined.
+    origin: Cause | Callable[[], Cause] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def cause(self) -> Cause | None:
+        origin = self.origin
+        if callable(origin):
+            origin = origin()
+            object.__setattr__(self, "origin", origin)
+        return origin
 
     def to_json(self) -> dict[str, Any]:
         return {
