@@ -270,3 +270,40 @@ def test_cli_backtest_first_release_and_explain(store_dir: Path, vintages):
     assert f"was revised from 194 to 312 on {day}" in line
     as_json = json.loads(CliRunner().invoke(app, ["explain", "payrolls", "--as-of", "2021-11-20", "--json"]).output)
     assert as_json["flip"]["cause"]["change"]["new"] == 312.0
+
+
+def test_a_window_moving_on_is_the_passage_of_time(provider, vintages):
+    revisions = _revisions(vintages)
+
+    def counted(at: pd.Timestamp) -> int:
+        return int(((revisions["known_at"] > at - timedelta(days=30)) & (revisions["known_at"] <= at)).sum())
+
+    release = min(k for k in sorted(set(revisions["known_at"])) if k >= pd.Timestamp("2021-10-01") and counted(k) >= 3)
+    day = release.ceil("D") if release != release.normalize() else release + timedelta(days=1)
+    while counted(day) >= 3:
+        day += timedelta(days=1)
+    thesis = _thesis(f"revised({KEY}, 30d) >= 3", name="revised_often")
+    bt = backtest(thesis, provider, datetime(2021, 10, 1), datetime(2021, 12, 31))
+    fired, resolved = bt.transitions[:2]
+    assert (fired.at, fired.to_state, fired.cause.kind) == (release.to_pydatetime(), RuleState.FIRING, CauseKind.REVISION)
+    assert (resolved.at, resolved.to_state) == (day.to_pydatetime(), RuleState.INACTIVE)
+    assert resolved.cause.kind is CauseKind.TIME and "the 30d window moved on" in resolved.cause.text()
+
+
+def test_republishing_the_same_value_is_no_revision():
+    from signalflow.thesis.data import frame_from_points
+
+    frame = frame_from_points(
+        "sec.ACME.revenue",
+        [
+            ("2024-03-31", 100, "2024-04-25"),
+            ("2024-06-30", 110, "2024-07-25"),
+            ("2024-03-31", 100, "2024-07-25"),  # the next 10-Q repeats the quarter unchanged
+            ("2024-03-31", 95, "2025-03-10"),  # a restatement
+        ],
+    )
+    s = PitSeries(frame)
+    t = np.array([pd.Timestamp(x).value for x in ("2024-05-01", "2024-08-01", "2025-03-11")], np.int64)
+    assert list(s.revisions_within(t, 400 * 86_400 * 10**9)) == [0, 0, 1]
+    assert np.isnan(s.latest_revision(t)[:2]).all() and s.latest_revision(t)[2] == pytest.approx(-0.05)
+    assert list(first_releases(frame).data["value"]) == [100.0, 110.0]
