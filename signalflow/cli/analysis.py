@@ -136,9 +136,17 @@ def _print_summary(summary: dict) -> None:
         console.print("    the same transitions: revisions changed no state")
         return
     console.print("  what revisions did:")
-    for label, key in (("as known, not on first releases", "only_as_known"), ("on first releases, not as known", "only_first_release")):
+    for label, key in (("only as known", "only_as_known"), ("only on first releases", "only_first_release")):
         for tr in effect[key]:
             console.print(f"    {label}: {_transition_line(tr)}", markup=False)
+
+
+def _indented(text: str, indent: int):
+    """``text`` wrapped to the console's width, every line indented."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    return Padding(Text(text), (0, 0, 0, indent), expand=False)
 
 
 def _transition_line(tr: dict) -> str:
@@ -154,7 +162,7 @@ def _print_replay(console, summary: dict) -> None:
     for tr in summary["transitions"]:
         console.print(f"    {_transition_line(tr)} ({tr['severity']})", markup=False)
         if tr.get("cause"):
-            console.print(f"      because {tr['cause']['text']}", markup=False)
+            console.print(_indented(f"because {tr['cause']['text']}", 6))
     console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
     for n in summary["notifications"]:
         console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}")
@@ -198,7 +206,7 @@ def explain(
         console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}")
         console.print(f"      why: {rule.why}")
         if rule.cause is not None:
-            console.print(f"      because: {rule.cause.text()}", markup=False)
+            console.print(_indented(f"because: {rule.cause.text()}", 6))
         for i in rule.inputs:
             period = f"{i.period_start}..{i.period_end}" if i.period_end else "no value"
             flag = " (stale)" if i.stale else ""

@@ -152,6 +152,15 @@ class Change:
             return f"{self.ref} {self.period} was revised from {_number(self.old)} to {_number(self.new)} on {when}"
         return f"{self.ref} {self.period} was first published ({_number(self.new)}) on {when}"
 
+    def short(self, ref: str = "") -> str:
+        """A few words for a change named beside another of series ``ref``: '2021-10 new: 531'."""
+        name = self.period if self.ref == ref else f"{self.ref} {self.period}"
+        if self.event:
+            return f"a {self.ref} event"
+        if self.old is not None:
+            return f"{name} revised {_number(self.old)} -> {_number(self.new)}"
+        return f"{name} new: {_number(self.new)}"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ref": self.ref,
@@ -183,9 +192,9 @@ class Cause:
             return self.detail or self.kind.value.replace("_", " ")
         out = self.change.text()
         if self.also:
-            more = len(self.also)
-            out += f" (with {more} other change{'s' if more > 1 else ''}: " + "; ".join(c.text() for c in self.also[:2])
-            out += "; ..." * (more > 2) + ")"
+            named = [c.short(self.change.ref) for c in self.also[:2]]
+            more = len(self.also) - len(named)
+            out += f" (with {', '.join(named)}{f' and {more} more' if more else ''})"
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -262,7 +262,7 @@ def test_cli_backtest_first_release_and_explain(store_dir: Path, vintages):
     assert text.exit_code == 0, text.output
     printed = " ".join(text.output.split())
     assert f"because {KEY} 2021-09 was revised from 194 to 312" in printed
-    assert "what revisions did:" in printed and "as known, not on first releases" in printed
+    assert "what revisions did:" in printed and "only as known: " + day in printed
 
     shown = CliRunner().invoke(app, ["explain", "payrolls", "--as-of", "2021-11-20"])
     assert shown.exit_code == 0, shown.output
