@@ -14,9 +14,8 @@ before it). The cause is the change without which the condition would not have c
 each change is withheld in turn and the condition evaluated again at ``t[i]``; revisions
 are tried first, then new periods. When no single change is needed, the revisions together,
 then the new periods together, are tried; when withholding every change still leaves the
-flip, time caused it (a window moved on, a period aged). Rules a condition refers to are
-evaluated at the two instants alone in these trials, which is exact for rules without
-``for``.
+flip, time caused it (a window moved on, a period aged). Rules a condition refers to
+continue in these trials from their state at ``t[j]``.
 
 The first instant of a timeline has no previous instant: its transitions are ``START``.
 """
@@ -198,13 +197,15 @@ def _data(ctx: Context, node: Node, i: int, j: int, counted: bool = False) -> Ca
     if counted:  # `for: N releases`: the release that was counted caused the firing
         return _cause(changes[0][2], [c for _, _, c in changes[1:]])
     was = ctx.eval(node)[j] == 1.0
+    # Rules the condition refers to continue from where they stood at t[j].
+    memories = {r.name: _memory_at(ctx, r.name, j) for r in ctx.thesis.rules}
 
     def undone(withheld: list[tuple[str, int, Change]]) -> bool:
         series = dict(ctx.all_series)
         for ref in {ref for ref, _, _ in withheld}:
             rows = np.array([row for r, row, _ in withheld if r == ref], np.int64)
             series[ref] = ctx.series(ref).without(rows)
-        trial = Context(ctx.thesis, series, ctx.t[[j, i]], functions=ctx.functions)
+        trial = Context(ctx.thesis, series, ctx.t[[j, i]], start=1, memories=memories, functions=ctx.functions)
         return (trial.eval(node)[1] == 1.0) == was
 
     if not undone(changes):
@@ -220,6 +221,12 @@ def _data(ctx: Context, node: Node, i: int, j: int, counted: bool = False) -> Ca
         if group and len(group) < len(changes) and undone(group):
             return _cause(group[0][2], [c for _, _, c in group[1:]])
     return _cause(changes[0][2], [c for _, _, c in changes[1:]])
+
+
+def _memory_at(ctx: Context, rule: str, j: int) -> lifecycle.Memory:
+    """What rule ``rule`` remembered after instant ``j`` (the part a trace keeps)."""
+    trace = ctx.trace(rule)
+    return lifecycle.Memory(int(trace.state[j]), int(trace.active_at[j]), int(trace.fired_at[j]))
 
 
 def _cause(change: Change, also: list[Change]) -> Cause:

@@ -307,3 +307,28 @@ def test_republishing_the_same_value_is_no_revision():
     assert list(s.revisions_within(t, 400 * 86_400 * 10**9)) == [0, 0, 1]
     assert np.isnan(s.latest_revision(t)[:2]).all() and s.latest_revision(t)[2] == pytest.approx(-0.05)
     assert list(first_releases(frame).data["value"]) == [100.0, 110.0]
+
+
+def test_a_rule_that_reads_another_rule_is_traced_to_the_change_that_mattered():
+    from signalflow.thesis.data import frame_from_points
+
+    doc = {
+        "thesis": "nested",
+        "title": "nested",
+        "growth": {"reason": "g", "when": "1 > 0"},
+        "liquidity": {"reason": "l", "when": "1 > 0"},
+        "soft_warning": [{"name": "base", "when": "fred.X > 5", "for": "2d"}],
+        "kill_switch": [{"name": "escalate", "when": "base and fred.Y > 1"}],
+    }
+    thesis, problems = read_thesis("nested.yaml", yaml.safe_dump(doc, sort_keys=False))
+    assert thesis is not None, problems
+    # On Jan 10 one release brings a new X (still above 5: irrelevant) and revises Y 0 -> 2.
+    provider = MemoryProvider({
+        "fred.X": frame_from_points("fred.X", [("2025-01-01", 6, "2025-01-01"), ("2025-01-09", 7, "2025-01-10T12:00")]),
+        "fred.Y": frame_from_points("fred.Y", [("2025-01-01", 0, "2025-01-01"), ("2025-01-01", 2, "2025-01-10T12:00")]),
+    })
+    bt = backtest(thesis, provider, None, datetime(2025, 1, 15))
+    (fired,) = [t for t in bt.transitions if t.rule == "escalate" and t.to_state is RuleState.FIRING]
+    assert fired.at == datetime(2025, 1, 10, 12)
+    assert fired.cause.kind is CauseKind.REVISION and (fired.cause.change.ref, fired.cause.change.old) == ("fred.Y", 0.0)
+    assert fired.cause.also == ()  # the new X changed nothing: base fired either way
