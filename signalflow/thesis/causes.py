@@ -46,7 +46,7 @@ from signalflow.thesis.results import (
     Transition,
 )
 
-__all__ = ["cause_of", "edited", "last_transition", "period_label", "thesis_flip"]
+__all__ = ["cause_of", "edited", "last_transition", "news", "period_label", "thesis_flip"]
 
 FISCAL = re.compile(r"\bFY(\d{4})(Q[1-4])?\b")
 RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
@@ -284,3 +284,14 @@ def edited(ctx: Context, prior: EngineState, status: ThesisStatus, fingerprint: 
         flip = next((tr for tr in out if tr.severity == severity and (tr.to_state is RuleState.FIRING) == (now > was)), flip)
     return out, replace(status, rules=rules, flip=flip)
 
+
+def news(transitions: list[Transition], prior: EngineState | None) -> list[Transition]:
+    """A live pass's transitions with the causes of its news computed (those after the
+    previous pass, or each rule's last when there was none); a replayed history's are left
+    undetermined, so the evaluation holds no reference to the pass's arrays."""
+    last = {tr.rule: tr for tr in transitions}
+    out = []
+    for tr in transitions:
+        fresh = tr.at > prior.evaluated_at if prior is not None and prior.evaluated_at else last[tr.rule] is tr
+        out.append(replace(tr, origin=tr.cause if fresh else None))
+    return out

@@ -28,7 +28,7 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
-from signalflow.thesis.causes import cause_of, edited, thesis_flip
+from signalflow.thesis.causes import cause_of, edited, news, thesis_flip
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
@@ -328,25 +328,13 @@ def evaluate_series(
         run = _full_over(thesis, series, None, at)
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
-    transitions = _news(run.transitions(), prior)
+    transitions = news(run.transitions(), prior)
     status = run.status(len(run.t) - 1, run.changing(transitions), flip=True)
     if status.flip is not None:  # its cause computed now: the evaluation keeps no arrays
         status = replace(status, flip=replace(status.flip, origin=status.flip.cause))
     if prior is not None and prior.fingerprint and prior.fingerprint != fingerprint(thesis):
         transitions, status = edited(run.ctx, prior, status, fingerprint(thesis))
     return Evaluation(status, transitions, run.engine_state())
-
-
-def _news(transitions: list[Transition], prior: EngineState | None) -> list[Transition]:
-    """A live pass's transitions with the causes of its news computed (those after the
-    previous pass, or each rule's last when there was none); a replayed history's are left
-    undetermined, so the evaluation holds no reference to the pass's arrays."""
-    last = {tr.rule: tr for tr in transitions}
-    out = []
-    for tr in transitions:
-        news = tr.at > prior.evaluated_at if prior is not None and prior.evaluated_at else last[tr.rule] is tr
-        out.append(replace(tr, origin=tr.cause if news else None))
-    return out
 
 
 def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:
