@@ -332,3 +332,43 @@ def test_a_rule_that_reads_another_rule_is_traced_to_the_change_that_mattered():
     assert fired.at == datetime(2025, 1, 10, 12)
     assert fired.cause.kind is CauseKind.REVISION and (fired.cause.change.ref, fired.cause.change.old) == ("fred.Y", 0.0)
     assert fired.cause.also == ()  # the new X changed nothing: base fired either way
+
+
+def test_the_outbox_message_of_a_live_pass_names_the_revision(store, shared_data, vintages):
+    from sqlmodel import select
+
+    from signalflow.alerts import record_evaluation
+    from signalflow.settings import Route, Settings
+    from signalflow.store.models import OutboxRow
+
+    path = shared_data / "fred" / "alfred" / FILE
+    store.add_batch(parse_alfred_csv(path.read_text(), str(path)))
+    second = _september(vintages).iloc[1]
+    thesis = _thesis(f"mean({KEY}, 2) > 400", name="hiring_strong")
+    config = Settings(database_url="sqlite://", routes=[Route(name="desk", notifier="console")])
+    earlier = evaluate(thesis, store, at=(second.known_at - timedelta(days=2)).to_pydatetime())
+    at = (second.known_at + timedelta(hours=1)).to_pydatetime()
+    now = evaluate(thesis, store, at=at, prior=earlier.state)
+    with store.session() as session:
+        record_evaluation(session, thesis, earlier, config, at)
+        record_evaluation(session, thesis, now, config, at)
+    with store.session() as session:
+        (row,) = session.exec(select(OutboxRow)).all()
+    payload = json.loads(row.payload_json)
+    assert payload["kind"] == "firing" and payload["rule"] == "hiring_strong"
+    assert payload["cause"].startswith(f"{KEY} 2021-09 was revised from 194 to 312 on {second.known_at:%Y-%m-%d}")
+
+
+def test_keep_firing_for_running_out_is_the_passage_of_time():
+    from signalflow.thesis.data import frame_from_points
+
+    thesis = _thesis("fred.X > 5", name="high", keep_firing_for="3d")
+    provider = MemoryProvider({
+        "fred.X": frame_from_points("fred.X", [("2025-01-01", 6, "2025-01-01"), ("2025-01-05", 4, "2025-01-05")]),
+    })
+    bt = backtest(thesis, provider, None, datetime(2025, 1, 15))
+    fired, resolved = bt.transitions
+    assert fired.to_state is RuleState.FIRING and fired.cause.kind is CauseKind.START
+    # False from Jan 5 (the new period, 4); held while T - Jan 5 < 3 days.
+    assert (resolved.at, resolved.to_state) == (datetime(2025, 1, 8), RuleState.INACTIVE)
+    assert resolved.cause.kind is CauseKind.TIME and "keep_firing_for 3d ran out" in resolved.cause.text()
