@@ -76,6 +76,7 @@ def build_notification(
         at=at,
         summary=summary or rule.name.replace("_", " "),
         why=rule.why,
+        cause=rule.cause.text() if rule.cause is not None else "",
         expression=expression,
         state=status.state.value,
         quadrant=status.quadrant.value,

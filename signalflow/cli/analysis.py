@@ -70,16 +70,25 @@ def backtest(
     end: Annotated[Optional[str], typer.Option("--to", help="Last date (default: now).")] = None,
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the state timeline to this CSV file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    first_release: Annotated[
+        bool,
+        typer.Option(
+            "--first-release",
+            help="Also replay on first releases only (each period's first version) and show "
+            "the transitions that differ: what revisions did.",
+        ),
+    ] = False,
     rules: RulesOption = None,
     facts: FactsOption = False,
 ) -> None:
-    """Replay theses over stored history, point in time: transitions, days in each state,
-    the notifications that would have been sent, and the Growth x Liquidity quadrant."""
+    """Replay theses over stored history, point in time: transitions and what caused each,
+    days in each state, the notifications that would have been sent, and the Growth x
+    Liquidity quadrant."""
     import pandas as pd
     from rich.progress import Progress
 
     from signalflow.thesis.engine import backtest as run_backtest
-    from signalflow.thesis.explain import backtest_summary
+    from signalflow.thesis.explain import backtest_summary, revision_effect
 
     settings, store, loaded = _open(rules, facts)
     selected = _select(loaded, theses)
@@ -90,7 +99,12 @@ def backtest(
             task = progress.add_task("backtesting", total=len(selected))
             for thesis in selected:
                 bt = run_backtest(thesis, store, first, last)
-                results.append(backtest_summary(bt, last))
+                summary = backtest_summary(bt, last)
+                if first_release:
+                    initial = backtest_summary(run_backtest(thesis, store, first, last, first_release=True), last)
+                    summary["first_release"] = initial
+                    summary["revision_effect"] = revision_effect(summary, initial)
+                results.append(summary)
                 if csv is not None and not bt.timeline.empty:
                     frames.append(bt.timeline.assign(thesis=thesis.id))
                 progress.advance(task)
@@ -107,18 +121,48 @@ def backtest(
 
 def _print_summary(summary: dict) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     console.print(f"[bold]{summary['thesis']}[/bold]")
+    _print_replay(console, summary)
+    initial = summary.get("first_release")
+    if initial is None:
+        return
+    effect = summary["revision_effect"]
+    console.print("[bold]  on first releases only[/bold] (each period's first version):")
+    days = ", ".join(f"{state} {d:g}d" for state, d in initial["days_in_state"].items()) or "no evaluation"
+    console.print(f"    time in state: {days}")
+    if not effect["only_as_known"] and not effect["only_first_release"]:
+        console.print("    the same transitions: revisions changed no state")
+        return
+    console.print("  what revisions did:")
+    for label, key in (("only as known", "only_as_known"), ("only on first releases", "only_first_release")):
+        for tr in effect[key]:
+            console.print(f"    {label}: {_transition_line(tr)}", markup=False)
+
+
+def _indented(text: str, indent: int):
+    """``text`` wrapped to the console's width, every line indented."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    return Padding(Text(text), (0, 0, 0, indent), expand=False)
+
+
+def _transition_line(tr: dict) -> str:
+    return f"{tr['at'][:16].replace('T', ' ')}  {tr['rule']} {tr['from']} -> {tr['to']}"
+
+
+def _print_replay(console, summary: dict) -> None:
     days = ", ".join(f"{state} {d:g}d" for state, d in summary["days_in_state"].items()) or "no evaluation"
     console.print(f"  time in state: {days}")
     if summary["quadrants"]:
         console.print("  quadrant: " + " -> ".join(f"{q['quadrant']} ({q['from'][:10]})" for q in summary["quadrants"]))
-    table = Table("at", "rule", "severity", "from", "to", title="transitions", show_edge=False)
+    console.print(f"  transitions: {len(summary['transitions'])}")
     for tr in summary["transitions"]:
-        table.add_row(tr["at"], tr["rule"], tr["severity"], tr["from"], tr["to"])
-    console.print(table)
+        console.print(f"    {_transition_line(tr)} ({tr['severity']})", markup=False)
+        if tr.get("cause"):
+            console.print(_indented(f"because {tr['cause']['text']}", 6))
     console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
     for n in summary["notifications"]:
         console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}")
@@ -154,11 +198,15 @@ def explain(
         f"[bold]{status.thesis}[/bold] at {status.at}: {status.state.value} "
         f"(since {status.since}), quadrant {status.quadrant.value}"
     )
+    if status.because:
+        console.print(f"  {status.because}", markup=False, soft_wrap=True)
     if status.stale_inputs:
         console.print(f"  stale inputs: {', '.join(status.stale_inputs)}")
     for rule in status.rules:
         console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}")
         console.print(f"      why: {rule.why}")
+        if rule.cause is not None:
+            console.print(_indented(f"because: {rule.cause.text()}", 6))
         for i in rule.inputs:
             period = f"{i.period_start}..{i.period_end}" if i.period_end else "no value"
             flag = " (stale)" if i.stale else ""

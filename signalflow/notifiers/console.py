@@ -48,6 +48,8 @@ def render(n: Notification):
         body.add_row(Text(n.expression, style="dim"))
     if n.why:
         body.add_row(n.why)
+    if n.cause:
+        body.add_row(Text(f"Because {n.cause}"))
     if n.inputs:
         inputs = Table("input", "value", "threshold", "period", "known at", "source", box=None)
         for line in n.inputs:

@@ -112,6 +112,8 @@ def compose(n: Notification, sender: str, recipients: tuple[str, ...], thread: R
         lines.append(f"  {n.expression}")
     if n.why:
         lines.append(n.why)
+    if n.cause:
+        lines.append(f"Because {n.cause}")
     lines.append("")
     lines += [input_line(i) for i in n.inputs]
     lines += ["", f"Growth x Liquidity: {n.quadrant or 'unknown'}; thesis state: {n.state or 'unknown'}"]

@@ -101,6 +101,7 @@ class Notification:
     at: datetime
     summary: str = ""
     why: str = ""
+    cause: str = ""  # what made the rule change state: a new period, a revision (old -> new), time, an edit
     expression: str = ""
     state: str = ""  # the thesis state: ok | soft_warning | kill_switch
     quadrant: str = ""

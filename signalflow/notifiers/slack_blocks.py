@@ -64,6 +64,8 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None) -> list[Blo
         rule_text += f"\n`{n.expression}`"
     if n.why:
         rule_text += f"\n{n.why}"
+    if n.cause:
+        rule_text += f"\nBecause {n.cause}"
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(rule_text, 3000))))
     for line in n.inputs[:MAX_INPUTS]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(input_text(line), 3000))))

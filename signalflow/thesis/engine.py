@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime
 
 import numpy as np
@@ -27,10 +28,11 @@ from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+from signalflow.thesis.causes import cause_of, edited, news, thesis_flip
 from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
-from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.frames import PitSeries, first_releases
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
@@ -149,8 +151,10 @@ class Run:
     def t(self) -> np.ndarray:
         return self.ctx.t
 
-    def status(self, i: int, detailed: frozenset[str] = frozenset()) -> ThesisStatus:
-        """The status at instant ``i``; the rules named in ``detailed`` carry their inputs."""
+    def status(self, i: int, detailed: frozenset[str] = frozenset(), flip: bool = False) -> ThesisStatus:
+        """The status at instant ``i``; the rules named in ``detailed`` carry their inputs
+        and the cause of their last transition; with ``flip``, the transition that put the
+        thesis in its state."""
         th = self.ctx.thesis
         growth = _bool(self.ctx.condition("growth")[i])
         liquidity = _bool(self.ctx.condition("liquidity")[i])
@@ -166,6 +170,7 @@ class Run:
             layer=th.layer,
             stale_inputs=stale_inputs(self.ctx, i),
             since=_dt(int(self.since[i])),
+            flip=thesis_flip(self.ctx, self.thesis_state, self.since, i) if flip else None,
         )
 
     def changing(self, transitions: list[Transition]) -> frozenset[str]:
@@ -185,8 +190,9 @@ class Run:
             seq = np.r_[before, trace.state[s0:]].astype(np.int8)
             where = np.flatnonzero(seq[1:] != seq[:-1])
             severity = rule.severity.value
-            for at, a, b in zip(_dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
-                out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b]))
+            for i, at, a, b in zip((s0 + where).tolist(), _dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
+                cause = partial(cause_of, self.ctx, rule, i)  # computed when read
+                out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b], cause))
         out.sort(key=lambda tr: tr.at)
         return out
 
@@ -254,11 +260,17 @@ def _full_over(thesis: Thesis, series: dict[str, PitSeries], start: datetime | N
         raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
 
 
-def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime) -> Backtest:
+def backtest(
+    thesis: Thesis, provider: SeriesProvider, start: datetime | None, end: datetime, first_release: bool = False
+) -> Backtest:
     """The thesis at every instant of its timeline between ``start`` (the first known value
-    when None) and ``end``: a timeline frame, the transitions and the final status, with the
-    input frames it read and its expressions' values (for charts)."""
+    when None) and ``end``: a timeline frame, the transitions (each with its cause) and the
+    final status, with the input frames it read and its expressions' values (for charts).
+    With ``first_release`` every input is read as first published: each period keeps its
+    first version and no revision is ever seen."""
     frames = _frames(thesis, provider, end)
+    if first_release:
+        frames = {ref: first_releases(frame) for ref, frame in frames.items()}
     run = _full_over(thesis, {ref: PitSeries(frame) for ref, frame in frames.items()}, start, end)
     if run is None:
         return Backtest(thesis.id, pd.DataFrame(), [], None, inputs=frames)
@@ -283,7 +295,8 @@ def backtest(thesis: Thesis, provider: SeriesProvider, start: datetime | None, e
         return run.status(i) if i >= 0 else None
 
     return Backtest(
-        thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1), status_at, inputs=frames, evaluated=ctx.eval
+        thesis.id, timeline, run.transitions(), run.status(len(run.t) - 1, flip=True), status_at,
+        inputs=frames, evaluated=ctx.eval,
     )
 
 
@@ -315,8 +328,13 @@ def evaluate_series(
         run = _full_over(thesis, series, None, at)
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
-    transitions = run.transitions()
-    return Evaluation(run.status(len(run.t) - 1, run.changing(transitions)), transitions, run.engine_state())
+    transitions = news(run.transitions(), prior)
+    status = run.status(len(run.t) - 1, run.changing(transitions), flip=True)
+    if status.flip is not None:  # its cause computed now: the evaluation keeps no arrays
+        status = replace(status, flip=replace(status.flip, origin=status.flip.cause))
+    if prior is not None and prior.fingerprint and prior.fingerprint != fingerprint(thesis):
+        transitions, status = edited(run.ctx, prior, status, fingerprint(thesis))
+    return Evaluation(status, transitions, run.engine_state())
 
 
 def quiet(thesis: Thesis, series: dict[str, PitSeries], prior: EngineState, at: datetime) -> bool:
@@ -357,7 +375,7 @@ def explain(thesis: Thesis, provider: SeriesProvider, at: datetime) -> ThesisSta
     run = _full(thesis, provider, None, at)
     if run is None:
         raise EvaluationError(thesis.id, "no instant to explain")
-    return explained(run.ctx, run.status(len(run.t) - 1), len(run.t) - 1)
+    return explained(run.ctx, run.status(len(run.t) - 1, flip=True), len(run.t) - 1)
 
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import COMPARISON, Binary, to_text
+from signalflow.thesis.causes import cause_of, last_transition
 from signalflow.thesis.comparisons import comparisons, thresholds
 from signalflow.thesis.context import Context
 from signalflow.thesis.arrays import NAT
@@ -87,7 +88,14 @@ def rule_status(ctx: Context, rule: Rule, i: int, inputs: bool = False) -> RuleS
         expression=rule.when_text or to_text(rule.when),
         inputs=input_values(ctx, rule, i) if inputs else (),
         why=why(ctx, rule, i),
+        cause=_last_cause(ctx, rule, i) if inputs else None,
     )
+
+
+def _last_cause(ctx: Context, rule: Rule, i: int):
+    """The cause of the transition that put ``rule`` in its state at instant ``i``."""
+    at = last_transition(ctx, rule.name, i)
+    return None if at is None else cause_of(ctx, rule, at)
 
 
 def _limits(ctx: Context) -> dict[str, int | None]:
@@ -176,9 +184,7 @@ def backtest_summary(bt, end: datetime) -> dict:
     changes = tl["quadrant"].ne(tl["quadrant"].shift())
     out["quadrants"] = [{"from": at.isoformat(), "quadrant": q} for at, q in tl.loc[changes, "quadrant"].items()]
     for tr in bt.transitions:
-        out["transitions"].append(
-            {"at": tr.at.isoformat(), "rule": tr.rule, "severity": tr.severity, "from": tr.from_state.value, "to": tr.to_state.value}
-        )
+        out["transitions"].append(tr.to_json())
         event = "firing" if tr.to_state is RuleState.FIRING else "resolved" if tr.from_state is RuleState.FIRING else None
         if event is None:
             continue
@@ -186,3 +192,18 @@ def backtest_summary(bt, end: datetime) -> dict:
             continue
         out["notifications"].append({"at": tr.at.isoformat(), "rule": tr.rule, "severity": tr.severity, "event": event})
     return out
+
+
+def revision_effect(as_known: dict, first_release: dict) -> dict:
+    """What revisions did to a backtest: the transitions (at, rule, from, to) of the as-known
+    replay missing from the replay on first releases, and the other way round."""
+
+    def key(tr: dict) -> tuple:
+        return tr["at"], tr["rule"], tr["from"], tr["to"]
+
+    known = {key(tr) for tr in as_known["transitions"]}
+    first = {key(tr) for tr in first_release["transitions"]}
+    return {
+        "only_as_known": [tr for tr in as_known["transitions"] if key(tr) not in first],
+        "only_first_release": [tr for tr in first_release["transitions"] if key(tr) not in known],
+    }

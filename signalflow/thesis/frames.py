@@ -69,7 +69,7 @@ class PitSeries:
         out._build(frame, self._parts + new._parts, *raw)
         return out
 
-    def _build(self, frame: SeriesFrame, parts: list[pd.DataFrame], pe, k, v) -> None:
+    def _build(self, frame: SeriesFrame | PitSeries, parts: list[pd.DataFrame], pe, k, v) -> None:
         self.key = frame.key
         self.kind = frame.kind
         self.unit = frame.unit
@@ -107,8 +107,13 @@ class PitSeries:
         self._latest_by_known = np.maximum.accumulate(self.pe[by_known]) if n else self.pe
         self._k_by_known = self.k[by_known]
         self._row_key_cache: np.ndarray | None = None
+        self._revisions: tuple[np.ndarray, np.ndarray] | None = None
+        self._subset: tuple[PitSeries, np.ndarray] | None = None
 
     def _column(self, name: str, convert) -> np.ndarray:
+        if self._subset is not None:  # a series with rows withheld: its parent's rows
+            parent, rows = self._subset
+            return parent._column(name, convert)[rows]
         parts = [convert(d[name]) for d in self._parts]
         col = np.concatenate(parts) if parts else convert(pd.Series([], dtype=object))
         return col if self._order is None else col[self._order]
@@ -132,6 +137,10 @@ class PitSeries:
         """Where each row's ``known_at`` came from (a :class:`KnownAtBasis` value), '' where
         the provider did not say (frames without a ``known_at_basis`` column)."""
         if self._basis is None:
+            if self._subset is not None:
+                parent, rows = self._subset
+                self._basis = parent.basis[rows]
+                return self._basis
             parts = [
                 d["known_at_basis"].to_numpy(dtype=object) if "known_at_basis" in d else np.full(len(d), "", object)
                 for d in self._parts
@@ -149,6 +158,80 @@ class PitSeries:
 
     def __len__(self) -> int:
         return len(self.pe)
+
+    @property
+    def previous_version(self) -> np.ndarray:
+        """For each row, the version of its period known just before it (the last row of the
+        period with an earlier ``known_at``), or -1 for a period's first version."""
+        return self._revision_index()[0]
+
+    @property
+    def revision_rows(self) -> np.ndarray:
+        """The rows that revise a period already known with another value (a version that
+        repeats the value it replaces is no revision), ordered by (known_at, period_end)."""
+        return self._revision_index()[1]
+
+    def _revision_index(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._revisions is None:
+            n = len(self.pe)
+            prev = np.full(n, -1, np.int64)
+            if n and not self.simple and not self.events:
+                # Rows are sorted by (period, known_at): a group is one period at one instant.
+                new_group = np.r_[True, (self.pe[1:] != self.pe[:-1]) | (self.k[1:] != self.k[:-1])]
+                first = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+                before = first - 1
+                same = (before >= 0) & (self.pe[np.maximum(before, 0)] == self.pe)
+                prev = np.where(same, before, -1)
+            last_of_group = np.r_[(self.pe[1:] != self.pe[:-1]) | (self.k[1:] != self.k[:-1]), True] if n else prev >= 0
+            old = self.v[np.maximum(prev, 0)] if n else self.v
+            differs = ~((old == self.v) | (np.isnan(old) & np.isnan(self.v)))
+            rows = np.flatnonzero((prev >= 0) & last_of_group & differs)
+            rows = rows[np.lexsort((self.pe[rows], self.k[rows]))]
+            self._revisions = (prev, rows)
+        return self._revisions
+
+    def revisions_within(self, t: np.ndarray, window: int) -> np.ndarray:
+        """How many revisions became known within ``(T - window, T]``, at each instant."""
+        k = self.k[self.revision_rows]
+        return (np.searchsorted(k, t, "right") - np.searchsorted(k, t - window, "right")).astype(float)
+
+    def latest_revision(self, t: np.ndarray) -> np.ndarray:
+        """(new - old) / |old| of the most recent revision known at each instant (the latest
+        period's among revisions known at the same instant); NaN before the first or where
+        the old value is zero."""
+        rows = self.revision_rows
+        idx = np.searchsorted(self.k[rows], t, "right") - 1
+        out = np.full(len(t), np.nan)
+        ok = idx >= 0
+        if ok.any():
+            r = rows[idx[ok]]
+            old = self.v[self.previous_version[r]]
+            with np.errstate(all="ignore"):
+                out[ok] = np.where(old != 0, (self.v[r] - old) / np.abs(old), np.nan)
+        return out
+
+    def rows_known_in(self, lo: int, hi: int) -> np.ndarray:
+        """The rows that became known in ``(lo, hi]``, each the version its period kept at
+        ``hi`` (earlier versions of the same span are left out)."""
+        inside = np.flatnonzero((self.k > lo) & (self.k <= hi))
+        if not len(inside):
+            return inside
+        at = np.full(len(inside), hi, np.int64)
+        kept = self.row_at(at, self.pe[inside])
+        return np.unique(kept[kept >= 0]) if not self.events else inside
+
+    def without(self, rows: np.ndarray) -> PitSeries:
+        """This series with ``rows`` (indexes into ``pe``/``k``/``v``) withheld: what it would
+        be had they never been published. Built from the arrays, without reading a frame."""
+        keep = np.ones(len(self.pe), bool)
+        keep[rows] = False
+        kept = np.flatnonzero(keep)
+        out = PitSeries.__new__(PitSeries)
+        # Rows stay in (period, known_at) order, so the new index keeps them where they are;
+        # key, kind, unit, URL and frequency are read from this series as from a frame.
+        out._build(self, [], self.pe[kept], self.k[kept], self.v[kept])
+        out._subset = (self, kept)
+        return out
 
     @property
     def events(self) -> bool:
@@ -276,6 +359,18 @@ class PitSeries:
         freq = self.frequency or _infer_frequency(self.periods)
         days = STALE_DAYS.get(freq)
         return None if days is None else days * DAY
+
+
+def first_releases(frame: SeriesFrame) -> SeriesFrame:
+    """``frame`` with each period's first version only: the series as first published, every
+    later revision left out (events are kept whole)."""
+    data = frame.data
+    if frame.kind is SeriesKind.EVENT or not len(data):
+        return frame
+    first = data.groupby(["period_start", "period_end"], dropna=False)["known_at"].transform("min")
+    # Rows of one period known at its first instant are its first version.
+    data = data[data["known_at"] == first]
+    return SeriesFrame(frame.key, data.reset_index(drop=True), frame.kind, frame.unit, frame.frequency, frame.url)
 
 
 STALE_DAYS = {"hourly": 2, "daily": 7, "weekly": 21, "monthly": 75, "quarterly": 135, "annual": 500}

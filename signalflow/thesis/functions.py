@@ -19,6 +19,11 @@ expression they use the expression's values on the evaluation grid within ``(T -
 ``zscore`` uses the sample standard deviation. Event functions count or sum the *stories*
 first known in ``(T - window, T]`` (one story however many outlets carried it, its figure at
 its latest version; ``thesis/stories.py``); ``outlets`` counts the distinct outlets.
+
+Revision functions read the versions of the series ``x`` reads: ``revised(x, window)`` counts
+the revisions (a period already known with another value) known within ``(T - window, T]``;
+``revision(x)`` is ``(new - old) / |old|`` of the most recent revision known at T, whichever
+period it revised (unknown before the first).
 """
 
 from __future__ import annotations
@@ -172,6 +177,31 @@ def outlets(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
     return _before_any_event(s.known_count(ctx.t), distinct_outlets(s, ctx.t, window_arg(call.args[1])))
 
 
+def revised(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    w = window_arg(call.args[1])
+    refs = ctx.refs_of(call.args[0])
+    if not refs:
+        return np.full(len(ctx.t), np.nan)
+    total = np.sum([ctx.series(ref).revisions_within(ctx.t, w) for ref in refs], axis=0)
+    known = np.sum([ctx.series(ref).known_count(ctx.t) for ref in refs], axis=0)
+    return _before_any_event(known, total)  # unknown until x has a value
+
+
+def revision(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
+    """The relative size of the latest revision among the series ``x`` reads."""
+    out = np.full(len(ctx.t), np.nan)
+    latest = np.full(len(ctx.t), NAT, np.int64)
+    for ref in ctx.refs_of(call.args[0]):
+        s = ctx.series(ref)
+        rows = s.revision_rows
+        idx = np.searchsorted(s.k[rows], ctx.t, "right") - 1
+        at = np.where(idx >= 0, s.k[rows[np.maximum(idx, 0)]] if len(rows) else NAT, NAT)
+        newer = at > latest  # ties between series: the first series read wins
+        out = np.where(newer, s.latest_revision(ctx.t), out)
+        latest = np.maximum(latest, at)
+    return out
+
+
 IMPLEMENTATIONS: dict[str, Impl] = {
     "yoy": _growth(YEAR),
     "qoq": _growth(QUARTER),
@@ -192,4 +222,6 @@ IMPLEMENTATIONS: dict[str, Impl] = {
     "days_since_events": days_since_events,
     "count": count,
     "outlets": outlets,
+    "revised": revised,
+    "revision": revision,
 }

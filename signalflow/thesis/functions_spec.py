@@ -89,6 +89,8 @@ _SIGNATURES = (
     Signature("days_since", (E,), "days_since_events", "days since the latest event became known"),
     Signature("count", (E, W), "count", "number of stories first known within the window (copies count once)"),
     Signature("outlets", (E, W), "outlets", "number of distinct outlets that carried such a story within the window"),
+    Signature("revised", (S, W), "revised", "number of revisions of x (an already known period changed value) known within the window"),
+    Signature("revision", (S,), "revision", "(new - old) / abs(old) of the latest revision of x known now (unknown before the first)"),
     Signature("market_cap", (T,), "market_cap", "close x cover-page shares outstanding, brought to the close's split basis"),
     Signature("ps_ratio", (T,), "ps_ratio", "market cap / trailing twelve months of revenue"),
     Signature("pe_op", (T,), "pe_op", "market cap / trailing twelve months of operating income (NaN when <= 0)"),

@@ -114,6 +114,115 @@ class InputValue:
         return describe_known_at(self.ref, self.known_at, self.basis, self.source_ref)
 
 
+class CauseKind(str, enum.Enum):
+    """What made a rule change state at an instant."""
+
+    NEW_PERIOD = "new_period"  # an input gained a period it had never had
+    REVISION = "revision"  # an already known period of an input changed value
+    TIME = "time"  # nothing the rule reads changed: `for`, `keep_firing_for`, a window moving on
+    RULE_CHANGE = "rule_change"  # the thesis was edited (its fingerprint changed)
+    START = "start"  # the first evaluation: the data already known when the timeline began
+
+
+@dataclass(frozen=True)
+class Change:
+    """One version of one period that became known: a new period (``old`` is None) or a
+    revision of a period already known with another value."""
+
+    ref: str
+    period: str  # a label: '2021-09', 'FY2025Q2', '2025-01-01..2025-03-31'
+    period_end: date
+    old: float | None
+    new: float | None
+    known_at: datetime
+    source_ref: str = ""
+    basis: str = ""
+    event: bool = False  # one occurrence of an event stream (a headline), not a period
+
+    @property
+    def revision(self) -> bool:
+        return self.old is not None
+
+    @property
+    def relative(self) -> float | None:
+        """(new - old) / |old| for a revision, else None."""
+        if self.old is None or self.new is None or self.old == 0:
+            return None
+        return (self.new - self.old) / abs(self.old)
+
+    def text(self) -> str:
+        when = _when(self.known_at)
+        if self.event:
+            return f"{self.ref} gained an event on {when}"
+        if self.old is not None:
+            return f"{self.ref} {self.period} was revised from {_number(self.old)} to {_number(self.new)} on {when}"
+        return f"{self.ref} {self.period} was first published ({_number(self.new)}) on {when}"
+
+    def short(self, ref: str = "") -> str:
+        """A few words for a change named beside another of series ``ref``: '2021-10 new: 531'."""
+        name = self.period if self.ref == ref else f"{self.ref} {self.period}"
+        if self.event:
+            return f"a {self.ref} event"
+        if self.old is not None:
+            return f"{name} revised {_number(self.old)} -> {_number(self.new)}"
+        return f"{name} new: {_number(self.new)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "period": self.period,
+            "period_end": self.period_end.isoformat(),
+            "old": self.old,
+            "new": self.new,
+            "relative": self.relative,
+            "known_at": self.known_at.isoformat(),
+            "source_ref": self.source_ref,
+            "basis": self.basis,
+        }
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a rule changed state: the change of an input that made it (``change``, with the
+    other changes it needed in ``also``), or the passage of time, a rule change or the start
+    of the timeline (said in ``detail``)."""
+
+    kind: CauseKind
+    change: Change | None = None
+    also: tuple[Change, ...] = ()
+    detail: str = ""
+
+    def text(self) -> str:
+        """One sentence, e.g. 'fred.X 2021-09 was revised from 194 to 312 on 2021-11-05'."""
+        if self.change is None:
+            return self.detail or self.kind.value.replace("_", " ")
+        out = self.change.text()
+        if self.also:
+            named = [c.short(self.change.ref) for c in self.also[:2]]
+            more = len(self.also) - len(named)
+            out += f" (with {', '.join(named)}{f' and {more} more' if more else ''})"
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "text": self.text(),
+            "change": self.change.to_json() if self.change else None,
+            "also": [c.to_json() for c in self.also],
+            "detail": self.detail,
+        }
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%Y-%m-%d}" if (at.hour, at.minute, at.second) == (0, 0, 0) else f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def _number(x: float | None) -> str:
+    if x is None:
+        return "unknown"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 @dataclass(frozen=True)
 class RuleStatus:
     name: str
@@ -128,6 +237,8 @@ class RuleStatus:
     # state or fire, the ones an alert speaks of.
     inputs: tuple[InputValue, ...] = ()
     why: str = ""  # one sentence: why the rule is in this state
+    # What caused the transition into this state, when it happened in the evaluated span.
+    cause: Cause | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +249,27 @@ class Transition:
     severity: str
     from_state: RuleState
     to_state: RuleState
+    # What caused it: a Cause, or a function computing it on first use (a backtest's
+    # transitions are many and their causes seldom all read); None when not determined.
+    origin: Cause | Callable[[], Cause] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def cause(self) -> Cause | None:
+        origin = self.origin
+        if callable(origin):
+            origin = origin()
+            object.__setattr__(self, "origin", origin)
+        return origin
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "rule": self.rule,
+            "severity": self.severity,
+            "from": self.from_state.value,
+            "to": self.to_state.value,
+            "cause": self.cause.to_json() if self.cause else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -153,6 +285,18 @@ class ThesisStatus:
     layer: str = ""
     stale_inputs: tuple[str, ...] = ()
     since: datetime | None = None  # when the thesis entered `state`
+    # The rule transition at `since` that put the thesis in `state` (with its cause).
+    flip: Transition | None = None
+
+    @property
+    def because(self) -> str:
+        """One line: why the thesis is in its state and since when, e.g. 'soft_warning since
+        2021-11-05 because payrolls_weak fired: fred.X 2021-09 was revised from 194 to 312 on
+        2021-11-05' ('' when the transition is not known)."""
+        if self.flip is None or self.flip.cause is None:
+            return ""
+        verb = "fired" if self.flip.to_state is RuleState.FIRING else "stopped firing"
+        return f"{self.state.value} since {_when(self.flip.at)} because {self.flip.rule} {verb}: {self.flip.cause.text()}"
 
     @property
     def firing(self) -> list[str]:
@@ -176,6 +320,8 @@ class ThesisStatus:
             "pending": self.pending,
             "since": self.since.isoformat() if self.since else None,
             "stale_inputs": list(self.stale_inputs),
+            "because": self.because,
+            "flip": self.flip.to_json() if self.flip else None,
             "rules": [
                 {
                     "name": r.name,
@@ -186,6 +332,7 @@ class ThesisStatus:
                     "fired_at": r.fired_at.isoformat() if r.fired_at else None,
                     "expression": r.expression,
                     "why": r.why,
+                    "cause": r.cause.to_json() if r.cause else None,
                     "inputs": [
                         {
                             "ref": i.ref,
