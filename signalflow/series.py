@@ -111,6 +111,9 @@ class Batch:
     events: list[Event] = field(default_factory=list)
     frame: pd.DataFrame | None = None  # bulk observations, columns = OBSERVATION_COLUMNS
     warnings: list[str] = field(default_factory=list)
+    # What the payload is known to miss (a reply cut at a row cap): what it holds is stored,
+    # and an import reports it and fails, so a partial history is never taken as whole.
+    incomplete: list[str] = field(default_factory=list)
 
     def observations_frame(self) -> pd.DataFrame:
         """Every observation of the batch as one frame with ``OBSERVATION_COLUMNS``."""
@@ -145,6 +148,7 @@ class Batch:
         self.observations.extend(other.observations)
         self.events.extend(other.events)
         self.warnings.extend(other.warnings)
+        self.incomplete.extend(other.incomplete)
         if other.frame is not None:
             self.frame = (
                 other.frame if self.frame is None else pd.concat([self.frame, other.frame], ignore_index=True)

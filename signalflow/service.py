@@ -69,6 +69,12 @@ class ImportReport:
     series: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    incomplete: list[str] = field(default_factory=list)  # what the file is known to miss
+
+    @property
+    def ok(self) -> bool:
+        """Imported whole: no error and nothing known to be missing."""
+        return not self.error and not self.incomplete
 
     def to_json(self) -> dict:
         return {
@@ -78,6 +84,7 @@ class ImportReport:
             "events_added": self.events_added,
             "series": self.series,
             "warnings": self.warnings,
+            "incomplete": self.incomplete,
             "error": self.error,
         }
 
@@ -127,6 +134,8 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
             store.set_source_state(name, state)
         for warning in batch.warnings:
             log.warning("source warning", extra={"source": name, "warning": warning})
+        for missing in batch.incomplete:
+            log.warning("incomplete collection", extra={"source": name, "warning": missing})
         report.ok = True
         report.observations_added = result.observations_added
         report.events_added = result.events_added
@@ -180,19 +189,24 @@ def import_paths(
     paths: Sequence[Path],
     series: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    allow_frequency_change: bool = False,
 ) -> list[ImportReport]:
     """Load saved payloads exactly as if they had been collected.
 
     With ``series`` (``fred.DGS10``) the source named by its prefix imports every file.
     Otherwise each file is offered to every registered source's ``sniff`` and the first that
     recognises it imports it. A file that cannot be imported (unknown format, an error reply
-    saved as a payload, bad rows) is reported with its error and the next file goes on.
-    ``progress(done, total)`` is called after each file."""
+    saved as a payload, bad rows) is reported with its error and the next file goes on; so is
+    a file that would change the frequency of a stored series, unless
+    ``allow_frequency_change``. A file known to be partial (a reply cut at a row cap) is
+    stored and its report says what is missing. ``progress(done, total)`` is called after
+    each file."""
     sources = {name: cls(settings) for name, cls in sorted(source_classes().items())}
     files = expand_paths(paths)
     reports = []
     for path in files:
-        report = import_file(settings, store, path, series, sources)
+        report = import_file(settings, store, path, series, sources, allow_frequency_change=allow_frequency_change)
         if report.error:
             log.error("import failed", extra={"path": str(path), "error": report.error})
         else:
@@ -200,6 +214,8 @@ def import_paths(
                 "imported",
                 extra={"path": str(path), "source": report.source, "observations_added": report.observations_added},
             )
+        for missing in report.incomplete:
+            log.warning("incomplete import", extra={"path": str(path), "warning": missing})
         reports.append(report)
         if progress:
             progress(len(reports), len(files))
@@ -212,8 +228,11 @@ def import_file(
     path: Path,
     series: str | None = None,
     sources: dict[str, Source] | None = None,
+    *,
+    allow_frequency_change: bool = False,
 ) -> ImportReport:
-    """Import one file; errors of the file's own making come back in ``report.error``."""
+    """Import one file; errors of the file's own making (and a refused frequency change)
+    come back in ``report.error``."""
     sources = sources or {name: cls(settings) for name, cls in sorted(source_classes().items())}
     try:
         if series is not None:
@@ -228,11 +247,14 @@ def import_file(
             if source is None:
                 raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
         batch = _import_file(source, path, series)
+        result = store.add_batch(batch, allow_frequency_change=allow_frequency_change)
     except (SignalflowError, OSError, UnicodeDecodeError) as exc:
         return ImportReport(path, "", error=str(exc))
-    result = store.add_batch(batch)
     keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
-    return ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
+    return ImportReport(
+        path, source.name, result.observations_added, result.events_added, keys, batch.warnings,
+        incomplete=batch.incomplete,
+    )
 
 
 def _import_file(source: Source, path: Path, series: str | None) -> Batch:

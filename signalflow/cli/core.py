@@ -134,9 +134,19 @@ def import_(
     series: Annotated[
         Optional[str], typer.Option("--series", help="Series key for files that do not name one (fred.DGS10).")
     ] = None,
+    allow_frequency_change: Annotated[
+        bool,
+        typer.Option(
+            "--allow-frequency-change",
+            help="Import even when a file changes a stored series' frequency (refused otherwise).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Load saved payloads exactly as if they had been collected (the way to run offline).
+
+    Exits 1 when a file fails or is known to be partial (a reply cut at an API's row cap:
+    what it holds is stored, and the missing rows are reported).
 
     Recognised: FRED API JSON, fredgraph.csv (both headers), ALFRED vintage CSV, date,value CSV,
     SEC companyfacts and submissions (plain or wrapped), RSS/Atom feeds, MLPerf
@@ -153,7 +163,7 @@ def import_(
         with Progress(transient=True, disable=as_json or len(files) < 3) as progress:
             task = progress.add_task("importing", total=len(files))
             reports = service.import_paths(
-                settings, store, files, series=series,
+                settings, store, files, series=series, allow_frequency_change=allow_frequency_change,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     finally:
@@ -172,9 +182,17 @@ def import_(
             shown = ", ".join(r.series[:4]) + (f" (+{len(r.series) - 4})" if len(r.series) > 4 else "")
             table.add_row(str(r.path), r.source, str(r.observations_added), str(r.events_added), shown)
         Console().print(table)
+        for r in reports:
+            for warning in r.warnings:
+                typer.echo(f"warning: {warning}", err=True)
+            for missing in r.incomplete:
+                typer.echo(f"incomplete: {missing}", err=True)
         for r in failed:
             typer.echo(f"error: {r.error}", err=True)
-    if failed:
+    partial = [r for r in reports if r.incomplete]
+    if partial and not as_json:
+        typer.echo(f"{len(partial)} file(s) imported partially: their missing rows are not stored", err=True)
+    if failed or partial:
         raise typer.Exit(1)
 
 

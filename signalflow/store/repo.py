@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from signalflow.errors import FrequencyChanged
 from signalflow.series import Batch, SeriesInfo, SeriesKind
 from signalflow.store import db
 from signalflow.store.models import (
@@ -85,8 +86,11 @@ class Store:
 
     # Series ------------------------------------------------------------------------
 
-    def _series_ids(self, session: Session, infos: dict[str, SeriesInfo]) -> dict[str, int]:
-        """Ids for every key in ``infos``, creating or updating series rows as needed."""
+    def _series_ids(
+        self, session: Session, infos: dict[str, SeriesInfo], allow_frequency_change: bool = False
+    ) -> dict[str, int]:
+        """Ids for every key in ``infos``, creating or updating series rows as needed; raises
+        FrequencyChanged when an info names another frequency than the stored one."""
         ids: dict[str, int] = {}
         keys = list(infos)
         existing = {
@@ -109,6 +113,8 @@ class Store:
                 session.add(row)
                 session.flush()
             else:
+                if info.frequency and row.frequency and info.frequency != row.frequency and not allow_frequency_change:
+                    raise FrequencyChanged(key, row.frequency, info.frequency)
                 changed = False
                 for attr in ("unit", "frequency", "title", "url"):
                     new = getattr(info, attr)
@@ -136,15 +142,17 @@ class Store:
 
     # Writing -----------------------------------------------------------------------
 
-    def add_batch(self, batch: Batch) -> WriteResult:
-        """Store a batch in one transaction; see the module docstring for idempotency."""
+    def add_batch(self, batch: Batch, *, allow_frequency_change: bool = False) -> WriteResult:
+        """Store a batch in one transaction; see the module docstring for idempotency. A
+        batch that would change the frequency of a stored series is refused whole
+        (FrequencyChanged) unless ``allow_frequency_change``."""
         result = WriteResult()
         frame = batch.observations_frame()
         infos: dict[str, SeriesInfo] = {s.key: s for s in batch.series}
         for key in frame["series"].unique() if len(frame) else ():
             infos.setdefault(key, SeriesInfo(key=key, source=key.split(".", 1)[0]))
         with self.session() as session:
-            ids = self._series_ids(session, infos) if infos else {}
+            ids = self._series_ids(session, infos, allow_frequency_change) if infos else {}
             kinds = {key: SeriesKind(info.kind) for key, info in infos.items()}
             if len(frame):
                 for key, part in frame.groupby("series", sort=False):
