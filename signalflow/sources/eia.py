@@ -248,12 +248,19 @@ class EiaSource(ConfiguredSource):
         if not isinstance(data, list):
             raise PayloadError(str(path), "'response.data' is not a list of rows")
         total = _total(reply, str(path))
+        periods = {str(r.get("period")) for r in data if isinstance(r, dict) and r.get("period")}
         batch = Batch()
         for config in configs:  # every table reading this route: several may share one reply
             part = self._observations(config, data, str(path))
             part.warnings.extend(_warnings(reply, config.name, paged=False))
             if total is not None and len(data) < total:
-                part.incomplete.append(_short(config.name, str(path), len(data), total))
+                have = {o.source_ref.rsplit("#", 1)[-1] for o in part.observations}
+                spans = {p[:10] for p in periods} if config.frequency == "hourly" else periods
+                gap = len(spans - have)
+                part.incomplete.append(
+                    _short(config.name, str(path), len(data), total)
+                    + (f"; {gap} of the {len(spans)} periods in it have no row for eia.{config.name}" if gap else "")
+                )
             batch.extend(part)
         return batch
 
