@@ -184,9 +184,9 @@ def import_(
         Console().print(table)
         for r in reports:
             for warning in r.warnings:
-                typer.echo(f"warning: {warning}", err=True)
+                typer.echo(f"warning: {r.path.name}: {warning}", err=True)
             for missing in r.incomplete:
-                typer.echo(f"incomplete: {missing}", err=True)
+                typer.echo(f"incomplete: {r.path.name}: {missing}", err=True)
         for r in failed:
             typer.echo(f"error: {r.error}", err=True)
     partial = [r for r in reports if r.incomplete]

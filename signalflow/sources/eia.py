@@ -134,7 +134,7 @@ class EiaSource(ConfiguredSource):
         batch.warnings.extend(warnings)
         if len(rows) < total:
             # keep the cursor where it was, so the next run asks for the missing rows again
-            batch.incomplete.append(_short(config.name, f"{url} (paged)", len(rows), total))
+            batch.incomplete.append(_short(config.name, len(rows), total, "the API stopped short"))
         periods = sorted({str(r.get("period")) for r in rows if r.get("period")})
         if periods and not batch.incomplete:
             state[f"{config.name}:last_period"] = periods[-1]
@@ -257,10 +257,8 @@ class EiaSource(ConfiguredSource):
                 have = {o.source_ref.rsplit("#", 1)[-1] for o in part.observations}
                 spans = {p[:10] for p in periods} if config.frequency == "hourly" else periods
                 gap = len(spans - have)
-                part.incomplete.append(
-                    _short(config.name, str(path), len(data), total)
-                    + (f"; {gap} of the {len(spans)} periods in it have no row for eia.{config.name}" if gap else "")
-                )
+                seen = f"{gap} of the {len(spans)} periods in the reply have no row" if gap else "the reply is cut"
+                part.incomplete.append(_short(config.name, len(data), total, seen))
             batch.extend(part)
         return batch
 
@@ -289,11 +287,11 @@ def _total(reply: dict[str, Any], origin: str) -> int | None:
     return total
 
 
-def _short(name: str, origin: str, got: int, total: int) -> str:
+def _short(name: str, got: int, total: int, what: str) -> str:
     return (
-        f"eia.{name}: {origin} holds {got:,} of the {total:,} rows the API matched "
-        f"({total - got:,} missing, periods may be absent); collect it (the collector pages "
-        f"with offset/length) or save every page"
+        f"eia.{name}: {what} ({got:,} of the {total:,} rows the API matched; one reply holds at "
+        f"most {PAGE_SIZE:,}): collect it (the collector pages with offset/length) or save a reply "
+        f"narrowed with facets, start or end"
     )
 
 
