@@ -128,7 +128,11 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
         state = store.get_source_state(name)
         before = dict(state)
         batch = source.collect(refs, state)
-        result = store.add_batch(batch)
+        # A collector reads its publisher's own metadata, so a frequency it reports anew is
+        # the publisher's change (a company's first 10-Q): stored, and logged loudly.
+        result = store.add_batch(batch, allow_frequency_change=True)
+        for key, old, new in result.frequency_changes:
+            log.warning("series frequency changed", extra={"source": name, "series": key, "old": old, "new": new})
         # Remember ETags and cursors only once the data they describe is safely stored.
         if state != before:
             store.set_source_state(name, state)
@@ -251,8 +255,9 @@ def import_file(
     except (SignalflowError, OSError, UnicodeDecodeError) as exc:
         return ImportReport(path, "", error=str(exc))
     keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
+    changed = [f"{key}: frequency changed from {old} to {new}" for key, old, new in result.frequency_changes]
     return ImportReport(
-        path, source.name, result.observations_added, result.events_added, keys, batch.warnings,
+        path, source.name, result.observations_added, result.events_added, keys, batch.warnings + changed,
         incomplete=batch.incomplete,
     )
 

@@ -103,5 +103,6 @@ def test_a_monthly_average_file_cannot_silently_turn_daily_dgs10_monthly(cli, sh
 
     allowed = cli("import", str(shared_data / MONTHLY_AVERAGES), "--allow-frequency-change")
     assert allowed.exit_code == 0, allowed.output
+    assert "fred.DGS10: frequency changed from daily to monthly" in allowed.stderr
     assert frequency(cli, "fred.DGS10") == "monthly"
     assert frequency(cli, "fred.DFF") == "monthly"
