@@ -47,6 +47,7 @@ class SourceReport:
     error: str = ""
     seconds: float = 0.0
     series_changed: set[str] = field(default_factory=set)
+    incomplete: list[str] = field(default_factory=list)  # what the source's replies missed
 
     def to_json(self) -> dict:
         return {
@@ -56,6 +57,7 @@ class SourceReport:
             "observations_added": self.observations_added,
             "events_added": self.events_added,
             "error": self.error,
+            "incomplete": self.incomplete,
             "seconds": round(self.seconds, 3),
         }
 
@@ -144,6 +146,7 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
         report.observations_added = result.observations_added
         report.events_added = result.events_added
         report.series_changed = result.series_changed
+        report.incomplete = list(batch.incomplete)
         store.record_source_result(name, ok=True, stored=result.observations_added)
     except Exception as exc:  # a source failure is data, not a crash
         report.error = str(exc) if isinstance(exc, SignalflowError) else f"{type(exc).__name__}: {exc}"

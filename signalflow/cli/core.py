@@ -71,7 +71,9 @@ def collect(
     rules: RulesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Collect every series the theses reference, once, and store what is new."""
+    """Collect every series the theses reference, once, and store what is new.
+
+    Exits 1 when a source fails or its replies stopped short of what the API matched."""
     from signalflow import service
 
     from rich.console import Console
@@ -94,7 +96,10 @@ def collect(
         print_json([r.to_json() for r in reports])
     else:
         _print_collect(reports)
-    if any(not r.ok for r in reports):
+        for r in reports:
+            for missing in r.incomplete:
+                typer.echo(f"incomplete: {missing}", err=True)
+    if any(not r.ok or r.incomplete for r in reports):
         raise typer.Exit(1)
 
 

@@ -254,3 +254,27 @@ def test_a_reply_whose_total_is_not_a_count_is_refused(settings, tmp_path: Path,
     path.write_text(json.dumps(broken))
     with pytest.raises(PayloadError, match="total"):
         EiaSource(settings, clock=lambda: NOW).import_file(path)
+
+
+def test_collection_that_stops_short_is_reported_and_keeps_no_cursor(settings, http_server, real_reply) -> None:
+    from fakes.eia_api import EiaV2
+    from signalflow import service
+    from signalflow.store import Store
+
+    api = EiaV2(real_reply["response"]["data"], ROUTE, KEY, {"generation", "gross-generation"}, stop_after=5000)
+    http_server.routes[ROUTE] = api
+    rows = real_reply["response"]["data"]
+    api.rows = rows + [{**r, "state": "VI"} for r in rows]  # 10,000 rows: the second reply never comes
+    settings.eia_api_key = SecretStr(KEY)
+    settings.eia_api_url = http_server.url + "/v2"
+    settings.eia = [EiaSeries(name="pr_vi", route="electricity/facility-fuel", data_column="generation",
+                              facets={"state": ["PR", "VI"]})]
+    store = Store.open(settings.database_url)
+    try:
+        report = service.collect_source(settings, store, "eia", ["eia.pr_vi"])
+        assert report.ok and report.observations_added > 0
+        assert len(report.incomplete) == 1 and "5,000 of the 10,000 rows" in report.incomplete[0]
+        assert report.to_json()["incomplete"] == report.incomplete
+        assert "pr_vi:last_period" not in store.get_source_state("eia")
+    finally:
+        store.close()
