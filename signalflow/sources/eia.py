@@ -125,6 +125,9 @@ class EiaSource(ConfiguredSource):
         ]
         for facet, values in config.facets.items():
             params.extend((f"facets[{facet}][]", v) for v in values)
+        # rows of one period in a fixed order too, so offset paging neither skips nor repeats
+        for i, facet in enumerate(sorted(config.facets), start=1):
+            params.extend([(f"sort[{i}][column]", facet), (f"sort[{i}][direction]", "asc")])
         last = state.get(f"{config.name}:last_period")
         if last:
             params.append(("start", last))

@@ -61,6 +61,8 @@ def test_one_plant_total_generation_pages_through_every_row(settings, http_serve
     assert nov.known_at == datetime(2020, 12, 1)  # period end + release_lag (1d)
     assert nov.unit == "megawatthours"
     assert calls[0]["facets[plantCode][]"] == ["61034"] and calls[0]["data[0]"] == ["generation"]
+    # rows of one period come in a fixed order (by the facets) so that pages neither skip nor repeat
+    assert [calls[0][f"sort[{i}][column]"] for i in range(4)] == [["period"], ["fuel2002"], ["plantCode"], ["primeMover"]]
     assert state["ecoelectrica:last_period"] == max(expected)
     # the next run asks only from the last period on
     source.collect(["eia.ecoelectrica"], state)
