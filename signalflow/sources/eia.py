@@ -223,8 +223,9 @@ class EiaSource(ConfiguredSource):
         return start.startswith(b"{") and b'"response"' in start and b'"dateFormat"' in head
 
     def import_file(self, path: Path, *, series: str | None = None) -> Batch:
-        """A saved API reply; the ``[[eia]]`` entry is the one named ``series`` or the one
-        whose route and data column the reply's request names."""
+        """A saved API reply, into every ``[[eia]]`` table reading the route and data column
+        its request names, or into the one ``series`` (``eia.NAME``) names. A reply holding
+        fewer rows than its ``total`` is imported and marked incomplete."""
         try:
             reply = _reply(json.loads(path.read_bytes()), str(path))
         except json.JSONDecodeError as exc:
@@ -237,12 +238,14 @@ class EiaSource(ConfiguredSource):
             config = self.entry(name)
             if config is None:
                 raise PayloadError(str(path), f"--series {series}: {self.check_ref(f'{self.name}.{name}')}")
+            if command and not _reads(config, command, columns):
+                raise PayloadError(
+                    str(path), f"--series {series} reads route {config.route!r} column {config.data_column!r}; "
+                    f"this reply is route {command!r} with columns {columns}",
+                )
             configs = [config]
         else:
-            configs = [
-                s for s in self.configs()
-                if command == f"v2/{s.route.strip('/')}/data" and s.data_column in columns
-            ]
+            configs = [s for s in self.configs() if _reads(s, command, columns)]
         if not configs:
             raise PayloadError(
                 str(path), f"no [[eia]] setting reads route {command!r} with columns {columns}: add one or pass --series"
@@ -274,6 +277,11 @@ def _reply(data: Any, origin: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise PayloadError(origin, "not an EIA API v2 reply (no 'response' object)")
     return data
+
+
+def _reads(config: EiaSeries, command: str, columns: list[Any]) -> bool:
+    """True when the table reads the reply's route (``v2/<route>/data``) and data column."""
+    return command == f"v2/{config.route.strip('/')}/data" and config.data_column in columns
 
 
 def _total(reply: dict[str, Any], origin: str) -> int | None:

@@ -246,6 +246,8 @@ def test_series_option_picks_one_table_by_its_key(settings, shared_data: Path) -
     assert {o.series for o in batch.observations} == {"eia.ecoelectrica_gross"} and batch.observations
     with pytest.raises(PayloadError, match="did you mean eia.ecoelectrica"):
         source.import_file(shared_data / REPLY, series="eia.ecoelectrika")
+    with pytest.raises(PayloadError, match="reads route 'electricity/retail-sales'"):
+        source.import_file(shared_data / REPLY, series="eia.ca_price")
 
 
 def test_a_reply_whose_total_is_not_a_count_is_refused(settings, tmp_path: Path, real_reply) -> None:
