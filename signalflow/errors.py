@@ -8,6 +8,7 @@
     │   ├── PayloadError (ValueError)        a payload is not in the format it claims
     │   └── ApiError                         the service answered with an error object
     ├── StoreError (RuntimeError)            the database refused or is inconsistent
+    │   └── FrequencyChanged                 data would change a stored series' frequency
     ├── ThesisError (ValueError)             a thesis file or expression is wrong
     │   ├── ThesisSyntaxError                the expression grammar rejected a text
     │   ├── ThesisWarning                    worth saying, but the thesis still runs (review_by passed)
@@ -87,6 +88,20 @@ class ApiError(SourceError):
 
 class StoreError(SignalflowError, RuntimeError):
     pass
+
+
+class FrequencyChanged(StoreError):
+    """Data of another frequency for a stored series (a monthly-average file imported as a
+    daily series): refused unless asked for, since it would silently replace the series."""
+
+    def __init__(self, series: str, old: str, new: str, flag: str = "--allow-frequency-change") -> None:
+        self.series = series
+        self.old = old
+        self.new = new
+        super().__init__(
+            f"{series} is stored as a {old} series and this data is {new}: refusing to change its "
+            f"frequency (check the file is the series you meant; {flag} imports it anyway)"
+        )
 
 
 @dataclass(frozen=True)

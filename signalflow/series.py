@@ -261,6 +261,9 @@ class Batch:
     stories: list[Story] = field(default_factory=list)  # stories opened or revised
     frame: pd.DataFrame | None = None  # bulk observations, columns = OBSERVATION_COLUMNS
     warnings: list[str] = field(default_factory=list)
+    # What the payload is known to miss (a reply cut at a row cap): what it holds is stored,
+    # and an import reports it and fails, so a partial history is never taken as whole.
+    incomplete: list[str] = field(default_factory=list)
 
     def observations_frame(self) -> pd.DataFrame:
         """Every observation of the batch as one frame with ``OBSERVATION_COLUMNS``."""
@@ -296,6 +299,7 @@ class Batch:
         self.events.extend(other.events)
         self.stories.extend(other.stories)
         self.warnings.extend(other.warnings)
+        self.incomplete.extend(other.incomplete)
         if other.frame is not None:
             self.frame = (
                 other.frame if self.frame is None else pd.concat([self.frame, other.frame], ignore_index=True)

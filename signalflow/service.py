@@ -48,6 +48,7 @@ class SourceReport:
     error: str = ""
     seconds: float = 0.0
     series_changed: set[str] = field(default_factory=set)
+    incomplete: list[str] = field(default_factory=list)  # what the source's replies missed
 
     def to_json(self) -> dict:
         return {
@@ -57,6 +58,7 @@ class SourceReport:
             "observations_added": self.observations_added,
             "events_added": self.events_added,
             "error": self.error,
+            "incomplete": self.incomplete,
             "seconds": round(self.seconds, 3),
         }
 
@@ -70,6 +72,12 @@ class ImportReport:
     series: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str = ""
+    incomplete: list[str] = field(default_factory=list)  # what the file is known to miss
+
+    @property
+    def ok(self) -> bool:
+        """Imported whole: no error and nothing known to be missing."""
+        return not self.error and not self.incomplete
 
     def to_json(self) -> dict:
         return {
@@ -79,6 +87,7 @@ class ImportReport:
             "events_added": self.events_added,
             "series": self.series,
             "warnings": self.warnings,
+            "incomplete": self.incomplete,
             "error": self.error,
         }
 
@@ -122,16 +131,23 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
         state = store.get_source_state(name)
         before = dict(state)
         batch = source.collect(refs, state)
-        result = store.add_batch(batch)
+        # A collector reads its publisher's own metadata, so a frequency it reports anew is
+        # the publisher's change (a company's first 10-Q): stored, and logged loudly.
+        result = store.add_batch(batch, allow_frequency_change=True)
+        for key, old, new in result.frequency_changes:
+            log.warning("series frequency changed", extra={"source": name, "series": key, "old": old, "new": new})
         # Remember ETags and cursors only once the data they describe is safely stored.
         if state != before:
             store.set_source_state(name, state)
         for warning in batch.warnings:
             log.warning("source warning", extra={"source": name, "warning": warning})
+        for missing in batch.incomplete:
+            log.warning("incomplete collection", extra={"source": name, "warning": missing})
         report.ok = True
         report.observations_added = result.observations_added
         report.events_added = result.events_added
         report.series_changed = result.series_changed
+        report.incomplete = list(batch.incomplete)
         store.record_source_result(name, ok=True, stored=result.observations_added)
     except Exception as exc:  # a source failure is data, not a crash
         report.error = str(exc) if isinstance(exc, SignalflowError) else f"{type(exc).__name__}: {exc}"
@@ -182,23 +198,31 @@ def import_paths(
     series: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     known_at: datetime | None = None,
+    *,
+    allow_frequency_change: bool = False,
 ) -> list[ImportReport]:
     """Load saved payloads exactly as if they had been collected.
 
     With ``series`` (``fred.DGS10``) the source named by its prefix imports every file.
     Otherwise each file is offered to every registered source's ``sniff`` and the first that
     recognises it imports it. A file that cannot be imported (unknown format, an error reply
-    saved as a payload, bad rows) is reported with its error and the next file goes on.
-    Sources whose files carry more than they store by default (SEC companyfacts: every XBRL
-    concept) also store what the theses of ``rules_dir`` name; ``known_at`` dates files that
-    cannot date themselves (a filing document whose acceptance time is unknown).
-    ``progress(done, total)`` is called after each file."""
+    saved as a payload, bad rows) is reported with its error and the next file goes on; so is
+    a file that would change the frequency of a stored series, unless
+    ``allow_frequency_change``. A file known to be partial (a reply cut at a row cap) is
+    stored and its report says what is missing. Sources whose files carry more than they
+    store by default (SEC companyfacts: every XBRL concept) also store what the theses of
+    ``rules_dir`` name; ``known_at`` dates files that cannot date themselves (a filing
+    document whose acceptance time is unknown). ``progress(done, total)`` is called after
+    each file."""
     sources = {name: cls(settings) for name, cls in sorted(source_classes().items())}
     files = expand_paths(paths)
     refs = _referenced(settings)
     reports = []
     for path in files:
-        report = import_file(settings, store, path, series, sources, known_at=known_at, refs=refs)
+        report = import_file(
+            settings, store, path, series, sources,
+            known_at=known_at, refs=refs, allow_frequency_change=allow_frequency_change,
+        )  # fmt: skip
         if report.error:
             log.error("import failed", extra={"path": str(path), "error": report.error})
         else:
@@ -206,6 +230,8 @@ def import_paths(
                 "imported",
                 extra={"path": str(path), "source": report.source, "observations_added": report.observations_added},
             )
+        for missing in report.incomplete:
+            log.warning("incomplete import", extra={"path": str(path), "warning": missing})
         reports.append(report)
         if progress:
             progress(len(reports), len(files))
@@ -221,8 +247,10 @@ def import_file(
     *,
     known_at: datetime | None = None,
     refs: dict[str, list[str]] | None = None,
+    allow_frequency_change: bool = False,
 ) -> ImportReport:
-    """Import one file; errors of the file's own making come back in ``report.error``."""
+    """Import one file; errors of the file's own making (and a refused frequency change)
+    come back in ``report.error``."""
     sources = sources or {name: cls(settings) for name, cls in sorted(source_classes().items())}
     try:
         if series is not None:
@@ -238,11 +266,15 @@ def import_file(
                 raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
         options = {"known_at": known_at, "refs": (refs or {}).get(source.name)}
         batch = _import_file(source, path, series, options)
+        result = store.add_batch(batch, allow_frequency_change=allow_frequency_change)
     except (SignalflowError, OSError, UnicodeDecodeError) as exc:
         return ImportReport(path, "", error=str(exc))
-    result = store.add_batch(batch)
     keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
-    return ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
+    changed = [f"{key}: frequency changed from {old} to {new}" for key, old, new in result.frequency_changes]
+    return ImportReport(
+        path, source.name, result.observations_added, result.events_added, keys, batch.warnings + changed,
+        incomplete=batch.incomplete,
+    )
 
 
 def _import_file(source: Source, path: Path, series: str | None, options: dict | None = None) -> Batch:

@@ -71,7 +71,9 @@ def collect(
     rules: RulesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Collect every series the theses reference, once, and store what is new."""
+    """Collect every series the theses reference, once, and store what is new.
+
+    Exits 1 when a source fails or its replies stopped short of what the API matched."""
     from signalflow import service
 
     from rich.console import Console
@@ -94,7 +96,10 @@ def collect(
         print_json([r.to_json() for r in reports])
     else:
         _print_collect(reports)
-    if any(not r.ok for r in reports):
+        for r in reports:
+            for missing in r.incomplete:
+                typer.echo(f"incomplete: {missing}", err=True)
+    if any(not r.ok or r.incomplete for r in reports):
         raise typer.Exit(1)
 
 
@@ -138,9 +143,19 @@ def import_(
         Optional[str],
         typer.Option("--known-at", help="When a filing document became known, if its submissions were not imported."),
     ] = None,
+    allow_frequency_change: Annotated[
+        bool,
+        typer.Option(
+            "--allow-frequency-change",
+            help="Import even when a file changes a stored series' frequency (refused otherwise).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Load saved payloads exactly as if they had been collected (the way to run offline).
+
+    Exits 1 when a file fails or is known to be partial (a reply cut at an API's row cap:
+    what it holds is stored, and the missing rows are reported).
 
     Recognised: FRED API JSON, fredgraph.csv (both headers), ALFRED vintage CSV, date,value CSV,
     SEC companyfacts and submissions (plain or wrapped), an SEC filing's XBRL instance or
@@ -159,6 +174,7 @@ def import_(
             task = progress.add_task("importing", total=len(files))
             reports = service.import_paths(
                 settings, store, files, series=series, known_at=parse_when(known_at),
+                allow_frequency_change=allow_frequency_change,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     finally:
@@ -177,9 +193,17 @@ def import_(
             shown = ", ".join(r.series[:4]) + (f" (+{len(r.series) - 4})" if len(r.series) > 4 else "")
             table.add_row(str(r.path), r.source, str(r.observations_added), str(r.events_added), shown)
         Console().print(table)
+        for r in reports:
+            for warning in r.warnings:
+                typer.echo(f"warning: {r.path.name}: {warning}", err=True)
+            for missing in r.incomplete:
+                typer.echo(f"incomplete: {r.path.name}: {missing}", err=True)
         for r in failed:
             typer.echo(f"error: {r.error}", err=True)
-    if failed:
+    partial = [r for r in reports if r.incomplete]
+    if partial and not as_json:
+        typer.echo(f"{len(partial)} file(s) imported partially: their missing rows are not stored", err=True)
+    if failed or partial:
         raise typer.Exit(1)
 
 

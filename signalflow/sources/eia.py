@@ -4,7 +4,8 @@ Each entry names a route (``electricity/retail-sales``), facets that select the 
 (``{stateid = ["CA"], sectorid = ["COM"]}``) and the data column to read (``price``).
 The collector asks ``{eia_api_url}/{route}/data/`` with ``data[0]=<column>``,
 ``facets[<f>][]=<v>``, ``frequency`` and ``sort`` by period, and pages with ``offset`` and
-``length`` past the API's 5,000-row cap. Values arrive as strings; ``period`` is ``YYYY``,
+``length`` past the API's 5,000-row cap until the reply's ``total``; rows still missing
+then make the batch ``incomplete`` (and the cursor stays put). Values arrive as strings; ``period`` is ``YYYY``,
 ``YYYY-Qn``, ``YYYY-MM``, ``YYYY-MM-DD`` (weekly: the week's last day) or
 ``YYYY-MM-DDTHH`` (hourly values become a daily mean). When the facets leave several rows
 for one period, their values are summed and the batch says so.
@@ -12,13 +13,16 @@ for one period, their values are summed and the batch says so.
 EIA publishes no vintages and its data replies give no release time: a period is assumed
 published ``release_lag`` after its last day, and known at the end of that day in New York
 (EIA is in Washington; basis ASSUMED), never later than the collection; a value that changes
-on a later run is recorded as known at that run. The API key (``eia_api_key``) goes in the query string and is never logged.
+on a later run is recorded as known at that run. A saved reply imports into every ``[[eia]]``
+table that reads its route and column (or the one ``--series eia.NAME`` names); a reply cut
+short of its ``total`` is imported as ``incomplete``. The API key (``eia_api_key``) goes in
+the query string and is never logged.
 
 Usage::
 
     source = EiaSource(settings)
     batch = source.collect(["eia.pr_generation"], state)
-    batch = source.import_file(Path("reply.json"))     # a saved reply of a configured route
+    batch = source.import_file(Path("reply.json"))     # a saved reply of configured routes
 """
 
 from __future__ import annotations
@@ -134,33 +138,50 @@ class EiaSource(ConfiguredSource):
         ]
         for facet, values in config.facets.items():
             params.extend((f"facets[{facet}][]", v) for v in values)
+        # rows of one period in a fixed order too, so offset paging neither skips nor repeats
+        for i, facet in enumerate(sorted(config.facets), start=1):
+            params.extend([(f"sort[{i}][column]", facet), (f"sort[{i}][direction]", "asc")])
         last = state.get(f"{config.name}:last_period")
         if last:
             params.append(("start", last))
-        rows: list[dict[str, Any]] = []
-        warnings: list[str] = []
-        offset = 0
-        while True:
-            page = params + [("offset", offset), ("length", self.page_size)]
-            fetched = http.get(url, params=page)  # type: ignore[arg-type]
-            reply = _reply(fetched.json() if fetched.content else {}, f"eia.{config.name} {url}")
-            data = reply["response"].get("data") or []
-            rows.extend(data)
-            warnings.extend(_warnings(reply, config.name, paged=True))
-            total = int(reply["response"].get("total") or 0)
-            offset += len(data)
-            if not data or offset >= total:
-                break
+        rows, warnings, total = self._pages(http, url, params, config.name)
         seen = json.loads(state.get(f"{config.name}:seen", "{}"))
         batch = self._observations(config, rows, f"{config.route}", seen=seen)
         batch.warnings.extend(warnings)
+        if len(rows) < total:
+            # keep the cursor where it was, so the next run asks for the missing rows again
+            batch.incomplete.append(_short(config.name, len(rows), total, "the API stopped short"))
         periods = sorted({str(r.get("period")) for r in rows if r.get("period")})
-        if periods:
+        if periods and not batch.incomplete:
             state[f"{config.name}:last_period"] = periods[-1]
             state[f"{config.name}:seen"] = json.dumps(
                 {o.source_ref.rsplit("#", 1)[-1]: o.value for o in batch.observations}
             )
         return batch
+
+    def _pages(
+        self, http: HttpClient, url: str, params: list[tuple[str, str | int]], name: str
+    ) -> tuple[list[dict[str, Any]], list[str], int]:
+        """Every row of a request, asked ``length`` rows at a time from ``offset`` 0 until the
+        reply's ``total`` (a string in EIA's replies) is reached; the server may send fewer
+        rows than asked (its 5,000-row cap), so the next offset is what actually arrived.
+        Returns the rows, the API's warnings and the total it announced."""
+        rows: list[dict[str, Any]] = []
+        warnings: list[str] = []
+        total = 0
+        while True:
+            page = params + [("offset", len(rows)), ("length", self.page_size)]
+            fetched = http.get(url, params=page)  # type: ignore[arg-type]
+            reply = _reply(fetched.json() if fetched.content else {}, f"eia.{name} {url}")
+            data = reply["response"].get("data") or []
+            if not isinstance(data, list):
+                raise PayloadError(f"eia.{name} {url}", "'response.data' is not a list of rows")
+            rows.extend(data)
+            warnings.extend(w for w in _warnings(reply, name, paged=True) if w not in warnings)
+            announced = _total(reply, f"eia.{name} {url}")
+            total = max(total, len(rows) if announced is None else announced)
+            if not data or len(rows) >= total:
+                return rows, warnings, total
 
     def _observations(
         self, config: EiaSeries, rows: Iterable[dict[str, Any]], origin: str, seen: dict[str, Any] | None = None
@@ -215,8 +236,9 @@ class EiaSource(ConfiguredSource):
         return start.startswith(b"{") and b'"response"' in start and b'"dateFormat"' in head
 
     def import_file(self, path: Path, *, series: str | None = None) -> Batch:
-        """A saved API reply; the ``[[eia]]`` entry is the one named ``series`` or the one
-        whose route and data column the reply's request names."""
+        """A saved API reply, into every ``[[eia]]`` table reading the route and data column
+        its request names, or into the one ``series`` (``eia.NAME``) names. A reply holding
+        fewer rows than its ``total`` is imported and marked incomplete."""
         try:
             reply = _reply(json.loads(path.read_bytes()), str(path))
         except json.JSONDecodeError as exc:
@@ -224,19 +246,40 @@ class EiaSource(ConfiguredSource):
         request = reply.get("request") or {}
         command = str(request.get("command", "")).strip("/")
         columns = (request.get("params") or {}).get("data") or []
-        candidates = [s for s in self.config.series if series in (None, s.name)]
-        config = next(
-            (s for s in candidates if series or (command == f"v2/{s.route.strip('/')}/data" and s.data_column in columns)),
-            None,
-        )
-        if config is None:
+        if series is not None:
+            name = series.split(".", 1)[1] if series.startswith(f"{self.name}.") else series
+            config = self.entry(name)
+            if config is None:
+                raise PayloadError(str(path), f"--series {series}: {self.check_ref(f'{self.name}.{name}')}")
+            if command and not _reads(config, command, columns):
+                raise PayloadError(
+                    str(path), f"--series {series} reads route {config.route!r} column {config.data_column!r}; "
+                    f"this reply is route {command!r} with columns {columns}",
+                )
+            configs = [config]
+        else:
+            configs = [s for s in self.configs() if _reads(s, command, columns)]
+        if not configs:
             raise PayloadError(
                 str(path), f"no [[eia]] setting reads route {command!r} with columns {columns}: add one or pass --series"
             )
-        batch = self._observations(config, reply["response"].get("data") or [], str(path))
-        batch.warnings.extend(_warnings(reply, config.name, paged=False))
+        data = reply["response"].get("data") or []
+        if not isinstance(data, list):
+            raise PayloadError(str(path), "'response.data' is not a list of rows")
+        total = _total(reply, str(path))
+        periods = {str(r.get("period")) for r in data if isinstance(r, dict) and r.get("period")}
+        batch = Batch()
+        for config in configs:  # every table reading this route: several may share one reply
+            part = self._observations(config, data, str(path))
+            part.warnings.extend(_warnings(reply, config.name, paged=False))
+            if total is not None and len(data) < total:
+                have = {o.source_ref.rsplit("#", 1)[-1] for o in part.observations}
+                spans = {p[:10] for p in periods} if config.frequency == "hourly" else periods
+                gap = len(spans - have)
+                seen = f"{gap} of the {len(spans)} periods in the reply have no row" if gap else "the reply is cut"
+                part.incomplete.append(_short(config.name, len(data), total, seen))
+            batch.extend(part)
         return batch
-
 
 def _reply(data: Any, origin: str) -> dict[str, Any]:
     if isinstance(data, dict) and "error" in data:
@@ -247,6 +290,33 @@ def _reply(data: Any, origin: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise PayloadError(origin, "not an EIA API v2 reply (no 'response' object)")
     return data
+
+
+def _reads(config: EiaSeries, command: str, columns: list[Any]) -> bool:
+    """True when the table reads the reply's route (``v2/<route>/data``) and data column."""
+    return command == f"v2/{config.route.strip('/')}/data" and config.data_column in columns
+
+
+def _total(reply: dict[str, Any], origin: str) -> int | None:
+    """The reply's ``response.total`` (EIA sends it as a string), or None when absent."""
+    raw = reply["response"].get("total")
+    if raw is None or raw == "":
+        return None
+    try:
+        total = int(str(raw).strip())
+    except ValueError:
+        raise PayloadError(origin, f"'response.total' is not a row count: {raw!r}") from None
+    if total < 0:
+        raise PayloadError(origin, f"'response.total' is negative: {raw!r}")
+    return total
+
+
+def _short(name: str, got: int, total: int, what: str) -> str:
+    return (
+        f"eia.{name}: {what} ({got:,} of the {total:,} rows the API matched; one reply holds at "
+        f"most {PAGE_SIZE:,}): collect it (the collector pages with offset/length) or save a reply "
+        f"narrowed with facets, start or end"
+    )
 
 
 def _warnings(reply: dict[str, Any], name: str, paged: bool) -> list[str]:

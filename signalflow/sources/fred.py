@@ -245,4 +245,4 @@ def _renamed(batch: Batch, override: str | None, origin: str) -> Batch:
     old = batch.series[0]
     new = series_info(override, Frequency.parse(old.frequency), old.unit, old.title)
     frame = batch.frame.assign(series=new.key) if batch.frame is not None else None
-    return Batch(series=[new], frame=frame, warnings=list(batch.warnings))
+    return Batch(series=[new], frame=frame, warnings=list(batch.warnings), incomplete=list(batch.incomplete))

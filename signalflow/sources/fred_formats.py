@@ -52,6 +52,7 @@ MISSING = frozenset({".", ""})
 FREDGRAPH_REF = "fredgraph.csv"
 SERIES_PAGE = "https://fred.stlouisfed.org/series/{id}"
 # The API's `units` parameter is a transformation ("lin" = levels), not a unit of measure.
+API_ROW_CAP = 100_000  # the most observations one fred/series/observations reply holds
 TRANSFORMS = frozenset({"lin", "chg", "ch1", "pch", "pc1", "pca", "cch", "cca", "log"})
 ZONE = PUBLISHER_ZONES["fred"]
 
@@ -143,7 +144,25 @@ def parse_api_json(
     frame["known_at_basis"] = KnownAtBasis.VINTAGE.value
     frame = frame[values.notna()].drop_duplicates(subset=["period_start", "known_at"])
     frame = capped_frame(frame, collected_at)
-    return Batch(series=[series_info(series_id, frequency, unit, title)], frame=_ordered(frame))
+    batch = Batch(series=[series_info(series_id, frequency, unit, title)], frame=_ordered(frame))
+    cut = _cut_at_cap(data, len(rows))
+    if cut:
+        batch.incomplete.append(f"{series_key(series_id)}: {cut}")
+    return batch
+
+
+def _cut_at_cap(data: Mapping[str, Any], held: int) -> str:
+    """What a saved reply misses when FRED's own row cap (not the request's smaller
+    ``limit``, a window the user chose) cut it; empty when it is whole."""
+    count, limit, offset = data.get("count"), data.get("limit"), data.get("offset") or 0
+    if not all(isinstance(n, int) for n in (count, limit, offset)) or limit < API_ROW_CAP:
+        return ""
+    if offset + held >= count:
+        return ""
+    return (
+        f"the reply holds {held:,} of the {count:,} observations FRED matched from offset {offset:,} "
+        f"(one reply holds at most {API_ROW_CAP:,}): collect it, the collector pages with offset"
+    )
 
 
 def parse_fredgraph_csv(

@@ -5,6 +5,10 @@ Conventions (FRED's, used for every source that does not say otherwise):
 
 - a date names the *start* of its period: ``2026-06-01`` monthly is June 2026, ending
   2026-06-30; quarterly and annual periods end the day before the next period starts;
+- but a month-end date names the period it *ends*, as many spreadsheets and APIs date
+  them: ``2024-01-31`` monthly is January 2024, ``2024-03-31`` quarterly is 2024Q1 (and a
+  fiscal quarter dated ``2024-02-29`` is December..February); any other day of a month is
+  the calendar month, quarter, half or year holding it (``2024-01-15`` monthly is January);
 - except weekly and biweekly series, whose date is the *last* day of the period: FRED
   publishes weekly series as "Weekly, Ending Wednesday" (WTREGEN) or "as of Wednesday"
   (WALCL) and dates each observation with that Wednesday, so ``2026-08-05`` weekly is the
@@ -90,18 +94,14 @@ def infer_frequency(dates: Iterable[date]) -> Frequency:
     return Frequency.IRREGULAR
 
 
+_MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.SEMIANNUAL: 6, Frequency.ANNUAL: 12}
+
+
 def period_bounds(day: date, frequency: Frequency) -> tuple[date, date]:
     """``(period_start, period_end)`` of the period a series dates ``day`` (see the module
     docstring for the conventions)."""
-    if frequency is Frequency.WEEKLY:
-        return day - timedelta(days=6), day
-    if frequency is Frequency.BIWEEKLY:
-        return day - timedelta(days=13), day
-    months = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.SEMIANNUAL: 6, Frequency.ANNUAL: 12}
-    if frequency in months:
-        end = (pd.Timestamp(day) + pd.DateOffset(months=months[frequency]) - pd.Timedelta(days=1)).date()
-        return day, end
-    return day, day
+    start, end = period_bounds_frame(pd.Series([pd.Timestamp(day)]), frequency)
+    return start.iloc[0].date(), end.iloc[0].date()
 
 
 def period_bounds_frame(days: pd.Series, frequency: Frequency) -> tuple[pd.Series, pd.Series]:
@@ -110,10 +110,20 @@ def period_bounds_frame(days: pd.Series, frequency: Frequency) -> tuple[pd.Serie
         return days - pd.Timedelta(days=6), days
     if frequency is Frequency.BIWEEKLY:
         return days - pd.Timedelta(days=13), days
-    months = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.SEMIANNUAL: 6, Frequency.ANNUAL: 12}
-    if frequency in months:
-        return days, days + pd.DateOffset(months=months[frequency]) - pd.Timedelta(days=1)
-    return days, days
+    if frequency not in _MONTHS:
+        return days, days
+    months = _MONTHS[frequency]
+    span = pd.DateOffset(months=months)
+    if not len(days):
+        return days, days
+    # the calendar period holding the day (for a date inside a month)
+    holding = pd.to_datetime(
+        pd.DataFrame({"year": days.dt.year, "month": (days.dt.month - 1) // months * months + 1, "day": 1}),
+        errors="coerce",
+    )
+    ending = days + pd.Timedelta(days=1) - span  # the period a month-end date closes
+    start = days.where(days.dt.day == 1, holding.where(~days.dt.is_month_end, ending))
+    return start, start + span - pd.Timedelta(days=1)
 
 
 def default_stale_after(frequency: Frequency | str | None) -> timedelta:

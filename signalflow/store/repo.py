@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from signalflow.errors import FrequencyChanged
 from signalflow.series import Batch, SeriesInfo, SeriesKind
 from signalflow.store import db
 from signalflow.store.models import (
@@ -47,6 +48,8 @@ class WriteResult:
     observations_added: int = 0
     events_added: int = 0
     series_changed: set[str] = field(default_factory=set)
+    # (key, old, new) of every stored series whose frequency this write changed
+    frequency_changes: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -86,8 +89,13 @@ class Store:
 
     # Series ------------------------------------------------------------------------
 
-    def _series_ids(self, session: Session, infos: dict[str, SeriesInfo]) -> dict[str, int]:
-        """Ids for every key in ``infos``, creating or updating series rows as needed."""
+    def _series_ids(
+        self, session: Session, infos: dict[str, SeriesInfo], allow_frequency_change: bool = False,
+        changes: list[tuple[str, str, str]] | None = None,
+    ) -> dict[str, int]:
+        """Ids for every key in ``infos``, creating or updating series rows as needed. An info
+        naming another frequency than the stored one raises FrequencyChanged, or with
+        ``allow_frequency_change`` is applied and noted in ``changes``."""
         ids: dict[str, int] = {}
         keys = list(infos)
         existing = {
@@ -110,6 +118,11 @@ class Store:
                 session.add(row)
                 session.flush()
             else:
+                if info.frequency and row.frequency and info.frequency != row.frequency:
+                    if not allow_frequency_change:
+                        raise FrequencyChanged(key, row.frequency, info.frequency)
+                    if changes is not None:
+                        changes.append((key, row.frequency, info.frequency))
                 changed = False
                 for attr in ("unit", "frequency", "title", "url"):
                     new = getattr(info, attr)
@@ -137,15 +150,18 @@ class Store:
 
     # Writing -----------------------------------------------------------------------
 
-    def add_batch(self, batch: Batch) -> WriteResult:
-        """Store a batch in one transaction; see the module docstring for idempotency."""
+    def add_batch(self, batch: Batch, *, allow_frequency_change: bool = False) -> WriteResult:
+        """Store a batch in one transaction; see the module docstring for idempotency. A
+        batch that would change the frequency of a stored series is refused whole
+        (FrequencyChanged) unless ``allow_frequency_change``; the changes made are in the
+        result's ``frequency_changes``."""
         result = WriteResult()
         frame = batch.observations_frame()
         infos: dict[str, SeriesInfo] = {s.key: s for s in batch.series}
         for key in frame["series"].unique() if len(frame) else ():
             infos.setdefault(key, SeriesInfo(key=key, source=key.split(".", 1)[0]))
         with self.session() as session:
-            ids = self._series_ids(session, infos) if infos else {}
+            ids = self._series_ids(session, infos, allow_frequency_change, result.frequency_changes) if infos else {}
             kinds = {key: SeriesKind(info.kind) for key, info in infos.items()}
             if len(frame):
                 for key, part in frame.groupby("series", sort=False):

@@ -27,38 +27,10 @@ def real_reply(shared_data: Path) -> dict:
 
 
 def eia_api(real: dict, calls: list):
-    """A handler speaking EIA v2 over the real rows."""
-    from fakes.http_server import Reply
+    """A handler speaking EIA v2 over the real rows (tests/fakes/eia_api.py)."""
+    from fakes.eia_api import EiaV2
 
-    rows = real["response"]["data"]
-
-    def handle(request):
-        q = request.query
-        calls.append(q)
-        if q.get("api_key") != [KEY]:
-            return Reply(403, {"error": {"code": "API_KEY_INVALID", "message": "An invalid api_key was supplied."}})
-        facets = {k[7:-3]: v for k, v in q.items() if k.startswith("facets[")}
-        column = q["data[0]"][0]
-        chosen = [r for r in rows if all(str(r.get(f)) in vs for f, vs in facets.items())]
-        if "start" in q:
-            chosen = [r for r in chosen if r["period"] >= q["start"][0]]
-        chosen.sort(key=lambda r: r["period"])
-        offset, length = int(q.get("offset", ["0"])[0]), min(int(q.get("length", ["5000"])[0]), 5000)
-        page = chosen[offset : offset + length]
-        other_columns = {"generation", "gross-generation"} - {column}
-        drop = other_columns | {f"{c}-units" for c in other_columns}
-        response = {
-            "warnings": [{"warning": "incomplete return", "description": "The API can only return 5000 rows"}]
-            if len(chosen) > offset + length
-            else [],
-            "total": str(len(chosen)),
-            "dateFormat": "YYYY-MM",
-            "frequency": q["frequency"][0],
-            "data": [{k: v for k, v in r.items() if k not in drop} for r in page],
-        }
-        return Reply(200, {"response": response, "request": {"command": ROUTE, "params": {}}, "apiVersion": "2.1.8"})
-
-    return handle
+    return EiaV2(real["response"]["data"], ROUTE, KEY, {"generation", "gross-generation"}, calls=calls)
 
 
 def make(settings, server, **series) -> EiaSource:
@@ -91,6 +63,8 @@ def test_one_plant_total_generation_pages_through_every_row(settings, http_serve
     assert nov.known_at == datetime(2020, 12, 2, 5)
     assert nov.unit == "megawatthours"
     assert calls[0]["facets[plantCode][]"] == ["61034"] and calls[0]["data[0]"] == ["generation"]
+    # rows of one period come in a fixed order (by the facets) so that pages neither skip nor repeat
+    assert [calls[0][f"sort[{i}][column]"] for i in range(4)] == [["period"], ["fuel2002"], ["plantCode"], ["primeMover"]]
     assert state["ecoelectrica:last_period"] == max(expected)
     # the next run asks only from the last period on
     source.collect(["eia.ecoelectrica"], state)
@@ -173,3 +147,140 @@ def test_unknown_ref_names_the_nearest(settings) -> None:
     settings.eia = [EiaSeries(name="ca_price", route="electricity/retail-sales")]
     assert "eia.ca_price" in EiaSource(settings).check_ref("eia.ca_prise")
     assert EiaSource(settings).check_ref("eia.ca_price") is None
+
+
+def real_sums(real: dict, column: str = "generation") -> dict[str, float]:
+    sums: dict[str, float] = {}
+    for r in real["response"]["data"]:
+        if r[column] is not None:
+            sums[r["period"]] = sums.get(r["period"], 0.0) + float(r[column])
+    return sums
+
+
+@pytest.mark.parametrize(
+    ("page_size", "offsets"),
+    [
+        (None, [0, 5000]),  # the default asks for the API's maximum
+        (8000, [0, 5000]),  # asking for more than the cap: the next offset is what arrived
+        (3000, [0, 3000, 6000, 9000]),
+    ],
+)
+def test_paging_follows_the_total_past_the_row_cap(settings, http_server, real_reply, page_size, offsets) -> None:
+    from fakes.eia_api import EiaV2
+
+    # the real rows and a copy of them for a second state: 10,000 rows, two replies' worth
+    rows = real_reply["response"]["data"]
+    api = EiaV2(rows + [{**r, "state": "VI"} for r in rows], ROUTE, KEY, {"generation", "gross-generation"})
+    http_server.routes[ROUTE] = api
+    settings.eia_api_key = SecretStr(KEY)
+    settings.eia_api_url = http_server.url + "/v2"
+    settings.eia = [EiaSeries(name="pr_vi", route="electricity/facility-fuel", data_column="generation",
+                              facets={"state": ["PR", "VI"]})]
+    sized = {} if page_size is None else {"page_size": page_size}
+    source = EiaSource(settings, HttpClient("eia", sleep=lambda s: None), clock=lambda: NOW, **sized)
+    state: dict[str, str] = {}
+    batch = source.collect(["eia.pr_vi"], state)
+    assert [int(c["offset"][0]) for c in api.calls] == offsets
+    assert {c["length"][0] for c in api.calls} == {str(page_size or 5000)}
+    assert batch.incomplete == []
+    got = {o.source_ref.rsplit("#", 1)[1]: o.value for o in batch.observations}
+    assert got == pytest.approx({p: 2 * v for p, v in real_sums(real_reply).items()})
+    assert not any("incomplete return" in w for w in batch.warnings)
+    assert state["pr_vi:last_period"] == max(r["period"] for r in rows)
+
+
+def test_a_server_that_stops_short_of_the_total_is_an_incomplete_collection(settings, http_server, real_reply) -> None:
+    from fakes.eia_api import EiaV2
+
+    api = EiaV2(real_reply["response"]["data"], ROUTE, KEY, {"generation", "gross-generation"}, stop_after=2000)
+    http_server.routes[ROUTE] = api
+    source = make(settings, http_server, name="pr_all", data_column="generation", facets={"state": ["PR"]})
+    state: dict[str, str] = {}
+    batch = source.collect(["eia.pr_all"], state)
+    assert [int(c["offset"][0]) for c in api.calls] == [0, 2000]
+    assert len(batch.incomplete) == 1
+    assert "eia.pr_all" in batch.incomplete[0] and "2,000 of the 5,000 rows" in batch.incomplete[0]
+    # the cursor stays, so the next run asks for everything again
+    assert "pr_all:last_period" not in state
+    api.stop_after = None
+    again = source.collect(["eia.pr_all"], state)
+    assert "start" not in api.calls[-1] and again.incomplete == []
+    assert {o.source_ref.rsplit("#", 1)[1] for o in again.observations} == set(real_sums(real_reply))
+
+
+PLANT = {"plantCode": ["61034"], "fuel2002": ["ALL"], "primeMover": ["ALL"]}
+
+
+def plant_tables() -> list[EiaSeries]:
+    return [
+        EiaSeries(name="ecoelectrica", route="electricity/facility-fuel", data_column="generation", facets=PLANT),
+        EiaSeries(name="ecoelectrica_gross", route="electricity/facility-fuel", data_column="gross-generation",
+                  facets=PLANT),
+        EiaSeries(name="ca_price", route="electricity/retail-sales", data_column="price"),
+    ]
+
+
+def test_every_table_of_a_route_imports_from_one_reply(settings, shared_data: Path, real_reply) -> None:
+    settings.eia = plant_tables()
+    batch = EiaSource(settings, clock=lambda: NOW).import_file(shared_data / REPLY)
+    assert {s.key for s in batch.series} == {"eia.ecoelectrica", "eia.ecoelectrica_gross"}
+    plant = [r for r in real_reply["response"]["data"] if all(r[f] == v[0] for f, v in PLANT.items())]
+    for key, column in (("eia.ecoelectrica", "generation"), ("eia.ecoelectrica_gross", "gross-generation")):
+        got = {o.source_ref.rsplit("#", 1)[1]: o.value for o in batch.observations if o.series == key}
+        assert got == {r["period"]: float(r[column]) for r in plant}
+    # the reply stops at 5,000 of its total rows: each table says so, with its own gaps
+    total = int(real_reply["response"]["total"])
+    months = {r["period"] for r in real_reply["response"]["data"]}
+    absent = len(months - {r["period"] for r in plant})
+    assert total > 5000 and absent > 0
+    assert len(batch.incomplete) == 2
+    for name in ("ecoelectrica", "ecoelectrica_gross"):
+        text = next(t for t in batch.incomplete if t.startswith(f"eia.{name}:"))
+        assert f"5,000 of the {total:,} rows" in text
+        assert f"{absent} of the {len(months)} periods" in text
+
+
+def test_series_option_picks_one_table_by_its_key(settings, shared_data: Path) -> None:
+    settings.eia = plant_tables()
+    source = EiaSource(settings, clock=lambda: NOW)
+    batch = source.import_file(shared_data / REPLY, series="eia.ecoelectrica_gross")
+    assert {s.key for s in batch.series} == {"eia.ecoelectrica_gross"}
+    assert {o.series for o in batch.observations} == {"eia.ecoelectrica_gross"} and batch.observations
+    with pytest.raises(PayloadError, match="did you mean eia.ecoelectrica"):
+        source.import_file(shared_data / REPLY, series="eia.ecoelectrika")
+    with pytest.raises(PayloadError, match="reads route 'electricity/retail-sales'"):
+        source.import_file(shared_data / REPLY, series="eia.ca_price")
+
+
+def test_a_reply_whose_total_is_not_a_count_is_refused(settings, tmp_path: Path, real_reply) -> None:
+    settings.eia = plant_tables()
+    broken = json.loads(json.dumps(real_reply))
+    broken["response"]["total"] = "many"
+    path = tmp_path / "reply.json"
+    path.write_text(json.dumps(broken))
+    with pytest.raises(PayloadError, match="total"):
+        EiaSource(settings, clock=lambda: NOW).import_file(path)
+
+
+def test_collection_that_stops_short_is_reported_and_keeps_no_cursor(settings, http_server, real_reply) -> None:
+    from fakes.eia_api import EiaV2
+    from signalflow import service
+    from signalflow.store import Store
+
+    api = EiaV2(real_reply["response"]["data"], ROUTE, KEY, {"generation", "gross-generation"}, stop_after=5000)
+    http_server.routes[ROUTE] = api
+    rows = real_reply["response"]["data"]
+    api.rows = rows + [{**r, "state": "VI"} for r in rows]  # 10,000 rows: the second reply never comes
+    settings.eia_api_key = SecretStr(KEY)
+    settings.eia_api_url = http_server.url + "/v2"
+    settings.eia = [EiaSeries(name="pr_vi", route="electricity/facility-fuel", data_column="generation",
+                              facets={"state": ["PR", "VI"]})]
+    store = Store.open(settings.database_url)
+    try:
+        report = service.collect_source(settings, store, "eia", ["eia.pr_vi"])
+        assert report.ok and report.observations_added > 0
+        assert len(report.incomplete) == 1 and "5,000 of the 10,000 rows" in report.incomplete[0]
+        assert report.to_json()["incomplete"] == report.incomplete
+        assert "pr_vi:last_period" not in store.get_source_state("eia")
+    finally:
+        store.close()

@@ -245,3 +245,18 @@ def test_staleness_grows_with_the_period() -> None:
     limits = [default_stale_after(f) for f in order]
     assert limits == sorted(limits) and len(set(limits)) == len(limits)
     assert default_stale_after("monthly") == default_stale_after(Frequency.MONTHLY) > timedelta(days=31)
+
+
+def test_api_json_cut_at_fred_row_cap_is_incomplete_but_a_chosen_window_is_not(shared_data: Path) -> None:
+    path = shared_data / "fred" / "chzanotti_liquidez-monitor" / "latest" / "DGS10.json"
+    real = json.loads(path.read_bytes())
+    assert real["limit"] < real["count"]  # the newest observations only, as the request asked
+    assert parse_api_json(path.read_bytes(), str(path), "DGS10").incomplete == []
+    # the same reply as if FRED's own 100,000-row cap had stopped it
+    capped = {**real, "limit": 100_000}
+    batch = parse_api_json(json.dumps(capped), "capped.json", "DGS10")
+    assert len(batch.incomplete) == 1
+    assert batch.incomplete[0].startswith("fred.DGS10:")
+    assert f"{len(real['observations'])} of the {real['count']:,} observations" in batch.incomplete[0]
+    whole = {**capped, "count": len(real["observations"])}
+    assert parse_api_json(json.dumps(whole), "whole.json", "DGS10").incomplete == []

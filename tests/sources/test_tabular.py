@@ -180,3 +180,46 @@ def test_import_uses_a_configured_layout(settings, tmp_path: Path) -> None:
     batch = CsvSource(configured).import_file(path, series="csv.power")
     assert list(batch.frame["value"]) == [1250.5]
     assert list(batch.frame["period_end"].dt.date) == [date(2026, 5, 31)]
+
+
+MONTH_ENDS = ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"]
+
+
+@pytest.mark.parametrize("frequency", ["monthly", ""])  # stated, or inferred from the spacing
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_month_end_dates_keep_their_month(fmt: str, frequency: str) -> None:
+    """2024-01-31 in a monthly series is January, not the month from Jan 31 to Feb 29."""
+    if fmt == "csv":
+        content = "date,value\n" + "".join(f"{d},{i}\n" for i, d in enumerate(MONTH_ENDS, 1))
+        spec = TabularSeries(name="m", url="m.csv", frequency=frequency)
+    else:
+        content = '{"rows": [' + ",".join(f'{{"date": "{d}", "value": {i}}}' for i, d in enumerate(MONTH_ENDS, 1)) + "]}"
+        spec = TabularSeries(name="m", url="m.json", format="json", records_path="rows", frequency=frequency)
+    batch = parse_table(content, spec.url, "csv.m", spec)
+    assert batch.series[0].frequency == "monthly"
+    frame = batch.frame
+    periods = list(zip(frame["period_start"].dt.date, frame["period_end"].dt.date, frame["value"]))
+    assert periods == [
+        (date(2024, 1, 1), date(2024, 1, 31), 1.0),
+        (date(2024, 2, 1), date(2024, 2, 29), 2.0),
+        (date(2024, 3, 1), date(2024, 3, 31), 3.0),
+        (date(2024, 4, 1), date(2024, 4, 30), 4.0),
+    ]
+    # the same months dated by their first day are the same periods
+    firsts = "date,value\n" + "".join(f"{d[:8]}01,{i}\n" for i, d in enumerate(MONTH_ENDS, 1))
+    same = parse_table(firsts, "f.csv", "csv.m", TabularSeries(name="m", url="f.csv", frequency="monthly")).frame
+    assert list(same["period_start"]) == list(frame["period_start"])
+    assert list(same["period_end"]) == list(frame["period_end"])
+
+
+def test_quarter_end_dates_keep_their_quarter(settings, tmp_path: Path) -> None:
+    path = tmp_path / "capex.csv"
+    path.write_text("date,value\n2023-12-31,4\n2024-03-31,1\n2024-06-30,2\n")
+    batch = _source(CsvSource, settings).import_file(path)
+    frame = batch.frame
+    assert batch.series[0].frequency == "quarterly"
+    assert list(zip(frame["period_start"].dt.date, frame["period_end"].dt.date)) == [
+        (date(2023, 10, 1), date(2023, 12, 31)),
+        (date(2024, 1, 1), date(2024, 3, 31)),
+        (date(2024, 4, 1), date(2024, 6, 30)),
+    ]
