@@ -31,6 +31,7 @@ from signalflow.thesis.ast import (
     to_text,
     walk,
 )
+from signalflow.thesis.limits import MAX_COUNT
 from signalflow.thesis.functions_spec import (
     EVENT_SOURCES,
     FUNCTIONS,
@@ -183,6 +184,10 @@ class Resolver:
         for sig in fitting:
             if all(_fits(_param(sig, i), arg, kind) for i, (arg, kind) in enumerate(visited)):
                 return replace(out, impl=sig.impl), sig.result
+        too_many = next((a for a in args if isinstance(a, Number) and a.value > MAX_COUNT), None)
+        if too_many is not None and any(ArgKind.COUNT in sig.params for sig in fitting):
+            self._problem(too_many, f"{node.func}: n = {too_many.text} is more than {MAX_COUNT:,} observations")
+            return out, None
         got = ", ".join(_describe_arg(arg, kind) for arg, kind in visited)
         self._problem(node, f"{node.func}({got}) does not match the function table", f"{node.func} takes {describe(node.func)}")
         return out, None
@@ -221,7 +226,7 @@ def _fits(param: ArgKind, node: Node, kind: ValueKind) -> bool:
     if param is ArgKind.SERIES:
         return kind is ValueKind.NUMBER
     if param is ArgKind.COUNT:
-        return isinstance(node, Number) and not node.text.endswith("%") and node.value >= 1 and node.value.is_integer()
+        return isinstance(node, Number) and not node.text.endswith("%") and 1 <= node.value <= MAX_COUNT and node.value.is_integer()
     if param is ArgKind.DURATION:
         return isinstance(node, Duration)
     if param is ArgKind.EVENTS:
@@ -230,7 +235,7 @@ def _fits(param: ArgKind, node: Node, kind: ValueKind) -> bool:
 
 
 def _describe_arg(node: Node, kind: ValueKind) -> str:
-    if isinstance(node, Number) and node.value.is_integer() and node.value >= 1 and not node.text.endswith("%"):
+    if isinstance(node, Number) and node.value.is_integer() and 1 <= node.value <= MAX_COUNT and not node.text.endswith("%"):
         return "n"
     if kind is ValueKind.DURATION:
         return "window"
