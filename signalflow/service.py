@@ -21,6 +21,7 @@ from signalflow.settings import Settings
 from signalflow.series import Batch
 from signalflow.sources.base import Source
 from signalflow.sources.registry import source_classes
+from signalflow.sources.validate import check_batch
 from signalflow.store import Store
 from signalflow.store.models import utcnow
 
@@ -121,6 +122,7 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
         state = store.get_source_state(name)
         before = dict(state)
         batch = source.collect(refs, state)
+        check_batch(batch, name)
         result = store.add_batch(batch)
         # Remember ETags and cursors only once the data they describe is safely stored.
         if state != before:
@@ -228,11 +230,23 @@ def import_file(
             if source is None:
                 raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
         batch = _import_file(source, path, series)
-    except (SignalflowError, OSError, UnicodeDecodeError) as exc:
+        check_batch(batch, str(path))
+    except SignalflowError as exc:
         return ImportReport(path, "", error=str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ImportReport(path, "", error=str(PayloadError(str(path), f"cannot read: {problem}")))
+    except Exception as exc:  # a parser that missed a case: the file is bad, not the import
+        log.debug("unexpected import failure", exc_info=True, extra={"path": str(path)})
+        return ImportReport(path, "", error=str(PayloadError(str(path), f"cannot read: {_describe(exc)}")))
     result = store.add_batch(batch)
     keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
     return ImportReport(path, source.name, result.observations_added, result.events_added, keys, batch.warnings)
+
+
+def _describe(exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _import_file(source: Source, path: Path, series: str | None) -> Batch:

@@ -229,11 +229,16 @@ def _reply(data: Any, origin: str) -> dict[str, Any]:
     if isinstance(data, dict) and "error" in data:
         error = data["error"]
         if isinstance(error, dict):
-            raise ApiError(origin, int(data.get("code") or 0), f"{error.get('code', '')} {error.get('message', '')}")
-        raise ApiError(origin, int(data.get("code") or 0), str(error))
+            raise ApiError(origin, _code(data.get("code")), f"{error.get('code', '')} {error.get('message', '')}")
+        raise ApiError(origin, _code(data.get("code")), str(error))
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise PayloadError(origin, "not an EIA API v2 reply (no 'response' object)")
     return data
+
+
+def _code(value: Any) -> int:
+    text = str(value or 0).strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _warnings(reply: dict[str, Any], name: str, paged: bool) -> list[str]:

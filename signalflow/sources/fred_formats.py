@@ -27,6 +27,7 @@ import pandas as pd
 
 from signalflow.errors import ApiError, PayloadError
 from signalflow.series import Batch, KnownAtBasis, OBSERVATION_COLUMNS, SeriesInfo, SeriesKind
+from signalflow.sources.validate import FIRST_DATE, LAST_DATE
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 
 SERIES_ID = re.compile(r"^[A-Z0-9_]+$")
@@ -104,7 +105,8 @@ def parse_api_json(
     :class:`ApiError` naming ``origin``."""
     data = _load_json(payload, origin)
     if "error_code" in data:
-        raise ApiError(origin, int(data.get("error_code") or 0), str(data.get("error_message", "")))
+        code = str(data.get("error_code") or 0)
+        raise ApiError(origin, int(code) if code.isdigit() else 0, str(data.get("error_message", "")))
     rows = data.get("observations")
     if not isinstance(rows, list):
         raise PayloadError(origin, "no 'observations' list: not a fred/series/observations reply")
@@ -253,11 +255,13 @@ def _where(origin: str, position: int, index_base: int, what: str) -> tuple[str,
 def _dates(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row") -> pd.Series:
     text = raw.fillna("").astype(str).str.strip()
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    bad = parsed.isna()
+    bad = parsed.isna() | ~text.str[:4].between(str(FIRST_DATE.year), str(LAST_DATE.year))
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         where, line = _where(origin, position, index_base, what)
-        raise PayloadError(where, f"not a date (YYYY-MM-DD): {text.iloc[position]!r}", line=line)
+        raise PayloadError(
+            where, f"not a date (YYYY-MM-DD) from {FIRST_DATE.year} to {LAST_DATE.year}: {text.iloc[position]!r}", line=line
+        )
     return parsed.astype("datetime64[ns]")
 
 
@@ -265,9 +269,10 @@ def _values(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row")
     text = raw.fillna("").astype(str).str.strip()
     missing = text.isin(MISSING)
     parsed = pd.to_numeric(text.where(~missing, None), errors="coerce")
-    bad = parsed.isna() & ~missing
+    bad = (parsed.isna() & ~missing) | parsed.abs().eq(float("inf"))  # inf, -Infinity, 1e400
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         where, line = _where(origin, position, index_base, what)
-        raise PayloadError(where, f"not a number: {text.iloc[position]!r}", line=line)
+        problem = "not a finite number" if pd.notna(parsed.iloc[position]) else "not a number"
+        raise PayloadError(where, f"{problem}: {text.iloc[position]!r}", line=line)
     return parsed.astype("float64")

@@ -206,7 +206,7 @@ class SecSource(Source):
                 payload = reply.json()
             except ValueError as exc:
                 raise PayloadError(reply.url, f"invalid JSON: {exc}") from None
-            batch.extend(normalize_companyfacts(payload, ticker, self.metrics, sorted(concepts)))
+            batch.extend(normalize_companyfacts(payload, ticker, self.metrics, sorted(concepts), reply.url))
             _remember(state, facts_key, reply)
             state[f"{facts_key}.concepts"] = ",".join(sorted(concepts | known))
         subs_key = f"subs.{cik:010d}"
@@ -267,7 +267,7 @@ class SecSource(Source):
         if kind == "submissions":
             expectation = expect_next(payload, str(path))
             return calendar_batch(expectation, ticker) if expectation else Batch()
-        return normalize_companyfacts(payload, ticker, self.metrics)
+        return normalize_companyfacts(payload, ticker, self.metrics, origin=str(path))
 
     def _ticker_for(self, path: Path, payload: dict, metadata: dict) -> str:
         """The ticker a saved file belongs to: the wrapper's metadata, the submissions' own
@@ -276,7 +276,10 @@ class SecSource(Source):
             return str(metadata["ticker"]).upper()
         if payload.get("tickers"):
             return str(payload["tickers"][0]).upper()
-        cik = int(payload.get("cik") or 0)
+        try:
+            cik = int(payload.get("cik") or 0)
+        except (TypeError, ValueError):
+            raise PayloadError(str(path), f"cik {payload.get('cik')!r} is not a number") from None
         by_cik = {c: t for t, c in sorted(self.cached_tickers().items(), reverse=True)}
         if cik in by_cik:
             return by_cik[cik]
