@@ -38,7 +38,10 @@ MAX_DURATION = timedelta(days=100 * 365)
 ``now - window`` stays inside the dates the store and pandas can hold."""
 
 MAX_COUNT = 1_000_000
-"""The ``n`` of ``lag``/``mean``/``pct_change`` and ``for: N releases``."""
+"""The ``n`` of ``lag``/``pct_change`` and ``for: N releases``."""
+
+MAX_MEAN_COUNT = 1_000
+"""The ``n`` of ``mean(x, n)``, which evaluates ``x`` once for each of the n observations."""
 
 
 def read_limited(path: Path | str, what: str, limit: int = MAX_FILE_BYTES) -> str:

@@ -31,7 +31,7 @@ from signalflow.thesis.ast import (
     to_text,
     walk,
 )
-from signalflow.thesis.limits import MAX_COUNT
+from signalflow.thesis.limits import MAX_COUNT, MAX_MEAN_COUNT
 from signalflow.thesis.functions_spec import (
     EVENT_SOURCES,
     FUNCTIONS,
@@ -183,6 +183,11 @@ class Resolver:
             return out, None
         for sig in fitting:
             if all(_fits(_param(sig, i), arg, kind) for i, (arg, kind) in enumerate(visited)):
+                n = args[1] if sig.impl in PER_OBSERVATION_IMPLS else None
+                if isinstance(n, Number) and n.value > MAX_MEAN_COUNT:
+                    # mean(x, n) evaluates x once per observation: bound the work, not just the number.
+                    self._problem(n, f"{node.func}: n = {n.text} is more than {MAX_MEAN_COUNT:,} observations")
+                    return out, None
                 return replace(out, impl=sig.impl), sig.result
         too_many = next((a for a in args if isinstance(a, Number) and a.value > MAX_COUNT), None)
         if too_many is not None and any(ArgKind.COUNT in sig.params for sig in fitting):
@@ -213,6 +218,9 @@ class Resolver:
             return node, None
         return replace(node, args=(arg, verify), impl=sig.impl), sig.result
 
+
+PER_OBSERVATION_IMPLS = frozenset({"mean_n"})
+"""Implementations that evaluate their series once per counted observation."""
 
 _NAME_EXAMPLES = {ArgKind.TICKER: "market_cap(NVDA)", ArgKind.HYPOTHESIS: "hypothesis(dc_revenue_doubles)"}
 NAME_ARGS = frozenset(_NAME_EXAMPLES)
