@@ -101,8 +101,8 @@ def read_mlperf(path: Path, rounds: Mapping[str, date]) -> list[EfficiencyDatapo
             watts = float(row["Power_Result"])
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise PayloadError(str(path), f"row {index}: bad or missing field {exc}") from None
-        if not (math.isfinite(tokens) and math.isfinite(watts)):
-            raise PayloadError(str(path), f"row {index}: Performance_Result and Power_Result must be finite numbers")
+        if not (math.isfinite(tokens) and math.isfinite(watts) and tokens >= 0 and watts > 0 and per_node * nodes > 0):
+            raise PayloadError(str(path), f"row {index}: Performance_Result, Power_Result and a# must be finite and positive")
         points.append(
             EfficiencyDatapoint(
                 id=slug(f"mlperf {version}", row["Platform"], row["Model"], row["Scenario"]),
@@ -165,8 +165,8 @@ def read_mlenergy(path: Path, published: date | None = None) -> list[EfficiencyD
             itl = float(config["median_itl_ms"]) if config.get("median_itl_ms") else None
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise PayloadError(str(path), f"configuration {index}: bad or missing field {exc}") from None
-        if not all(math.isfinite(v) for v in (tokens, watts, itl or 1.0)):
-            raise PayloadError(str(path), f"configuration {index}: throughput, power and latency must be finite numbers")
+        if not (all(math.isfinite(v) for v in (tokens, watts, itl or 1.0)) and tokens >= 0 and watts > 0 and n > 0):
+            raise PayloadError(str(path), f"configuration {index}: throughput, power, latency and num_gpus must be finite and positive")
         points.append(
             EfficiencyDatapoint(
                 id=slug("mlenergy", model, task, f"{n}x{gpu}", f"b{batch}"),

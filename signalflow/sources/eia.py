@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from signalflow.errors import ApiError, ConfigError, PayloadError
 from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
 from signalflow.sources.configured import ConfiguredSource
+from signalflow.sources.validate import in_range
 
 if TYPE_CHECKING:
     from signalflow.settings import EiaSeries, Settings
@@ -179,6 +180,8 @@ class EiaSource(ConfiguredSource):
                 start, end = period_bounds(bucket, frequency)
             except ValueError as exc:
                 raise PayloadError(origin, str(exc)) from None
+            if not (in_range(start) and in_range(end)):
+                raise PayloadError(origin, f"period {bucket!r} is outside the dates the store can hold")
             value = total
             if config.frequency == "hourly" and total is not None:
                 value = total / counts[bucket]

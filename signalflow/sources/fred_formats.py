@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import io
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -112,6 +113,10 @@ def parse_api_json(
         raise PayloadError(origin, "no 'observations' list: not a fred/series/observations reply")
     if not unit and data.get("units") not in TRANSFORMS:
         unit = str(data.get("units") or "")
+    for index, row in enumerate(rows):
+        value = row.get("value") if isinstance(row, dict) else None
+        if isinstance(value, float) and not math.isfinite(value):  # JSON NaN/Infinity, which pandas reads as missing
+            raise PayloadError(f"{origin} observation[{index}]", f"not a finite number: {value!r}")
     try:
         raw = pd.DataFrame(rows, columns=["date", "value", "realtime_start"], dtype=object)
     except (TypeError, ValueError) as exc:

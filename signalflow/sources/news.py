@@ -36,6 +36,7 @@ from signalflow.errors import PayloadError, SourceError
 from signalflow.settings import FeedConfig, parse_duration
 from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind, utcnow
 from signalflow.sources.base import Source
+from signalflow.sources.validate import in_range
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ class NewsSource(Source):
         entry_id = entry.get("id") or link or "sha1:" + sha1(f"{title}\n{summary}".encode()).hexdigest()
         stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
         # feedparser normalises dates to UTC struct_time; without one, the time we saw it
-        published = datetime(*stamp[:6]) if stamp else collected_at
+        published = _stamp_time(stamp) or collected_at
         basis = KnownAtBasis.REPORTED if stamp else KnownAtBasis.COLLECTED
         from signalflow.news.extract import plain_text
 
@@ -359,3 +360,14 @@ def _remember(state: MutableMapping[str, str], key: str, ids: list[str]) -> None
     known.extend(i for i in ids if i not in set(known))
     state[f"{key}:seen"] = json.dumps(known[-SEEN_LIMIT:])
 
+
+def _stamp_time(stamp: Any) -> datetime | None:
+    """A feed's date, or None when it is missing or no real date (year 0, year 9999):
+    such an entry is undated, like one without a date."""
+    if not stamp:
+        return None
+    try:
+        value = datetime(*stamp[:6])
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if in_range(value) else None

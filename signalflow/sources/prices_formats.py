@@ -87,7 +87,12 @@ def parse_chart_json(content: bytes | str, origin: str) -> DailyBars:
         raise PayloadError(origin, f"no data: {detail}")
     result = results[0]
     meta = result.get("meta") or {}
-    offset = timedelta(seconds=int(meta.get("gmtoffset") or 0))
+    try:
+        offset = timedelta(seconds=int(meta.get("gmtoffset") or 0))
+    except (TypeError, ValueError, OverflowError):
+        offset = timedelta(days=2)
+    if abs(offset) > timedelta(days=1):
+        raise PayloadError(origin, f"meta.gmtoffset {meta.get('gmtoffset')!r} is not an offset in seconds")
     symbol = str(meta.get("symbol") or "")
     stamps = result.get("timestamp") or []
     quote = ((result.get("indicators") or {}).get("quote") or [{}])[0]
