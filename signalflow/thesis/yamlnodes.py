@@ -246,7 +246,8 @@ class NodeReader:
             self.problem(node, f"cannot read value: {exc}")
             return None
         except (ValueError, OverflowError) as exc:  # 2025-02-30, year 0 or a timestamp past 9999
-            self.problem(node, f"cannot read value {short(node.value) if isinstance(node, yaml.ScalarNode) else ''}: {exc}".replace("  ", " "))
+            shown = f" {short(node.value)}" if isinstance(node, yaml.ScalarNode) else ""
+            self.problem(node, f"cannot read value{shown}: {exc}")
             return None
         finally:
             loader.dispose()
