@@ -40,6 +40,10 @@ MAX_DURATION = timedelta(days=100 * 365)
 MAX_COUNT = 1_000_000
 """The ``n`` of ``lag``/``pct_change`` and ``for: N releases``."""
 
+MAX_EVALUATIONS = 100_000
+"""Shifted evaluations one expression may cost per instant on its worst path (see
+``Resolver._fanout``): ``ttm`` nested 40 deep would otherwise ask for 4^40."""
+
 MAX_MEAN_COUNT = 1_000
 """The ``n`` of ``mean(x, n)``, which evaluates ``x`` once for each of the n observations."""
 

@@ -349,7 +349,7 @@ class _ThesisBuilder:
     def derived(self, resolver: Resolver, raw: tuple) -> Derived:
         key_node, expr, text, stale = raw
         name = str(key_node.value)
-        resolved = resolver.resolve(expr, ValueKind.NUMBER, f"derived series {name}")
+        resolved = resolver.resolve(expr, ValueKind.NUMBER, f"derived series {name}", derived=name)
         return Derived(name, resolved, text, self.reader.loc(key_node), stale)
 
     def condition(self, resolver: Resolver, raw: tuple) -> Condition:

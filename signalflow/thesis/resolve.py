@@ -31,7 +31,7 @@ from signalflow.thesis.ast import (
     to_text,
     walk,
 )
-from signalflow.thesis.limits import MAX_COUNT, MAX_MEAN_COUNT
+from signalflow.thesis.limits import MAX_COUNT, MAX_EVALUATIONS, MAX_MEAN_COUNT
 from signalflow.thesis.functions_spec import (
     EVENT_SOURCES,
     FUNCTIONS,
@@ -64,10 +64,20 @@ class Resolver:
         self.rules = set(rules) | set(CONDITIONS)
         self.hypotheses = dict(hypotheses or {})  # name -> its resolved verify condition
         self.problems: list[ThesisError] = []
+        self.fanouts: dict[str, int] = {}  # derived series -> its fan-out, once resolved
 
-    def resolve(self, node: Node, expect: ValueKind, what: str) -> Node:
+    def resolve(self, node: Node, expect: ValueKind, what: str, derived: str | None = None) -> Node:
         """``node`` with names resolved; reports when it does not produce ``expect``."""
         resolved, kind = self._visit(node)
+        fanout = self._fanout(resolved)
+        if derived is not None:
+            self.fanouts[derived] = fanout
+        if fanout > MAX_EVALUATIONS:
+            self._problem(
+                node,
+                f"{what} would evaluate its inputs {fanout:,} times per instant (at most {MAX_EVALUATIONS:,})",
+                "nested growth, ttm and mean(x, n) multiply: compute inner parts as derived series less deeply",
+            )
         if kind is not None and kind is not expect:
             self._problem(
                 node,
@@ -75,6 +85,23 @@ class Resolver:
                 _expect_hint(expect, kind),
             )
         return resolved
+
+    def _fanout(self, node: Node) -> int:
+        """How many shifted evaluations of its inputs one evaluation of ``node`` costs on
+        its worst path: each growth function shifts its argument once more, ``ttm`` four
+        times and ``mean(x, n)`` n times, and distinct shifts are evaluated separately."""
+        if isinstance(node, Call):
+            factor = _FANOUT.get(node.impl or "", 1)
+            if node.impl in PER_OBSERVATION_IMPLS and len(node.args) > 1 and isinstance(node.args[1], Number):
+                factor = int(node.args[1].value)
+            return factor * max((self._fanout(arg) for arg in node.args), default=1)
+        if isinstance(node, Binary):
+            return max(self._fanout(node.left), self._fanout(node.right))
+        if isinstance(node, Unary):
+            return self._fanout(node.operand)
+        if isinstance(node, DerivedRef):
+            return self.fanouts.get(node.name, 1)
+        return 1
 
     def _problem(self, node: Node, problem: str, hint: str | None = None) -> None:
         self.problems.append(ThesisError(Location(self.path, node.pos.line, node.pos.column), problem, hint))
@@ -219,6 +246,11 @@ class Resolver:
         return replace(node, args=(arg, verify), impl=sig.impl), sig.result
 
 
+_FANOUT = {
+    **dict.fromkeys(("yoy", "qoq", "pct_change", "change"), 2),
+    **dict.fromkeys(("zscore", "mean_window", "percentile", "drawdown_window", "pct_above_mean"), 2),
+    **dict.fromkeys(("ttm", "ps_ratio", "pe_op"), 4),
+}
 PER_OBSERVATION_IMPLS = frozenset({"mean_n"})
 """Implementations that evaluate their series once per counted observation."""
 

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hostile.corpus import HARMLESS_PAYLOADS, HARMLESS_THESES, VALID_THESIS, _facts, payload_corpus, rule_test_corpus, thesis_corpus
+from hostile.corpus import (
+    HARMLESS_PAYLOADS,
+    HARMLESS_THESES,
+    VALID_THESIS,
+    _facts,
+    payload_corpus,
+    rule_test_corpus,
+    thesis,
+    thesis_corpus,
+)
 from signalflow.cli import app
 from signalflow.errors import ThesisSyntaxError
 from signalflow.service import import_file
@@ -174,3 +183,23 @@ def test_expression_limits_are_clear_errors(text: str, problem: str) -> None:
 
     with pytest.raises(ThesisSyntaxError, match=problem):
         parse_expression(text, "t.yaml")
+
+
+@pytest.mark.parametrize(
+    ("when", "refused"),
+    [
+        ("ttm(" * 9 + "fred.DGS10" + ")" * 9 + " > 1", True),  # 4^9 = 262,144 shifted evaluations
+        ("yoy(qoq(" * 9 + "fred.DGS10" + "))" * 9 + " > 1", True),  # 2^18
+        ("mean(mean(fred.DGS10, 1000), 1000) > 1", True),
+        ("ttm(" * 8 + "fred.DGS10" + ")" * 8 + " > 1", False),  # 65,536
+        ("mean(yoy(fred.DGS10), 1000) > 1 and ttm(ttm(fred.DGS10)) > 1", False),
+    ],
+)
+def test_nested_functions_that_multiply_work_are_bounded(when: str, refused: bool, tmp_path: Path) -> None:
+    """Each nesting of a shifting function multiplies the distinct evaluations of its input."""
+    path = tmp_path / "fanout.yaml"
+    path.write_text(thesis(when=json.dumps(when)))
+    found, problems = read_thesis(path)
+    assert (found is None) is refused
+    if refused:
+        assert any("times per instant" in str(p) for p in problems)
