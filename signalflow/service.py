@@ -17,11 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from signalflow.errors import PayloadError, SignalflowError
+from signalflow.errors import FrequencyChanged, PayloadError, SignalflowError
 from signalflow.settings import Settings
 from signalflow.series import Batch, SeriesProvider
 from signalflow.sources.base import Source
 from signalflow.sources.registry import source_classes
+from signalflow.sources.validate import check_batch
 from signalflow.store import Store
 from signalflow.store.models import utcnow
 
@@ -133,6 +134,7 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
         batch = source.collect(refs, state)
         # A collector reads its publisher's own metadata, so a frequency it reports anew is
         # the publisher's change (a company's first 10-Q): stored, and logged loudly.
+        check_batch(batch, name)
         result = store.add_batch(batch, allow_frequency_change=True)
         for key, old, new in result.frequency_changes:
             log.warning("series frequency changed", extra={"source": name, "series": key, "old": old, "new": new})
@@ -266,8 +268,18 @@ def import_file(
                 raise PayloadError(str(path), "not a format signalflow can import (see `signalflow import --help`)")
         options = {"known_at": known_at, "refs": (refs or {}).get(source.name)}
         batch = _import_file(source, path, series, options)
+        check_batch(batch, str(path))
+    except SignalflowError as exc:
+        return ImportReport(path, "", error=str(exc))
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return ImportReport(path, "", error=str(PayloadError(str(path), f"cannot read: {problem}")))
+    except Exception as exc:  # a parser that missed a case: the file is bad, not the import
+        log.debug("unexpected import failure", exc_info=True, extra={"path": str(path)})
+        return ImportReport(path, "", error=str(PayloadError(str(path), f"cannot read: {_describe(exc)}")))
+    try:
         result = store.add_batch(batch, allow_frequency_change=allow_frequency_change)
-    except (SignalflowError, OSError, UnicodeDecodeError) as exc:
+    except FrequencyChanged as exc:
         return ImportReport(path, "", error=str(exc))
     keys = sorted({o.series for o in batch.observations} | set(_frame_keys(batch)))
     changed = [f"{key}: frequency changed from {old} to {new}" for key, old, new in result.frequency_changes]
@@ -275,6 +287,11 @@ def import_file(
         path, source.name, result.observations_added, result.events_added, keys, batch.warnings + changed,
         incomplete=batch.incomplete,
     )
+
+
+def _describe(exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _import_file(source: Source, path: Path, series: str | None, options: dict | None = None) -> Batch:

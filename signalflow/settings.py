@@ -49,9 +49,9 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)")
     try:
         amount = float(text[:-1])
-    except ValueError:
+        return timedelta(seconds=amount * _UNITS[text[-1]])
+    except (ValueError, OverflowError):  # not a number, NaN, or beyond timedelta (1e400d, 99999999y)
         raise ValueError(f"not a duration: {text!r} (use a number and one of s, m, h, d, w, y)") from None
-    return timedelta(seconds=amount * _UNITS[text[-1]])
 
 
 def format_duration(value: timedelta) -> str:

@@ -17,7 +17,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 @friendly_errors
 def check(
     directory: Annotated[
-        Optional[Path], typer.Argument(help="Rules directory (default: SIGNALFLOW_RULES_DIR or ./rules).")
+        Optional[Path], typer.Argument(help="Rules directory or one thesis file (default: SIGNALFLOW_RULES_DIR or ./rules).")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -98,8 +99,10 @@ def read_mlperf(path: Path, rounds: Mapping[str, date]) -> list[EfficiencyDatapo
             nodes = int(row.get("Nodes") or 1)
             tokens = float(row["Performance_Result"])
             watts = float(row["Power_Result"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise PayloadError(str(path), f"row {index}: bad or missing field {exc}") from None
+        if not (math.isfinite(tokens) and math.isfinite(watts) and tokens >= 0 and watts > 0 and per_node * nodes > 0):
+            raise PayloadError(str(path), f"row {index}: Performance_Result, Power_Result and a# must be finite and positive")
         points.append(
             EfficiencyDatapoint(
                 id=slug(f"mlperf {version}", row["Platform"], row["Model"], row["Scenario"]),
@@ -154,10 +157,16 @@ def read_mlenergy(path: Path, published: date | None = None) -> list[EfficiencyD
         model = config.get("model_id") or data.get("model_id")
         if not model:
             raise PayloadError(str(path), f"configuration {index}: no model_id")
-        gpu = str(config["gpu_model"])
-        n = int(config["num_gpus"])
-        batch = int(config["max_num_seqs"])
-        itl = config.get("median_itl_ms")
+        try:
+            gpu = str(config["gpu_model"])
+            n = int(config["num_gpus"])
+            batch = int(config["max_num_seqs"])
+            tokens, watts = float(tokens), float(watts)
+            itl = float(config["median_itl_ms"]) if config.get("median_itl_ms") else None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise PayloadError(str(path), f"configuration {index}: bad or missing field {exc}") from None
+        if not (all(math.isfinite(v) for v in (tokens, watts, itl or 1.0)) and tokens >= 0 and watts > 0 and n > 0):
+            raise PayloadError(str(path), f"configuration {index}: throughput, power, latency and num_gpus must be finite and positive")
         points.append(
             EfficiencyDatapoint(
                 id=slug("mlenergy", model, task, f"{n}x{gpu}", f"b{batch}"),
@@ -165,8 +174,8 @@ def read_mlenergy(path: Path, published: date | None = None) -> list[EfficiencyD
                 hardware=gpu,
                 accelerator=accelerator_key(gpu),
                 n_accelerators=n,
-                tokens_per_s=float(tokens),
-                power_w=float(watts),
+                tokens_per_s=tokens,
+                power_w=watts,
                 boundary=PowerBoundary.CHIP,
                 point=OperatingPoint(
                     model=model,

@@ -50,6 +50,7 @@ from signalflow.series import (
 )
 from signalflow.sources.configured import ConfiguredSource
 from signalflow.sources.eia_settings import EiaSeries, EiaSettings
+from signalflow.sources.validate import in_range
 
 if TYPE_CHECKING:
     from signalflow.settings import Settings
@@ -213,6 +214,8 @@ class EiaSource(ConfiguredSource):
                 start, end = period_bounds(bucket, frequency)
             except ValueError as exc:
                 raise PayloadError(origin, str(exc)) from None
+            if not (in_range(start) and in_range(end)):
+                raise PayloadError(origin, f"period {bucket!r} is outside the dates the store can hold")
             value = total
             if config.frequency == "hourly" and total is not None:
                 value = total / counts[bucket]
@@ -285,8 +288,8 @@ def _reply(data: Any, origin: str) -> dict[str, Any]:
     if isinstance(data, dict) and "error" in data:
         error = data["error"]
         if isinstance(error, dict):
-            raise ApiError(origin, int(data.get("code") or 0), f"{error.get('code', '')} {error.get('message', '')}")
-        raise ApiError(origin, int(data.get("code") or 0), str(error))
+            raise ApiError(origin, _code(data.get("code")), f"{error.get('code', '')} {error.get('message', '')}")
+        raise ApiError(origin, _code(data.get("code")), str(error))
     if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
         raise PayloadError(origin, "not an EIA API v2 reply (no 'response' object)")
     return data
@@ -317,6 +320,11 @@ def _short(name: str, got: int, total: int, what: str) -> str:
         f"most {PAGE_SIZE:,}): collect it (the collector pages with offset/length) or save a reply "
         f"narrowed with facets, start or end"
     )
+
+
+def _code(value: Any) -> int:
+    text = str(value or 0).strip()
+    return int(text) if text.isdigit() else 0
 
 
 def _warnings(reply: dict[str, Any], name: str, paged: bool) -> list[str]:

@@ -111,12 +111,16 @@ class FredSource(Source):
         origin = f"{url}?series_id={series_id}"
         while True:
             reply = http.get(url, params={**params, "offset": len(rows)}).json()
+            if not isinstance(reply, dict):
+                raise PayloadError(origin, f"expected a JSON object, got {type(reply).__name__}")
             if "error_code" in reply:
-                raise ApiError(origin, int(reply["error_code"] or 0), str(reply.get("error_message", "")))
+                raise ApiError(origin, _int(reply["error_code"]), str(reply.get("error_message", "")))
             page = reply.get("observations") or []
+            if not isinstance(page, list):
+                raise PayloadError(origin, "'observations' is not a list")
             rows.extend(page)
             # A short page is the last one, whatever `count` says.
-            if len(page) < self.page_limit or len(rows) >= int(reply.get("count") or 0):
+            if len(page) < self.page_limit or len(rows) >= _int(reply.get("count")):
                 break
         batch = parse_api_json(
             {"observations": rows},
@@ -221,6 +225,14 @@ class FredSource(Source):
         if override is not None and text.lstrip().lower().startswith("date,value"):
             return parse_processed_csv(text, origin, override, collected_at=saved)
         raise PayloadError(origin, "not a FRED payload (API JSON, fredgraph CSV, date,value CSV or ALFRED CSV)")
+
+
+def _int(value: Any) -> int:
+    """A count or code as FRED sends it; anything that is not a whole number counts as 0."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 def _name_for(path: Path) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 import io
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -44,6 +45,7 @@ from signalflow.series import (
     end_of_day,
     end_of_day_frame,
 )
+from signalflow.sources.validate import FIRST_DATE, LAST_DATE
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 
 SERIES_ID = re.compile(r"^[A-Z0-9_]+$")
@@ -124,12 +126,17 @@ def parse_api_json(
     :class:`ApiError` naming ``origin``."""
     data = _load_json(payload, origin)
     if "error_code" in data:
-        raise ApiError(origin, int(data.get("error_code") or 0), str(data.get("error_message", "")))
+        code = str(data.get("error_code") or 0)
+        raise ApiError(origin, int(code) if code.isdigit() else 0, str(data.get("error_message", "")))
     rows = data.get("observations")
     if not isinstance(rows, list):
         raise PayloadError(origin, "no 'observations' list: not a fred/series/observations reply")
     if not unit and data.get("units") not in TRANSFORMS:
         unit = str(data.get("units") or "")
+    for index, row in enumerate(rows):
+        value = row.get("value") if isinstance(row, dict) else None
+        if isinstance(value, float) and not math.isfinite(value):  # JSON NaN/Infinity, which pandas reads as missing
+            raise PayloadError(f"{origin} observation[{index}]", f"not a finite number: {value!r}")
     try:
         raw = pd.DataFrame(rows, columns=["date", "value", "realtime_start"], dtype=object)
     except (TypeError, ValueError) as exc:
@@ -306,11 +313,13 @@ def _where(origin: str, position: int, index_base: int, what: str) -> tuple[str,
 def _dates(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row") -> pd.Series:
     text = raw.fillna("").astype(str).str.strip()
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    bad = parsed.isna()
+    bad = parsed.isna() | ~text.str[:4].between(str(FIRST_DATE.year), str(LAST_DATE.year))
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         where, line = _where(origin, position, index_base, what)
-        raise PayloadError(where, f"not a date (YYYY-MM-DD): {text.iloc[position]!r}", line=line)
+        raise PayloadError(
+            where, f"not a date (YYYY-MM-DD) from {FIRST_DATE.year} to {LAST_DATE.year}: {text.iloc[position]!r}", line=line
+        )
     return parsed.astype("datetime64[ns]")
 
 
@@ -318,9 +327,10 @@ def _values(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row")
     text = raw.fillna("").astype(str).str.strip()
     missing = text.isin(MISSING)
     parsed = pd.to_numeric(text.where(~missing, None), errors="coerce")
-    bad = parsed.isna() & ~missing
+    bad = (parsed.isna() & ~missing) | parsed.abs().eq(float("inf"))  # inf, -Infinity, 1e400
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         where, line = _where(origin, position, index_base, what)
-        raise PayloadError(where, f"not a number: {text.iloc[position]!r}", line=line)
+        problem = "not a finite number" if pd.notna(parsed.iloc[position]) else "not a number"
+        raise PayloadError(where, f"{problem}: {text.iloc[position]!r}", line=line)
     return parsed.astype("float64")

@@ -53,6 +53,7 @@ from signalflow.series import (
 )
 from signalflow.sources.base import Source
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
+from signalflow.sources.validate import in_range
 
 log = logging.getLogger(__name__)
 
@@ -312,10 +313,9 @@ class NewsSource(Source):
         stamp = entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
         # feedparser normalises dates to UTC struct_time; without one (or one after we saw the
         # entry), the time we saw it
-        published, basis = capped(
-            datetime(*stamp[:6]) if stamp else collected_at, KnownAtBasis.EXACT, collected_at
-        )
-        if not stamp:
+        stamped = _stamp_time(stamp)
+        published, basis = capped(stamped or collected_at, KnownAtBasis.EXACT, collected_at)
+        if stamped is None:
             published = undated_at or collected_at
             basis = KnownAtBasis.EXACT if undated_at else KnownAtBasis.COLLECTED
         from signalflow.news.extract import plain_text
@@ -435,3 +435,14 @@ def _remember(state: MutableMapping[str, str], key: str, ids: list[str]) -> None
     known.extend(i for i in ids if i not in set(known))
     state[f"{key}:seen"] = json.dumps(known[-SEEN_LIMIT:])
 
+
+def _stamp_time(stamp: Any) -> datetime | None:
+    """A feed's date, or None when it is missing or no real date (year 0, year 9999):
+    such an entry is undated, like one without a date."""
+    if not stamp:
+        return None
+    try:
+        value = datetime(*stamp[:6])
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if in_range(value) else None

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from signalflow.errors import PayloadError
 from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo, SeriesKind
+from signalflow.sources.validate import in_range
 
 FIELDS = ("open", "high", "low", "close", "volume")
 SPLIT = "split"
@@ -84,27 +87,49 @@ def parse_chart_json(content: bytes | str, origin: str) -> DailyBars:
         raise PayloadError(origin, f"no data: {detail}")
     result = results[0]
     meta = result.get("meta") or {}
-    offset = timedelta(seconds=int(meta.get("gmtoffset") or 0))
+    try:
+        offset = timedelta(seconds=int(meta.get("gmtoffset") or 0))
+    except (TypeError, ValueError, OverflowError):
+        offset = timedelta(days=2)
+    if abs(offset) > timedelta(days=1):
+        raise PayloadError(origin, f"meta.gmtoffset {meta.get('gmtoffset')!r} is not an offset in seconds")
     symbol = str(meta.get("symbol") or "")
     stamps = result.get("timestamp") or []
     quote = ((result.get("indicators") or {}).get("quote") or [{}])[0]
     bars = DailyBars(symbol=symbol, currency=str(meta.get("currency") or ""))
     for i, stamp in enumerate(stamps):
-        bars.dates.append(_session_date(stamp, offset))
+        bars.dates.append(_session_date(stamp, offset, origin, i))
         for f in FIELDS:
             column = quote.get(f) or []
             value = column[i] if i < len(column) else None
-            bars.values[f].append(None if value is None else float(value))
+            bars.values[f].append(None if value is None else _price(value, origin, f"timestamp[{i}] {f}"))
     for event in ((result.get("events") or {}).get("splits") or {}).values():
         num, den = float(event.get("numerator") or 0), float(event.get("denominator") or 0)
         if num > 0 and den > 0:
-            bars.splits.append(Split(_session_date(event["date"], offset), num / den))
+            bars.splits.append(Split(_session_date(event["date"], offset, origin), num / den))
     bars.splits.sort(key=lambda s: s.ex_date)
     return bars
 
 
-def _session_date(stamp: int | float, offset: timedelta) -> date:
-    return (datetime.fromtimestamp(int(stamp), timezone.utc).replace(tzinfo=None) + offset).date()
+def _session_date(stamp: int | float, offset: timedelta, origin: str = "chart", index: int = 0) -> date:
+    try:
+        day = (datetime.fromtimestamp(int(stamp), timezone.utc).replace(tzinfo=None) + offset).date()
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise PayloadError(origin, f"timestamp[{index}]: {stamp!r} is not a time in seconds") from None
+    if not in_range(day):
+        raise PayloadError(origin, f"timestamp[{index}]: {day} is outside the dates the store can hold")
+    return day
+
+
+def _price(value: Any, origin: str, where: str) -> float:
+    """A finite float, or a PayloadError naming the row (JSON allows NaN, Infinity, "x")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PayloadError(origin, f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise PayloadError(origin, f"{where}: {value!r} is not a finite number")
+    return number
 
 
 def parse_price_csv(text: str, origin: str, symbol: str) -> DailyBars:
@@ -125,15 +150,21 @@ def parse_price_csv(text: str, origin: str, symbol: str) -> DailyBars:
     for line, row in enumerate(table.itertuples(index=False), start=2):
         record = dict(zip(table.columns, row))
         try:
-            bars.dates.append(date.fromisoformat(record[columns["date"]].strip()[:10]))
+            day = date.fromisoformat(record[columns["date"]].strip()[:10])
         except ValueError:
             raise PayloadError(origin, f"bad date {record[columns['date']]!r}", line) from None
+        if not in_range(day):
+            raise PayloadError(origin, f"date {day} is outside the dates the store can hold", line)
+        bars.dates.append(day)
         for f in FIELDS:
             raw = record.get(columns.get(f, ""), "").strip()
             try:
-                bars.values[f].append(float(raw) if raw and raw.lower() not in ("null", "nan") else None)
+                value = float(raw) if raw and raw.lower() not in ("null", "nan") else None
             except ValueError:
                 raise PayloadError(origin, f"bad {f} value {raw!r}", line) from None
+            if value is not None and not math.isfinite(value):
+                raise PayloadError(origin, f"{f} value {raw!r} is not a finite number", line)
+            bars.values[f].append(value)
     return bars
 
 

@@ -235,8 +235,9 @@ class SecSource(Source):
         # A newly referenced concept needs the full payload even if it did not change.
         conditional = concepts <= known
         collected_at = self.clock()
+        facts_url = f"{base}/api/xbrl/companyfacts/CIK{cik:010d}.json"
         reply = client.get(
-            f"{base}/api/xbrl/companyfacts/CIK{cik:010d}.json",
+            facts_url,
             etag=state.get(f"{facts_key}.etag") if conditional else None,
             last_modified=state.get(f"{facts_key}.last_modified") if conditional else None,
         )
@@ -274,7 +275,7 @@ class SecSource(Source):
             _remember(state, subs_key, reply)
         if facts is not None:
             batch.extend(
-                normalize_companyfacts(facts, ticker, self.metrics, sorted(concepts), accepted, collected_at)
+                normalize_companyfacts(facts, ticker, self.metrics, sorted(concepts), accepted, collected_at, facts_url)
             )
         if read_filings:
             archives = archives_base(self.config.base_url)
@@ -348,7 +349,7 @@ class SecSource(Source):
         ]
         accepted = {**_beside(Path(path), cik), **sec_accepted.load(self.settings.data_dir, cik)}
         return normalize_companyfacts(
-            payload, ticker, self.metrics, concepts, accepted=accepted, collected_at=collected_at
+            payload, ticker, self.metrics, concepts, accepted=accepted, collected_at=collected_at, origin=str(path)
         )
 
     def _import_filing(self, path: Path, known_at: datetime | None) -> Batch:
@@ -383,7 +384,10 @@ class SecSource(Source):
             return str(metadata["ticker"]).upper()
         if payload.get("tickers"):
             return str(payload["tickers"][0]).upper()
-        cik = int(payload.get("cik") or 0)
+        try:
+            cik = int(payload.get("cik") or 0)
+        except (TypeError, ValueError):
+            raise PayloadError(str(path), f"cik {payload.get('cik')!r} is not a number") from None
         by_cik = {c: t for t, c in sorted(self.cached_tickers().items(), reverse=True)}
         if cik in by_cik:
             return by_cik[cik]

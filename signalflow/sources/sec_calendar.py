@@ -94,11 +94,16 @@ def periodic_filings(submissions: dict, origin: str = "submissions") -> list[Per
         columns = zip(recent["form"], recent["reportDate"], recent["filingDate"], recent["accessionNumber"])
     except (KeyError, TypeError) as exc:
         raise PayloadError(origin, f"not an EDGAR submissions payload (missing {exc})") from None
-    found = [
-        PeriodicFiling(form, date.fromisoformat(report), date.fromisoformat(filed), accn)
-        for form, report, filed, accn in columns
-        if form in PERIODIC_FORMS and report
-    ]
+    found = []
+    for index, (form, report, filed, accn) in enumerate(columns):
+        if form not in PERIODIC_FORMS or not report:
+            continue
+        try:
+            found.append(PeriodicFiling(form, date.fromisoformat(report), date.fromisoformat(filed), str(accn)))
+        except (TypeError, ValueError):
+            raise PayloadError(
+                origin, f"filings.recent[{index}]: reportDate {report!r} or filingDate {filed!r} is not a date"
+            ) from None
     return sorted(found, key=lambda f: (f.filed, f.accession), reverse=True)
 
 

@@ -41,6 +41,7 @@ fiscal years instead, and say so in ``SeriesInfo.frequency`` ("annual").
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from signalflow.errors import PayloadError
 from signalflow.series import (
     PUBLISHER_ZONES,
     Batch,
@@ -71,6 +73,7 @@ from signalflow.sources.sec_periods import (
     one_per_end,
     prefer,
 )
+from signalflow.sources.validate import in_range
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 ACCESSION = re.compile(r"\b\d{10}-\d{2}-\d{6}\b")
@@ -323,7 +326,51 @@ def normalize_companyfacts(
     concepts: Iterable[str] = (),
     accepted: Mapping[str, datetime] | None = None,
     collected_at: datetime | None = None,
+    origin: str = "companyfacts",
 ) -> Batch:
     """Series and observations for every canonical metric, and for ``concepts`` by name;
-    ``accepted`` maps accessions to their acceptance instants, ``collected_at`` caps known_at."""
+    ``accepted`` maps accessions to their acceptance instants, ``collected_at`` caps known_at.
+    A fact that is not a finite number with real dates is a PayloadError naming it."""
+    check_facts(payload, origin)
     return FactsNormalizer(payload, ticker, metrics, accepted, collected_at).build(concepts)
+
+
+def check_facts(payload: dict, origin: str) -> None:
+    """Every fact row has a finite ``val`` and ISO ``end``/``filed`` (and ``start``) dates
+    the store can hold: one NaN would otherwise become the current version of its quarter."""
+    facts = payload.get("facts")
+    if not isinstance(facts, dict):
+        raise PayloadError(origin, "'facts' is not an object")
+    for taxonomy, concepts in facts.items():
+        if not isinstance(concepts, dict):
+            raise PayloadError(origin, f"facts.{taxonomy} is not an object")
+        for name, spec in concepts.items():
+            units = spec.get("units") if isinstance(spec, dict) else None
+            if not isinstance(units, dict):
+                raise PayloadError(origin, f"{taxonomy}:{name}: 'units' is not an object")
+            for unit, rows in units.items():
+                if not isinstance(rows, list):
+                    raise PayloadError(origin, f"{taxonomy}:{name} {unit}: the facts are not a list")
+                for index, row in enumerate(rows):
+                    problem = _fact_problem(row)
+                    if problem:
+                        raise PayloadError(origin, f"{taxonomy}:{name} {unit} fact {index}: {problem}")
+
+
+def _fact_problem(row: object) -> str:
+    if not isinstance(row, dict):
+        return "not an object"
+    val = row.get("val")
+    if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
+        return f"val {val!r} is not a finite number"
+    for key in ("end", "filed", "start"):
+        text = row.get(key)
+        if text is None and key == "start":
+            continue
+        try:
+            day = date.fromisoformat(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return f"{key} {text!r} is not a date (YYYY-MM-DD)"
+        if not in_range(day):
+            return f"{key} {text} is outside the dates the store can hold"
+    return ""

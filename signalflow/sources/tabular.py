@@ -51,6 +51,7 @@ from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen
 from signalflow.sources.tabular_settings import TabularSeries, TabularSettings
+from signalflow.sources.validate import FIRST_DATE, LAST_DATE
 
 if TYPE_CHECKING:
     from signalflow.sources.http import HttpClient
@@ -177,12 +178,15 @@ def _parse_dates(
     text = _as_text(raw)
     missing = text.str.lower().isin(MISSING)
     parsed = pd.to_datetime(text.where(~missing, None), errors="coerce", format="ISO8601", utc=True)
-    parsed = parsed.dt.tz_convert(None).astype("datetime64[ns]")
-    bad = parsed.isna() if required else parsed.isna() & ~missing
+    parsed = parsed.dt.tz_convert(None)
+    outside = (parsed < pd.Timestamp(FIRST_DATE)) | (parsed > pd.Timestamp(LAST_DATE))
+    parsed = parsed.where(~outside).astype("datetime64[ns]")
+    bad = (parsed.isna() if required else parsed.isna() & ~missing) | outside
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         place, line = where(position)
-        raise PayloadError(place, f"{column}: not a date: {text.iloc[position]!r}", line=line)
+        problem = "outside the dates the store can hold" if outside.iloc[position] else "not a date"
+        raise PayloadError(place, f"{column}: {problem}: {text.iloc[position]!r}", line=line)
     return parsed if not required else parsed.dt.normalize()
 
 
@@ -216,11 +220,12 @@ def _parse_values(raw: pd.Series, origin: str, where: Callable[[int], tuple[str,
     text = _as_text(raw).str.replace(",", "", regex=False)
     missing = text.str.lower().isin(MISSING)
     parsed = pd.to_numeric(text.where(~missing, None), errors="coerce")
-    bad = parsed.isna() & ~missing
+    bad = (parsed.isna() & ~missing) | parsed.abs().eq(float("inf"))  # inf, -Infinity, 1e400
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         place, line = where(position)
-        raise PayloadError(place, f"{column}: not a number: {_as_text(raw).iloc[position]!r}", line=line)
+        problem = "not a finite number" if pd.notna(parsed.iloc[position]) else "not a number"
+        raise PayloadError(place, f"{column}: {problem}: {_as_text(raw).iloc[position]!r}", line=line)
     return parsed.astype("float64")
 
 

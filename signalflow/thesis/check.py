@@ -33,7 +33,10 @@ NOTIFIER_GROUP = "signalflow.notifiers"
 
 
 def check_dir(directory: Path | str, settings: Settings | None = None, today: date | None = None) -> RuleSet:
-    """Load every thesis under ``directory`` and check it; the result lists every problem."""
+    """Load every thesis under ``directory`` (or the one file it names) and check it; the
+    result lists every problem."""
+    if Path(directory).is_file():
+        return check_files([Path(directory)], settings, today)
     return check_ruleset(load_rules_dir(directory), settings, today)
 
 

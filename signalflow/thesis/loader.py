@@ -27,6 +27,7 @@ from signalflow.thesis.ast import Node
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
 from signalflow.thesis.hypotheses import read_hypotheses
 from signalflow.thesis.lexer import KEYWORDS
+from signalflow.thesis.limits import read_limited
 from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Severity, Thesis
 from signalflow.thesis.parser import parse_expression
 from signalflow.thesis.resolve import CONDITIONS, Resolver, cycle_problems
@@ -92,9 +93,9 @@ def read_thesis(path: Path | str, text: str | None = None) -> tuple[Thesis | Non
     path = Path(path)
     if text is None:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return None, [ThesisError(Location(path), f"cannot read thesis file: {exc}")]
+            text = read_limited(path, "thesis file")
+        except ThesisError as exc:
+            return None, [exc]
     builder = _ThesisBuilder(path, text)
     thesis = builder.build()
     return thesis, builder.reader.problems
@@ -348,7 +349,7 @@ class _ThesisBuilder:
     def derived(self, resolver: Resolver, raw: tuple) -> Derived:
         key_node, expr, text, stale = raw
         name = str(key_node.value)
-        resolved = resolver.resolve(expr, ValueKind.NUMBER, f"derived series {name}")
+        resolved = resolver.resolve(expr, ValueKind.NUMBER, f"derived series {name}", derived=name)
         return Derived(name, resolved, text, self.reader.loc(key_node), stale)
 
     def condition(self, resolver: Resolver, raw: tuple) -> Condition:
@@ -374,7 +375,7 @@ class _ThesisBuilder:
         for_ = For()
         if "for" in fields and (value := r.for_value(fields["for"].value, f"rule {name}: for")) is not None:
             for_ = For(duration=value[0], releases=value[1])
-        keep = r.duration(fields["keep_firing_for"].value, f"rule {name}: keep_firing_for") if "keep_firing_for" in fields else None
+        keep = r.duration(fields["keep_firing_for"].value, f"rule {name}: keep_firing_for", zero=True) if "keep_firing_for" in fields else None
         stale = r.duration(fields["stale_after"].value, f"rule {name}: stale_after") if "stale_after" in fields else None
         summary = (r.string(fields["summary"].value, f"rule {name}: summary") or "") if "summary" in fields else ""
         return Rule(

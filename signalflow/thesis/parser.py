@@ -12,6 +12,8 @@ Names come out unresolved: a bare word is a :class:`Name`, a dotted one a
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from pathlib import Path
 
 from signalflow.errors import Location, ThesisSyntaxError
@@ -30,6 +32,7 @@ from signalflow.thesis.ast import (
     to_text,
 )
 from signalflow.thesis.lexer import Tok, Token, tokenize
+from signalflow.thesis.limits import MAX_DEPTH, MAX_DURATION, MAX_EXPRESSION_CHARS, MAX_NESTING, describe_duration
 
 __all__ = ["parse_expression", "to_text"]
 
@@ -41,7 +44,42 @@ def parse_expression(
     say where the text starts. Raises :class:`ThesisSyntaxError`."""
     if not text.strip():
         raise ThesisSyntaxError(Location(path, line, column), "empty expression")
-    return _Parser(tokenize(text, path, line, column), path).parse()
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ThesisSyntaxError(
+            Location(path, line, column),
+            f"expression is longer than {MAX_EXPRESSION_CHARS:,} characters",
+            "define parts of it as derived series under 'series:'",
+        )
+    node = _Parser(tokenize(text, path, line, column), path).parse()
+    deepest = _deepest(node)
+    if deepest is not None:
+        raise ThesisSyntaxError(
+            Location(path, deepest.pos.line, deepest.pos.column),
+            f"expression is more than {MAX_DEPTH} levels deep",
+            "split long chains of 'and'/'or' or of '+' into derived series or separate rules",
+        )
+    return node
+
+
+def _deepest(root: Node) -> Node | None:
+    """The first node deeper than MAX_DEPTH, found without recursion, or None."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        stack.extend((child, depth + 1) for child in _children(node))
+    return None
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Call):
+        return node.args
+    return ()
 
 
 class _Parser:
@@ -49,6 +87,18 @@ class _Parser:
         self.tokens = tokens
         self.path = path
         self.i = 0
+        self.nesting = 0
+
+    def enter(self, tok: Token) -> None:
+        """One level deeper into parentheses, a call, 'not' or a sign; the parser recurses
+        once per level, so the level is bounded before the stack is."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise self.error(
+                tok,
+                f"expression nests more than {MAX_NESTING} levels of parentheses, calls, 'not' or signs",
+                "define inner parts as derived series under 'series:'",
+            )
 
     @property
     def tok(self) -> Token:
@@ -94,7 +144,10 @@ class _Parser:
     def not_expr(self) -> Node:
         if self.at(Tok.KEYWORD, "not"):
             op = self.advance()
-            return Unary("not", self.not_expr(), pos=_pos(op))
+            self.enter(op)
+            node = Unary("not", self.not_expr(), pos=_pos(op))
+            self.nesting -= 1
+            return node
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -125,31 +178,33 @@ class _Parser:
         return node
 
     def unary(self) -> Node:
-        if self.at(Tok.OP, "-"):
+        if self.at(Tok.OP, "-", "+"):
             op = self.advance()
-            return Unary("-", self.unary(), pos=_pos(op))
-        if self.at(Tok.OP, "+"):
-            self.advance()
-            return self.unary()
+            self.enter(op)
+            operand = self.unary()
+            self.nesting -= 1
+            return Unary("-", operand, pos=_pos(op)) if op.text == "-" else operand
         return self.primary()
 
     def primary(self) -> Node:
         tok = self.tok
         if tok.kind is Tok.NUMBER:
             self.advance()
-            return Number(float(tok.text), tok.text, pos=_pos(tok))
+            return Number(self.finite(tok, float(tok.text)), tok.text, pos=_pos(tok))
         if tok.kind is Tok.PERCENT:
             self.advance()
-            return Number(float(tok.text[:-1]) / 100, tok.text, pos=_pos(tok))
+            return Number(self.finite(tok, float(tok.text[:-1]) / 100), tok.text, pos=_pos(tok))
         if tok.kind is Tok.DURATION:
             self.advance()
-            return Duration(parse_duration(tok.text), tok.text, pos=_pos(tok))
+            return Duration(self.window(tok), tok.text, pos=_pos(tok))
         if tok.kind is Tok.LPAREN:
             self.advance()
+            self.enter(tok)
             node = self.or_expr()
             if not self.at(Tok.RPAREN):
                 raise self.unexpected("')' to close the '(' at " f"{tok.line}:{tok.column}")
             self.advance()
+            self.nesting -= 1
             return node
         if tok.kind is Tok.NAME:
             self.advance()
@@ -165,8 +220,26 @@ class _Parser:
             raise self.error(tok, f"{tok.text!r} needs a condition on its left", None)
         raise self.unexpected("a number, a name, a function call or '('")
 
+    def finite(self, tok: Token, value: float) -> float:
+        if not math.isfinite(value):
+            raise self.error(tok, f"number {tok.text} is outside the range of a float", "numbers stay below 1e308")
+        return value
+
+    def window(self, tok: Token) -> timedelta:
+        """A duration literal, which is always a window: positive and at most MAX_DURATION."""
+        try:
+            value = parse_duration(tok.text)
+        except ValueError:
+            value = None
+        if value is None or value > MAX_DURATION:
+            raise self.error(tok, f"duration {tok.text} is too long", f"windows are at most {describe_duration(MAX_DURATION)}")
+        if value <= timedelta(0):
+            raise self.error(tok, f"duration {tok.text} is not positive", "a window needs a length, e.g. 30d")
+        return value
+
     def call(self, name: Token) -> Node:
         self.advance()  # '('
+        self.enter(name)
         args: list[Node] = []
         if not self.at(Tok.RPAREN):
             args.append(self.or_expr())
@@ -176,6 +249,7 @@ class _Parser:
         if not self.at(Tok.RPAREN):
             raise self.unexpected(f"',' or ')' in the arguments of {name.text}()")
         self.advance()
+        self.nesting -= 1
         return Call(name.text, tuple(args), pos=_pos(name))
 
 

@@ -31,6 +31,7 @@ from signalflow.thesis.ast import (
     to_text,
     walk,
 )
+from signalflow.thesis.limits import MAX_COUNT, MAX_EVALUATIONS, MAX_MEAN_COUNT
 from signalflow.thesis.functions_spec import (
     EVENT_SOURCES,
     FUNCTIONS,
@@ -63,10 +64,20 @@ class Resolver:
         self.rules = set(rules) | set(CONDITIONS)
         self.hypotheses = dict(hypotheses or {})  # name -> its resolved verify condition
         self.problems: list[ThesisError] = []
+        self.fanouts: dict[str, int] = {}  # derived series -> its fan-out, once resolved
 
-    def resolve(self, node: Node, expect: ValueKind, what: str) -> Node:
+    def resolve(self, node: Node, expect: ValueKind, what: str, derived: str | None = None) -> Node:
         """``node`` with names resolved; reports when it does not produce ``expect``."""
         resolved, kind = self._visit(node)
+        fanout = self._fanout(resolved)
+        if derived is not None:
+            self.fanouts[derived] = fanout
+        if fanout > MAX_EVALUATIONS:
+            self._problem(
+                node,
+                f"{what} would evaluate its inputs {fanout:,} times per instant (at most {MAX_EVALUATIONS:,})",
+                "nested growth, ttm and mean(x, n) multiply: compute inner parts as derived series less deeply",
+            )
         if kind is not None and kind is not expect:
             self._problem(
                 node,
@@ -74,6 +85,23 @@ class Resolver:
                 _expect_hint(expect, kind),
             )
         return resolved
+
+    def _fanout(self, node: Node) -> int:
+        """How many shifted evaluations of its inputs one evaluation of ``node`` costs on
+        its worst path: each growth function shifts its argument once more, ``ttm`` four
+        times and ``mean(x, n)`` n times, and distinct shifts are evaluated separately."""
+        if isinstance(node, Call):
+            factor = _FANOUT.get(node.impl or "", 1)
+            if node.impl in PER_OBSERVATION_IMPLS and len(node.args) > 1 and isinstance(node.args[1], Number):
+                factor = int(node.args[1].value)
+            return factor * max((self._fanout(arg) for arg in node.args), default=1)
+        if isinstance(node, Binary):
+            return max(self._fanout(node.left), self._fanout(node.right))
+        if isinstance(node, Unary):
+            return self._fanout(node.operand)
+        if isinstance(node, DerivedRef):
+            return self.fanouts.get(node.name, 1)
+        return 1
 
     def _problem(self, node: Node, problem: str, hint: str | None = None) -> None:
         self.problems.append(ThesisError(Location(self.path, node.pos.line, node.pos.column), problem, hint))
@@ -182,7 +210,16 @@ class Resolver:
             return out, None
         for sig in fitting:
             if all(_fits(_param(sig, i), arg, kind) for i, (arg, kind) in enumerate(visited)):
+                n = args[1] if sig.impl in PER_OBSERVATION_IMPLS else None
+                if isinstance(n, Number) and n.value > MAX_MEAN_COUNT:
+                    # mean(x, n) evaluates x once per observation: bound the work, not just the number.
+                    self._problem(n, f"{node.func}: n = {n.text} is more than {MAX_MEAN_COUNT:,} observations")
+                    return out, None
                 return replace(out, impl=sig.impl), sig.result
+        too_many = next((a for a in args if isinstance(a, Number) and a.value > MAX_COUNT), None)
+        if too_many is not None and any(ArgKind.COUNT in sig.params for sig in fitting):
+            self._problem(too_many, f"{node.func}: n = {too_many.text} is more than {MAX_COUNT:,} observations")
+            return out, None
         got = ", ".join(_describe_arg(arg, kind) for arg, kind in visited)
         self._problem(node, f"{node.func}({got}) does not match the function table", f"{node.func} takes {describe(node.func)}")
         return out, None
@@ -209,6 +246,14 @@ class Resolver:
         return replace(node, args=(arg, verify), impl=sig.impl), sig.result
 
 
+_FANOUT = {
+    **dict.fromkeys(("yoy", "qoq", "pct_change", "change"), 2),
+    **dict.fromkeys(("zscore", "mean_window", "percentile", "drawdown_window", "pct_above_mean"), 2),
+    **dict.fromkeys(("ttm", "ps_ratio", "pe_op"), 4),
+}
+PER_OBSERVATION_IMPLS = frozenset({"mean_n"})
+"""Implementations that evaluate their series once per counted observation."""
+
 _NAME_EXAMPLES = {ArgKind.TICKER: "market_cap(NVDA)", ArgKind.HYPOTHESIS: "hypothesis(dc_revenue_doubles)"}
 NAME_ARGS = frozenset(_NAME_EXAMPLES)
 
@@ -221,7 +266,7 @@ def _fits(param: ArgKind, node: Node, kind: ValueKind) -> bool:
     if param is ArgKind.SERIES:
         return kind is ValueKind.NUMBER
     if param is ArgKind.COUNT:
-        return isinstance(node, Number) and not node.text.endswith("%") and node.value >= 1 and node.value.is_integer()
+        return isinstance(node, Number) and not node.text.endswith("%") and 1 <= node.value <= MAX_COUNT and node.value.is_integer()
     if param is ArgKind.DURATION:
         return isinstance(node, Duration)
     if param is ArgKind.EVENTS:
@@ -230,7 +275,7 @@ def _fits(param: ArgKind, node: Node, kind: ValueKind) -> bool:
 
 
 def _describe_arg(node: Node, kind: ValueKind) -> str:
-    if isinstance(node, Number) and node.value.is_integer() and node.value >= 1 and not node.text.endswith("%"):
+    if isinstance(node, Number) and node.value.is_integer() and 1 <= node.value <= MAX_COUNT and not node.text.endswith("%"):
         return "n"
     if kind is ValueKind.DURATION:
         return "window"

@@ -23,6 +23,7 @@ event known at its period (or its ``known_at``), its value the event's field val
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -33,11 +34,13 @@ import yaml
 from signalflow.errors import CheckFailed, Location, SignalflowError, ThesisError
 from signalflow.suggest import did_you_mean
 from signalflow.series import MemoryProvider
+from signalflow.sources.validate import FIRST_DATE, LAST_DATE, in_range
 from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import backtest
 from signalflow.thesis.loader import load_files
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.yamlnodes import NodeReader
+from signalflow.thesis.limits import read_limited
+from signalflow.thesis.yamlnodes import NodeReader, short
 
 FILE_KEYS = ("thesis_files", "tests")
 TEST_KEYS = ("name", "series", "expect")
@@ -128,9 +131,9 @@ def load_test_file(path: Path | str) -> TestFile:
     listing every problem of the test file or of its thesis files."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CheckFailed([ThesisError(Location(path), f"cannot read test file: {exc}")]) from None
+        text = read_limited(path, "test file")
+    except ThesisError as exc:
+        raise CheckFailed([exc]) from None
     reader = NodeReader(path, text)
     root = reader.compose()
     top = reader.mapping(root, "a test file", FILE_KEYS, FILE_KEYS) if root is not None else None
@@ -254,17 +257,27 @@ def _expectation(reader: NodeReader, node: yaml.Node, known: set[str]) -> Expect
 
 
 def _when(reader: NodeReader, node: yaml.Node, what: str) -> date | datetime | None:
+    reported = len(reader.problems)
     value = reader.construct(node)
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return value
+    if len(reader.problems) > reported:
+        return None
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+            value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
         except ValueError:
             pass
-    reader.problem(node, f"{what} must be a date (YYYY-MM-DD) or a date and time, not {value!r}")
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        except OverflowError:
+            pass  # past 9999-12-31 in UTC: reported as out of range below
+    if isinstance(value, date):
+        aware = isinstance(value, datetime) and value.tzinfo is not None
+        if aware or not in_range(value):
+            reader.problem(node, f"{what}: {value} is outside the dates the store can hold ({FIRST_DATE}..{LAST_DATE})")
+            return None
+        return value
+    reader.problem(node, f"{what} must be a date (YYYY-MM-DD) or a date and time, not {short(value)}")
     return None
 
 
@@ -273,14 +286,20 @@ def _number(reader: NodeReader, node: yaml.Node, what: str) -> float | None | bo
     value = reader.construct(node)
     if value is None:
         return None
+    number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value) if abs(value) < 1e308 else float("inf")
+    elif isinstance(value, str):
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             pass
-    reader.problem(node, f"{what} must be a number, not {value!r}")
+    if number is not None and math.isfinite(number):
+        return number
+    if number is not None:
+        reader.problem(node, f"{what} must be a finite number, not {short(value)}", "write null for a missing value")
+    else:
+        reader.problem(node, f"{what} must be a number, not {short(value)}")
     return False
 
 

@@ -9,9 +9,10 @@ inside an expression land on the right character of the file, block scalars incl
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,60 @@ import yaml
 from signalflow.errors import Location, ThesisError
 from signalflow.settings import parse_duration
 from signalflow.suggest import did_you_mean
+from signalflow.thesis.limits import MAX_COUNT, MAX_DURATION, MAX_YAML_DEPTH, MAX_YAML_NODES, describe_duration
 
-_RELEASES = re.compile(r"^\s*(\d+)\s+releases?\s*$")
+_RELEASES = re.compile(r"^\s*([0-9]+)\s+releases?\s*$")
 _NULL = "tag:yaml.org,2002:null"
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses documents nested deeper than MAX_YAML_DEPTH or larger than
+    MAX_YAML_NODES once aliases are expanded, and aliases to a collection they sit in.
+
+    Composing recurses once per level, and every later walk of the value (construction,
+    ``repr`` in an error message) pays the expanded size, so both are bounded here, while
+    the file is read, with the mark of the offending node."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._total = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                size = self._sizes.get(id(target))
+                if size is None:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"alias *{event.anchor} refers to a collection it is part of", event.start_mark
+                    )
+                self._grow(size, event.start_mark)
+            return super().compose_node(parent, index)
+        mark = self.peek_event().start_mark
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", mark)
+        before = self._total
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._grow(1, mark)
+        self._sizes[id(node)] = self._total - before
+        return node
+
+    def _grow(self, size: int, mark: yaml.Mark) -> None:
+        self._total += size
+        if self._total > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_YAML_NODES:,} values once aliases are expanded", mark
+            )
+
+
+def short(value: Any) -> str:
+    """``repr`` cut to a line: a value in an error message is a hint, not a dump."""
+    return reprlib.repr(value)
 
 
 @dataclass(frozen=True)
@@ -44,7 +96,11 @@ class NodeReader:
 
     def compose(self) -> yaml.Node | None:
         try:
-            return yaml.compose(self.text, Loader=yaml.SafeLoader)
+            loader = _BoundedLoader(self.text)
+            try:
+                return loader.get_single_node()
+            finally:
+                loader.dispose()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = Location(self.path, mark.line + 1, mark.column + 1) if mark else Location(self.path)
@@ -119,15 +175,26 @@ class NodeReader:
         self.problem(node, f"{what} must be a list ('- ' items), not {_kind(node)}")
         return None
 
-    def duration(self, node: yaml.Node, what: str) -> timedelta | None:
+    def duration(self, node: yaml.Node, what: str, zero: bool = False) -> timedelta | None:
+        """A positive duration of at most MAX_DURATION (or zero, when ``zero``)."""
         text = self.string(node, what)
         if text is None:
             return None
         try:
-            return parse_duration(text)
+            value = parse_duration(text)
         except ValueError:
-            self.problem(node, f"{what}: {text!r} is not a duration", "write e.g. 90s, 30m, 6h, 30d, 12w or 1y")
+            self.problem(node, f"{what}: {short(text)} is not a duration", "write e.g. 90s, 30m, 6h, 30d, 12w or 1y")
             return None
+        return self._in_range(node, what, text, value, zero)
+
+    def _in_range(self, node: yaml.Node, what: str, text: str, value: timedelta, zero: bool) -> timedelta | None:
+        if value < timedelta(0) or (value == timedelta(0) and not zero):
+            self.problem(node, f"{what}: {short(text)} is not positive", "durations count forward, e.g. 30d")
+            return None
+        if value > MAX_DURATION:
+            self.problem(node, f"{what}: {short(text)} is too long", f"durations are at most {describe_duration(MAX_DURATION)}")
+            return None
+        return value
 
     def for_value(self, node: yaml.Node, what: str) -> tuple[timedelta | None, int | None] | None:
         """``for:`` as a duration or 'N releases'."""
@@ -140,15 +207,25 @@ class NodeReader:
             if releases < 1:
                 self.problem(node, f"{what}: needs at least 1 release")
                 return None
+            if releases > MAX_COUNT:
+                self.problem(node, f"{what}: at most {MAX_COUNT:,} releases")
+                return None
             return None, releases
         try:
-            return parse_duration(text), None
+            value = parse_duration(text)
         except ValueError:
-            self.problem(node, f"{what}: {text!r} is neither a duration nor 'N releases'", "write e.g. 30d or 2 releases")
+            self.problem(node, f"{what}: {short(text)} is neither a duration nor 'N releases'", "write e.g. 30d or 2 releases")
             return None
+        checked = self._in_range(node, what, text, value, zero=True)
+        return None if checked is None else (checked, None)
 
     def date(self, node: yaml.Node, what: str) -> date | None:
+        reported = len(self.problems)
         value = self.construct(node)
+        if len(self.problems) > reported:
+            return None
+        if isinstance(value, datetime):  # a timestamp where a day is meant: its day
+            return value.date()
         if isinstance(value, date):
             return value
         if isinstance(value, str):
@@ -156,7 +233,8 @@ class NodeReader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.problem(node, f"{what} must be a date (YYYY-MM-DD), not {node.value if isinstance(node, yaml.ScalarNode) else _kind(node)!r}")
+        shown = short(node.value) if isinstance(node, yaml.ScalarNode) else _kind(node)
+        self.problem(node, f"{what} must be a date (YYYY-MM-DD), not {shown}")
         return None
 
     def construct(self, node: yaml.Node) -> Any:
@@ -166,6 +244,10 @@ class NodeReader:
             return loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             self.problem(node, f"cannot read value: {exc}")
+            return None
+        except (ValueError, OverflowError) as exc:  # 2025-02-30, year 0 or a timestamp past 9999
+            shown = f" {short(node.value)}" if isinstance(node, yaml.ScalarNode) else ""
+            self.problem(node, f"cannot read value{shown}: {exc}")
             return None
         finally:
             loader.dispose()
@@ -196,4 +278,4 @@ def _kind(node: yaml.Node) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return f"the value {node.value!r}" if node.value else "an empty value"
+    return f"the value {short(node.value)}" if node.value else "an empty value"
