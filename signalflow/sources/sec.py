@@ -338,7 +338,7 @@ class SecSource(Source):
             return Batch()
         ticker = self._ticker_for(Path(path), payload, metadata)
         collected_at = parse_instant(metadata.get("fetched_at"))
-        cik = int(payload.get("cik") or 0)
+        cik = _cik(payload, path)
         if kind == "submissions":
             self.filings.add(payload)
             accepted = sec_accepted.remember(self.settings.data_dir, cik, sec_accepted.acceptance_times(payload))
@@ -418,3 +418,12 @@ def _remember(state: MutableMapping[str, str], key: str, reply) -> None:
         state[f"{key}.etag"] = reply.etag
     if reply.last_modified:
         state[f"{key}.last_modified"] = reply.last_modified
+
+
+def _cik(payload: dict, path: Path) -> int:
+    """The payload's CIK as a number, or a PayloadError naming the file."""
+    raw = payload.get("cik") or 0
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise PayloadError(str(path), f"'cik' is not a number: {str(raw)[:40]!r}") from None

@@ -91,7 +91,7 @@ def test_the_valid_template_passes_check(tmp_path: Path) -> None:
 def test_a_folder_import_reports_each_bad_file_and_imports_the_rest(tmp_path: Path, database: str) -> None:
     folder = tmp_path / "payloads"
     bad = _write(folder, payload_corpus())
-    good = folder / "zz_good" / "DGS10.csv"
+    good = folder / "zz_good" / "GOODSERIES.csv"  # a series no hostile file touches
     good.parent.mkdir()
     good.write_text("date,value\n2024-01-01,4.0\n2024-01-02,4.1\n")
     result = _invoke(["import", "--json", str(folder)])
