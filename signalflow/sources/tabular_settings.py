@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, PluginSettings
 
 
@@ -19,7 +20,7 @@ class TabularSeries(BaseModel):
     model_config = ConfigDict(validate_default=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="name used in theses")
-    url: str = Field(description="http(s) URL or a file path")
+    url: SecretUrl = Field(description="http(s) URL (may carry a token or user:password@) or a file path")
     format: Literal["csv", "json"] = "csv"
     date_column: str = Field("date", description="CSV column, or JSON field, holding the period date")
     value_column: str = Field("value", description="CSV column, or JSON field, holding the value")
