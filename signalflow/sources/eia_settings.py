@@ -24,7 +24,7 @@ class EiaSeries(BaseModel):
         "1d", description="EIA gives no vintages: a period is assumed known this long after it ends"
     )
     unit: str = Field("", description="unit; empty = the reply's '<column>-units'")
-    schedule: Duration = "1d"
+    schedule: Duration = Field("1d", description="collection interval of this series; unset: eia_schedule")
 
 
 class EiaSettings(SourceSettings):

@@ -19,7 +19,7 @@ class PromSeries(BaseModel):
     step: Duration = "1h"
     lookback: Duration = "7d"
     unit: str = ""
-    schedule: Duration = "15m"
+    schedule: Duration = Field("15m", description="collection interval of this series; unset: prom_schedule")
 
 
 class PromSettings(SourceSettings):

@@ -25,6 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, MutableMapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from signalflow.errors import PayloadError, SourceError
 from signalflow.redact import redact
 from signalflow.series import Batch, KnownAtBasis, OBSERVATION_COLUMNS, SeriesInfo, SeriesKind
 from signalflow.sources.base import RefWarning, Source
+from signalflow.sources.configured import own_schedule
 from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen
@@ -200,6 +202,9 @@ class TabularSource(Source):
 
     def configured(self) -> dict[str, TabularSeries]:
         return {spec.name: spec for spec in self.config.series}
+
+    def series_schedule(self, ref: str) -> timedelta:
+        return own_schedule(self.configured().get(ref.split(".", 1)[1] if "." in ref else "")) or self.schedule()
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Read every configured series ``refs`` name; a failing one becomes a warning

@@ -32,11 +32,14 @@ class TabularSeries(BaseModel):
         "", description="period of each date (weekly dates are the week's last day); empty = inferred from the dates"
     )
     unit: str = ""
-    schedule: Duration = Field("1d", description="collection interval, e.g. '6h', '1d'")
+    schedule: Duration = Field(
+        "1d", description="collection interval of this series, e.g. '6h', '1d'; unset: default_schedule"
+    )
 
 
 class TabularSettings(PluginSettings):
-    """Shared by ``csv`` and ``http``; they run on ``default_schedule``."""
+    """Shared by ``csv`` and ``http``; they run on ``default_schedule``, and a series with a
+    ``schedule`` of its own on that interval."""
 
     prefix = "tabular"
 
