@@ -36,7 +36,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from signalflow.redact import SecretUrl, register_all
+from signalflow.redact import SecretUrl, redact, register_all
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,8 @@ class CoreSettings(BaseSettings):
                 data[name] = _shown(value, data[name])
             elif "password" in name or "token" in name:
                 data[name] = "**********" if value else value
+            elif isinstance(value, str):
+                data[name] = redact(value)  # a plain URL setting may still carry user:password@
         return data
 
 

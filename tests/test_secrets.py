@@ -247,3 +247,11 @@ def test_slack_sdk_debug_logs_never_show_the_webhook_url(tmp_path, http_server):
     assert http_server.requests[-1].path.endswith(mark)  # it was sent, to the real URL
     assert "slack_sdk" in stream.getvalue()  # and slack-sdk logged the request at DEBUG
     assert mark not in stream.getvalue()
+
+
+def test_credentials_in_any_url_setting_are_masked_in_config_show(monkeypatch):
+    mark = _marker(97)
+    monkeypatch.setenv("SIGNALFLOW_FRED_API_URL", f"https://proxy-user:{mark}@proxy.example.com/fred")
+    result = CliRunner().invoke(app, ["config", "show", "--json"])
+    assert result.exit_code == 0
+    assert mark not in result.output and "https://***@proxy.example.com/fred" in result.output
