@@ -25,6 +25,7 @@ from pydantic import BaseModel, SecretStr
 
 MASK = "***"
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@'\"<>]+@")
+_KEY_NAME = re.compile(r"(?i)key|token|secret|pass|auth|sig|code|session|credential")
 _MIN_LENGTH = 4  # shorter values are too common to hide without hiding ordinary text
 
 _known: set[str] = set()
@@ -65,8 +66,9 @@ def display_url(url: str) -> str:
 def fragments(value: str, url: bool = False) -> set[str]:
     """The parts of a secret that must never be shown. A token (``url`` false) is secret
     whole, and so is each part of it a URL would carry; of a :class:`SecretUrl` only the
-    credentials are: its userinfo and password, its query values and the token-like segments
-    of its path (``/services/T0/B0/x8Yc...``). A file path or a SQLite URL holds none."""
+    credentials are: its userinfo when it has a password, the query values named like keys
+    or reading like tokens, and the token-like segments of its path
+    (``/services/T0/B0/x8Yc...``). A file path or a SQLite URL holds none."""
     found = set() if url else {value}
     if "://" in value and not value.lower().startswith("sqlite"):
         try:
@@ -75,8 +77,8 @@ def fragments(value: str, url: bool = False) -> set[str]:
         except ValueError:
             return {value}
         userinfo = parts.netloc.rpartition("@")[0]
-        found |= {userinfo, password} if userinfo else set()
-        found |= {v for _, v in parse_qsl(parts.query)}
+        found |= {userinfo, password} if password else set()
+        found |= {v for k, v in parse_qsl(parts.query) if _KEY_NAME.search(k) or _token_like(v)}
         segments = [s for s in parts.path.split("/") if s]
         found |= {s for s in segments if _token_like(s)}
         if not url and parts.path.strip("/"):

@@ -255,3 +255,9 @@ def test_credentials_in_any_url_setting_are_masked_in_config_show(monkeypatch):
     result = CliRunner().invoke(app, ["config", "show", "--json"])
     assert result.exit_code == 0
     assert mark not in result.output and "https://***@proxy.example.com/fred" in result.output
+
+
+def test_only_the_credentials_of_a_secret_url_are_hidden_elsewhere():
+    register(SecretUrl("http://reader@db.example.com/data.csv?format=json&api_key=k3y0042"))
+    text = "reader read data.csv as json with k3y0042"
+    assert redact(text) == "reader read data.csv as json with ***"
