@@ -20,7 +20,7 @@ from datetime import datetime
 
 from signalflow import service
 from signalflow.ops import Counters, Lease, OpsServer, Probe, Readiness, RulesWatcher, lease_for, render_metrics
-from signalflow.settings import Settings
+from signalflow.settings import Settings, format_duration
 from signalflow.store import Store
 from signalflow.store.models import utcnow
 from signalflow.thesis.model import Thesis
@@ -53,6 +53,7 @@ class Daemon:
         self.stopped = threading.Event()
         self.reload_requested = threading.Event()
         self._evaluate_lock = threading.Lock()
+        self._source_locks: dict[str, threading.Lock] = {}
         from signalflow.thesis.live import LiveEvaluator
 
         self.live = LiveEvaluator(store)  # series indexes kept between evaluation passes
@@ -65,31 +66,36 @@ class Daemon:
         )
 
     def schedule(self, now: datetime | None = None) -> None:
-        """One job per source the theses use, plus evaluation and delivery jobs; jobs of
-        sources no thesis uses any more are removed."""
+        """One job per source the theses use (``collect:NAME``), and one per other interval
+        its series set for themselves (``collect:NAME@1h``), plus evaluation and delivery
+        jobs; jobs nothing uses any more are removed."""
         from apscheduler.triggers.interval import IntervalTrigger
 
         jitter = int(self.settings.schedule_jitter.total_seconds())
         first = now or datetime.now().astimezone()
-        wanted = service.refs_by_source(self.theses)
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("collect:") and job.id.split(":", 1)[1] not in wanted:
-                job.remove()
-        for name, refs in wanted.items():
+        jobs: set[str] = set()
+        for name, refs in service.refs_by_source(self.theses).items():
             try:
-                every = service.make_source(name, self.settings).schedule()
+                source = service.make_source(name, self.settings)
+                main, groups = source.schedule(), source.intervals(refs)
             except Exception as exc:
                 log.error("source unavailable, not scheduled", extra={"source": name, "error": str(exc)})
                 continue
-            self.scheduler.add_job(
-                self.collect_job,
-                IntervalTrigger(seconds=every.total_seconds(), jitter=jitter or None),
-                args=[name, refs],
-                id=f"collect:{name}",
-                name=f"collect {name}",
-                next_run_time=first,
-                replace_existing=True,
-            )
+            for every, group in groups.items():
+                job_id = f"collect:{name}" if every == main else f"collect:{name}@{format_duration(every)}"
+                jobs.add(job_id)
+                self.scheduler.add_job(
+                    self.collect_job,
+                    IntervalTrigger(seconds=every.total_seconds(), jitter=jitter or None),
+                    args=[name, group],
+                    id=job_id,
+                    name=f"collect {name}" + ("" if every == main else f" every {format_duration(every)}"),
+                    next_run_time=first,
+                    replace_existing=True,
+                )
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("collect:") and job.id not in jobs:
+                job.remove()
         every = self.settings.evaluate_every
         self.scheduler.add_job(
             self.evaluate_job,
@@ -109,7 +115,9 @@ class Daemon:
         )
 
     def collect_job(self, name: str, refs: list[str]) -> None:
-        report = service.collect_source(self.settings, self.store, name, refs)
+        # one collection of a source at a time: its jobs share the source's stored state
+        with self._source_locks.setdefault(name, threading.Lock()):
+            report = service.collect_source(self.settings, self.store, name, refs)
         self.counters.add("collections", (name, "ok" if report.ok else "failed"))
         self.staleness_job()
         if report.series_changed:

@@ -1,8 +1,10 @@
 """Structured logs: one event per line, as ``key=value`` text or as JSON.
 
 Call sites log a short event name and put the facts in ``extra``; this formatter prints
-them. Secrets never reach a log: settings are logged only through ``Settings.masked()``, and
-HTTP URLs are logged without their query strings (where API keys travel).
+them. Secrets never reach a log: settings are logged only through ``Settings.masked()``,
+HTTP URLs are logged without their query strings (where API keys travel), and a
+:class:`~signalflow.redact.RedactFilter` on every root handler takes each known secret out of
+every record, a third-party logger's at DEBUG included.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
+
+from signalflow.redact import RedactFilter
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -28,8 +32,8 @@ class JsonFormatter(logging.Formatter):
             "event": record.getMessage(),
             **_fields(record),
         }
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            data["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(data, default=str)
 
 
@@ -40,8 +44,8 @@ class TextFormatter(logging.Formatter):
         line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
         if extras:
             line += " " + extras
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            line += "\n" + (record.exc_text or self.formatException(record.exc_info))
         return line
 
 
@@ -76,6 +80,9 @@ def configure(level: str = "INFO", json_lines: bool = False, stream=None) -> Non
             root.removeHandler(old)
     handler._signalflow = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    for each in root.handlers:  # other handlers (a user's, a test's) see redacted records too
+        if not any(isinstance(f, RedactFilter) for f in each.filters):
+            each.addFilter(RedactFilter())
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler.scheduler", "apscheduler.executors.default", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from signalflow.errors import FrequencyChanged, PayloadError, SignalflowError
+from signalflow.redact import redact
 from signalflow.settings import Settings
 from signalflow.series import Batch, SeriesProvider
 from signalflow.sources.base import Source
@@ -152,7 +153,8 @@ def collect_source(settings: Settings, store: Store, name: str, refs: Sequence[s
         report.incomplete = list(batch.incomplete)
         store.record_source_result(name, ok=True, stored=result.observations_added)
     except Exception as exc:  # a source failure is data, not a crash
-        report.error = str(exc) if isinstance(exc, SignalflowError) else f"{type(exc).__name__}: {exc}"
+        # an HTTP error may quote a URL's credentials: the report is shown, logged and stored
+        report.error = redact(str(exc) if isinstance(exc, SignalflowError) else f"{type(exc).__name__}: {exc}")
         log.error("collection failed", extra={"source": name, "error": report.error})
         try:
             store.record_source_result(name, ok=False, error=report.error)

@@ -4,7 +4,9 @@ variables, a ``.env`` file, files in the secrets directory, then the TOML config
 The config file is ``signalflow.toml`` in the working directory, or the path in
 ``SIGNALFLOW_CONFIG``. The secrets directory is ``SIGNALFLOW_SECRETS_DIR`` (one file per
 setting, named like the setting, e.g. ``slack_bot_token``), the convention of Docker and
-systemd credentials. Tokens are ``SecretStr``: they are never printed or logged.
+systemd credentials. Tokens are ``SecretStr`` and URLs that may carry credentials are
+:class:`~signalflow.redact.SecretUrl`: loading registers their values, so that no output,
+log, stored row or notification ever shows them.
 
 The core settings are declared here. Each source and notifier declares its own settings as a
 :class:`PluginSettings` model next to its code, registered in the ``signalflow.settings``
@@ -33,6 +35,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from signalflow.redact import SecretUrl, redact, register_all
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +148,7 @@ class Route(BaseModel):
     severities: list[Literal["soft_warning", "kill_switch", "info"]] = Field(
         default_factory=lambda: ["soft_warning", "kill_switch", "info"]
     )
-    url: str = Field("", description="webhook URL for the webhook notifier")
+    url: SecretUrl | None = Field(None, description="webhook URL for the webhook notifier")
     to: list[str] = Field(default_factory=list, description="email recipients")
 
 
@@ -160,8 +164,8 @@ class CoreSettings(BaseSettings):
     )
 
     # Core
-    database_url: str = Field(
-        DEFAULT_DATABASE_URL,
+    database_url: SecretUrl = Field(
+        SecretUrl(DEFAULT_DATABASE_URL),
         description="SQLAlchemy URL: sqlite:///path.db (default, WAL) or postgresql+psycopg://user@host/db",
     )
     rules_dir: Path = Field(Path("rules"), description="directory of thesis files (*.yaml)")
@@ -222,6 +226,7 @@ class CoreSettings(BaseSettings):
         # A plugin's model-level rules run at load too, so a bad setting fails early.
         for model in self.plugins.values():
             self.section(model)
+        register_all(self)
 
     def section(self, model: type[P]) -> P:
         """The settings of one plugin, typed (``settings.section(FredSettings).api_key``).
@@ -250,15 +255,31 @@ class CoreSettings(BaseSettings):
         return tuple(sources)
 
     def masked(self) -> dict[str, Any]:
-        """The effective settings as plain data (durations as text), every secret shown as '**********'."""
+        """The effective settings as plain data (durations as text), every token shown as
+        '**********' and every secret URL as ``scheme://***@host/...``."""
         data = self.model_dump(mode="json")
         for name in type(self).model_fields:
             value = self.__dict__[name]
-            if isinstance(value, SecretStr):
-                data[name] = "**********"
+            if isinstance(value, SecretStr) or (isinstance(value, list) and value):
+                data[name] = _shown(value, data[name])
             elif "password" in name or "token" in name:
                 data[name] = "**********" if value else value
+            elif isinstance(value, str):
+                data[name] = redact(value)  # a plain URL setting may still carry user:password@
         return data
+
+
+def _shown(value: Any, dumped: Any) -> Any:
+    """``dumped`` (a value's JSON form) with each secret inside shown redacted."""
+    if isinstance(value, SecretUrl):
+        return str(value)
+    if isinstance(value, SecretStr):
+        return "**********"
+    if isinstance(value, BaseModel) and isinstance(dumped, dict):
+        return {k: _shown(value.__dict__.get(k), v) for k, v in dumped.items()}
+    if isinstance(value, list) and isinstance(dumped, list):
+        return [_shown(v, d) for v, d in zip(value, dumped)]
+    return dumped
 
 
 class SecretsDirSource(PydanticBaseSettingsSource):

@@ -24,6 +24,7 @@ RANKS: dict[str, int] = {
     "_retry_after": 0,
     "errors": 0,
     "logs": 0,
+    "redact": 0,
     "series": 0,
     "settings": 0,
     "suggest": 0,

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import typing
 from datetime import timedelta
 from pathlib import Path
 
@@ -277,3 +278,32 @@ def test_every_setting_is_described_and_read_somewhere():
     assert not unread, f"settings nothing reads: {unread}"
     undescribed = [name for name, field in module.Settings.model_fields.items() if not field.description]
     assert not undescribed
+
+
+def _tables(annotation) -> list[type]:
+    """The models a setting's annotation holds (``list[TabularSeries]``, ``list[Route]``)."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _tables(arg)]
+
+
+def test_every_field_of_a_settings_table_is_read_somewhere():
+    """A field of a table (``[[tabular]]``, ``[[eia]]``, ``[[prom]]``, ``feeds``, ``routes``) is
+    read as an attribute in a module that names the table's model, other than the one that
+    declares it: a ``schedule`` nothing reads is a setting ignored in silence."""
+    from signalflow import settings as module
+
+    sources = {p: p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py")}
+    tables = {m for field in module.Settings.model_fields.values() for m in _tables(field.annotation)}
+    assert {"TabularSeries", "EiaSeries", "PromSeries", "FeedConfig", "Route"} <= {m.__name__ for m in tables}
+    unread = []
+    for table in tables:
+        home = Path(sys.modules[table.__module__].__file__)
+        users = [t for p, t in sources.items() if p != home and re.search(rf"\b{table.__name__}\b", t)]
+        unread += [
+            f"{table.__name__}.{field}" for field in table.model_fields
+            if not any(re.search(rf"\.{field}\b", t) for t in users)
+        ]
+    assert not unread, f"table fields nothing reads: {sorted(unread)}"

@@ -231,10 +231,9 @@ def _version(evaluation: Evaluation) -> str:
 
 
 def routed(notification, route: Route, key: str):
-    """The notification with the route's overrides (channel, recipients, URL) and its own key."""
-    return dataclasses.replace(
-        notification, key=key, channel=route.channel, recipients=tuple(route.to), url=route.url
-    )
+    """The notification with the route's overrides (channel, recipients) and its own key. A
+    route's URL is a secret: the deliverer reads it from the settings, the outbox never holds it."""
+    return dataclasses.replace(notification, key=key, channel=route.channel, recipients=tuple(route.to))
 
 
 def queue_routed(

@@ -35,5 +35,4 @@ def sample_notification(route: Route, now: datetime) -> Notification:
         position=(("first_tranche", "1/3 of target"),),
         channel=route.channel,
         recipients=tuple(route.to),
-        url=route.url,
     )

@@ -27,11 +27,12 @@ def friendly_errors(func: F) -> F:
         from pydantic import ValidationError
 
         from signalflow.errors import SignalflowError
+        from signalflow.redact import redact
 
         try:
             return func(*args, **kwargs)
         except SignalflowError as exc:
-            raise fail(str(exc)) from None
+            raise fail(redact(exc)) from None  # an error may quote a URL's credentials
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()

@@ -32,7 +32,8 @@ class WebhookNotifier(Notifier):
     @classmethod
     def from_settings(cls, settings: Settings, route: Route | None = None) -> WebhookNotifier:
         config = settings.section(WebhookSettings)
-        url = (route.url if route else "") or (config.url.get_secret_value() if config.url else "")
+        chosen = (route.url if route else None) or config.url
+        url = chosen.get_secret_value() if chosen else ""
         return cls(url, settings.delivery_timeout)
 
     def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from signalflow.ops.notify import queue_ops
+from signalflow.redact import redact
 from signalflow.settings import Settings
 from signalflow.series import SeriesKind
 from signalflow.sources.frequency import default_stale_after
@@ -53,7 +54,7 @@ def assess_staleness(store, settings: Settings, refs: Iterable[str], now: dateti
 def _source(row, settings: Settings, now: datetime) -> Staleness:
     subject = f"source:{row.source}"
     if row.consecutive_failures >= settings.stale_failures:
-        reason = f"{row.consecutive_failures} collections in a row failed; last error: {row.last_error}"
+        reason = f"{row.consecutive_failures} collections in a row failed; last error: {redact(row.last_error)}"
         return Staleness(subject, True, reason)
     limit = settings.stale_after
     if row.last_success is not None and now - row.last_success > limit:

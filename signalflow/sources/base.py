@@ -71,6 +71,18 @@ class Source(ABC):
         every = self.config.schedule if isinstance(self.config, SourceSettings) else None
         return every or self.settings.default_schedule
 
+    def series_schedule(self, ref: str) -> timedelta:
+        """How often the daemon collects ``ref``: the source's interval unless the series
+        sets its own (a ``[[tabular]]``, ``[[eia]]`` or ``[[prom]]`` table's ``schedule``)."""
+        return self.schedule()
+
+    def intervals(self, refs: Sequence[str]) -> dict[timedelta, list[str]]:
+        """``refs`` grouped by how often the daemon collects them."""
+        groups: dict[timedelta, list[str]] = {}
+        for ref in refs:
+            groups.setdefault(self.series_schedule(ref), []).append(ref)
+        return groups
+
     @abstractmethod
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Fetch what is new for ``refs``; ``state`` persists across runs (ETags, cursors)."""

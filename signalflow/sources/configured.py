@@ -10,6 +10,8 @@ series (``eia.NAME`` from ``[[eia]]``, ``prom.NAME`` from ``[[prom]]``)::
         def ready(self): ...              # raise ConfigError when a key is missing
         def client(self): return HttpClient("eia", ...)
         def collect_series(self, http, config, state): ...   # one configured series
+
+Each configured series has a ``schedule``: unset, it is collected on the source's interval.
 """
 
 from __future__ import annotations
@@ -17,12 +19,26 @@ from __future__ import annotations
 import difflib
 from abc import abstractmethod
 from collections.abc import MutableMapping, Sequence
-from typing import Any, ClassVar, Protocol
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from signalflow.series import Batch
 from signalflow.sources.base import Source
 from signalflow.sources.collect import collect_each
 from signalflow.sources.http import HttpClient
+
+if TYPE_CHECKING:
+    from signalflow.sources.eia_settings import EiaSeries
+    from signalflow.sources.prom_settings import PromSeries
+    from signalflow.sources.tabular_settings import TabularSeries
+
+
+def own_schedule(config: EiaSeries | PromSeries | TabularSeries | None) -> timedelta | None:
+    """A configured series' ``schedule`` when the user set it; unset, the series runs with
+    its source (the field's default is only what the documentation shows)."""
+    if config is None or "schedule" not in config.model_fields_set:
+        return None
+    return config.schedule
 
 
 class SeriesSettings(Protocol):
@@ -42,6 +58,10 @@ class ConfiguredSource(Source):
     def entry(self, name: str) -> Any | None:
         """The configured series called ``name``, or None."""
         return next((c for c in self.configs() if c.name == name), None)
+
+    def series_schedule(self, ref: str) -> timedelta:
+        config = self.entry(ref.split(".", 1)[1]) if "." in ref else None
+        return own_schedule(config) or self.schedule()
 
     def check_ref(self, ref: str) -> str | None:
         name = ref.split(".", 1)[1] if "." in ref else ""

@@ -24,7 +24,7 @@ class EiaSeries(BaseModel):
         "1d", description="EIA gives no vintages: a period is assumed published this long after its last day, known at the end of that New York day"
     )
     unit: str = Field("", description="unit; empty = the reply's '<column>-units'")
-    schedule: Duration = "1d"
+    schedule: Duration = Field("1d", description="collection interval of this series; unset: eia_schedule")
 
 
 class EiaSettings(SourceSettings):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, SourceSettings
 
 
@@ -18,12 +19,14 @@ class PromSeries(BaseModel):
     step: Duration = "1h"
     lookback: Duration = "7d"
     unit: str = ""
-    schedule: Duration = "15m"
+    schedule: Duration = Field("15m", description="collection interval of this series; unset: prom_schedule")
 
 
 class PromSettings(SourceSettings):
     prefix = "prom"
 
-    url: str = Field("", alias="prometheus_url", description="Prometheus base URL for prom.NAME series")
+    url: SecretUrl | None = Field(
+        None, alias="prometheus_url", description="Prometheus base URL for prom.NAME series (may carry user:password@)"
+    )
     series: list[PromSeries] = Field(default_factory=list, alias="prom", description="prom.NAME series")
     schedule: Duration = Field("15m", description="Prometheus collection interval")

@@ -104,7 +104,7 @@ class PrometheusSource(ConfiguredSource):
         start = datetime.fromisoformat(since) if since else end - config.lookback
         if (end - start) / step > MAX_POINTS:
             start = end - step * MAX_POINTS
-        url = self.config.url.rstrip("/") + QUERY_RANGE
+        url = self.config.url.get_secret_value().rstrip("/") + QUERY_RANGE
         params = {
             "query": config.query,
             "start": f"{_epoch(start):.3f}",

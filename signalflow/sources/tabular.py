@@ -27,7 +27,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, MutableMapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from signalflow.errors import PayloadError, SourceError
+from signalflow.redact import redact
 from signalflow.series import (
     OBSERVATION_COLUMNS,
     Batch,
@@ -47,6 +48,7 @@ from signalflow.series import (
 )
 from signalflow.sources.base import RefWarning, Source
 from signalflow.sources.captured import captured_at
+from signalflow.sources.configured import own_schedule
 from signalflow.sources.fred_formats import detect_format
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
 from signalflow.sources.seen import remember_last, restamp_seen
@@ -108,7 +110,7 @@ def parse_table(
         unit=spec.unit,
         frequency=freq.value,
         title=spec.name,
-        url=spec.url if spec.url.startswith(("http://", "https://")) else "",
+        url=_shown(spec) if _remote(spec) else "",
     )
     return Batch(series=[info], frame=frame[OBSERVATION_COLUMNS])
 
@@ -229,6 +231,15 @@ def _parse_values(raw: pd.Series, origin: str, where: Callable[[int], tuple[str,
     return parsed.astype("float64")
 
 
+def _remote(spec: TabularSeries) -> bool:
+    return spec.url.get_secret_value().startswith(("http://", "https://"))
+
+
+def _shown(spec: TabularSeries) -> str:
+    """The series' URL or path as messages and the store show it: credentials taken out."""
+    return redact(spec.url.get_secret_value())
+
+
 class TabularSource(Source):
     """Shared behaviour of ``csv.NAME`` and ``http.NAME``; subclasses set the name."""
 
@@ -239,6 +250,9 @@ class TabularSource(Source):
 
     def configured(self) -> dict[str, TabularSeries]:
         return {spec.name: spec for spec in self.config.series}
+
+    def series_schedule(self, ref: str) -> timedelta:
+        return own_schedule(self.configured().get(ref.split(".", 1)[1] if "." in ref else "")) or self.schedule()
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Read every configured series ``refs`` name; a failing one becomes a warning
@@ -269,8 +283,8 @@ class TabularSource(Source):
 
     def _collect_one(self, http: HttpClient, ref: str, state: MutableMapping[str, str], window) -> Batch:
         spec = self.configured()[ref.split(".", 1)[1]]
-        if spec.url.startswith(("http://", "https://")):
-            fetched = http.get(spec.url, etag=state.get(f"{ref}:etag"))
+        if _remote(spec):
+            fetched = http.get(spec.url.get_secret_value(), etag=state.get(f"{ref}:etag"))
             if fetched.not_modified:
                 return Batch()
             content = fetched.content
@@ -278,10 +292,10 @@ class TabularSource(Source):
                 state[f"{ref}:etag"] = fetched.etag
         else:
             try:
-                content = Path(spec.url).expanduser().read_bytes()
+                content = Path(spec.url.get_secret_value()).expanduser().read_bytes()
             except OSError as exc:
-                raise PayloadError(spec.url, f"cannot read {ref}: {exc.strerror or exc}") from None
-        batch = parse_table(content, spec.url, ref, spec, collected_at=self.clock())
+                raise PayloadError(_shown(spec), f"cannot read {ref}: {exc.strerror or exc}") from None
+        batch = parse_table(content, _shown(spec), ref, spec, collected_at=self.clock())
         batch.frame = restamp_seen(batch.frame, state.get(f"{ref}:last"), window, self.clock())
         remember_last(batch.frame, state, f"{ref}:last")
         return batch
@@ -296,8 +310,8 @@ class TabularSource(Source):
                 f"{ref} is not configured, so it stays unknown: add a [[tabular]] table with "
                 f"name = {name!r} to the settings{hint}"
             )
-        if self.remote_only and not known[name].url.startswith(("http://", "https://")):
-            return f"{ref}: url {known[name].url!r} is not http(s); use csv.{name} for files"
+        if self.remote_only and not _remote(known[name]):
+            return f"{ref}: url {_shown(known[name])!r} is not http(s); use csv.{name} for files"
         return None
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, PluginSettings
 
 
@@ -19,7 +20,7 @@ class TabularSeries(BaseModel):
     model_config = ConfigDict(validate_default=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="name used in theses")
-    url: str = Field(description="http(s) URL or a file path")
+    url: SecretUrl = Field(description="http(s) URL (may carry a token or user:password@) or a file path")
     format: Literal["csv", "json"] = "csv"
     date_column: str = Field("date", description="CSV column, or JSON field, holding the period date")
     value_column: str = Field("value", description="CSV column, or JSON field, holding the value")
@@ -38,7 +39,9 @@ class TabularSeries(BaseModel):
         "", description="period of each date (weekly dates are the week's last day); empty = inferred from the dates"
     )
     unit: str = ""
-    schedule: Duration = Field("1d", description="collection interval, e.g. '6h', '1d'")
+    schedule: Duration = Field(
+        "1d", description="collection interval of this series, e.g. '6h', '1d'; unset: default_schedule"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -53,7 +56,8 @@ class TabularSeries(BaseModel):
 
 
 class TabularSettings(PluginSettings):
-    """Shared by ``csv`` and ``http``; they run on ``default_schedule``."""
+    """Shared by ``csv`` and ``http``; they run on ``default_schedule``, and a series with a
+    ``schedule`` of its own on that interval."""
 
     prefix = "tabular"
 

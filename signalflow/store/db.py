@@ -8,13 +8,19 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import StaticPool
 
+from pydantic import SecretStr
+
 from signalflow.errors import ConfigError, StoreError
+from signalflow.redact import display_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def normalize_url(url: str) -> str:
-    """Accept the URLs people paste: ``postgres://`` and ``postgresql://`` use psycopg 3."""
+def normalize_url(url: str | SecretStr) -> str:
+    """Accept the URLs people paste: ``postgres://`` and ``postgresql://`` use psycopg 3
+    (the ``database_url`` setting is a secret URL: its value is read here)."""
+    if isinstance(url, SecretStr):
+        url = url.get_secret_value()
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
@@ -22,12 +28,12 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(url: str | SecretStr) -> sa.Engine:
     url = normalize_url(url)
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as exc:
-        raise ConfigError("database_url", f"not a database URL: {url!r}", str(exc)) from None
+        raise ConfigError("database_url", f"not a database URL: {display_url(url)!r}", str(exc)) from None
     if parsed.get_backend_name() == "sqlite":
         memory = parsed.database in (None, "", ":memory:")
         if not memory:

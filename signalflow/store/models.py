@@ -15,6 +15,7 @@ from sqlalchemy import Column, DateTime, Index, String, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from signalflow.redact import redact
 from signalflow.series import utcnow
 from signalflow.store.enums import AlertState, Decision, Kind, OutboxStatus, Severity
 
@@ -40,6 +41,18 @@ class EnumText(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else self.members(value)
+
+
+class RedactedText(TypeDecorator):
+    """A TEXT column that never stores a secret: every known secret value (settings tokens,
+    URL credentials) is replaced by ``***`` on the way in. Error messages, payloads and
+    source state go through it, whichever code writes them."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value if not value else redact(value)
 
 
 def Member(members: type[enum.StrEnum], **kwargs):  # noqa: N802 - reads like a type, as Instant
@@ -132,7 +145,7 @@ class SourceStateRow(SQLModel, table=True):
 
     source: str = Field(primary_key=True, max_length=40)
     key: str = Field(primary_key=True, max_length=500)
-    value: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    value: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
     updated_at: datetime = Instant(default_factory=utcnow)
 
 
@@ -144,7 +157,7 @@ class SourceHealthRow(SQLModel, table=True):
     last_success: datetime | None = Instant(default=None)
     consecutive_failures: int = 0
     total_failures: int = 0
-    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    last_error: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
     observations_stored: int = 0
 
 
@@ -174,8 +187,8 @@ class AlertRow(SQLModel, table=True):
     fired_at: datetime = Instant()
     resolved_at: datetime | None = Instant(default=None)
     last_notified_at: datetime | None = Instant(default=None)
-    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    detail_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    summary: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
+    detail_json: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
 
 
 class OutboxRow(SQLModel, table=True):
@@ -190,14 +203,14 @@ class OutboxRow(SQLModel, table=True):
     kind: Kind = Member(Kind)
     notifier: str = Field(max_length=40)
     route: str = Field(default="", max_length=100)
-    payload_json: str = Field(sa_column=Column(Text, nullable=False))
+    payload_json: str = Field(sa_column=Column(RedactedText, nullable=False))
     status: OutboxStatus = Member(OutboxStatus, default=OutboxStatus.PENDING, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Instant(default_factory=utcnow)
-    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    last_error: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
     created_at: datetime = Instant(default_factory=utcnow)
     sent_at: datetime | None = Instant(default=None)
-    receipt_json: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    receipt_json: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
 
 
 class DecisionRow(SQLModel, table=True):

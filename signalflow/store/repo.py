@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
+from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from signalflow.errors import FrequencyChanged
@@ -63,7 +64,7 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, migrate: bool = True) -> Store:
+    def open(cls, url: str | SecretStr, migrate: bool = True) -> Store:
         engine = db.create_engine(url)
         if migrate:
             db.upgrade(engine)

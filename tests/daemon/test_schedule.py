@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -61,3 +62,48 @@ def test_defaults_when_nothing_is_set(scheduled):
         "collect:fred": timedelta(hours=6),
         "collect:csv": timedelta(hours=6),
     }
+
+
+def test_a_series_with_its_own_schedule_gets_its_own_job(tmp_path, monkeypatch):
+    """``schedule`` of a [[tabular]], [[eia]] or [[prom]] table is that series' interval;
+    a series without one runs with its source."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    refs = ["csv.hourly", "csv.plain", "eia.power", "eia.gas", "prom.util", "prom.load"]
+    for i, ref in enumerate(refs):
+        (rules / f"t{i}.yaml").write_text(
+            THESIS.format(id=f"calm_{i}", series="AAA", limit=5, limit2=50).replace("fred.AAA", ref)
+        )
+    monkeypatch.setenv("SIGNALFLOW_TABULAR", json.dumps([
+        {"name": "hourly", "url": "h.csv", "schedule": "1h"}, {"name": "plain", "url": "p.csv"},
+    ]))
+    monkeypatch.setenv("SIGNALFLOW_EIA", json.dumps([
+        {"name": "power", "route": "electricity/retail-sales", "schedule": "7d"},
+        {"name": "gas", "route": "natural-gas/pri/sum"},
+    ]))
+    monkeypatch.setenv("SIGNALFLOW_PROM", json.dumps([
+        {"name": "util", "query": "up", "schedule": "1m"}, {"name": "load", "query": "load", "schedule": "15m"},
+    ]))
+    monkeypatch.setenv("SIGNALFLOW_DEFAULT_SCHEDULE", "3h")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'signalflow.db'}", rules_dir=rules)
+    store = Store.open(settings.database_url)
+    daemon = Daemon(settings, store, service.load_theses(settings), lease=LocalLease(), clock=lambda: NOW)
+    try:
+        daemon.schedule(now=NOW.astimezone())
+        jobs = {j.id: (j.trigger.interval, j.args[1]) for j in daemon.scheduler.get_jobs() if j.id.startswith("collect:")}
+        assert jobs == {
+            "collect:csv@1h": (timedelta(hours=1), ["csv.hourly"]),
+            "collect:csv": (timedelta(hours=3), ["csv.plain"]),
+            "collect:eia@7d": (timedelta(days=7), ["eia.power"]),
+            "collect:eia": (timedelta(days=1), ["eia.gas"]),
+            "collect:prom@1m": (timedelta(minutes=1), ["prom.util"]),
+            "collect:prom": (timedelta(minutes=15), ["prom.load"]),  # its own schedule is the source's
+        }
+        # a series whose own interval is dropped goes back to its source's job
+        monkeypatch.setenv("SIGNALFLOW_TABULAR", json.dumps([{"name": "hourly", "url": "h.csv"}, {"name": "plain", "url": "p.csv"}]))
+        daemon.settings = Settings(database_url=settings.database_url, rules_dir=rules)
+        daemon.schedule(now=NOW.astimezone())
+        ids = {j.id: j.args[1] for j in daemon.scheduler.get_jobs() if j.id.startswith("collect:csv")}
+        assert ids == {"collect:csv": ["csv.hourly", "csv.plain"]}
+    finally:
+        store.close()
