@@ -109,7 +109,11 @@ class Daemon:
         )
 
     def collect_job(self, name: str, refs: list[str]) -> None:
-        report = service.collect_source(self.settings, self.store, name, refs)
+        job = self.scheduler.get_job(f"collect:{name}")
+        next_try = job.next_run_time if job is not None else None
+        report = service.collect_source(self.settings, self.store, name, refs, next_try=next_try)
+        if report.interrupted:
+            return
         self.counters.add("collections", (name, "ok" if report.ok else "failed"))
         self.staleness_job()
         if report.series_changed:
