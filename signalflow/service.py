@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 64 * 1024
+NOTHING_COLLECTED = (
+    "no data could be collected and the database is empty. To see signalflow work offline, run "
+    "`signalflow demo` (real history bundled with signalflow), or load saved payloads with "
+    "`signalflow import PATH` (e.g. `signalflow import ../shared/data/fred/chzanotti_liquidez-monitor/history`)."
+)
 WARNINGS_LOGGED = 3  # distinct warnings logged per collection; the rest are counted
 
 

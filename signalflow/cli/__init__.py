@@ -25,6 +25,7 @@ app = typer.Typer(
 # One module per command group; each registers its commands on `app` when imported.
 _COMMAND_MODULES = [
     "signalflow.cli.core",
+    "signalflow.cli.init",
     "signalflow.cli.alerts",
     "signalflow.cli.efficiency",
     "signalflow.cli.news",

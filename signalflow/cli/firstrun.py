@@ -8,11 +8,7 @@ from collections.abc import Sequence
 
 import typer
 
-NOTHING_COLLECTED = (
-    "no data could be collected and the database is empty. To see signalflow work offline, run "
-    "`signalflow demo` (real history bundled with signalflow), or load saved payloads with "
-    "`signalflow import PATH` (e.g. `signalflow import ../shared/data/fred/chzanotti_liquidez-monitor/history`)."
-)
+from signalflow.service import NOTHING_COLLECTED  # noqa: F401  (said by the daemon's log too)
 
 
 def startup_lines(settings, store_url: str, theses: Sequence, plans: Sequence, daemon: bool) -> list[str]:

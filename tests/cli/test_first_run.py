@@ -118,3 +118,32 @@ def test_status_names_the_setting_a_thesis_waits_for(fresh_folder: Path) -> None
     assert rows["liquidity_regime"]["waiting_for"] == []
     text = CliRunner().invoke(app, ["status"]).output
     assert "waiting for: SIGNALFLOW_SEC_USER_AGENT" in " ".join(text.split())
+
+
+def test_init_writes_a_commented_toml_that_the_settings_read(tmp_path: Path) -> None:
+    import tomllib
+
+    result = CliRunner().invoke(
+        app, ["init", "--sec-user-agent", "Ada Lovelace ada@example.com", "--fred-api-key", "k" * 32]
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "signalflow.toml").read_text()
+    assert "# slack_webhook_url = " in text  # not given: left commented, with an example
+    assert tomllib.loads(text)["sec_user_agent"] == "Ada Lovelace ada@example.com"
+    settings = Settings()
+    assert settings.sec_user_agent == "Ada Lovelace ada@example.com"
+    assert settings.fred_api_key.get_secret_value() == "k" * 32
+    assert (tmp_path / "signalflow.toml").stat().st_mode & 0o077 == 0  # it holds a secret
+    again = CliRunner().invoke(app, ["init"])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_init_without_a_terminal_asks_nothing(tmp_path: Path) -> None:
+    import tomllib
+
+    result = CliRunner().invoke(app, ["init"], input="")
+    assert result.exit_code == 0, result.output
+    assert tomllib.loads((tmp_path / "signalflow.toml").read_text()) == {
+        "rules_dir": "rules", "database_url": "sqlite:///signalflow.db"
+    }
+    assert Settings().sec_user_agent == ""
