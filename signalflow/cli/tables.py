@@ -74,7 +74,7 @@ def fit_table(
     for i in keep:
         table.add_column(
             columns[i].header, no_wrap=columns[i].no_wrap, justify=columns[i].justify,  # type: ignore[arg-type]
-            min_width=minimum(i),
+            min_width=minimum(i), overflow="fold",
         )
     for row in cells:
         table.add_row(*(row[i] if i < len(row) else Text("") for i in keep))
