@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -56,7 +55,7 @@ def fit_table(
         return min(WORD_CAP, max((len(w) for t in texts for w in t.split()), default=1))
 
     def needed() -> int:
-        return sum(minimum(i) + 3 for i in keep)  # padding and the divider
+        return sum(minimum(i) + 3 for i in keep) + 1  # padding and the dividers
 
     for i in sorted(range(len(columns)), key=lambda i: (-columns[i].priority, -i)):
         if needed() <= width:
@@ -66,8 +65,6 @@ def fit_table(
     dropped = [columns[i].header for i in range(len(columns)) if i not in keep]
     table = Table(
         title=title,
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
         caption=f"not shown at this width: {', '.join(dropped)} (widen the terminal or use --json)" if dropped else None,
         caption_justify="left",
     )

@@ -30,7 +30,13 @@ EXPECTED_EXIT = {
     # "A file that cannot be imported is reported and the others go on; the command then exits
     # 1 (the FRED history folder below holds a few real 429 replies the collector saved)"
     "signalflow import ../shared/data/fred/chzanotti_liquidez-monitor/history": 1,
+    # "Once a thesis has fired an alert, ... (before any alert it says there is nothing to
+    # acknowledge and exits 1)": the tour's data fires none at today's date.
+    'signalflow ack liquidity_regime --decision hold --note "spreads still < 6" --until 2027-01-31 '
+    '--unless "fred.BAMLH0A0HYM2 > 7"': 1,
 }
+# One diagnostic or setting per line, whatever its length, so editors and grep can use them.
+LINE_ORIENTED = {"check", "test", "config"}
 
 
 def readme_commands() -> list[str]:
@@ -107,10 +113,11 @@ def test_every_readme_command_runs_on_a_fresh_checkout(fresh_checkout: Path) -> 
         if result.exit_code != expected:
             problems.append(f"{line}: exit {result.exit_code} (expected {expected}):\n{result.output[-1500:]}")
             continue
+        words = shlex.split(line)[1:]
         wide = [w for w in result.stdout.splitlines() if len(w) > 80]
-        if wide:
+        if wide and words[0] not in LINE_ORIENTED and "--json" not in words:
             problems.append(f"{line}: {len(wide)} line(s) wider than 80 columns, e.g. {wide[0]!r}")
-        if re.search(r"\[\]|\[/\]", result.stdout):
+        if re.search(r"a \[\] table|\[/\]|\[/?(?:bold|red|yellow|green|dim)\b", result.stdout):
             problems.append(f"{line}: rich markup leaked or was eaten: {result.stdout[:300]!r}")
     assert not problems, "\n\n".join(problems)
     assert len(ran) >= 20, ran
