@@ -109,19 +109,36 @@ def _print_summary(summary: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from rich.markup import escape
+    from rich.text import Text
+
     console = Console()
-    console.print(f"[bold]{summary['thesis']}[/bold]")
-    days = ", ".join(f"{state} {d:g}d" for state, d in summary["days_in_state"].items()) or "no evaluation"
-    console.print(f"  time in state: {days}")
+    console.print(f"[bold]{escape(summary['thesis'])}[/bold]")
+    days = ", ".join(f"{state} {d}d" for state, d in _whole_days(summary["days_in_state"]).items()) or "no evaluation"
+    console.print(f"  time in state: {days}", markup=False)
     if summary["quadrants"]:
-        console.print("  quadrant: " + " -> ".join(f"{q['quadrant']} ({q['from'][:10]})" for q in summary["quadrants"]))
+        console.print(
+            "  quadrant: " + " -> ".join(f"{q['quadrant']} ({q['from'][:10]})" for q in summary["quadrants"]), markup=False
+        )
     table = Table("at", "rule", "severity", "from", "to", title="transitions", show_edge=False)
     for tr in summary["transitions"]:
-        table.add_row(tr["at"], tr["rule"], tr["severity"], tr["from"], tr["to"])
+        table.add_row(*(Text(str(tr[k])) for k in ("at", "rule", "severity", "from", "to")))
     console.print(table)
     console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
     for n in summary["notifications"]:
-        console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}")
+        console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}", markup=False)
+
+
+def _whole_days(days: dict[str, float]) -> dict[str, int]:
+    """Time in each state in whole days that add up to the whole period (the JSON keeps the
+    fractions): each rounded down, the days left over going to the largest remainders."""
+    import math
+
+    whole = {k: math.floor(v) for k, v in days.items()}
+    left = round(sum(days.values())) - sum(whole.values())
+    for k in sorted(days, key=lambda k: days[k] - whole[k], reverse=True)[: max(0, left)]:
+        whole[k] += 1
+    return whole
 
 
 @app.command()
@@ -149,16 +166,18 @@ def explain(
         return
     from rich.console import Console
 
+    from rich.markup import escape
+
     console = Console()
     console.print(
-        f"[bold]{status.thesis}[/bold] at {status.at}: {status.state.value} "
+        f"[bold]{escape(status.thesis)}[/bold] at {status.at}: {status.state.value} "
         f"(since {status.since}), quadrant {status.quadrant.value}"
     )
     if status.stale_inputs:
-        console.print(f"  stale inputs: {', '.join(status.stale_inputs)}")
+        console.print(f"  stale inputs: {', '.join(status.stale_inputs)}", markup=False)
     for rule in status.rules:
-        console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}")
-        console.print(f"      why: {rule.why}")
+        console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}", markup=False)
+        console.print(f"      why: {rule.why}", markup=False)
         for i in rule.inputs:
             period = f"{i.period_start}..{i.period_end}" if i.period_end else "no value"
             flag = " (stale)" if i.stale else ""
