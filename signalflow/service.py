@@ -315,9 +315,10 @@ def import_paths(
     for path in files:
         report = import_file(settings, store, path, series, sources)
         if report.error:
-            log.error("import failed", extra={"path": str(path), "error": report.error})
+            # the report carries the error and the caller prints it: logged once, for debugging
+            log.debug("import failed", extra={"path": str(path), "error": report.error})
         else:
-            log.info(
+            log.debug(
                 "imported",
                 extra={"path": str(path), "source": report.source, "observations_added": report.observations_added},
             )

@@ -147,6 +147,7 @@ def import_(
         Optional[str], typer.Option("--series", help="Series key for files that do not name one (fred.DGS10).")
     ] = None,
     as_json: JsonOption = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print a line per imported file.")] = False,
 ) -> None:
     """Load saved payloads exactly as if they had been collected (the way to run offline).
 
@@ -162,7 +163,10 @@ def import_(
     store = service.open_store(settings)
     try:
         files = service.expand_paths(paths)
-        with Progress(transient=True, disable=as_json or len(files) < 3) as progress:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        with Progress(console=console, transient=True, disable=as_json or len(files) < 3 or not console.is_terminal) as progress:
             task = progress.add_task("importing", total=len(files))
             reports = service.import_paths(
                 settings, store, files, series=series,
@@ -174,16 +178,9 @@ def import_(
     if as_json:
         print_json([r.to_json() for r in reports])
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from signalflow.cli.importing import print_import
 
-        table = Table("file", "source", "new observations", "new events", "series")
-        for r in reports:
-            if r.error:
-                continue
-            shown = ", ".join(r.series[:4]) + (f" (+{len(r.series) - 4})" if len(r.series) > 4 else "")
-            table.add_row(str(r.path), r.source, str(r.observations_added), str(r.events_added), shown)
-        Console().print(table)
+        print_import(reports, verbose=verbose)
         for r in failed:
             typer.echo(f"error: {r.error}", err=True)
     if failed:

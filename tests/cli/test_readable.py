@@ -125,3 +125,19 @@ def test_a_held_back_soft_warning_is_announced_when_the_kill_switch_stops() -> N
         ("2025-01-04", "soft", "firing"),
         ("2025-01-06", "soft", "resolved"),
     ]
+
+
+def test_import_prints_one_totals_line_per_source_and_the_files_with_verbose(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    for name in ("alpha", "beta", "gamma"):
+        (tmp_path / f"{name}.csv").write_text("date,value\n2026-01-01,1\n2026-02-01,2\n")
+    (tmp_path / "broken.csv").write_text("this is not a series\n")
+    files = [str(tmp_path / f"{n}.csv") for n in ("alpha", "beta", "gamma", "broken")]
+    result = CliRunner().invoke(app, ["import", *files])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == ["csv: 3 files, 6 new observations, 3 series", "not imported: 1 file (listed below)"]
+    assert "importing" not in result.output  # no progress bar off a terminal
+    assert result.output.count("broken.csv") == 1  # the failure is said once
+    again = CliRunner().invoke(app, ["import", "--verbose", *files[:3]])
+    assert "csv: 3 files, 0 new observations, 3 series" in again.stdout
+    assert "alpha.csv" in again.stdout and "new observations" in again.stdout.splitlines()[1]
