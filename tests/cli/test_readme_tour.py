@@ -35,6 +35,8 @@ EXPECTED_EXIT = {
     'signalflow ack liquidity_regime --decision hold --note "spreads still < 6" --until 2027-01-31 '
     '--unless "fred.BAMLH0A0HYM2 > 7"': 1,
 }
+# Boards whose cells must never be cut to stubs at 80 columns (columns are dropped instead).
+BOARDS = {"status", "evaluate", "feeds", "hypotheses", "efficiency", "import"}
 # One diagnostic or setting per line, whatever its length, so editors and grep can use them.
 LINE_ORIENTED = {"check", "test", "config"}
 
@@ -117,6 +119,8 @@ def test_every_readme_command_runs_on_a_fresh_checkout(fresh_checkout: Path) -> 
         wide = [w for w in result.stdout.splitlines() if len(w) > 80]
         if wide and words[0] not in LINE_ORIENTED and "--json" not in words:
             problems.append(f"{line}: {len(wide)} line(s) wider than 80 columns, e.g. {wide[0]!r}")
+        if words[0] in BOARDS and "…" in result.stdout:
+            problems.append(f"{line}: cells cut to stubs at 80 columns:\n{result.stdout[:1500]}")
         if re.search(r"a \[\] table|\[/\]|\[/?(?:bold|red|yellow|green|dim)\b", result.stdout):
             problems.append(f"{line}: rich markup leaked or was eaten: {result.stdout[:300]!r}")
     assert not problems, "\n\n".join(problems)
