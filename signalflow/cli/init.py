@@ -117,4 +117,5 @@ def init(
         path.chmod(0o600)  # it holds secrets
     filled = [k for k, v in values.items() if v]
     typer.echo(f"wrote {path} ({', '.join(filled) if filled else 'every setting commented out; edit it any time'})")
-    typer.echo("next: `signalflow check rules/`, then `signalflow run` (or `signalflow demo` to see it offline)")
+    typer.echo("next: `signalflow check rules/`, then `signalflow run`")
+    typer.echo("      (or `signalflow demo` to see it work offline)")
