@@ -22,6 +22,7 @@ from signalflow.errors import (
     EfficiencyError,
     EvaluationError,
     FetchError,
+    Interrupted,
     PayloadError,
     RateLimited,
     SignalflowError,
@@ -30,6 +31,7 @@ from signalflow.errors import (
     ThesisError,
     ThesisSyntaxError,
     ThesisWarning,
+    Unreachable,
 )
 
 if _typing.TYPE_CHECKING:
@@ -100,6 +102,7 @@ __all__ = [
     "FetchError",
     "IncrementalSeriesProvider",
     "InputLine",
+    "Interrupted",
     "Kind",
     "KnownAtBasis",
     "Link",
@@ -123,6 +126,7 @@ __all__ = [
     "ThesisError",
     "ThesisSyntaxError",
     "ThesisWarning",
+    "Unreachable",
     "__version__",
     "default_frequency",
     "default_kind",

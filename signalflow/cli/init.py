@@ -90,6 +90,7 @@ def init(
     slack_bot_token: Annotated[Optional[str], typer.Option("--slack-bot-token", help="Slack bot token.")] = None,
     slack_channel: Annotated[Optional[str], typer.Option("--slack-channel", help="Slack channel for the bot.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write a commented signalflow.toml: asks for the SEC contact, a FRED key and Slack on a
     terminal (Enter skips one); takes them as flags, without asking, otherwise."""
@@ -102,7 +103,7 @@ def init(
         "slack_bot_token": slack_bot_token,
         "slack_channel": slack_channel,
     }
-    if sys.stdin.isatty():
+    if sys.stdin.isatty() and not as_json:
         prompts = {
             "sec_user_agent": "SEC contact, 'Your Name you@example.com' (Enter: skip, sec.* series wait)",
             "fred_api_key": "FRED API key (Enter: keyless fredgraph.csv)",
@@ -116,6 +117,9 @@ def init(
     if any(values[k] for k in ("fred_api_key", "slack_webhook_url", "slack_bot_token")):
         path.chmod(0o600)  # it holds secrets
     filled = [k for k, v in values.items() if v]
+    if as_json:
+        typer.echo(json.dumps({"path": str(path), "set": filled}))
+        return
     typer.echo(f"wrote {path} ({', '.join(filled) if filled else 'every setting commented out; edit it any time'})")
     typer.echo("next: `signalflow check rules/`, then `signalflow run`")
     typer.echo("      (or `signalflow demo` to see it work offline)")

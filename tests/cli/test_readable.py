@@ -141,3 +141,19 @@ def test_import_prints_one_totals_line_per_source_and_the_files_with_verbose(tmp
     again = CliRunner().invoke(app, ["import", "--verbose", *files[:3]])
     assert "csv: 3 files, 0 new observations, 3 series" in again.stdout
     assert "alpha.csv" in again.stdout and "new observations" in again.stdout.splitlines()[1]
+
+
+def test_status_prints_a_stored_hint_with_brackets_as_written(tmp_path: Path, monkeypatch) -> None:
+    from signalflow.store import Store
+
+    url = f"sqlite:///{tmp_path / 'st.db'}"
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(tmp_path / "rules"))
+    monkeypatch.setenv("COLUMNS", "80")
+    (tmp_path / "rules").mkdir()
+    store = Store.open(url)
+    store.record_source_result("csv", ok=False, error="csv.x is not configured: add a [[tabular]] table [red]now[/]")
+    store.close()
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "[[tabular]] table [red]now[/]" in result.stdout and "a [] table" not in result.stdout
