@@ -199,9 +199,9 @@ def collect_source(
             else:
                 ready.append(ref)
         if report.waiting:
-            log.info("not configured yet, skipped",
+            log.debug("not configured yet, skipped",
                      extra={"source": name, "waiting_for": "; ".join(report.waiting), "series": _count(report.waiting)})
-        if not ready:
+        if report.waiting and not ready:
             report.ok = True
             report.seconds = time.monotonic() - started
             return report
@@ -226,7 +226,7 @@ def collect_source(
         report.error = _failure_text(name, exc)
         if isinstance(exc, Interrupted) or STOPPING.is_set():
             report.interrupted = True
-            log.info("collection interrupted: signalflow is stopping", extra={"source": name})
+            log.info("collection interrupted, not a failure", extra={"source": name, "error": report.error})
         else:
             extra = {"source": name, "error": report.error}
             if next_try is not None:

@@ -147,3 +147,22 @@ def test_init_without_a_terminal_asks_nothing(tmp_path: Path) -> None:
         "rules_dir": "rules", "database_url": "sqlite:///signalflow.db"
     }
     assert Settings().sec_user_agent == ""
+
+
+def test_the_daemon_says_once_where_to_go_when_nothing_could_be_collected(tmp_path: Path, caplog) -> None:
+    from signalflow.daemon import Daemon
+
+    rules = tmp_path / "rules"
+    shutil.copytree(PROJECT / "rules", rules)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'd.db'}", rules_dir=rules)
+    store = Store.open(settings.database_url)
+    daemon = Daemon(settings, store, service.load_theses(settings))
+    caplog.set_level(logging.WARNING)
+    sources = list(service.refs_by_source(daemon.theses))
+    for name in sources[:-1]:
+        daemon._tell_if_empty(name)
+    assert service.NOTHING_COLLECTED not in caplog.messages  # not every source has run yet
+    daemon._tell_if_empty(sources[-1])
+    daemon._tell_if_empty(sources[0])
+    store.close()
+    assert caplog.messages.count(service.NOTHING_COLLECTED) == 1
