@@ -23,6 +23,7 @@ from signalflow.errors import (
     EvaluationError,
     FetchError,
     FrequencyChanged,
+    Interrupted,
     PayloadError,
     RateLimited,
     SignalflowError,
@@ -31,6 +32,7 @@ from signalflow.errors import (
     ThesisError,
     ThesisSyntaxError,
     ThesisWarning,
+    Unreachable,
 )
 
 if _typing.TYPE_CHECKING:
@@ -122,6 +124,7 @@ __all__ = [
     "FrequencyChanged",
     "IncrementalSeriesProvider",
     "InputLine",
+    "Interrupted",
     "Kind",
     "KnownAtBasis",
     "Link",
@@ -146,6 +149,7 @@ __all__ = [
     "ThesisError",
     "ThesisSyntaxError",
     "ThesisWarning",
+    "Unreachable",
     "__version__",
     "capped",
     "capped_frame",

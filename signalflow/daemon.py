@@ -52,6 +52,8 @@ class Daemon:
         self.counters = Counters()
         self.stopped = threading.Event()
         self.reload_requested = threading.Event()
+        self._attempted: set[str] = set()
+        self._told_empty = False
         self._evaluate_lock = threading.Lock()
         self._source_locks: dict[str, threading.Lock] = {}
         from signalflow.thesis.live import LiveEvaluator
@@ -115,13 +117,27 @@ class Daemon:
         )
 
     def collect_job(self, name: str, refs: list[str]) -> None:
+        job = self.scheduler.get_job(f"collect:{name}")
+        next_try = job.next_run_time if job is not None else None
         # one collection of a source at a time: its jobs share the source's stored state
         with self._source_locks.setdefault(name, threading.Lock()):
-            report = service.collect_source(self.settings, self.store, name, refs)
+            report = service.collect_source(self.settings, self.store, name, refs, next_try=next_try)
+        if report.interrupted:
+            return
+        self._tell_if_empty(name)
         self.counters.add("collections", (name, "ok" if report.ok else "failed"))
         self.staleness_job()
         if report.series_changed:
             self.evaluate_job()
+
+    def _tell_if_empty(self, name: str) -> None:
+        """Once every scheduled source has run and the store is still empty, say where to go."""
+        self._attempted.add(name)
+        if self._told_empty or not set(service.refs_by_source(self.theses)) <= self._attempted:
+            return
+        self._told_empty = True
+        if self.store.observation_count() == 0:
+            log.warning(service.NOTHING_COLLECTED)
 
     def staleness_job(self) -> None:
         from signalflow.ops import notify_staleness

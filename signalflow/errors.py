@@ -4,7 +4,9 @@
     ├── ConfigError (ValueError)             a setting is missing or wrong
     ├── SourceError (RuntimeError)           a collector could not produce data
     │   ├── FetchError                       HTTP failed after retries
-    │   │   └── RateLimited                  429 that outlasted the retries
+    │   │   ├── RateLimited                  429 that outlasted the retries
+    │   │   ├── Unreachable                  the host cannot be reached (DNS, refused)
+    │   │   └── Interrupted                  not retried: signalflow is stopping
     │   ├── PayloadError (ValueError)        a payload is not in the format it claims
     │   └── ApiError                         the service answered with an error object
     ├── StoreError (RuntimeError)            the database refused or is inconsistent
@@ -64,6 +66,28 @@ class RateLimited(FetchError):
         self.retry_after = retry_after
         hint = f"; server asks to wait {retry_after:g}s" if retry_after else ""
         super().__init__(source, url, f"rate limited (429) after retries{hint}", status=429)
+
+
+class Unreachable(FetchError):
+    """The host cannot be reached at all (name resolution, connection refused): the other
+    series of the same host would fail the same way, so a run stops at the first."""
+
+    def __init__(self, source: str, url: str, reason: str) -> None:
+        from urllib.parse import urlsplit
+
+        self.host = urlsplit(url).hostname or url
+        self.reason = reason
+        SourceError.__init__(self, source, f"cannot reach {self.host} ({reason})")
+        self.url = url
+        self.status = None
+
+
+class Interrupted(FetchError):
+    """A fetch not retried because signalflow is stopping (Ctrl-C, SIGTERM): not a failure
+    of the source."""
+
+    def __init__(self, source: str, url: str, last_error: str) -> None:
+        super().__init__(source, url, f"not retried: signalflow is stopping (last error: {last_error})")
 
 
 class PayloadError(SourceError, ValueError):

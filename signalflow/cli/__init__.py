@@ -20,11 +20,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich's help panels print a `<bool>` type beside every flag.
+    rich_markup_mode=None,
 )
 
 # One module per command group; each registers its commands on `app` when imported.
 _COMMAND_MODULES = [
     "signalflow.cli.core",
+    "signalflow.cli.init",
     "signalflow.cli.alerts",
     "signalflow.cli.efficiency",
     "signalflow.cli.news",

@@ -122,16 +122,18 @@ def backtest(
 def _print_summary(summary: dict) -> None:
     from rich.console import Console
 
+    from rich.markup import escape
+
     console = Console()
-    console.print(f"[bold]{summary['thesis']}[/bold]")
+    console.print(f"[bold]{escape(summary['thesis'])}[/bold]")
     _print_replay(console, summary)
     initial = summary.get("first_release")
     if initial is None:
         return
     effect = summary["revision_effect"]
     console.print("[bold]  on first releases only[/bold] (each period's first version):")
-    days = ", ".join(f"{state} {d:g}d" for state, d in initial["days_in_state"].items()) or "no evaluation"
-    console.print(f"    time in state: {days}")
+    days = ", ".join(f"{state} {d}d" for state, d in _whole_days(initial["days_in_state"]).items()) or "no evaluation"
+    console.print(f"    time in state: {days}", markup=False)
     if not effect["only_as_known"] and not effect["only_first_release"]:
         console.print("    the same transitions: revisions changed no state")
         return
@@ -154,18 +156,33 @@ def _transition_line(tr: dict) -> str:
 
 
 def _print_replay(console, summary: dict) -> None:
-    days = ", ".join(f"{state} {d:g}d" for state, d in summary["days_in_state"].items()) or "no evaluation"
-    console.print(f"  time in state: {days}")
+    days = ", ".join(f"{state} {d}d" for state, d in _whole_days(summary["days_in_state"]).items()) or "no evaluation"
+    console.print(f"  time in state: {days}", markup=False)
     if summary["quadrants"]:
-        console.print("  quadrant: " + " -> ".join(f"{q['quadrant']} ({q['from'][:10]})" for q in summary["quadrants"]))
+        console.print(
+            "  quadrant: " + " -> ".join(f"{q['quadrant']} ({q['from'][:10]})" for q in summary["quadrants"]), markup=False
+        )
     console.print(f"  transitions: {len(summary['transitions'])}")
     for tr in summary["transitions"]:
         console.print(f"    {_transition_line(tr)} ({tr['severity']})", markup=False)
         if tr.get("cause"):
             console.print(_indented(f"because {tr['cause']['text']}", 6))
+
     console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
     for n in summary["notifications"]:
-        console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}")
+        console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}", markup=False)
+
+
+def _whole_days(days: dict[str, float]) -> dict[str, int]:
+    """Time in each state in whole days that add up to the whole period (the JSON keeps the
+    fractions): each rounded down, the days left over going to the largest remainders."""
+    import math
+
+    whole = {k: math.floor(v) for k, v in days.items()}
+    left = round(sum(days.values())) - sum(whole.values())
+    for k in sorted(days, key=lambda k: days[k] - whole[k], reverse=True)[: max(0, left)]:
+        whole[k] += 1
+    return whole
 
 
 @app.command()
@@ -193,18 +210,20 @@ def explain(
         return
     from rich.console import Console
 
+    from rich.markup import escape
+
     console = Console()
     console.print(
-        f"[bold]{status.thesis}[/bold] at {status.at}: {status.state.value} "
+        f"[bold]{escape(status.thesis)}[/bold] at {status.at}: {status.state.value} "
         f"(since {status.since}), quadrant {status.quadrant.value}"
     )
     if status.because:
         console.print(f"  {status.because}", markup=False, soft_wrap=True)
     if status.stale_inputs:
-        console.print(f"  stale inputs: {', '.join(status.stale_inputs)}")
+        console.print(f"  stale inputs: {', '.join(status.stale_inputs)}", markup=False)
     for rule in status.rules:
-        console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}")
-        console.print(f"      why: {rule.why}")
+        console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}", markup=False)
+        console.print(f"      why: {rule.why}", markup=False)
         if rule.cause is not None:
             console.print(_indented(f"because: {rule.cause.text()}", 6))
         for i in rule.inputs:

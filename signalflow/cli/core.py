@@ -34,12 +34,19 @@ def run(
 ) -> None:
     """Run the daemon: collect on schedule, evaluate, and notify (Ctrl-C or SIGTERM stops it)."""
     from signalflow import service
+    from signalflow.cli.firstrun import NOTHING_COLLECTED, echo_wrapped, print_startup
 
     settings, store = _context(rules)
     theses = service.load_theses(settings)
+    if not as_json:
+        print_startup(settings, store.url, theses, service.plan_sources(settings, theses), daemon=not once)
     if once:
         try:
             result = service.run_once(settings, store, theses)
+            empty = store.observation_count() == 0
+        except KeyboardInterrupt:
+            typer.echo("interrupted: nothing was recorded for the source being collected", err=True)
+            raise typer.Exit(130) from None
         finally:
             store.close()
         delivery = result["delivery"]
@@ -57,7 +64,9 @@ def run(
             typer.echo(f"notifications: {delivery.sent} sent, {delivery.failed} failed, {delivery.waiting} waiting")
         failed = [r for r in result["collect"] if not r.ok]
         if failed:
-            typer.echo(f"{len(failed)} source(s) failed; see the log above", err=True)
+            typer.echo(f"{len(failed)} source(s) failed: {', '.join(r.source for r in failed)}", err=True)
+        if empty and not as_json:
+            echo_wrapped(NOTHING_COLLECTED)
         return
     from signalflow.daemon import Daemon
 
@@ -90,6 +99,9 @@ def collect(
                 progress.update(task, description=f"collecting {name}" if name else "collected", completed=done, total=total)
 
             reports = service.collect(settings, store, theses, only=sources, progress=show)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was recorded for the source being collected", err=True)
+        raise typer.Exit(130) from None
     finally:
         store.close()
     if as_json:
@@ -151,6 +163,7 @@ def import_(
         ),
     ] = False,
     as_json: JsonOption = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print a line per imported file.")] = False,
 ) -> None:
     """Load saved payloads exactly as if they had been collected (the way to run offline).
 
@@ -170,7 +183,10 @@ def import_(
     store = service.open_store(settings)
     try:
         files = service.expand_paths(paths)
-        with Progress(transient=True, disable=as_json or len(files) < 3) as progress:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        with Progress(console=console, transient=True, disable=as_json or len(files) < 3 or not console.is_terminal) as progress:
             task = progress.add_task("importing", total=len(files))
             reports = service.import_paths(
                 settings, store, files, series=series, known_at=parse_when(known_at),
@@ -183,16 +199,9 @@ def import_(
     if as_json:
         print_json([r.to_json() for r in reports])
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from signalflow.cli.importing import print_import
 
-        table = Table("file", "source", "new observations", "new events", "series")
-        for r in reports:
-            if r.error:
-                continue
-            shown = ", ".join(r.series[:4]) + (f" (+{len(r.series) - 4})" if len(r.series) > 4 else "")
-            table.add_row(str(r.path), r.source, str(r.observations_added), str(r.events_added), shown)
-        Console().print(table)
+        print_import(reports, verbose=verbose)
         for r in reports:
             for warning in r.warnings:
                 typer.echo(f"warning: {r.path.name}: {warning}", err=True)
@@ -272,37 +281,41 @@ def _select(theses, ids):
     return [by_id[i] for i in ids]
 
 
-def _styled(state: str) -> str:
-    return {"kill_switch": "[bold red]kill_switch[/]", "soft_warning": "[yellow]soft_warning[/]"}.get(
-        state, f"[green]{state}[/]"
-    )
+STATE_STYLE = {"kill_switch": "bold red", "soft_warning": "yellow"}
 
 
 def _print_collect(reports) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table("source", "series", "new observations", "status", title="Collection")
-    table.columns[0].no_wrap = True
-    for r in reports:
-        table.add_row(r.source, str(len(r.refs)), str(r.observations_added), "ok" if r.ok else f"[red]{r.error}[/]")
-    Console(stderr=False).print(table)
+    from signalflow.cli.firstrun import report_status
+    from signalflow.cli.tables import Col, cell, fit_table
+
+    rows = [
+        [r.source, str(len(r.refs)), str(r.observations_added), cell(report_status(r), "" if r.ok else "red")]
+        for r in reports
+    ]
+    columns = [Col("source", no_wrap=True), Col("series", 2, justify="right"),
+               Col("new observations", 1, justify="right"), Col("status")]
+    Console().print(fit_table(columns, rows, title="Collection"))
 
 
 def _print_statuses(statuses) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table("thesis", "state", "quadrant", "firing", "pending", "stale inputs", "at", title="Theses")
-    table.columns[0].no_wrap = True
-    for s in statuses:
-        table.add_row(
+    from signalflow.cli.tables import Col, cell, fit_table
+
+    columns = [Col("thesis", no_wrap=True), Col("state", no_wrap=True), Col("quadrant", 2), Col("firing", 1),
+               Col("pending", 3), Col("stale inputs", 5), Col("at", 4, no_wrap=True)]
+    rows = [
+        [
             s.thesis,
-            _styled(s.state.value),
+            cell(s.state.value, STATE_STYLE.get(s.state.value, "green")),
             s.quadrant.value,
             ", ".join(s.firing),
             ", ".join(s.pending),
             ", ".join(s.stale_inputs),
-            s.at.isoformat(sep=" "),
-        )
-    Console().print(table)
+            s.at.isoformat(sep=" ", timespec="minutes"),
+        ]
+        for s in statuses
+    ]
+    Console().print(fit_table(columns, rows, title="Theses"))

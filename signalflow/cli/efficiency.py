@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -30,16 +32,21 @@ def efficiency(
     """Tokens-per-watt estimates (efficiency.NAME), with the datapoints and claims behind them.
 
     Datapoints are read from the setting efficiency_data plus any --data paths; an estimate
-    whose datapoint is not loaded is listed with what it needs. Values at different power
-    boundaries are never compared: the chart shows one boundary."""
+    they cannot compute is read from what `signalflow import` stored, else listed with what
+    it needs. Values at different power boundaries are never compared: the chart shows one
+    boundary."""
     from signalflow.efficiency.catalog import Catalog
     from signalflow.efficiency.model import PowerBoundary
     from signalflow.efficiency.settings import EfficiencySettings
     from signalflow.errors import EfficiencyError
 
-    config = load_settings().section(EfficiencySettings)
+    settings = load_settings()
+    config = settings.section(EfficiencySettings)
     catalog = Catalog.load(extra=config.file, paths=[*config.data, *(data or [])])
     values, problems = catalog.evaluate_all()
+    stored, stored_points = _from_store(settings, problems)
+    for value in stored:
+        problems.pop(value.name, None)
     used = sorted({d for v in values for d in v.datapoints})
     points = [catalog.datapoints[d] for d in used]
     if chart is not None:
@@ -61,16 +68,69 @@ def efficiency(
                 "estimates": [
                     {"name": v.name, "series": f"efficiency.{v.name}", "value": v.value, "unit": v.unit,
                      "known_from": v.known_from, "description": v.description, "datapoints": list(v.datapoints),
-                     "claims": list(v.claims), "inputs": v.inputs}
+                     "claims": list(v.claims), "inputs": v.inputs, "from": "files"}
                     for v in values
+                ] + [
+                    {"name": v.name, "series": f"efficiency.{v.name}", "value": v.value, "unit": v.unit,
+                     "known_from": v.known_from, "description": v.description, "datapoints": list(v.datapoints),
+                     "claims": list(v.claims), "inputs": {}, "from": "store"}
+                    for v in stored
                 ],
                 "unavailable": problems,
-                "datapoints": [_point_json(p) for p in points],
+                "datapoints": [_point_json(p) for p in points] + stored_points,
                 "chart": str(chart) if chart else None,
             }
         )
         return
-    _print(values, problems, points, chart)
+    _print([*values, *stored], problems, points, chart, stored_points)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """An estimate as `signalflow import` stored it: its latest value and the datapoints
+    and claims it names."""
+
+    name: str
+    value: float
+    unit: str
+    known_from: date
+    description: str
+    datapoints: list[str]
+    claims: list[str]
+
+
+def _from_store(settings, names) -> tuple[list[_Stored], list[dict]]:
+    """The estimates among ``names`` the store holds, and the stored datapoints behind them."""
+    from signalflow import service
+
+    store = service.open_store(settings)
+    try:
+        infos = {i.key: i for i in store.list_series() if i.key.startswith("efficiency.")}
+        if not infos:
+            return [], []
+        estimates = []
+        for name in names:
+            info = infos.get(f"efficiency.{name}")
+            rows = store.as_of(info.key) if info else None
+            if rows is None or rows.empty:
+                continue
+            last = rows.iloc[-1]
+            refs = [r for r in str(last["source_ref"] or "").split(",") if r]
+            estimates.append(_Stored(
+                name, float(last["value"]), info.unit, last["period_end"].date(), info.title,
+                [r for r in refs if f"efficiency.{r}" in infos], [r for r in refs if f"efficiency.{r}" not in infos],
+            ))
+        points = []
+        for point_id in sorted({d for e in estimates for d in e.datapoints}):
+            info = infos[f"efficiency.{point_id}"]
+            last = store.as_of(info.key).iloc[-1]
+            points.append({
+                "id": point_id, "title": info.title, "unit": info.unit, "tokens_per_joule": float(last["value"]),
+                "published": last["period_end"].date(), "source_ref": last["source_ref"], "from": "store",
+            })
+        return estimates, points
+    finally:
+        store.close()
 
 
 def _point_json(p) -> dict:
@@ -83,25 +143,38 @@ def _point_json(p) -> dict:
     }
 
 
-def _print(values, problems, points, chart) -> None:
+def _print(values, problems, points, chart, stored_points=()) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from signalflow.cli.tables import Col, cell, fit_table
 
     console = Console()
-    table = Table("series", "value", "unit", "known from", "based on", title="Efficiency estimates")
+    rows = []
     for v in values:
         value = f"{v.value:,.0f}" if abs(v.value) >= 1000 else f"{v.value:.3g}"
-        table.add_row(f"efficiency.{v.name}", value, v.unit, v.known_from.isoformat(), ", ".join(v.datapoints + v.claims))
+        rows.append([f"efficiency.{v.name}", f"{value} {v.unit}", v.known_from.isoformat(), ", ".join(v.datapoints + v.claims)])
     for name, problem in problems.items():
-        table.add_row(f"efficiency.{name}", "-", "", "", f"[yellow]{problem}[/]")
-    console.print(table)
+        rows.append([f"efficiency.{name}", cell(problem, "yellow"), "", ""])
+    columns = [Col("series", no_wrap=True), Col("value"), Col("known from", 2, no_wrap=True), Col("based on", 1)]
+    console.print(fit_table(columns, rows, title="Efficiency estimates", console=console))
     if points:
         dp = Table("datapoint", "boundary", "operating point", "tok/s", "W", "tokens/J", "published",
                    title="Datapoints behind them")
         for p in points:
-            dp.add_row(f"{p.n_accelerators}x {p.hardware}\n[dim]{p.id}[/]", p.boundary.value, p.point.describe(),
+            dp.add_row(Text(f"{p.n_accelerators}x {p.hardware}\n") + Text(p.id, style="dim"), p.boundary.value, p.point.describe(),
                        f"{p.tokens_per_s:,.0f}", f"{p.power_w:,.0f}", f"{p.tokens_per_joule:.3g}",
                        p.published.isoformat())
         console.print(dp)
+    if stored_points:
+        from signalflow.cli.tables import Col, fit_table
+
+        console.print(fit_table(
+            [Col("datapoint"), Col("tokens/J", justify="right"), Col("unit", 1), Col("published", 2, no_wrap=True)],
+            [[f"{p['title']}\n{p['id']}", f"{p['tokens_per_joule']:.3g}", p["unit"], p["published"].isoformat()]
+             for p in stored_points],
+            title="Datapoints behind them (as imported)", console=console,
+        ))
     if chart:
         console.print(f"chart written to {chart}")

@@ -27,7 +27,6 @@ def hypotheses(
     verifies it and by when) as open, confirmed or refuted, point in time, with the date
     it was decided."""
     from rich.console import Console
-    from rich.table import Table
 
     from signalflow.thesis.hypotheses import evaluate_hypotheses
 
@@ -43,13 +42,16 @@ def hypotheses(
     if not found:
         Console().print("no hypotheses: add a hypotheses: section to a thesis file")
         return
-    table = Table(title=f"Hypotheses as known at {at:%Y-%m-%d %H:%M}")
-    for column in ("thesis", "hypothesis", "state", "decided", "by", "claim", "who / said", "verify"):
-        table.add_column(column)
+    from signalflow.cli.tables import Col, cell, fit_table
+
     colours = {"confirmed": "green", "refuted": "red", "open": "yellow"}
+    rows = []
     for s in found:
         said = f"{s.who} ({s.said})" if s.said else s.who
         decided = f"{s.decided_at:%Y-%m-%d}" if s.decided_at else ""
-        state = f"[{colours[s.state.value]}]{s.state.value}[/]"
-        table.add_row(s.thesis, s.name, state, decided, str(s.by), s.claim, said, s.verify)
-    Console().print(table)
+        rows.append([s.thesis, s.name, cell(s.state.value, colours[s.state.value]), decided, str(s.by), s.claim, said,
+                     s.verify])
+    columns = [Col("thesis", no_wrap=True), Col("hypothesis", no_wrap=True), Col("state", no_wrap=True),
+               Col("decided", 2, no_wrap=True), Col("by", 3, no_wrap=True), Col("claim", 1), Col("who / said", 4),
+               Col("verify", 5)]
+    Console().print(fit_table(columns, rows, title=f"Hypotheses as known at {at:%Y-%m-%d %H:%M}"))

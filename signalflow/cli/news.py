@@ -90,14 +90,17 @@ def feeds(json_output: JsonOption = False) -> None:
         print_json(rows)
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table("feed", "status", "checked", "entries", "new", "other lang", "reason")
-    for row in rows:
-        table.add_row(
-            row["name"], row["status"], row.get("checked_at", "")[:16], str(row.get("entries", "")),
-            str(row.get("new_entries", "")), str(row.get("other_language", "")), row.get("reason", "")[:60],
-        )  # fmt: skip
+    from signalflow.cli.tables import Col, fit_table
+
+    columns = [Col("feed", no_wrap=True), Col("status", no_wrap=True), Col("checked", 2, no_wrap=True),
+               Col("entries", 3, justify="right"), Col("new", 4, justify="right"),
+               Col("other lang", 5, justify="right"), Col("reason", 1)]
+    table = fit_table(columns, [
+        [row["name"], row["status"], row.get("checked_at", "")[:16], str(row.get("entries", "")),
+         str(row.get("new_entries", "")), str(row.get("other_language", "")), row.get("reason", "")]
+        for row in rows
+    ])
     Console().print(table)
 
 

@@ -69,7 +69,7 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
             theses = service.load_theses(settings)
         except SignalflowError as exc:
             theses, warning = [], f"rules not loaded ({exc}); showing stored states only"
-        rows = board(theses, store.engine_states(), _now().date(), store)
+        rows = board(theses, store.engine_states(), _now().date(), store, waiting=service.waiting_for(settings, store, theses))
         health = store.source_health()
     finally:
         store.close()
@@ -87,35 +87,51 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
         print_json({"theses": [r.to_json() for r in rows], "sources": sources, "warning": warning or None})
         return
     from rich.console import Console
-    from rich.table import Table
+
+    from signalflow.cli.tables import Col, cell, fit_table
 
     console = Console()
     if warning:
         typer.echo(f"warning: {warning}", err=True)
-    table = Table("layer", "thesis", "state", "quadrant", "since", "firing", "pending", "stalest input", "review by",
-                  title="Theses by bottleneck layer")
-    table.columns[1].no_wrap = True  # a thesis id is what the reader types next: never cut it
+    columns = [
+        Col("layer", 4), Col("thesis", no_wrap=True), Col("state", no_wrap=True), Col("quadrant", 2),
+        Col("since", 5, no_wrap=True), Col("firing", 1), Col("pending", 3), Col("stalest input", 6), Col("review by", 7),
+    ]
+    table_rows = []
     for layer, group in by_layer(rows):
         for i, r in enumerate(group):
-            style = STATE_STYLE.get(r.state, "dim")
             review = r.review_by.isoformat() if r.review_by else ""
-            table.add_row(
+            table_rows.append([
                 layer if i == 0 else "",
                 r.thesis + ("" if r.in_rules else " (not in rules)"),
-                f"[{style}]{r.state}[/]",
+                cell(r.state, STATE_STYLE.get(r.state, "dim")),
                 r.quadrant,
-                r.since.strftime("%Y-%m-%d %H:%M") if r.since else "",
+                r.since.strftime("%Y-%m-%d") if r.since else "",
                 ", ".join(r.firing),
                 ", ".join(r.pending),
                 r.stalest.text() if r.stalest else "",
-                f"[bold red]{review} overdue[/]" if r.review_overdue else review,
-            )
-        table.add_section()
-    console.print(table)
-    table = Table("source", "last success", "failures in a row", "last error", title="Sources")
-    for h in sources:
-        table.add_row(h["source"], str(h["last_success"] or "never"), str(h["consecutive_failures"]), h["last_error"])
-    console.print(table)
+                cell(f"{review} overdue", "bold red") if r.review_overdue else review,
+            ])
+    console.print(fit_table(columns, table_rows, title="Theses by bottleneck layer", console=console))
+    waiting: dict[str, list[str]] = {}
+    for r in rows:
+        for setting in r.waiting_for:
+            waiting.setdefault(setting, []).append(r.thesis)
+    for setting, ids in waiting.items():
+        console.print(cell(f"{', '.join(ids)}: waiting for: {setting}", "yellow"))
+    console.print(
+        fit_table(
+            [Col("source", no_wrap=True), Col("last success", 2), Col("failures in a row", 1), Col("last error")],
+            [[h["source"], _minutes(h["last_success"]), str(h["consecutive_failures"]), h["last_error"]]
+             for h in sources],
+            title="Sources",
+            console=console,
+        )
+    )
+
+
+def _minutes(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M") if when else "never"
 
 
 @app.command()

@@ -36,6 +36,7 @@ class EfficiencySource(Source):
     name = "efficiency"
     config_model = EfficiencySettings
     config: EfficiencySettings
+    _loaded: Catalog | None = None
 
     def catalog(self, extra_points: Iterable[EfficiencyDatapoint] = ()) -> Catalog:
         catalog = Catalog.load(extra=self.config.file, paths=self.config.data)
@@ -46,6 +47,22 @@ class EfficiencySource(Source):
         catalog = self.catalog()
         wanted = {ref.removeprefix(PREFIX) for ref in refs if self.handles(ref)}
         return build_batch(catalog, wanted)
+
+    def needs(self, ref: str) -> str | None:
+        """An estimate whose benchmark files are not loaded waits for them (``signalflow
+        import`` stores them once; ``efficiency_data`` reads them on every run)."""
+        name = ref.removeprefix(PREFIX)
+        if self._loaded is None:
+            self._loaded = self.catalog()
+        catalog = self._loaded
+        if name in catalog.datapoints:
+            return None
+        if name in catalog.config.estimates:
+            try:
+                catalog.evaluate(name)
+            except EfficiencyError:
+                return "efficiency_data (or `signalflow import` its benchmark files)"
+        return None
 
     def check_ref(self, ref: str) -> str | None:
         name = ref.removeprefix(PREFIX)

@@ -87,6 +87,12 @@ class Source(ABC):
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Fetch what is new for ``refs``; ``state`` persists across runs (ETags, cursors)."""
 
+    def needs(self, ref: str) -> str | None:
+        """The one setting ``ref`` still needs before it can be collected (the environment
+        variable or TOML table a new user adds, e.g. ``SIGNALFLOW_SEC_USER_AGENT``), or None
+        when it is ready. A reference that needs a setting is skipped, not failed."""
+        return None
+
     def check_ref(self, ref: str) -> str | None:
         """A problem with ``ref`` in words (naming the nearest known name), or None if valid.
 

@@ -76,6 +76,16 @@ class ConfiguredSource(Source):
         )
         return f"no {self.title} series named {name!r}{hint}"
 
+    def needs(self, ref: str) -> str | None:
+        from signalflow.errors import ConfigError
+
+        try:
+            self.ready()
+        except ConfigError as exc:
+            return f"SIGNALFLOW_{exc.setting.upper()}"
+        name = ref.split(".", 1)[1] if "." in ref else ""
+        return None if self.entry(name) else f"[[{self.table}]] name = {name!r} in signalflow.toml"
+
     def ready(self) -> None:
         """Raise ConfigError when the source cannot collect at all (a missing key or URL)."""
 

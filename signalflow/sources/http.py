@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 
 from signalflow._retry_after import parse_retry_after
-from signalflow.errors import FetchError, RateLimited
+from signalflow.errors import FetchError, Interrupted, RateLimited, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +162,15 @@ class HttpClient:
             try:
                 response = self._client.get(url, params=params, headers=request_headers)
             except httpx.TransportError as exc:
+                if _name_unresolved(exc):
+                    # DNS does not heal within seconds: the next scheduled run tries again.
+                    raise Unreachable(self.source, shown, "name resolution failed") from exc
                 if attempt == self.retries:
+                    if isinstance(exc, httpx.ConnectError):
+                        raise Unreachable(self.source, shown, f"{type(exc).__name__}: {exc}") from exc
                     raise FetchError(self.source, shown, f"{type(exc).__name__}: {exc}") from exc
                 delay = self._delay(attempt, None)
-                log.warning(
+                log.info(
                     "fetch failed, retrying",
                     extra={"source": self.source, "url": shown, "error": str(exc), "delay_s": delay},
                 )
@@ -184,7 +189,7 @@ class HttpClient:
                     raise RateLimited(self.source, shown, retry_after)
                 raise FetchError(self.source, shown, _reason(response), status=response.status_code)
             delay = self._delay(attempt, retry_after)
-            log.warning(
+            log.info(
                 "server asked us to back off",
                 extra={
                     "source": self.source,
@@ -199,12 +204,20 @@ class HttpClient:
 
     def _unless_stopping(self, url: str, last_error: str) -> None:
         if STOPPING.is_set():
-            raise FetchError(self.source, url, f"not retried: signalflow is stopping (last error: {last_error})")
+            raise Interrupted(self.source, url, last_error)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_retry_after)
         return random.uniform(0, min(self.max_backoff, self.backoff * 2**attempt))
+
+
+_UNRESOLVED = ("name or service not known", "nodename nor servname", "temporary failure in name resolution",
+               "getaddrinfo failed", "no address associated")
+
+
+def _name_unresolved(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, httpx.ConnectError) and any(m in str(exc).lower() for m in _UNRESOLVED)
 
 
 def _reason(response: httpx.Response) -> str:

@@ -145,6 +145,9 @@ class SecSource(Source):
             self._metrics = load_metrics(self.config.concepts_file)
         return self._metrics
 
+    def needs(self, ref: str) -> str | None:
+        return None if self.config.user_agent.strip() else "SIGNALFLOW_SEC_USER_AGENT"
+
     def _client(self) -> HttpClient:
         agent = self.config.user_agent.strip()
         if not agent:

@@ -300,6 +300,10 @@ class TabularSource(Source):
         remember_last(batch.frame, state, f"{ref}:last")
         return batch
 
+    def needs(self, ref: str) -> str | None:
+        name = ref.split(".", 1)[1] if "." in ref else ""
+        return None if name in self.configured() else f"[[tabular]] name = {name!r} in signalflow.toml"
+
     def check_ref(self, ref: str) -> str | None:
         name = ref.split(".", 1)[1] if "." in ref else ""
         known = self.configured()

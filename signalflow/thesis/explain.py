@@ -28,6 +28,10 @@ def _fmt(x: float) -> str:
     return "unknown" if np.isnan(x) else f"{x:.4g}"
 
 
+def _pct(x: float) -> str:
+    return "unknown" if np.isnan(x) else f"{x * 100:.4g}%"
+
+
 def _cond(x: float) -> bool | None:
     return None if np.isnan(x) else bool(x)
 
@@ -70,7 +74,9 @@ def _comparison(ctx: Context, rule: Rule, i: int) -> str:
         holds = ctx.eval(node)[i]
         verdict = "holds" if holds == 1.0 else "unknown" if np.isnan(holds) else "does not hold"
         other = first.text if first.constant is not None else f"{first.text} = {_fmt(ctx.eval(first.other)[i])}"
-        return f"{to_text(first.side)} = {_fmt(ctx.eval(first.side)[i])} {first.op} {other} {verdict}"
+        # A threshold written as a percent reads against its value as a percent: 59.8% > 40%.
+        shown = _pct if first.constant is not None and first.text.endswith("%") else _fmt
+        return f"{to_text(first.side)} = {shown(ctx.eval(first.side)[i])} {first.op} {other} {verdict}"
     value = ctx.eval(node)[i]
     return f"{rule.when_text or to_text(node)} is {_fmt(value) if np.isnan(value) else bool(value)}"
 
@@ -185,12 +191,45 @@ def backtest_summary(bt, end: datetime) -> dict:
     out["quadrants"] = [{"from": at.isoformat(), "quadrant": q} for at, q in tl.loc[changes, "quadrant"].items()]
     for tr in bt.transitions:
         out["transitions"].append(tr.to_json())
-        event = "firing" if tr.to_state is RuleState.FIRING else "resolved" if tr.from_state is RuleState.FIRING else None
-        if event is None:
-            continue
-        if tr.severity == "soft_warning" and event == "firing" and tl.loc[pd.Timestamp(tr.at), "state"] == "kill_switch":
-            continue
-        out["notifications"].append({"at": tr.at.isoformat(), "rule": tr.rule, "severity": tr.severity, "event": event})
+    out["notifications"] = _notifications(bt.transitions)
+    return out
+
+
+def _notifications(transitions) -> list[dict]:
+    """The notifications the live alert path would send for ``transitions``: a Soft Warning
+    that fires while a Kill Switch of the thesis fires is not announced until no Kill Switch
+    fires (if it still fires then), and its resolution is announced only if its firing was."""
+    out: list[dict] = []
+    firing: dict[str, str] = {}  # rule -> severity, as of the instant processed
+    announced: set[str] = set()
+    by_instant: dict[datetime, list] = {}
+    for tr in transitions:
+        by_instant.setdefault(tr.at, []).append(tr)
+
+    def note(at: datetime, rule: str, severity: str, event: str) -> None:
+        out.append({"at": at.isoformat(), "rule": rule, "severity": severity, "event": event})
+
+    for at, group in by_instant.items():
+        for tr in group:
+            if tr.to_state is RuleState.FIRING:
+                firing[tr.rule] = tr.severity
+            elif tr.from_state is RuleState.FIRING:
+                firing.pop(tr.rule, None)
+        kill = any(sev == "kill_switch" for sev in firing.values())
+        for tr in group:  # resolutions first, as the live path reconciles them first
+            if tr.from_state is RuleState.FIRING and tr.to_state is not RuleState.FIRING and tr.rule in announced:
+                announced.discard(tr.rule)
+                if tr.severity != "soft_warning" or not kill:
+                    note(at, tr.rule, tr.severity, "resolved")
+        for tr in sorted(group, key=lambda t: t.severity != "kill_switch"):
+            if tr.to_state is RuleState.FIRING and not (tr.severity == "soft_warning" and kill):
+                announced.add(tr.rule)
+                note(at, tr.rule, tr.severity, "firing")
+        if not kill:  # Soft Warnings held back by a Kill Switch that stopped firing
+            for rule, severity in firing.items():
+                if rule not in announced:
+                    announced.add(rule)
+                    note(at, rule, severity, "firing")
     return out
 
 

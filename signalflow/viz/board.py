@@ -63,6 +63,7 @@ class BoardRow:
     review_by: date | None
     review_overdue: bool
     in_rules: bool = True
+    waiting_for: tuple[str, ...] = ()  # settings its unfilled inputs wait for (SIGNALFLOW_SEC_USER_AGENT)
 
     @property
     def evaluated(self) -> bool:
@@ -84,6 +85,7 @@ class BoardRow:
             "review_by": self.review_by.isoformat() if self.review_by else None,
             "review_overdue": self.review_overdue,
             "in_rules": self.in_rules,
+            "waiting_for": list(self.waiting_for),
         }
 
 
@@ -92,15 +94,20 @@ def board(
     states: dict[str, tuple[EngineState, dict]],
     today: date,
     provider: SeriesProvider | None = None,
+    waiting: dict[str, tuple[str, ...]] | None = None,
 ) -> list[BoardRow]:
     """A row per thesis of ``theses`` (never-evaluated ones included) and per stored state
     whose thesis left the rules directory. ``provider`` fills the stalest input when the
     stored status does not carry every input (live passes store only those of the rules
-    that changed state or fire)."""
+    that changed state or fire). ``waiting`` maps a thesis id to the settings its inputs
+    still wait for."""
     rows = []
     for thesis in theses:
         _, status = states.get(thesis.id, (None, {}))
-        rows.append(_row(thesis.id, thesis.title, thesis.layer, thesis.review_by, status, today, thesis, provider))
+        row = _row(thesis.id, thesis.title, thesis.layer, thesis.review_by, status, today, thesis, provider)
+        if waiting and waiting.get(thesis.id):
+            row = BoardRow(**{**row.__dict__, "waiting_for": tuple(waiting[thesis.id])})
+        rows.append(row)
     known = {t.id for t in theses}
     for thesis_id, (_, status) in sorted(states.items()):
         if thesis_id not in known and status:

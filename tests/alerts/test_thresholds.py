@@ -105,7 +105,8 @@ SHAPES = [
     # (when, the input's value, what the explanation says, the threshold, drawn on the chart)
     ("fred.HY > 5", 6.0, "fred.HY = 6 > 5 holds", "> 5", True),
     ("5 < fred.HY", 6.0, "fred.HY = 6 > 5 holds", "> 5", True),
-    ("fred.HY < -10%", -0.12, "fred.HY = -0.12 < -10% holds", "< -10%", True),
+    # a percent threshold reads against the value as a percent (issue 16: units consistent)
+    ("fred.HY < -10%", -0.12, "fred.HY = -12% < -10% holds", "< -10%", True),
     ("fred.HY > fred.IG", 6.0, "fred.HY = 6 > fred.IG = 3 holds", "> fred.IG", False),
 ]
 
