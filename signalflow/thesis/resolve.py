@@ -32,7 +32,6 @@ from signalflow.thesis.ast import (
     walk,
 )
 from signalflow.thesis.functions_spec import (
-    EVENT_SOURCES,
     FUNCTIONS,
     TICKER,
     ArgKind,
@@ -91,7 +90,7 @@ class Resolver:
                 return node, None
             return node, ValueKind.DURATION
         if isinstance(node, SeriesRef):
-            if node.source in EVENT_SOURCES:
+            if node.is_events:
                 if not as_arg:
                     self._problem(
                         node,

@@ -20,6 +20,9 @@ from signalflow.sources.snapshots._common import Snapshot, slug
 from signalflow.sources.snapshots.diff import Change, diff_snapshots
 
 
+_UNMEASURED = frozenset({"renamed", "basis_change"})
+
+
 def _grid_prefix(snapshot: Snapshot) -> str:
     return f"grid.{snapshot.publisher}"
 
@@ -85,17 +88,22 @@ def level_observations(snapshot: Snapshot, known_at: datetime, tickers: Mapping[
 
 
 def change_observations(changes: Iterable[Change], old: Snapshot, new: Snapshot, known_at: datetime) -> list[Observation]:
-    """One observation per change and measure: ``grid.ISO.KIND.mw``, ``grid.ISO.KIND.days``,
-    ``dc.KIND.mw``, ``dc.KIND.days``.
+    """One observation per change and measure: ``grid.ISO.KIND`` (1 per change, what
+    ``count(grid.ISO.KIND, 90d)`` counts), ``grid.ISO.KIND.mw``, ``grid.ISO.KIND.days``,
+    ``dc.KIND``, ``dc.KIND.mw``, ``dc.KIND.days``.
 
     The period runs from the older snapshot's date to the newer one's (the change happened in
     between); ``source_ref`` is ``file#id`` of the newer file, so each project keeps its own row.
-    ``renamed`` and ``basis_change`` carry no measure and give no observation.
+    ``renamed`` and ``basis_change`` carry no measure and give no observation (their events
+    say them).
     """
     out: list[Observation] = []
     prefix = _grid_prefix(new) if new.kind == "grid" else "dc"
     for c in changes:
         ref = new.ref(c.id)
+        if c.kind in _UNMEASURED:
+            continue
+        out.append(Observation(f"{prefix}.{c.kind}", old.as_of, new.as_of, 1.0, known_at, "count", ref))
         if c.mw is not None:
             out.append(Observation(f"{prefix}.{c.kind}.mw", old.as_of, new.as_of, c.mw, known_at, "MW", ref))
         if c.days is not None:
