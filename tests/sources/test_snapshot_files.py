@@ -156,3 +156,71 @@ def test_real_epoch_sites_with_their_timelines(env: Path, infra: Path) -> None:
     assert [r["source"] for r in reports] == ["dc", "dc"]
     assert reports[0]["observations_added"] == 0 and reports[1]["observations_added"] > 0
     assert kept_snapshots(env / "data", "epoch") == [date(2026, 7, 6)]
+
+
+def test_series_show_lists_each_slipped_project(env: Path) -> None:
+    jan, feb, mar = queues(env)
+    for path, day in ((jan, "2025-01-01"), (feb, "2025-02-01"), (mar, "2025-03-01")):
+        run_import(str(path), "--known-at", day)
+    result = CliRunner().invoke(app, ["series", "show", "grid.miso.cod_slip", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [(r["id"], r["old_date"], r["new_date"], r["days"], r["mw"]) for r in json.loads(result.stdout)]
+    # The CODs and MW written into the files above.
+    assert rows == [("J1", "2026-01-01", "2026-04-01", 90, 100.0), ("J1", "2026-04-01", "2026-10-01", 183, 120.0)]
+    earlier = CliRunner().invoke(app, ["series", "show", "grid.miso.cod_slip.mw", "--as-of", "2025-02-15", "--json"])
+    assert [r["new_date"] for r in json.loads(earlier.stdout)] == ["2026-04-01"]
+    table = CliRunner().invoke(app, ["series", "show", "grid.miso.withdrawn"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0 and "J2" in table.stdout and "1 change(s)" in table.stdout
+    assert all(len(line) <= 80 for line in table.stdout.splitlines())
+
+
+THESIS = """\
+thesis: queue_test
+title: "MISO queue"
+growth:
+  reason: "the queue grows"
+  when: grid.miso.queue_mw > 0
+liquidity:
+  reason: "requests keep coming"
+  when: grid.miso.queue_count >= 1
+soft_warning:
+  - name: slips_outrun_requests
+    when: sum(grid.miso.cod_slip.mw, 90d) > 0.5 * sum(grid.miso.new_request.mw, 90d)
+kill_switch:
+  - name: repeated_slips
+    when: count(grid.miso.cod_slip, 90d) >= 2
+"""
+
+
+def test_theses_read_grid_change_streams_point_in_time(env: Path) -> None:
+    rules = env / "rules"
+    rules.mkdir()
+    (rules / "queue_test.yaml").write_text(THESIS)
+    check = CliRunner().invoke(app, ["check", str(rules), "--json"])
+    assert check.exit_code == 0, check.output
+    jan, feb, mar = queues(env)
+    for path, day in ((jan, "2025-01-01"), (feb, "2025-02-01"), (mar, "2025-03-01")):
+        run_import(str(path), "--known-at", day)
+
+    def state(day: str) -> tuple[str, list[str]]:
+        result = CliRunner().invoke(app, ["evaluate", "queue_test", "--as-of", day, "--json"])
+        assert result.exit_code == 0, result.output
+        status = json.loads(result.stdout)[0]
+        return status["state"], status["firing"]
+
+    # February: 100 MW slipped against 300 MW of new requests, one slip; March: 220 MW, two.
+    assert state("2025-02-15")[1] == []
+    assert state("2025-03-01") == ("kill_switch", ["repeated_slips", "slips_outrun_requests"])
+
+
+@pytest.mark.parametrize(("when", "problem"), [
+    ("grid.miso.cod_slip.mw > 1", "event stream"),
+    ("grid.miso.cod_slips > 1", "cod_slips"),
+    ("count(grid.miso.queue_mw, 30d) > 1", "count"),
+])
+def test_check_rejects_misused_grid_refs(env: Path, when: str, problem: str) -> None:
+    rules = env / "rules"
+    rules.mkdir()
+    (rules / "queue_test.yaml").write_text(THESIS.replace("count(grid.miso.cod_slip, 90d) >= 2", when))
+    check = CliRunner().invoke(app, ["check", str(rules)])
+    assert check.exit_code != 0 and problem in check.output, check.output

@@ -113,7 +113,8 @@ def change_observations(changes: Iterable[Change], old: Snapshot, new: Snapshot,
 
 def change_events(changes: Iterable[Change], new: Snapshot, known_at: datetime) -> list[Event]:
     """The changes as :class:`~signalflow.series.Event` records: source ``grid.ISO`` or ``dc``,
-    label the change kind, title :meth:`Change.describe`, entry id ``KIND:ID@DATE``."""
+    label the change kind, title :meth:`Change.describe`, entry id ``KIND:ID@DATE``, and in
+    ``details`` the project's id, name, old and new date and days moved."""
     source = _grid_prefix(new) if new.kind == "grid" else "dc"
     return [
         Event(
@@ -125,9 +126,22 @@ def change_events(changes: Iterable[Change], new: Snapshot, known_at: datetime) 
             label=c.kind,
             mw=c.mw,
             rule="snapshot diff",
+            details=_details(c),
         )
         for c in changes
     ]
+
+
+def _details(c: Change) -> dict[str, object]:
+    """What ``series show`` lists of a change: id, name, old and new date, days, fuel, owner."""
+    found: dict[str, object] = {"id": c.id, "name": c.name}
+    for key, value in (("old_date", c.old_date), ("new_date", c.new_date)):
+        if value is not None:
+            found[key] = value.isoformat()
+    for key, value in (("days", c.days), ("fuel", c.fuel), ("owner", c.owner), ("detail", c.detail)):
+        if value not in (None, ""):
+            found[key] = value
+    return found
 
 
 def _source(snapshot: Snapshot) -> str:
