@@ -224,3 +224,53 @@ def test_check_rejects_misused_grid_refs(env: Path, when: str, problem: str) -> 
     (rules / "queue_test.yaml").write_text(THESIS.replace("count(grid.miso.cod_slip, 90d) >= 2", when))
     check = CliRunner().invoke(app, ["check", str(rules)])
     assert check.exit_code != 0 and problem in check.output, check.output
+
+
+ERCOT_IN_DATE_ORDER = (  # the MANIFEST's run dates: 2025-01-01, 2025-11-01, 2025-12-01, 2026-01-01, 2026-02-01
+    "GIS_Report_December2024.xlsx", "GIS_Report_October2025.xlsx", "GIS_Report_November2025.xlsx",
+    "inputs/2025/12/file.xlsx", "inputs/2026/01/file.xlsx",
+)
+EPOCH_IN_DATE_ORDER = (("2025-12-14", "2025-12-11"), ("2026-04-03", "2026-04-03"), ("2026-07-07", "2026-07-06"),
+                       ("2026-08-03", "2026-08-03"))
+
+
+def _firing(thesis: str, day: str) -> list[str]:
+    result = CliRunner().invoke(app, ["evaluate", thesis, "--as-of", day, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)[0]["firing"]
+
+
+def _plain_epoch_power(path: Path, owner: str) -> float:
+    """Current power of an owner's sites, read plainly: the Owner cell names it (tags aside)."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return sum(float(r["Current power (MW)"] or 0) for r in rows if r["Owner"].split("#")[0].strip() == owner)
+
+
+def test_real_snapshots_fire_the_theses_as_of_the_right_dates(env: Path, infra: Path) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "rules", env / "rules", dirs_exist_ok=True)
+    for name in ERCOT_IN_DATE_ORDER:
+        code, reports = run_import(str(infra / "ercot_gis" / name))
+        assert code == 0, reports
+    for stem, day in EPOCH_IN_DATE_ORDER:
+        code, reports = run_import(str(infra / "epoch_ai" / f"{stem}_data_centers.csv"), "--known-at", day)
+        assert code == 0, reports
+
+    # ERCOT: the changes known 2025-11-01 span ten months (December 2024 to October 2025) and
+    # bring many new requests; once they leave the 90-day window (2026-01-30), the slips of the
+    # monthly reports of December and January outrun new requests 1.5 to 1, and February's too.
+    for day in ("2025-10-31", "2025-11-01", "2025-12-01", "2026-01-01", "2026-01-29"):
+        assert "queue_slips_outrun_requests" not in _firing("power_bottleneck", day), day
+    for day in ("2026-01-30", "2026-02-01"):
+        assert "queue_slips_outrun_requests" in _firing("power_bottleneck", day), day
+
+    # Epoch: Amazon's power, read plainly from the files, stops growing after April 2026.
+    amazon = [_plain_epoch_power(infra / "epoch_ai" / f"{stem}_data_centers.csv", "Amazon") for stem, _ in EPOCH_IN_DATE_ORDER]
+    assert amazon[3] <= amazon[1] and amazon[2] > amazon[0]
+    assert "amazon_stalls" not in _firing("datacenter_buildout", "2026-07-06")
+    assert "amazon_stalls" not in _firing("datacenter_buildout", "2026-08-02")
+    assert "amazon_stalls" in _firing("datacenter_buildout", "2026-08-03")
