@@ -368,12 +368,35 @@ class IncrementalSeriesProvider(SeriesProvider, Protocol):
 
 EVENT_SOURCES = frozenset({"news"})
 
+# The changes between two snapshots of a grid queue (``grid.ISO.KIND``) or of the data-center
+# list (``dc.KIND``): event streams, unlike the levels of one snapshot (``grid.ISO.queue_mw``).
+GRID_CHANGES = frozenset(
+    {"cod_slip", "cod_pull_in", "withdrawn", "completed", "new_request", "mw_change", "removed"}
+)
+DC_CHANGES = frozenset({"site_added", "site_removed", "power_change", "timeline_slip"})
+
+
+def event_stream(ref: str) -> str | None:
+    """The event stream a reference reads, without company filter or field, or None when the
+    reference is a plain series: ``news.power_contract[MSFT].mw`` -> ``news.power_contract``,
+    ``grid.ercot.cod_slip.mw`` -> ``grid.ercot.cod_slip``, ``dc.site_added`` -> ``dc.site_added``;
+    ``grid.ercot.queue_mw`` and ``dc.power_mw[META]`` -> None."""
+    parts = ref.split("[", 1)[0].split(".")
+    if parts[0] in EVENT_SOURCES:
+        return ".".join(parts[:2])
+    if parts[0] == "grid" and len(parts) >= 3 and parts[2] in GRID_CHANGES:
+        return ".".join(parts[:3])
+    if parts[0] == "dc" and len(parts) >= 2 and parts[1] in DC_CHANGES:
+        return ".".join(parts[:2])
+    return None
+
 
 def default_kind(ref: str) -> SeriesKind:
-    """The kind a reference has when nothing else says: news streams are events, SEC
-    flows (revenue, capex, ...) are flows, rpo is an instant, everything else a level."""
+    """The kind a reference has when nothing else says: news streams and snapshot changes are
+    events, SEC flows (revenue, capex, ...) are flows, rpo is an instant, everything else a
+    level."""
     source = ref.split(".", 1)[0]
-    if source in EVENT_SOURCES:
+    if event_stream(ref) is not None:
         return SeriesKind.EVENT
     if source == "sec":
         return SeriesKind.INSTANT if ref.rsplit(".", 1)[-1] == "rpo" else SeriesKind.FLOW

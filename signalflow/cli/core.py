@@ -153,7 +153,11 @@ def import_(
     ] = None,
     known_at: Annotated[
         Optional[str],
-        typer.Option("--known-at", help="When a filing document became known, if its submissions were not imported."),
+        typer.Option(
+            "--known-at",
+            help="When the file became known: a filing document whose submissions were not imported, "
+            "or the date a queue or data-center snapshot represents.",
+        ),
     ] = None,
     allow_frequency_change: Annotated[
         bool,
@@ -173,7 +177,8 @@ def import_(
     Recognised: FRED API JSON, fredgraph.csv (both headers), ALFRED vintage CSV, date,value CSV,
     SEC companyfacts and submissions (plain or wrapped), an SEC filing's XBRL instance or
     inline-XBRL document, RSS/Atom feeds, MLPerf
-    summary_results.json, ML.ENERGY leaderboard files, and whatever installed sources add."""
+    summary_results.json, ML.ENERGY leaderboard files, grid interconnection-queue files (ERCOT,
+    PJM, NYISO, MISO, CAISO) and Epoch AI data-center CSVs, and whatever installed sources add."""
     from rich.progress import Progress
 
     from signalflow import service

@@ -2,7 +2,9 @@
 
 For SEC series the fiscal year and quarter come from ``source_ref``
 (``"<accession> FY2025Q2"``, see :mod:`signalflow.sources.sec_facts`); other series show
-their ``source_ref`` as it is.
+their ``source_ref`` as it is. A snapshot change stream (``grid.ercot.cod_slip``,
+``dc.timeline_slip``) is listed change by change: each project with its old and new date and
+MW, from the events its imports stored.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ import typer
 
 from signalflow.cli import app
 from signalflow.cli.common import fail, friendly_errors, load_settings, parse_when, print_json
+from signalflow.series import event_stream
+
+# Sources whose change streams are listed change by change (``series show grid.ercot.cod_slip``).
+SNAPSHOT_SOURCES = ("grid", "dc")
 
 series_app = typer.Typer(help="Inspect stored series: every period, value and when it became known.", no_args_is_help=True)
 app.add_typer(series_app, name="series")
@@ -82,6 +88,10 @@ def show(
 
     at = parse_when(as_of)
     settings = load_settings()
+    stream = event_stream(key)
+    if stream is not None and key.split(".", 1)[0] in SNAPSHOT_SOURCES:
+        _show_changes(settings, stream, at, as_json)
+        return
     store = Store.open(settings.database_url)
     try:
         info = store.series_info(key)
@@ -117,6 +127,63 @@ def show(
     Console().print(table)
     if not rows:
         typer.echo("no observations known at that time" if at else "no observations")
+
+
+def _change_rows(events) -> list[dict]:
+    rows = []
+    for e in events:
+        d = e.details
+        rows.append(
+            {
+                "known_at": e.published,
+                "id": d.get("id", ""),
+                "name": d.get("name", ""),
+                "old_date": d.get("old_date"),
+                "new_date": d.get("new_date"),
+                "days": d.get("days"),
+                "mw": e.mw,
+                "ref": e.link,
+                "title": e.title,
+            }
+        )
+    return rows
+
+
+def _show_changes(settings, stream: str, at, as_json: bool) -> None:
+    """The changes of a snapshot stream (``grid.ercot.cod_slip``), one project per row: when
+    the change became known, the project, its old and new date, days moved and MW."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from signalflow.store import Store
+
+    source, label = stream.rsplit(".", 1)
+    store = Store.open(settings.database_url)
+    try:
+        rows = _change_rows(store.events(source, label, at))
+    finally:
+        store.close()
+    if as_json:
+        print_json(rows)
+        return
+    title = f"{stream}: {len(rows)} change(s)" + (f" known at {at:%Y-%m-%d %H:%M} UTC" if at else "")
+    table = Table(title=title)
+    for name in ("known at", "id", "name", "old date", "new date", "days", "MW"):
+        wrap = name == "name"
+        table.add_column(name, justify="right" if name in ("days", "MW") else "left", no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
+    for row in rows:
+        table.add_row(
+            _when(row["known_at"]),
+            row["id"],
+            row["name"],
+            row["old_date"] or "-",
+            row["new_date"] or "-",
+            "" if row["days"] is None else f"{row['days']:+d}",
+            _number(row["mw"]),
+        )
+    Console().print(table)
+    if not rows:
+        typer.echo(f"no {label} changes stored for {source}; import its snapshot files in date order")
 
 
 @series_app.command("list")

@@ -21,9 +21,10 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from signalflow.errors import FrequencyChanged
-from signalflow.series import Batch, SeriesInfo, SeriesKind
+from signalflow.series import Batch, Event, SeriesInfo, SeriesKind
 from signalflow.store import db
 from signalflow.store.models import (
+    EventRow,
     ObservationRow,
     RuleStateRow,
     SeriesRow,
@@ -181,6 +182,26 @@ class Store:
         """The latest news stories with their members (see ``store/news.py``)."""
         with Session(self.engine) as session:
             return list_stories(session, since, label, limit)
+
+    def events(self, source: str, label: str | None = None, until: datetime | None = None) -> list[Event]:
+        """The stored events of one source (``grid.ercot``), optionally of one label
+        (``cod_slip``), known (published) at ``until`` or before, oldest first."""
+        query = select(EventRow).where(EventRow.source == source)
+        if label is not None:
+            query = query.where(EventRow.label == label)
+        if until is not None:
+            query = query.where(EventRow.published <= until)
+        with Session(self.engine) as session:
+            rows = session.exec(query.order_by(EventRow.published, EventRow.id)).all()
+            return [
+                Event(
+                    source=r.source, entry_id=r.entry_id, title=r.title, link=r.link, published=r.published,
+                    label=r.label, summary=r.summary, mw=r.mw, amount_usd=r.amount_usd,
+                    companies=tuple(c for c in r.companies.split(",") if c), rule=r.rule, story=r.story,
+                    outlet=r.outlet, language=r.language, details=json.loads(r.details_json) if r.details_json else {},
+                )
+                for r in rows
+            ]
 
     # Reading -----------------------------------------------------------------------
 

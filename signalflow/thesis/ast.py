@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from signalflow.series import event_stream
+
 
 @dataclass(frozen=True, slots=True)
 class Pos:
@@ -56,19 +58,30 @@ class SeriesRef(Node):
         return self.ref[self.ref.index("[") + 1 : self.ref.index("]")]
 
     @property
+    def is_events(self) -> bool:
+        """True for an event stream (``news.X``, ``grid.ISO.cod_slip``, ``dc.site_added``)."""
+        return event_stream(self.ref) is not None
+
+    @property
     def stream(self) -> str:
-        """The event stream without filter or field: ``news.power_contract``."""
+        """The event stream without filter or field: ``news.power_contract``,
+        ``grid.ercot.cod_slip``."""
+        found = event_stream(self.ref)
+        if found is not None:
+            return found
         head = self.ref.split("[", 1)[0]
         return ".".join(head.split(".")[:2])
 
     @property
     def field(self) -> str | None:
-        """The numeric field of an event stream: 'mw' in ``news.power_contract[MSFT].mw``."""
+        """The numeric field of an event stream: 'mw' in ``news.power_contract[MSFT].mw`` and
+        in ``grid.ercot.cod_slip.mw``."""
         if "[" in self.ref:
             tail = self.ref.split("]", 1)[1]
             return tail[1:] or None
         parts = self.ref.split(".")
-        return ".".join(parts[2:]) or None
+        depth = len(self.stream.split("."))
+        return ".".join(parts[depth:]) or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,8 +110,6 @@ for _sig in _SIGNATURES:
 
 IMPLS: frozenset[str] = frozenset(sig.impl for sig in _SIGNATURES)
 
-# Sources whose references are event streams (counted and summed over windows), not series.
-EVENT_SOURCES = frozenset({"news"})
 
 TICKER = re.compile(r"^[A-Z][A-Z0-9_]{0,14}$")
 SHARES = "EntityCommonStockSharesOutstanding"

@@ -33,7 +33,6 @@ from signalflow.thesis.ast import (
 )
 from signalflow.thesis.limits import MAX_COUNT, MAX_EVALUATIONS, MAX_MEAN_COUNT
 from signalflow.thesis.functions_spec import (
-    EVENT_SOURCES,
     FUNCTIONS,
     TICKER,
     ArgKind,
@@ -119,7 +118,7 @@ class Resolver:
                 return node, None
             return node, ValueKind.DURATION
         if isinstance(node, SeriesRef):
-            if node.source in EVENT_SOURCES:
+            if node.is_events:
                 if not as_arg:
                     self._problem(
                         node,

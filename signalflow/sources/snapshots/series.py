@@ -20,6 +20,9 @@ from signalflow.sources.snapshots._common import Snapshot, slug
 from signalflow.sources.snapshots.diff import Change, diff_snapshots
 
 
+_UNMEASURED = frozenset({"renamed", "basis_change"})
+
+
 def _grid_prefix(snapshot: Snapshot) -> str:
     return f"grid.{snapshot.publisher}"
 
@@ -85,17 +88,22 @@ def level_observations(snapshot: Snapshot, known_at: datetime, tickers: Mapping[
 
 
 def change_observations(changes: Iterable[Change], old: Snapshot, new: Snapshot, known_at: datetime) -> list[Observation]:
-    """One observation per change and measure: ``grid.ISO.KIND.mw``, ``grid.ISO.KIND.days``,
-    ``dc.KIND.mw``, ``dc.KIND.days``.
+    """One observation per change and measure: ``grid.ISO.KIND`` (1 per change, what
+    ``count(grid.ISO.KIND, 90d)`` counts), ``grid.ISO.KIND.mw``, ``grid.ISO.KIND.days``,
+    ``dc.KIND``, ``dc.KIND.mw``, ``dc.KIND.days``.
 
     The period runs from the older snapshot's date to the newer one's (the change happened in
     between); ``source_ref`` is ``file#id`` of the newer file, so each project keeps its own row.
-    ``renamed`` and ``basis_change`` carry no measure and give no observation.
+    ``renamed`` and ``basis_change`` carry no measure and give no observation (their events
+    say them).
     """
     out: list[Observation] = []
     prefix = _grid_prefix(new) if new.kind == "grid" else "dc"
     for c in changes:
         ref = new.ref(c.id)
+        if c.kind in _UNMEASURED:
+            continue
+        out.append(Observation(f"{prefix}.{c.kind}", old.as_of, new.as_of, 1.0, known_at, "count", ref))
         if c.mw is not None:
             out.append(Observation(f"{prefix}.{c.kind}.mw", old.as_of, new.as_of, c.mw, known_at, "MW", ref))
         if c.days is not None:
@@ -105,7 +113,8 @@ def change_observations(changes: Iterable[Change], old: Snapshot, new: Snapshot,
 
 def change_events(changes: Iterable[Change], new: Snapshot, known_at: datetime) -> list[Event]:
     """The changes as :class:`~signalflow.series.Event` records: source ``grid.ISO`` or ``dc``,
-    label the change kind, title :meth:`Change.describe`, entry id ``KIND:ID@DATE``."""
+    label the change kind, title :meth:`Change.describe`, entry id ``KIND:ID@DATE``, and in
+    ``details`` the project's id, name, old and new date and days moved."""
     source = _grid_prefix(new) if new.kind == "grid" else "dc"
     return [
         Event(
@@ -117,9 +126,22 @@ def change_events(changes: Iterable[Change], new: Snapshot, known_at: datetime) 
             label=c.kind,
             mw=c.mw,
             rule="snapshot diff",
+            details=_details(c),
         )
         for c in changes
     ]
+
+
+def _details(c: Change) -> dict[str, object]:
+    """What ``series show`` lists of a change: id, name, old and new date, days, fuel, owner."""
+    found: dict[str, object] = {"id": c.id, "name": c.name}
+    for key, value in (("old_date", c.old_date), ("new_date", c.new_date)):
+        if value is not None:
+            found[key] = value.isoformat()
+    for key, value in (("days", c.days), ("fuel", c.fuel), ("owner", c.owner), ("detail", c.detail)):
+        if value not in (None, ""):
+            found[key] = value
+    return found
 
 
 def _source(snapshot: Snapshot) -> str:
