@@ -183,7 +183,7 @@ def _show_changes(settings, stream: str, at, as_json: bool) -> None:
         )
     Console().print(table)
     if not rows:
-        typer.echo(f"no {label} changes stored for {source}; import its snapshot files in date order")
+        typer.echo(f"no {label} changes stored for {source} (import its snapshots in date order)")
 
 
 @series_app.command("list")
