@@ -149,15 +149,17 @@ class _Worker:
         return notifier
 
     def thread_of(self, session, row: OutboxRow, notifier: Notifier) -> tuple[bool, Receipt | None]:
-        """(ready, receipt of the alert's first message on this route)."""
+        """(ready, receipt of the alert's first message on this route). A follow-up waits
+        until every earlier message of its thread is done, so replies, and the root's edits
+        to the current state, land in order whichever deliverer sends them."""
         if not notifier.threaded or row.alert_id is None:
             return True, None
         root = outbox.thread_root(session, row.alert_id, row.route)
-        if root is None or root.id == row.id or root.status == OutboxStatus.FAILED:
+        if root is None or root.id == row.id:
             return True, None
-        if not root.receipt_json:  # its message is not posted yet (its later steps need not be)
+        if outbox.earlier_open(session, row):
             return False, None
-        return True, Receipt.from_json(root.receipt_json)
+        return True, Receipt.from_json(root.receipt_json)  # None when the root failed
 
     # Leases -----------------------------------------------------------------------------
 
@@ -193,7 +195,7 @@ class _Worker:
                 return self.finish(session, row, OutboxStatus.FAILED, str(exc))
             ready, thread = self.thread_of(session, row, notifier)
             if not ready:
-                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "waiting for the alert's first message")
+                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "waiting for the thread's earlier messages")
         checkpoint("claimed")
         plan = notifier.steps(notification, thread)
         message: Outcome | None = None
@@ -226,10 +228,6 @@ class _Worker:
             if step.status == OutboxStatus.SENT or (step.status == OutboxStatus.FAILED and not first):
                 done = Receipt.from_json(step.receipt_json)
                 return Outcome(outbox_id, row.dedup_key, DeliveryResult.SENT, done.ts if done else step.last_error)
-            if not first and name in notifier.latest_only and outbox.later_step_done(session, row, name):
-                step.status, step.last_error = OutboxStatus.SENT, "superseded by a later notification's"
-                session.add(step)
-                return Outcome(outbox_id, row.dedup_key, DeliveryResult.SENT, "superseded")
             if step.status == OutboxStatus.SENDING:  # an earlier attempt's outcome is unknown
                 if first:
                     try:

@@ -80,10 +80,6 @@ class Notifier(ABC):
     def from_settings(cls, settings: Settings, route: Route | None = None) -> Notifier:
         return cls()
 
-    # Later steps that only the newest notification of a thread needs (Slack's root edit shows
-    # the current state): an older notification's is skipped once a newer one's is done.
-    latest_only: ClassVar[frozenset[str]] = frozenset()
-
     @abstractmethod
     def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
         """Deliver the message once (the first step); ``thread`` is the receipt of the

@@ -91,8 +91,6 @@ class SlackNotifier(Notifier):
             raise ConfigError("slack_channel", "a bot token needs a channel", "set SIGNALFLOW_SLACK_CHANNEL")
         return cls(token, channel, webhook, config.api_url, settings.delivery_timeout)
 
-    latest_only = frozenset({"edit"})
-
     def steps(self, notification: Notification, thread: Receipt | None = None) -> tuple[str, ...]:
         """A root message, then its chart's upload; or a reply, then the root's edit. Each
         has its own outcome, so a failed edit never posts its reply again."""

@@ -160,20 +160,17 @@ def steps_of(session: Session, outbox_id: int) -> list[OutboxStepRow]:
     )
 
 
-def later_step_done(session: Session, row: OutboxRow, name: str) -> bool:
-    """Whether a later notification of the same alert on the same route has done its step
-    ``name`` (an older root edit is then out of date)."""
+def earlier_open(session: Session, row: OutboxRow) -> bool:
+    """Whether an earlier notification of the same alert on the same route is not done yet
+    (a thread's messages and the root's edits go out in order)."""
     if row.alert_id is None:
         return False
     found = session.exec(
-        select(OutboxStepRow.id)
-        .join(OutboxRow, col(OutboxRow.id) == col(OutboxStepRow.outbox_id))
-        .where(
+        select(OutboxRow.id).where(
             OutboxRow.alert_id == row.alert_id,
             OutboxRow.route == row.route,
-            col(OutboxRow.id) > row.id,
-            OutboxStepRow.name == name,
-            OutboxStepRow.status == OutboxStatus.SENT,
+            col(OutboxRow.id) < row.id,
+            col(OutboxRow.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
     ).first()
     return found is not None
@@ -206,7 +203,7 @@ __all__ = [
     "exists",
     "first_rows",
     "keys_with_prefix",
-    "later_step_done",
+    "earlier_open",
     "lease",
     "queue",
     "release",
