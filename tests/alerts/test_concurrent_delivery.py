@@ -58,16 +58,6 @@ store.close()
 """
 
 
-@pytest.fixture(params=["sqlite-file", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    if request.param == "sqlite-file":
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-    else:
-        from conftest import _postgres_database
-
-        yield from _postgres_database()
-
-
 def queue_threads(url: str, tmp_path) -> list[str]:
     """THESES alert threads, each a firing (every third with a chart), a reminder and a
     resolve, queued in the database; the outbox keys in order."""
@@ -95,6 +85,11 @@ def queue_threads(url: str, tmp_path) -> list[str]:
         store.close()
 
 
+# The shared database_url fixture (tests/conftest.py), without the in-memory database that
+# other processes cannot open.
+@pytest.mark.parametrize(
+    "database_url", ["sqlite-file", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_concurrent_deliverers_send_each_step_once(database_url, tmp_path, fake_slack):
     keys = queue_threads(database_url, tmp_path)
     assert len(keys) == 3 * THESES
