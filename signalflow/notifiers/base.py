@@ -94,6 +94,13 @@ class Notifier(ABC):
         """Perform a later step of :meth:`steps`, given the message's receipt."""
         raise NotImplementedError(f"{type(self).__name__} has no step {step!r}")
 
+    def send_all(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
+        """Every step at once, outside the outbox (``notify-test``): the message's receipt."""
+        message = self.send(notification, thread)
+        for step in self.steps(notification, thread)[1:]:
+            self.follow_up(step, notification, thread, message)
+        return message
+
     def repeatable(self, step: str) -> bool:
         """Whether a later step whose outcome is unknown may simply be done again (an edit
         may; an upload would show twice and is not repeated)."""
