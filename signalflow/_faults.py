@@ -12,9 +12,11 @@ import signal
 
 KILL_AT = "SIGNALFLOW_TEST_KILL_AT"
 
-# claimed: row marked `sending`, nothing sent; posted: Slack root message posted, receipt not
-# saved; replied: thread reply posted, root not yet updated; recorded: receipt saved.
-POINTS = ("claimed", "posted", "replied", "recorded")
+# claimed: row leased, nothing sent; posted: Slack root message posted, receipt not saved;
+# replied: thread reply posted, receipt not saved; message_recorded: the message's receipt
+# saved, later steps (the root's edit, a chart's upload) not yet done; edited: the root
+# edited, the edit step not yet recorded; recorded: every step done, the row marked sent.
+POINTS = ("claimed", "posted", "replied", "message_recorded", "edited", "recorded")
 
 
 def checkpoint(point: str) -> None:

@@ -206,6 +206,11 @@ class CoreSettings(BaseSettings):
     delivery_max_wait: Duration = Field(
         "30s", description="longest Retry-After or backoff slept inside a pass; longer waits reschedule"
     )
+    delivery_lease: Duration = Field(
+        "5m",
+        description="how long a deliverer's claim on a notification holds unrenewed; a deliverer "
+        "that died on this host is taken over at once, one on another host after this long",
+    )
 
     # Daemon
     http_host: str = Field("127.0.0.1", description="health/metrics listen address")

@@ -1,25 +1,28 @@
 """The delivery worker: send what the outbox holds, exactly once as the user sees it.
 
-Each notification is marked ``sending`` (committed) before the notifier is called, and
-``sent`` with its receipt afterwards. A row found in ``sending`` has an unknown outcome (the
-process died, or the request timed out): the notifier reconciles it (Slack looks for the
-message it tagged with the row's key) before anything is sent again. Follow-ups of an alert
-on a threaded notifier wait for the alert's first message, whose receipt names the thread.
-A pass first queues the reminder digests that are due (``alerts/digest.py``).
+A deliverer leases a row before working on it (``store/outbox.py``), so two deliverers on
+one database (the daemon and a `signalflow deliver` beside it) never send the same step.
+A row is delivered in steps (Slack: a reply, then the root's edit; a post, then its chart's
+upload), each with its own outcome in ``outbox_step``: a retry repeats only the step that
+has not succeeded. Each step is marked ``sending`` (committed) before the notifier is
+called, and ``sent`` with its receipt afterwards. A message step found in ``sending`` has an
+unknown outcome (the process died, or the request timed out): the notifier reconciles it
+(Slack looks for the message it tagged with the row's key) before anything is sent again.
+Follow-ups of an alert on a threaded notifier wait for the alert's first message, whose
+receipt names the thread. A pass first queues the reminder digests that are due
+(``alerts/digest.py``).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-
+from signalflow.alerts import lease
 from signalflow.alerts.digest import queue_digests
 from signalflow._faults import checkpoint
 from signalflow.errors import DeliveryError, DeliveryOutcomeUnknown
@@ -28,7 +31,7 @@ from signalflow.notifiers.notification import Notification
 from signalflow.settings import Route, Settings
 from signalflow.store import outbox
 from signalflow.store.enums import OutboxStatus
-from signalflow.store.models import OutboxRow, utcnow
+from signalflow.store.models import OutboxRow, OutboxStepRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,72 +101,19 @@ def deliver_pending(
     with store.session() as session:
         ids = outbox.due_ids(session, worker.now, limit)
     outcomes = []
-    claims = _RowClaims(store)
     try:
-        for done, outbox_id in enumerate(ids, 1):
-            if claims.take(outbox_id):
-                try:
-                    outcomes.append(worker.deliver(outbox_id))
-                finally:
-                    claims.give_back(outbox_id)
-            else:
-                outcomes.append(Outcome(outbox_id, "", DeliveryResult.DEFERRED, "another worker is delivering it"))
-            if progress:
-                progress(done, len(ids))
+        with worker.owner:
+            for done, outbox_id in enumerate(ids, 1):
+                outcomes.append(worker.claim_and_deliver(outbox_id))
+                if progress:
+                    progress(done, len(ids))
     finally:
         worker.close()
-        claims.close()
     return DeliveryReport(tuple(outcomes))
 
 
-class _RowClaims:
-    """A row being delivered is claimed, so a second worker skips it instead of reconciling a
-    send still in flight (and, finding nothing yet, posting it again).
-
-    Within a process (the daemon's delivery job and a delivery after an evaluation may run at
-    once in two threads) the claim is an entry in a process-wide set. Across processes, on
-    PostgreSQL, it is also a session-level advisory lock of this worker: another daemon or
-    `signalflow deliver` skips the row, and a dead worker's session, and its claims, end with
-    it. SQLite runs one daemon per file."""
-
-    CLASS_ID = 0x5F0B  # the outbox's namespace among advisory locks (the first of two int4 keys)
-    _local: set[tuple[str, int]] = set()
-    _local_lock = threading.Lock()
-
-    def __init__(self, store) -> None:
-        self.conn = None
-        # The database's identity: its URL, or for an in-memory SQLite database the engine.
-        self.database = store.url if store.engine.url.database else f"{store.url}#{id(store.engine)}"
-        if store.engine.dialect.name == "postgresql":
-            self.conn = store.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-
-    def take(self, outbox_id: int) -> bool:
-        key = (self.database, outbox_id)
-        with self._local_lock:
-            if key in self._local:
-                return False
-            self._local.add(key)
-        if self.conn is None:
-            return True
-        taken = bool(
-            self.conn.execute(
-                text("SELECT pg_try_advisory_lock(:c, :i)"), {"c": self.CLASS_ID, "i": outbox_id}
-            ).scalar_one()
-        )
-        if not taken:
-            with self._local_lock:
-                self._local.discard(key)
-        return taken
-
-    def give_back(self, outbox_id: int) -> None:
-        if self.conn is not None:
-            self.conn.execute(text("SELECT pg_advisory_unlock(:c, :i)"), {"c": self.CLASS_ID, "i": outbox_id})
-        with self._local_lock:
-            self._local.discard((self.database, outbox_id))
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+class _LeaseLost(Exception):
+    """Another deliverer took the row over (this one's lease had expired)."""
 
 
 class _Worker:
@@ -178,6 +128,7 @@ class _Worker:
         self.sleep = sleep
         self.backoff = settings.delivery_backoff
         self.max_wait = settings.delivery_max_wait.total_seconds()
+        self.owner = lease.Owner()
 
     def close(self) -> None:
         for notifier in self.built:
@@ -198,20 +149,44 @@ class _Worker:
         return notifier
 
     def thread_of(self, session, row: OutboxRow, notifier: Notifier) -> tuple[bool, Receipt | None]:
-        """(ready, receipt of the alert's first message on this route)."""
+        """(ready, receipt of the alert's first message on this route). A follow-up waits
+        until every earlier message of its thread is done, so replies, and the root's edits
+        to the current state, land in order whichever deliverer sends them."""
         if not notifier.threaded or row.alert_id is None:
             return True, None
         root = outbox.thread_root(session, row.alert_id, row.route)
-        if root is None or root.id == row.id or root.status == OutboxStatus.FAILED:
+        if root is None or root.id == row.id:
             return True, None
-        if root.status != OutboxStatus.SENT:
+        if outbox.earlier_open(session, row):
             return False, None
-        return True, Receipt.from_json(root.receipt_json)
+        return True, Receipt.from_json(root.receipt_json)  # None when the root failed
+
+    # Leases -----------------------------------------------------------------------------
+
+    def lease_until(self) -> datetime:
+        return utcnow() + self.settings.delivery_lease
+
+    def claim_and_deliver(self, outbox_id: int) -> Outcome:
+        name = self.owner.name
+        if not outbox.lease(self.store.engine, outbox_id, name, utcnow(), self.lease_until(), lease.abandoned):
+            return Outcome(outbox_id, "", DeliveryResult.DEFERRED, "another worker is delivering it")
+        try:
+            return self.deliver(outbox_id)
+        except _LeaseLost:
+            return Outcome(outbox_id, "", DeliveryResult.DEFERRED, "another worker took it over")
+        finally:
+            outbox.release(self.store.engine, outbox_id, name)
+
+    def renew(self, outbox_id: int) -> None:
+        if not outbox.renew(self.store.engine, outbox_id, self.owner.name, self.lease_until()):
+            raise _LeaseLost(outbox_id)
+
+    # Steps ------------------------------------------------------------------------------
 
     def deliver(self, outbox_id: int) -> Outcome:
         with self.store.session() as session:
             row = session.get(OutboxRow, outbox_id)
-            if row is None or OutboxStatus(row.status).done:
+            if row is None or OutboxStatus(row.status).done or row.next_attempt_at > self.now:
                 return Outcome(outbox_id, "", DeliveryResult.DEFERRED, "already handled")
             notification = Notification.from_json(row.payload_json)
             try:
@@ -220,25 +195,72 @@ class _Worker:
                 return self.finish(session, row, OutboxStatus.FAILED, str(exc))
             ready, thread = self.thread_of(session, row, notifier)
             if not ready:
-                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "waiting for the alert's first message")
-            if row.status == OutboxStatus.SENDING:
-                try:
-                    receipt = notifier.reconcile(notification, thread)
-                except DeliveryError as exc:
-                    return self.reschedule(session, row, exc, DeliveryResult.UNKNOWN)
-                if receipt is not None:
-                    return self.record(session, row, receipt, DeliveryResult.RECONCILED)
-            # Compare-and-set: of two workers that read the row as it was, only one claims it.
-            if not outbox.claim(session, row):
-                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "claimed by another worker")
+                return Outcome(outbox_id, row.dedup_key, DeliveryResult.DEFERRED, "waiting for the thread's earlier messages")
         checkpoint("claimed")
-        return self.attempt(outbox_id, notifier, notification, thread)
+        plan = notifier.steps(notification, thread)
+        message: Outcome | None = None
+        for index, name in enumerate(plan):
+            outcome = self.step(outbox_id, name, index == 0, notifier, notification, thread)
+            if outcome.result not in (DeliveryResult.SENT, DeliveryResult.RECONCILED):
+                return outcome  # a message that failed for good, or any step to try again
+            if index == 0:
+                message = outcome
+                checkpoint("message_recorded")
+        with self.store.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            row.status = OutboxStatus.SENT
+            row.sent_at = row.sent_at or utcnow()
+            row.last_error = ""
+            session.add(row)
+        checkpoint("recorded")
+        return message
 
-    def attempt(self, outbox_id: int, notifier: Notifier, notification: Notification, thread: Receipt | None) -> Outcome:
+    def step(
+        self, outbox_id: int, name: str, first: bool, notifier: Notifier, notification: Notification,
+        thread: Receipt | None,
+    ) -> Outcome:
+        """Do one step of the row unless it is done already; SENT or RECONCILED when it is
+        (a later step that failed for good counts as done: the message was delivered)."""
+        with self.store.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            step = outbox.step(session, outbox_id, name)
+            message = Receipt.from_json(row.receipt_json)
+            if step.status == OutboxStatus.SENT or (step.status == OutboxStatus.FAILED and not first):
+                done = Receipt.from_json(step.receipt_json)
+                return Outcome(outbox_id, row.dedup_key, DeliveryResult.SENT, done.ts if done else step.last_error)
+            if step.status == OutboxStatus.SENDING:  # an earlier attempt's outcome is unknown
+                if first:
+                    try:
+                        receipt = notifier.reconcile(notification, thread)
+                    except DeliveryError as exc:
+                        return self.reschedule(session, row, step, exc, DeliveryResult.UNKNOWN)
+                    if receipt is not None:
+                        return self.record(session, row, step, receipt, DeliveryResult.RECONCILED)
+                elif not notifier.repeatable(name):
+                    step.status, step.last_error = OutboxStatus.FAILED, "outcome unknown; not repeated"
+                    session.add(step)
+                    log.warning("step %s of %s had an unknown outcome; not repeated", name, row.dedup_key)
+                    return Outcome(outbox_id, row.dedup_key, DeliveryResult.SENT, step.last_error)
+        return self.attempt(outbox_id, name, first, notifier, notification, thread, message)
+
+    def attempt(
+        self, outbox_id: int, name: str, first: bool, notifier: Notifier, notification: Notification,
+        thread: Receipt | None, message: Receipt | None,
+    ) -> Outcome:
         for tries in range(1, self.settings.delivery_tries_per_pass + 1):
+            self.renew(outbox_id)
+            with self.store.session() as session:
+                row = session.get(OutboxRow, outbox_id)
+                step = outbox.step(session, outbox_id, name)
+                step.status = row.status = OutboxStatus.SENDING
+                session.add_all([row, step])
             error: DeliveryError
             try:
-                receipt = notifier.send(notification, thread)
+                if first:
+                    receipt = notifier.send(notification, thread)
+                else:
+                    notifier.follow_up(name, notification, thread, message)
+                    receipt = Receipt(notifier.name or type(notifier).__name__)
             except DeliveryError as exc:
                 error = exc
             except Exception as exc:  # a notifier bug must not stop the other deliveries
@@ -247,25 +269,27 @@ class _Worker:
             else:
                 with self.store.session() as session:
                     row = session.get(OutboxRow, outbox_id)
+                    step = outbox.step(session, outbox_id, name)
+                    step.attempts += 1
                     row.attempts += 1
-                    outcome = self.record(session, row, receipt, DeliveryResult.SENT)
-                checkpoint("recorded")
-                return outcome
+                    return self.record(session, row, step, receipt, DeliveryResult.SENT)
             with self.store.session() as session:
                 row = session.get(OutboxRow, outbox_id)
+                step = outbox.step(session, outbox_id, name)
+                step.attempts += 1
                 row.attempts += 1
-                if error.permanent or row.attempts >= self.settings.delivery_max_attempts:
-                    return self.finish(session, row, OutboxStatus.FAILED, str(error))
+                if error.permanent or step.attempts >= self.settings.delivery_max_attempts:
+                    return self.fail_step(session, row, step, first, str(error))
                 if isinstance(error, DeliveryOutcomeUnknown):
-                    return self.reschedule(session, row, error, DeliveryResult.UNKNOWN)
-                wait = self.wait_for(row.attempts, error)
+                    return self.reschedule(session, row, step, error, DeliveryResult.UNKNOWN)
+                wait = self.wait_for(step.attempts, error)
                 last = tries == self.settings.delivery_tries_per_pass
                 if last or wait > self.max_wait:
-                    return self.reschedule(session, row, error, DeliveryResult.RETRY, wait)
-                row.status = OutboxStatus.SENDING
-                row.last_error = str(error)
-                session.add(row)
-            log.warning("retrying %s in %.1fs: %s", notification.key, wait, error)
+                    return self.reschedule(session, row, step, error, DeliveryResult.RETRY, wait)
+                step.status = OutboxStatus.PENDING  # it failed for sure: nothing to reconcile
+                row.last_error = step.last_error = str(error)
+                session.add_all([row, step])
+            log.warning("retrying %s (%s) in %.1fs: %s", notification.key, name, wait, error)
             self.sleep(wait)
         raise AssertionError("unreachable: the last try always returns")
 
@@ -274,13 +298,28 @@ class _Worker:
             return float(error.retry_after)
         return min(self.backoff * 2 ** (attempts - 1), MAX_BACKOFF).total_seconds()
 
-    def record(self, session, row: OutboxRow, receipt: Receipt, result: DeliveryResult) -> Outcome:
-        row.status = OutboxStatus.SENT
-        row.sent_at = utcnow()
-        row.receipt_json = receipt.to_json()
+    def record(
+        self, session, row: OutboxRow, step: OutboxStepRow, receipt: Receipt, result: DeliveryResult
+    ) -> Outcome:
+        """A step done; the message's receipt is also the row's (it names the thread)."""
+        step.status = OutboxStatus.SENT
+        step.receipt_json = receipt.to_json()
+        step.last_error = ""
+        step.updated_at = utcnow()
+        if not row.receipt_json:
+            row.receipt_json = receipt.to_json()
+            row.sent_at = utcnow()
         row.last_error = ""
-        session.add(row)
+        session.add_all([row, step])
         return Outcome(row.id, row.dedup_key, result, receipt.ts)
+
+    def fail_step(self, session, row: OutboxRow, step: OutboxStepRow, first: bool, error: str) -> Outcome:
+        step.status, step.last_error, step.updated_at = OutboxStatus.FAILED, error, utcnow()
+        session.add(step)
+        if first:
+            return self.finish(session, row, OutboxStatus.FAILED, error)
+        log.warning("step %s of %s failed for good (the message was delivered): %s", step.name, row.dedup_key, error)
+        return Outcome(row.id, row.dedup_key, DeliveryResult.SENT, error)
 
     def finish(self, session, row: OutboxRow, status: OutboxStatus, error: str) -> Outcome:
         row.status = status
@@ -290,13 +329,16 @@ class _Worker:
         return Outcome(row.id, row.dedup_key, DeliveryResult.FAILED, error)
 
     def reschedule(
-        self, session, row: OutboxRow, error: DeliveryError, result: DeliveryResult, wait: float | None = None
+        self, session, row: OutboxRow, step: OutboxStepRow, error: DeliveryError, result: DeliveryResult,
+        wait: float | None = None,
     ) -> Outcome:
-        """Try again later; an unknown outcome stays `sending` so the next pass reconciles."""
+        """Try the step again later; one of unknown outcome stays `sending` so the next pass
+        reconciles it."""
         if wait is None:
-            wait = self.wait_for(max(row.attempts, 1), error)
-        row.status = OutboxStatus.SENDING if result is DeliveryResult.UNKNOWN else OutboxStatus.PENDING
+            wait = self.wait_for(max(step.attempts, 1), error)
+        unknown = result is DeliveryResult.UNKNOWN
+        row.status = step.status = OutboxStatus.SENDING if unknown else OutboxStatus.PENDING
         row.next_attempt_at = self.now + timedelta(seconds=wait)
-        row.last_error = str(error)
-        session.add(row)
+        row.last_error = step.last_error = str(error)
+        session.add_all([row, step])
         return Outcome(row.id, row.dedup_key, result, str(error))

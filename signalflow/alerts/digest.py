@@ -26,7 +26,6 @@ from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Noti
 from signalflow.settings import Route, Settings, format_duration
 from signalflow.store import alerts as store_alerts
 from signalflow.store import outbox
-from signalflow.store.enums import OutboxStatus
 from signalflow.store.models import AlertRow, DecisionRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -119,7 +118,7 @@ def digest_notification(
 
 def _entry(alert: AlertRow, decision: DecisionRow | None, first: OutboxRow, now: datetime) -> DigestEntry:
     detail = json.loads(alert.detail_json or "{}")
-    thread = Receipt.from_json(first.receipt_json) if first.status == OutboxStatus.SENT else None
+    thread = Receipt.from_json(first.receipt_json)  # set once the first message is posted
     return DigestEntry(
         alert_key=alert_key(alert),
         thesis=alert.thesis,

@@ -82,7 +82,29 @@ class Notifier(ABC):
 
     @abstractmethod
     def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
-        """Deliver once; ``thread`` is the receipt of the alert's first message, if any."""
+        """Deliver the message once (the first step); ``thread`` is the receipt of the
+        alert's first message, if any."""
+
+    def steps(self, notification: Notification, thread: Receipt | None = None) -> tuple[str, ...]:
+        """The steps delivering ``notification``, in order, each retried on its own: the
+        first is the message (:meth:`send`), the others follow it (:meth:`follow_up`)."""
+        return ("send",)
+
+    def follow_up(self, step: str, notification: Notification, thread: Receipt | None, message: Receipt) -> None:
+        """Perform a later step of :meth:`steps`, given the message's receipt."""
+        raise NotImplementedError(f"{type(self).__name__} has no step {step!r}")
+
+    def send_all(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
+        """Every step at once, outside the outbox (``notify-test``): the message's receipt."""
+        message = self.send(notification, thread)
+        for step in self.steps(notification, thread)[1:]:
+            self.follow_up(step, notification, thread, message)
+        return message
+
+    def repeatable(self, step: str) -> bool:
+        """Whether a later step whose outcome is unknown may simply be done again (an edit
+        may; an upload would show twice and is not repeated)."""
+        return True
 
     def reconcile(self, notification: Notification, thread: Receipt | None = None) -> Receipt | None:
         """Find a delivery whose outcome is unknown (the process died mid-send).

@@ -91,12 +91,32 @@ class SlackNotifier(Notifier):
             raise ConfigError("slack_channel", "a bot token needs a channel", "set SIGNALFLOW_SLACK_CHANNEL")
         return cls(token, channel, webhook, config.api_url, settings.delivery_timeout)
 
+    def steps(self, notification: Notification, thread: Receipt | None = None) -> tuple[str, ...]:
+        """A root message, then its chart's upload; or a reply, then the root's edit. Each
+        has its own outcome, so a failed edit never posts its reply again."""
+        if self.client is None:
+            return ("send",)
+        if thread is None or notification.kind.starts_thread:
+            return ("post", "upload") if notification.chart_path else ("post",)
+        return ("reply", "edit")
+
     def send(self, notification: Notification, thread: Receipt | None = None) -> Receipt:
         if self.client is None:
             return self._send_webhook(notification)
         if thread is None or notification.kind.starts_thread:
             return self._post_root(notification)
         return self._post_reply(notification, thread)
+
+    def follow_up(self, step: str, notification: Notification, thread: Receipt | None, message: Receipt) -> None:
+        if step == "edit" and thread is not None:
+            self._update_root(notification, thread)
+        elif step == "upload":
+            self._upload_chart(notification, message)
+        else:
+            super().follow_up(step, notification, thread, message)
+
+    def repeatable(self, step: str) -> bool:
+        return step != "upload"
 
     def reconcile(self, notification: Notification, thread: Receipt | None = None) -> Receipt | None:
         if self.client is None:
@@ -112,7 +132,6 @@ class SlackNotifier(Notifier):
         message = _tagged(found.get("messages", []), notification.key)
         if message is None:
             return None
-        self._update_root(notification, thread)
         return Receipt(self.name, channel=thread.channel, ts=message["ts"], thread_ts=thread.ts)
 
     def _post_root(self, n: Notification) -> Receipt:
@@ -127,10 +146,7 @@ class SlackNotifier(Notifier):
             unfurl_links=False,
         )
         checkpoint("posted")
-        receipt = Receipt(self.name, channel=reply["channel"], ts=reply["ts"])
-        if n.chart_path:
-            self._upload_chart(n, receipt)
-        return receipt
+        return Receipt(self.name, channel=reply["channel"], ts=reply["ts"])
 
     def _post_reply(self, n: Notification, thread: Receipt) -> Receipt:
         from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
@@ -145,7 +161,6 @@ class SlackNotifier(Notifier):
             unfurl_links=False,
         )
         checkpoint("replied")
-        self._update_root(n, thread)
         return Receipt(self.name, channel=thread.channel, ts=reply["ts"], thread_ts=thread.ts)
 
     def _permalinks(self, n: Notification) -> dict[str, str]:
@@ -168,13 +183,14 @@ class SlackNotifier(Notifier):
         from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
 
         self._call("chat_update", channel=thread.channel, ts=thread.ts, text=fallback_text(n), blocks=blocks_for(n))
+        checkpoint("edited")
 
     def _upload_chart(self, n: Notification, root: Receipt) -> None:
-        """Attach the chart in the thread; a failed upload never fails the alert itself."""
+        """Attach the chart in the thread (its own step: a failed upload never fails the
+        alert itself, and the alert is not posted again to retry it)."""
         path = Path(n.chart_path)
         if not path.is_file():
-            log.warning("chart %s for %s does not exist; sent without it", path, n.key)
-            return
+            raise DeliveryError(self.name, f"chart {path} does not exist; sent without it", permanent=True)
         try:
             self._call(
                 "files_upload_v2",
@@ -184,8 +200,8 @@ class SlackNotifier(Notifier):
                 title=f"{n.thesis}: {n.rule}",
                 thread_ts=root.ts,
             )
-        except (DeliveryError, OSError, ValueError) as exc:
-            log.warning("chart upload for %s failed: %s", n.key, exc)
+        except (OSError, ValueError) as exc:
+            raise DeliveryError(self.name, f"chart upload: {exc}", permanent=True) from exc
 
     def _call(self, method: str, **kwargs):
         from slack_sdk.errors import SlackApiError

@@ -211,6 +211,26 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = Instant(default_factory=utcnow)
     sent_at: datetime | None = Instant(default=None)
     receipt_json: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
+    # The deliverer working on the row (host:pid:start:nonce) and until when its claim holds.
+    lease_owner: str = Field(default="", max_length=200)
+    lease_until: datetime | None = Instant(default=None)
+
+
+class OutboxStepRow(SQLModel, table=True):
+    """One step of delivering an outbox row (Slack: the post or reply, the root's edit, the
+    chart's upload), with its own outcome: a retry repeats only the steps not done."""
+
+    __tablename__ = "outbox_step"
+    __table_args__ = (UniqueConstraint("outbox_id", "name", name="uq_outbox_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    name: str = Field(max_length=40)
+    status: OutboxStatus = Member(OutboxStatus, default=OutboxStatus.PENDING)
+    attempts: int = 0
+    last_error: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
+    receipt_json: str = Field(default="", sa_column=Column(RedactedText, nullable=False, default=""))
+    updated_at: datetime = Instant(default_factory=utcnow)
 
 
 class DecisionRow(SQLModel, table=True):

@@ -183,3 +183,79 @@ def test_two_delivery_passes_at_once_post_each_notification_once(db, fake_slack)
     assert second.sent == 0 and second.count("deferred") == 1
     assert len(fake_slack.roots(CHANNEL)) == 1
     assert statuses(db) == [("firing", "sent")]
+
+
+def reply_with_failing_edit(db, fake_slack, fault: Fault):
+    """An alert's thread exists; its reminder's reply goes out and the root's edit fails once."""
+    config = slack_settings(fake_slack, reminder_mode="thread")
+    record(db, config, T0, {SOFT})
+    assert deliver_pending(db, config, now=T0).sent == 1
+    record(db, config, T0 + timedelta(days=1), {SOFT}, {SOFT})
+    fake_slack.fail("chat.update", fault)
+    return config
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault(status=429, retry_after="2"), Fault(status=500)], ids=["429", "500"]
+)
+def test_a_failed_root_edit_is_retried_alone_and_the_reply_posted_once(db, fake_slack, fault):
+    config = reply_with_failing_edit(db, fake_slack, fault)
+    waits: list[float] = []
+    report = deliver_pending(db, config, now=T0 + timedelta(days=1), sleep=waits.append)
+    assert report.sent == 1 and len(waits) == 1
+    [root] = fake_slack.roots(CHANNEL)
+    assert [m.text.split(" — ")[0] for m in fake_slack.replies(root)] == ["Still firing"]
+    assert fake_slack.calls.count("chat.postMessage") == 2  # the root, the reply: never again
+    assert fake_slack.calls.count("chat.update") == 2  # the failed edit, then the edit alone
+    assert [edit["text"].split(" — ")[0] for edit in root.edits] == ["Still firing"]
+    assert statuses(db) == [("firing", "sent"), ("reminder", "sent")]
+
+
+def test_an_edit_rescheduled_to_a_later_pass_does_not_post_its_reply_again(db, fake_slack):
+    config = reply_with_failing_edit(db, fake_slack, Fault(status=429, retry_after="7200"))
+    first = deliver_pending(db, config, now=T0 + timedelta(days=1))
+    assert first.count("retry") == 1
+    assert statuses(db) == [("firing", "sent"), ("reminder", "pending")]
+    # The resolve waits for the reminder's edit: the root's edits land in order.
+    record(db, config, T0 + timedelta(days=1, hours=1), set(), {SOFT})
+    waiting = deliver_pending(db, config, now=T0 + timedelta(days=1, hours=1))
+    assert waiting.count("deferred") == 1
+    later = deliver_pending(db, config, now=T0 + timedelta(days=2))
+    assert later.sent == 2
+    [root] = fake_slack.roots(CHANNEL)
+    assert [m.text.split(" — ")[0] for m in fake_slack.replies(root)] == ["Still firing", "Resolved"]
+    assert [edit["text"].split(" — ")[0] for edit in root.edits] == ["Still firing", "Resolved"]
+    assert sorted(fake_slack.keys()) == sorted(set(fake_slack.keys()))
+
+
+def test_a_failed_chart_upload_is_retried_without_posting_the_alert_again(db, fake_slack, tmp_path):
+    chart = tmp_path / "spread.png"
+    chart.write_bytes(b"\x89PNG fake chart bytes")
+    config = slack_settings(fake_slack)
+    record(db, config, T0, {SOFT}, chart=str(chart))
+    fake_slack.fail("files.getUploadURLExternal", Fault(status=500))
+    waits: list[float] = []
+    report = deliver_pending(db, config, now=T0, sleep=waits.append)
+    assert report.sent == 1 and waits == [10.0]
+    assert len(fake_slack.roots()) == 1 and fake_slack.calls.count("chat.postMessage") == 1
+    [done] = fake_slack.completed
+    assert done["thread_ts"] == fake_slack.roots()[0].ts
+
+
+def test_a_lease_of_a_live_deliverer_is_honoured_and_an_expired_one_taken_over(db, fake_slack):
+    from signalflow.alerts.lease import abandoned
+    from signalflow.store import outbox
+
+    config = slack_settings(fake_slack)
+    record(db, config, T0, {SOFT})
+    with db.session() as session:
+        [row_id] = outbox.due_ids(session, T0)
+    elsewhere = "another-host:4242::cafe"  # a deliverer on another machine: alive for all we know
+    now = datetime.utcnow()
+    assert outbox.lease(db.engine, row_id, elsewhere, now, now + timedelta(minutes=5), abandoned)
+    held = deliver_pending(db, config, now=T0)
+    assert held.count("deferred") == 1 and fake_slack.messages == []
+    assert outbox.renew(db.engine, row_id, elsewhere, now - timedelta(seconds=1))  # it stopped renewing
+    taken = deliver_pending(db, config, now=T0)
+    assert taken.sent == 1 and len(fake_slack.messages) == 1
+    assert not outbox.renew(db.engine, row_id, elsewhere, now + timedelta(minutes=5))  # it lost the row

@@ -36,7 +36,7 @@ def test_an_alert_opens_a_thread_and_its_follow_up_replies_in_it(fake_slack):
     slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
     assert slack.threaded
     root = slack.send(note(Kind.FIRING))
-    reply = slack.send(note(Kind.RESOLVED), thread=root)
+    reply = slack.send_all(note(Kind.RESOLVED), thread=root)  # the reply, then the root's edit
 
     [message] = fake_slack.roots(CHANNEL)
     assert (root.notifier, root.channel, root.ts) == ("slack", CHANNEL, message.ts)

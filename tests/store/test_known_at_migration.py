@@ -38,7 +38,7 @@ def test_date_only_rows_move_to_the_end_of_the_publishers_day(tmp_path) -> None:
                 "known_at_basis, source_ref, collected_at) VALUES (:sid, :day, :day, :value, '', :known, :basis, '', :collected)"
             ), {"sid": SERIES.index(key) + 1, "day": date(2026, 1, 1 + n), "value": float(n), "known": known_at,
                 "basis": basis, "collected": collected_at})
-    upgrade(engine)
+    upgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     with engine.connect() as conn:
         got = conn.execute(sa.text("SELECT value, known_at, known_at_basis FROM observation ORDER BY value")).all()
