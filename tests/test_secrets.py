@@ -213,7 +213,9 @@ def test_no_secret_marker_appears_anywhere(secrets_everywhere, monkeypatch, caps
     seen += delivered
     seen.append(_database_text(secrets_everywhere.db))
     logged = stream.getvalue()
-    assert "collection failed" in logged and ('"level": "error"' in logged if json_logs else " ERROR " in logged)
+    # the failure is logged (a warning since the first-run work: an unreachable source is not an
+    # ERROR), so a leak through it would show
+    assert "collection failed" in logged and ('"level": "warning"' in logged if json_logs else " WARNING " in logged)
 
     text = "\n".join(seen)
     leaked = {".".join(path): mark for path, mark in secrets_everywhere.markers.items() if mark in text}
