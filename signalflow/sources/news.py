@@ -190,7 +190,8 @@ class NewsSource(Source):
                 consecutive_failures=failures,
             )  # fmt: skip
             state[f"{key}:health"] = health.to_json()
-            log.warning("feed failed", extra={"source": self.name, "feed": feed.name, "error": str(exc)})
+            # the batch warning is what the run logs (grouped with the others): not twice
+            log.debug("feed failed", extra={"source": self.name, "feed": feed.name, "error": str(exc)})
             return Batch(warnings=[f"feed {feed.name}: {exc}"])
         if fetched.not_modified:
             state[f"{key}:health"] = FeedHealth(

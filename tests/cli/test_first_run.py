@@ -167,3 +167,23 @@ def test_the_daemon_says_once_where_to_go_when_nothing_could_be_collected(tmp_pa
     daemon._tell_if_empty(sources[0])
     store.close()
     assert caplog.messages.count(service.NOTHING_COLLECTED) == 1
+
+
+def test_each_failing_feed_is_one_warning_line(tmp_path, caplog) -> None:
+    """A feed that cannot be reached is logged once per run (by the run, with the others), not
+    once by the news source and again by the run."""
+    feeds = [{"name": f"offline{i}", "url": f"{UNRESOLVABLE}/feed{i}.xml"} for i in range(2)]
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'n.db'}", feeds=feeds)
+    store = Store.open(settings.database_url)
+    caplog.set_level(logging.DEBUG)
+    try:
+        service.collect_source(settings, store, "news", ["news.deployment_delay"])
+    finally:
+        store.close()
+    warned = [
+        " ".join(str(getattr(r, k, "")) for k in ("msg", "feed", "warning", "error"))
+        for r in caplog.records
+        if r.levelno >= logging.WARNING
+    ]
+    for i in range(2):
+        assert len([w for w in warned if f"offline{i}" in w]) == 1, warned
