@@ -521,10 +521,10 @@ def replay_downtime(
                 continue
             result = backtest(thesis, store, None, now)
             episodes = missed_episodes(result.transitions, prior.evaluated_at)
-            if not episodes or result.final is None:
+            if not episodes or result.status_at is None:
                 continue
             with store.session() as session:
-                written += len(record_missed(session, thesis, result.final, episodes, settings, now))
+                written += len(record_missed(session, thesis, result.status_at, episodes, settings, now))
         except Exception as exc:
             log.error("replaying the downtime failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
     return written

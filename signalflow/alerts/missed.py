@@ -4,7 +4,8 @@ told once, as an informational ``missed`` notification, through the same outbox 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,18 +51,27 @@ def missed_key(thesis: str, episode: MissedEpisode) -> str:
 def record_missed(
     session: Session,
     thesis: Thesis,
-    status: ThesisStatus,
+    status_at: Callable[[datetime], ThesisStatus | None],
     episodes: Sequence[MissedEpisode],
     settings: Settings,
     now: datetime,
 ) -> list[OutboxRow]:
-    """Queue one ``missed`` notification per episode and route; the key names the thesis,
+    """Queue one ``missed`` notification per episode and route, showing the thesis as it
+    was when the episode began (``status_at``, the backtest's); the key names the thesis,
     rule and start of the episode, so a second replay of the same downtime queues nothing."""
-    rules = {r.name: r for r in status.rules}
     routes = resolve_routes(thesis, settings)
     written: list[OutboxRow] = []
     for episode in episodes:
+        status = status_at(episode.fired_at)
+        if status is None:
+            continue
+        rules = {r.name: r for r in status.rules}
         rule = rules.get(episode.rule) or RuleStatus(episode.rule, episode.severity, RuleState.INACTIVE, None)
+        missed = (
+            f"Missed while the daemon was down: fired from {episode.fired_at:%Y-%m-%d %H:%M}"
+            f" to {episode.resolved_at:%Y-%m-%d %H:%M} UTC."
+        )
+        rule = dataclasses.replace(rule, why=f"{missed} {rule.why}".strip())
         key = missed_key(thesis.id, episode)
         base = build_notification(
             key=key,
@@ -72,10 +82,6 @@ def record_missed(
             rule=rule,
             fired_at=episode.fired_at,
             at=episode.resolved_at,
-            note=(
-                f"fired from {episode.fired_at:%Y-%m-%d %H:%M} to {episode.resolved_at:%Y-%m-%d %H:%M} UTC"
-                " while the daemon was down"
-            ),
         )
         written += queue_routed(session, base, [r for r in routes if accepts(r, rule.severity)], now)
     session.flush()

@@ -89,8 +89,8 @@ def test_an_episode_inside_the_downtime_is_told_once_as_missed(tmp_path) -> None
     assert payload["rule"] == "spread_widens"
     assert payload["fired_at"].startswith(T1.date().isoformat())
     assert payload["at"].startswith(T2.date().isoformat())
-    assert "while the daemon was down" in payload["note"]
-    assert f"from {T1:%Y-%m-%d}" in payload["note"] and f"to {T2:%Y-%m-%d}" in payload["note"]
+    assert "Missed while the daemon was down" in payload["why"]
+    assert f"from {T1:%Y-%m-%d}" in payload["why"] and f"to {T2:%Y-%m-%d}" in payload["why"]
     assert live.status.firing == [] and opened == []  # the live pass tells nothing more
 
 
