@@ -54,6 +54,7 @@ class Daemon:
         self.reload_requested = threading.Event()
         self._attempted: set[str] = set()
         self._told_empty = False
+        self._replayed = False  # the downtime before this start is told at the first pass
         self._evaluate_lock = threading.Lock()
         self._source_locks: dict[str, threading.Lock] = {}
         from signalflow.thesis.live import LiveEvaluator
@@ -150,6 +151,12 @@ class Daemon:
 
     def evaluate_job(self) -> None:
         with self._evaluate_lock:
+            if not self._replayed:
+                self._replayed = True
+                try:
+                    service.replay_downtime(self.settings, self.store, self.theses)
+                except Exception:
+                    log.exception("replaying the downtime failed")
             try:
                 results = service.evaluate(self.settings, self.store, self.theses, live=self.live)
                 self.counters.add("evaluations", amount=len(results))

@@ -500,6 +500,36 @@ def evaluate(
     return results
 
 
+def replay_downtime(
+    settings: Settings, store: Store, theses: Sequence[Thesis], now: datetime | None = None
+) -> int:
+    """Tell the episodes that began and ended while nothing evaluated: for each thesis with
+    a stored state older than ``now``, the engine's backtest up to ``now`` (from the first
+    known value, so ``for`` and windows see the history before) gives the transitions after
+    the state's instant; each episode that fired and resolved there is queued once as a
+    ``missed`` notification. The daemon calls it before its first pass after a start (that
+    pass moves the state on). Returns the number of outbox rows written."""
+    from signalflow.alerts.missed import missed_episodes, record_missed
+    from signalflow.thesis.engine import backtest
+
+    now = now or utcnow()
+    written = 0
+    for thesis in theses:
+        try:
+            prior = store.get_engine_state(thesis.id)
+            if prior is None or prior.evaluated_at is None or prior.evaluated_at >= now:
+                continue
+            result = backtest(thesis, store, None, now)
+            episodes = missed_episodes(result.transitions, prior.evaluated_at)
+            if not episodes or result.status_at is None:
+                continue
+            with store.session() as session:
+                written += len(record_missed(session, thesis, result.status_at, episodes, settings, now))
+        except Exception as exc:
+            log.error("replaying the downtime failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
+    return written
+
+
 def _record(
     settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime,
     live: LiveEvaluator | None = None,

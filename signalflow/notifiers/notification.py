@@ -138,6 +138,7 @@ class Notification:
             Kind.ESCALATED: "Escalated",
             Kind.REARMED: "Re-armed",
             Kind.TEST: "Test",
+            Kind.MISSED: "Missed while down",
         }.get(self.kind, "")
         text = f"{self.severity_label}: {self.title}"
         return f"{prefix} — {text}" if prefix else text

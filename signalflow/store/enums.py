@@ -46,6 +46,7 @@ class Kind(enum.StrEnum):
     TEST = "test"  # `signalflow notify-test`
     OPS = "ops"  # the daemon about itself: a stale source, a rejected rule edit
     DIGEST = "digest"  # once per reminder interval and route: every alert still firing there
+    MISSED = "missed"  # an episode that began and ended while the daemon was down
 
     @property
     def starts_thread(self) -> bool:
