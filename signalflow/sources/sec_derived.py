@@ -3,10 +3,10 @@
 Each is a discrete quarter (or fiscal year for annual-only filers) computed from two series
 on one basis: the same periods, the same currency, both quarterly or both annual. It is
 point in time: a version is known when the later of its two parts is known, is recomputed
-whenever either part is restated, and names the accessions it came from
-(``"<accn>"`` when both parts came from one filing, ``"<accn1>,<accn2>"`` otherwise, the
-filing that made the version known first; the observation's ``source_ref`` then reads
-``"<accn1> FY2025Q2 +<accn2>"``).
+whenever either part is restated, and names the accessions it came from as every
+:class:`~.sec_periods.Version` does: ``accn`` the filing that made it known,
+``other_accns`` the others (the observation's ``source_ref`` reads
+``"<accn1> <accn2> FY2025Q2"``).
 
 - ``gross_profit``: the tagged GrossProfit where the filer reports it, else
   ``revenue - cost_of_revenue`` (Vertiv files no GrossProfit, only revenue and cost of goods
@@ -53,10 +53,6 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def _accessions(*accns: str) -> str:
-    return ",".join(dict.fromkeys(a for accn in accns for a in accn.split(",")))
-
-
 def combine(a: History, b: History, op: Op) -> History:
     """``op(a, b)`` at every instant either changes, once both are known."""
     times = sorted({v.known for v in a} | {v.known for v in b})
@@ -75,7 +71,8 @@ def combine(a: History, b: History, op: Op) -> History:
         if not out or out[-1].value != value:
             # The part known last comes first: it is the filing that made this version known.
             first, second = (a[i], b[j]) if a[i].known >= b[j].known else (b[j], a[i])
-            out.append(Version(t, value, _accessions(first.accn, second.accn)))
+            names = tuple(dict.fromkeys((*first.accns, *second.accns)))
+            out.append(Version(t, value, names[0], names[1:]))
     return out
 
 

@@ -261,8 +261,7 @@ class FactsNormalizer:
         times = [
             t
             for accn in version.accns
-            for a in accn.split(",")
-            if (t := self.accepted.get(a)) is not None and day_end - timedelta(days=5) <= t < day_end
+            if (t := self.accepted.get(accn)) is not None and day_end - timedelta(days=5) <= t < day_end
         ]
         if times:
             return capped(max(times), KnownAtBasis.EXACT, self.collected_at)
@@ -289,10 +288,9 @@ def _resolve(key: str, title: str, kind: SeriesKind, candidates: list[_Candidate
 
 
 def _source_ref(accns: tuple[str, ...], label: str) -> str:
-    """Every accession a value came from (a derived part may join several with commas), the
-    one that made it known first, then the fiscal label."""
-    names = dict.fromkeys(a for accn in accns for a in accn.split(",") if a)
-    return " ".join([*names, label])
+    """Every accession a value came from, the one that made it known first, then the fiscal
+    label."""
+    return " ".join([*dict.fromkeys(a for a in accns if a), label])
 
 
 def _rank(candidates: list[_Candidate]) -> list[_Candidate]:
