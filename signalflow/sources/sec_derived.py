@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from signalflow.series import SeriesKind
-from signalflow.sources.sec_periods import History, Period, Version, one_per_end, prefer
+from signalflow.sources.sec_periods import History, Period, Version, latest_pairs, one_per_end, prefer
 
 RATIO_UNIT = "ratio"
 # Names a thesis may use besides the metrics of sec_concepts.toml (gross_profit is one of those).
@@ -55,22 +55,14 @@ def _ratio(a: float, b: float) -> float | None:
 
 def combine(a: History, b: History, op: Op) -> History:
     """``op(a, b)`` at every instant either changes, once both are known."""
-    times = sorted({v.known for v in a} | {v.known for v in b})
     out: History = []
-    i = j = -1
-    for t in times:
-        while i + 1 < len(a) and a[i + 1].known <= t:
-            i += 1
-        while j + 1 < len(b) and b[j + 1].known <= t:
-            j += 1
-        if i < 0 or j < 0:
-            continue
-        value = op(a[i].value, b[j].value)
+    for t, x, y in latest_pairs(a, b):
+        value = op(x.value, y.value)
         if value is None:
             continue
         if not out or out[-1].value != value:
             # The part known last comes first: it is the filing that made this version known.
-            first, second = (a[i], b[j]) if a[i].known >= b[j].known else (b[j], a[i])
+            first, second = (x, y) if x.known >= y.known else (y, x)
             names = tuple(dict.fromkeys((*first.accns, *second.accns)))
             out.append(Version(t, value, names[0], names[1:]))
     return out

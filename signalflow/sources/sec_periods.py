@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 from datetime import date, timedelta
 
 QUARTER_DAYS = (75, 105)
@@ -57,6 +58,9 @@ SNAP_DAYS = 6
 ONE_DAY = timedelta(days=1)
 
 Period = tuple[date, date]
+
+
+_Known = TypeVar("_Known", bound="Version | Report")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,22 +162,29 @@ def _value(x: float) -> float:
     return round(x, 6) if isinstance(x, float) else x
 
 
+def latest_pairs(a: Sequence[_Known], b: Sequence[_Known]) -> Iterator[tuple[date, _Known, _Known]]:
+    """At every instant either of two histories (each sorted by ``known``) changes, once both
+    have something known: that instant and the latest item of each."""
+    i = j = -1
+    for t in sorted({x.known for x in a} | {x.known for x in b}):
+        while i + 1 < len(a) and a[i + 1].known <= t:
+            i += 1
+        while j + 1 < len(b) and b[j + 1].known <= t:
+            j += 1
+        if i >= 0 and j >= 0:
+            yield t, a[i], b[j]
+
+
 def difference(later: Sequence[Report], earlier: Sequence[Report]) -> History:
     """``later - earlier`` at every filing date of either, wherever their latest reports are
     on one basis; in between, the previous value stands."""
-    times = sorted({r.known for r in later} | {r.known for r in earlier})
     out: History = []
-    i = j = -1
-    for t in times:
-        while i + 1 < len(later) and later[i + 1].known <= t:
-            i += 1
-        while j + 1 < len(earlier) and earlier[j + 1].known <= t:
-            j += 1
-        if i < 0 or j < 0 or later[i].basis != earlier[j].basis:
+    for t, x, y in latest_pairs(later, earlier):
+        if x.basis != y.basis:
             continue
-        value = _value(later[i].value - earlier[j].value)
+        value = _value(x.value - y.value)
         if not out or out[-1].value != value:
-            newest, other = (later[i], earlier[j]) if later[i].known >= earlier[j].known else (earlier[j], later[i])
+            newest, other = (x, y) if x.known >= y.known else (y, x)
             out.append(Version(t, value, newest.accn, () if other.accn == newest.accn else (other.accn,)))
     return out
 
