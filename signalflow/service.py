@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from signalflow.errors import FrequencyChanged, PayloadError, SignalflowError
+from signalflow.errors import FrequencyChanged, PayloadError, SignalflowError, SourceError
 from signalflow.redact import redact
 from signalflow.settings import Settings
 from signalflow.series import Batch, SeriesProvider
@@ -219,7 +219,13 @@ def collect_source(
             return report
         state = store.get_source_state(name)
         before = dict(state)
-        batch = source.collect(ready, state)
+        try:
+            batch = source.collect(ready, state)
+        except SourceError as exc:
+            # a source may say its state describes nothing left unstored (a feed's health)
+            if getattr(exc, "keep_state", False) and state != before:
+                store.set_source_state(name, state)
+            raise
         # A collector reads its publisher's own metadata, so a frequency it reports anew is
         # the publisher's change (a company's first 10-Q): stored, and logged loudly.
         check_batch(batch, name)

@@ -151,15 +151,25 @@ class NewsSource(Source):
         from signalflow.news.stories import StoryIndex
 
         index = StoryIndex.from_json(state.get(STORIES_KEY))
+        due = [feed for feed in self.feeds() if self._due(feed, state)]
+        failed: list[str] = []
         try:
-            for feed in self.feeds():
-                if self._due(feed, state):
-                    batch.extend(self.collect_feed(feed, state, http, index))
+            for feed in due:
+                part = self.collect_feed(feed, state, http, index)
+                batch.extend(part)
+                if FeedHealth.from_json(state[f"{feed.name}:health"]).status == "failing":
+                    failed.append(part.warnings[0] if part.warnings else f"feed {feed.name} failed")
         finally:
             if owned:
                 http.close()
         index.prune(self.clock())
         state[STORIES_KEY] = index.to_json()
+        if due and len(failed) == len(due):
+            # Like every collector: a run that got nothing is a failed run, not a healthy one.
+            exc = SourceError(self.name, f"every feed failed ({len(due)}): " + "; ".join(failed))
+            # the feeds' health and fetch times describe no unstored data: keep them
+            exc.keep_state = True  # type: ignore[attr-defined]
+            raise exc
         batch.series = self._series_infos(batch.observations)
         return batch
 

@@ -208,3 +208,33 @@ def test_feeds_json_reports_health_after_a_collection(cli_env, http_server, shar
     assert rows["gone"]["consecutive_failures"] == 1 and rows["gone"]["last_success"] == ""
     assert rows["later"] == {**feeds[-1], "status": "never"}
     assert len(http_server.requests) == 3
+
+
+def test_status_reports_the_news_source_failing_when_every_feed_failed(cli_env, http_server, monkeypatch):
+    """One failing feed among good ones is a feed's problem; every feed failing is the
+    source's: `status` must not call it healthy, and each feed's health is still kept."""
+    from signalflow import service
+
+    http_server.routes["/a.xml"] = Reply(404, "no such feed")
+    http_server.routes["/b.xml"] = Reply(500, "broken")
+    feeds = [
+        {"name": "a", "url": http_server.url + "/a.xml", "schedule": "30m"},
+        {"name": "b", "url": http_server.url + "/b.xml", "schedule": "30m"},
+    ]
+    monkeypatch.setenv("SIGNALFLOW_FEEDS", json.dumps(feeds))
+    settings = Settings()
+    store = service.open_store(settings)
+    try:
+        report = service.collect_source(settings, store, "news", [])
+    finally:
+        store.close()
+    assert not report.ok and "every feed failed (2)" in report.error and "404" in report.error
+
+    result = CliRunner().invoke(app, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    (news,) = [s for s in json.loads(result.stdout)["sources"] if s["source"] == "news"]
+    assert news["consecutive_failures"] == 1 and news["last_success"] is None
+    assert "every feed failed" in news["last_error"]
+
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(app, ["feeds", "--json"]).stdout)}
+    assert rows["a"]["status"] == rows["b"]["status"] == "failing"
