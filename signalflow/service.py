@@ -473,17 +473,23 @@ def evaluate(
     (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
     ``at`` and nothing is written. With ``live`` (the daemon keeps one across passes),
     series indexes are kept between passes and only rows stored since are read."""
+    from signalflow.thesis.cascade import cascade, readers_provider
     from signalflow.thesis.engine import evaluate as evaluate_thesis
+    from signalflow.thesis.layers import layer_order, layers_read
 
     now = utcnow()
     at = at or now
     results = []
+    theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
+    layered = readers_provider(theses, store, at)
     for thesis in theses:
         try:
             prior = store.get_engine_state(thesis.id) if record else None
             if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
                 prior = None
-            if live is not None and record:
+            if layered is not None and layers_read(thesis):
+                evaluation = evaluate_thesis(thesis, layered, at=at, prior=prior)
+            elif live is not None and record:
                 evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=thesis is theses[0])
             else:
                 evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
@@ -497,6 +503,10 @@ def evaluate(
                 log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
                 continue
         results.append(evaluation)
+    if record:
+        from signalflow.alerts.cascade import pass_cascade
+
+        pass_cascade(store, settings, theses, results, lambda: cascade(theses, store, at).moves, at, now)
     return results
 
 

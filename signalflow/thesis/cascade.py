@@ -206,3 +206,10 @@ def _moves(members: dict[str, list[str]], warning: dict[str, pd.Series]) -> list
             moves.append(Move(when.to_pydatetime(), binding, current, float(top) if binding else 0.0, theses))
             current = binding
     return moves
+
+
+def readers_provider(theses: Sequence[Thesis], provider: SeriesProvider, at: datetime) -> SeriesProvider | None:
+    """``provider`` with the ``layer.*`` series the theses read up to ``at``, or None when
+    no thesis reads ``layer()`` (a pass evaluates those readers over it)."""
+    readers = {th.id for th in theses if layers_read(th)}
+    return cascade(theses, provider, at, only=readers).provider if readers else None

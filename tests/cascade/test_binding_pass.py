@@ -1,0 +1,115 @@
+"""The binding layer over live passes, on every storage backend: stored exactly (the
+instant of the move), shown on the board, told once per move (not again on the next pass
+or after a restart)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import select
+
+from signalflow import service
+from signalflow.store import Store
+from signalflow.store.enums import Kind
+from signalflow.store.models import OutboxRow
+from signalflow.viz.board import binding
+
+from tests.cascade.helpers import T0, batch, load, thesis_yaml
+
+# Packaging warns from day 10 (pk1) and 12 (pk2) until both resolve on day 30; power's pw1
+# warns from day 25 (a Kill Switch from day 38), pw2 from day 31. Packaging binds from day
+# 10, power from day 30.
+SERIES = {
+    "fred.PK1": {0: 0, 10: 2, 30: 0},
+    "fred.PK2": {0: 0, 12: 2, 30: 0},
+    "fred.PW1": {0: 0, 25: 2, 38: 9},
+    "fred.PW2": {0: 0, 31: 2},
+}
+TEXTS = {
+    "pk1": thesis_yaml("pk1", "packaging", "fred.PK1"),
+    "pk2": thesis_yaml("pk2", "packaging", "fred.PK2"),
+    "pw1": thesis_yaml("pw1", "power", "fred.PW1"),
+    "pw2": thesis_yaml("pw2", "power", "fred.PW2"),
+}
+
+
+def _cascades(store: Store) -> list[dict]:
+    with store.session() as session:
+        rows = session.exec(select(OutboxRow).where(OutboxRow.kind == Kind.CASCADE)).all()
+        return [json.loads(r.payload_json) for r in rows]
+
+
+def test_the_binding_layer_moves_once_and_is_told_once(settings, store, database_url, tmp_path):
+    theses = load(tmp_path / "rules", TEXTS)
+    store.add_batch(batch(SERIES))
+
+    service.evaluate(settings, store, theses, at=T0 + timedelta(days=20))
+    now = binding(store)
+    assert (now.layer, now.since, now.theses) == ("packaging", T0 + timedelta(days=10), ("pk1",))
+    assert _cascades(store) == []  # the history seen on the first look is stored, not told
+
+    service.evaluate(settings, store, theses, at=T0 + timedelta(days=35))
+    now = binding(store)
+    assert (now.layer, now.since, now.previous) == ("power", T0 + timedelta(days=30), "packaging")
+    assert now.share == 0.5 and now.theses == ("pw1",)
+    [told] = _cascades(store)
+    assert told["kind"] == "cascade" and told["severity"] == "info"
+    assert told["title"] == "The binding layer moved from packaging to power"
+    assert told["firing"] == ["pw1"] and told["at"] == (T0 + timedelta(days=30)).isoformat()
+    assert "pw1" in told["summary"]
+
+    service.evaluate(settings, store, theses, at=T0 + timedelta(days=36))  # pw2 warns: no move
+    assert len(_cascades(store)) == 1 and binding(store).since == T0 + timedelta(days=30)
+
+    if database_url != "sqlite://":  # a restart, then a pass with a change (pw1's Kill Switch)
+        again = Store.open(database_url)
+        try:
+            service.evaluate(settings, again, theses, at=T0 + timedelta(days=40))
+            with again.session() as session:
+                kinds = [r.kind for r in session.exec(select(OutboxRow)).all()]
+            assert Kind.FIRING in kinds  # the pass did look again: a rule fired in it
+            assert len(_cascades(again)) == 1
+            assert binding(again).layer == "power"
+        finally:
+            again.close()
+
+
+def test_one_layer_has_no_binding_layer(settings, store, tmp_path):
+    theses = load(tmp_path / "rules", {k: v for k, v in TEXTS.items() if k.startswith("pw")})
+    store.add_batch(batch(SERIES))
+    service.evaluate(settings, store, theses, at=T0 + timedelta(days=35))
+    assert binding(store) is None and _cascades(store) == []
+
+
+def test_status_names_the_binding_layer_and_since_when(settings, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    rules = tmp_path / "rules"
+    theses = load(rules, TEXTS)
+    url = f"sqlite:///{tmp_path / 'board.db'}"
+    store = Store.open(url)
+    try:
+        store.add_batch(batch(SERIES))
+        service.evaluate(settings, store, theses, at=T0 + timedelta(days=20))
+        service.evaluate(settings, store, theses, at=T0 + timedelta(days=35))
+    finally:
+        store.close()
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
+    monkeypatch.setenv("COLUMNS", "80")
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "Binding layer: power since 2025-01-31 00:00 UTC, 50% of its theses in Soft Warning or Kill Switch (pw1); packaging bound before." in text
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    data = json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)
+    assert data["binding"] == {
+        "layer": "power",
+        "since": "2025-01-31T00:00:00",
+        "share": 0.5,
+        "theses": ["pw1"],
+        "previous": "packaging",
+    }
