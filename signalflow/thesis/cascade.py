@@ -120,8 +120,8 @@ def cascade(theses: Sequence[Thesis], provider: SeriesProvider, at: datetime, on
                 frames[layer_key(name)] = _share_frame(name, members.get(name, []), out.warning)
         result = backtest(th, layered, None, at)
         out.warning[th.id] = _warning(result.timeline)
-    for th in ordered:
-        if only is not None and th.id in only:
+    for th in ordered:  # what the theses not backtested here read (those without a layer)
+        if only is None or th.id in only:
             for name in layers_read(th):
                 frames.setdefault(layer_key(name), _share_frame(name, members.get(name, []), out.warning))
     if only is None and len(members) >= 2:

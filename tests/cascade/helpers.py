@@ -19,7 +19,7 @@ def thesis_yaml(tid: str, layer: str, ref: str, extra_soft: str = "") -> str:
     if extra_soft:
         soft += f"    - name: read\n      when: {extra_soft}\n"
     return (
-        f"thesis: {tid}\ntitle: {tid}\nlayer: {layer}\n"
+        f"thesis: {tid}\ntitle: {tid}\n" + (f"layer: {layer}\n" if layer else "") +
         f"growth:\n  reason: g\n  when: {ref} > -1000\n"
         f"liquidity:\n  reason: l\n  when: {ref} > -1000\n"
         f"soft_warning:\n{soft}"

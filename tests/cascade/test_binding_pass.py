@@ -113,3 +113,34 @@ def test_status_names_the_binding_layer_and_since_when(settings, tmp_path, monke
         "theses": ["pw1"],
         "previous": "packaging",
     }
+
+
+def test_backtest_shows_the_moves_and_a_reader_sees_the_layer(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    rules = tmp_path / "rules"
+    reader = thesis_yaml("reader", "", "fred.R", extra_soft="layer(power) >= 50%")  # no layer of its own
+    load(rules, {**TEXTS, "reader": reader})
+    url = f"sqlite:///{tmp_path / 'bt.db'}"
+    store = Store.open(url)
+    try:
+        store.add_batch(batch({**SERIES, "fred.R": {0: 0}}))
+    finally:
+        store.close()
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
+    monkeypatch.setenv("COLUMNS", "80")
+    args = ["backtest", "--from", "2025-01-01", "--to", "2025-02-20", "--cascade"]
+    text = CliRunner().invoke(app, args)
+    assert text.exit_code == 0, text.output
+    assert "2025-01-31 00:00  power, from packaging: 50% warning (pw1)" in text.stdout
+    data = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    assert [(m["at"][:10], m["layer"], m["theses"]) for m in data["cascade"]] == [
+        ("2025-01-11", "packaging", ["pk1"]),
+        ("2025-01-31", "power", ["pw1"]),
+    ]
+    [summary] = [s for s in data["theses"] if s["thesis"] == "reader"]
+    fired = [t for t in summary["transitions"] if t["rule"] == "read"]
+    assert fired[0]["at"].startswith("2025-01-26") and fired[0]["to"] == "firing"  # pw1 from day 25
