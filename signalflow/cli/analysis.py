@@ -226,13 +226,14 @@ def explain(
 ) -> None:
     """Each rule of a thesis: its state, the value of each input with its period, known_at and
     source, the threshold, and why the rule is in its state."""
+    from signalflow.thesis.cascade import readers_provider
     from signalflow.thesis.engine import explain as run_explain
 
     settings, store, loaded = _open(rules, facts)
     (selected,) = _select(loaded, [thesis])
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
-        status = run_explain(selected, store, at)
+        status = run_explain(selected, readers_provider(loaded, store, at, of=[selected]) or store, at)
     finally:
         store.close()
     if as_json:

@@ -208,8 +208,10 @@ def _moves(members: dict[str, list[str]], warning: dict[str, pd.Series]) -> list
     return moves
 
 
-def readers_provider(theses: Sequence[Thesis], provider: SeriesProvider, at: datetime) -> SeriesProvider | None:
-    """``provider`` with the ``layer.*`` series the theses read up to ``at``, or None when
-    no thesis reads ``layer()`` (a pass evaluates those readers over it)."""
-    readers = {th.id for th in theses if layers_read(th)}
+def readers_provider(
+    theses: Sequence[Thesis], provider: SeriesProvider, at: datetime, of: Sequence[Thesis] | None = None
+) -> SeriesProvider | None:
+    """``provider`` with the ``layer.*`` series the theses (or just those ``of``) read up to
+    ``at``, or None when none reads ``layer()`` (a pass evaluates those readers over it)."""
+    readers = {th.id for th in (theses if of is None else of) if layers_read(th)}
     return cascade(theses, provider, at, only=readers).provider if readers else None

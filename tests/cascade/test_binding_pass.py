@@ -144,3 +144,40 @@ def test_backtest_shows_the_moves_and_a_reader_sees_the_layer(tmp_path, monkeypa
     [summary] = [s for s in data["theses"] if s["thesis"] == "reader"]
     fired = [t for t in summary["transitions"] if t["rule"] == "read"]
     assert fired[0]["at"].startswith("2025-01-26") and fired[0]["to"] == "firing"  # pw1 from day 25
+
+
+def test_explain_reads_the_layer_as_it_stood(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    rules = tmp_path / "rules"
+    load(rules, {**TEXTS, "reader": thesis_yaml("reader", "", "fred.R", extra_soft="layer(power) >= 50%")})
+    url = f"sqlite:///{tmp_path / 'ex.db'}"
+    store = Store.open(url)
+    try:
+        store.add_batch(batch({**SERIES, "fred.R": {0: 0}}))
+    finally:
+        store.close()
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
+    for as_of, state in (("2025-01-20", "ok"), ("2025-02-10", "soft_warning")):
+        result = CliRunner().invoke(app, ["explain", "reader", "--as-of", as_of, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["state"] == state
+
+
+def test_a_live_reader_follows_the_layer_and_the_move_is_delivered(settings, store, tmp_path):
+    rules = tmp_path / "rules"
+    theses = load(rules, {**TEXTS, "reader": thesis_yaml("reader", "", "fred.R", extra_soft="layer(power) >= 50%")})
+    store.add_batch(batch({**SERIES, "fred.R": {0: 0}}))
+    states = {}
+    for day in (20, 26, 35):
+        for ev in service.evaluate(settings, store, theses, at=T0 + timedelta(days=day)):
+            states[(ev.status.thesis, day)] = ev.status.state.value
+    assert [states[("reader", d)] for d in (20, 26, 35)] == ["ok", "soft_warning", "soft_warning"]
+    assert [states[(t, 35)] for t in ("pk1", "pk2", "pw1", "pw2")] == ["ok", "ok", "soft_warning", "soft_warning"]
+    service.deliver(settings, store)
+    with store.session() as session:
+        [row] = session.exec(select(OutboxRow).where(OutboxRow.kind == Kind.CASCADE)).all()
+        assert row.status.value == "sent", row.last_error

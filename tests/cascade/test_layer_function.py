@@ -98,3 +98,25 @@ def test_an_unknown_layer_is_named_with_the_nearest_one(tmp_path):
     paths = write(tmp_path, {"a": thesis_yaml("a", "power", "fred.A", extra_soft="layer(powr) > 0")})
     with pytest.raises(CheckFailed, match="unknown layer 'powr'.*power"):
         load_files(paths).raise_for_errors()
+
+
+@pytest.mark.parametrize(
+    ("compute", "power", "moves"),
+    [
+        # both start warning at once: no incumbent, the first in bottleneck-map order binds
+        ({0: 0, 10: 2}, {0: 0, 10: 2}, [(10, "compute", ("c",))]),
+        # power first; compute ties it later: the incumbent keeps binding
+        ({0: 0, 12: 2}, {0: 0, 10: 2}, [(10, "power", ("p",))]),
+        # power resolves while compute warns: the binding layer moves
+        ({0: 0, 12: 2}, {0: 0, 10: 2, 15: 0}, [(10, "power", ("p",)), (15, "compute", ("c",))]),
+        # everything resolves: no layer binds
+        ({0: 0}, {0: 0, 10: 2, 15: 0}, [(10, "power", ("p",)), (15, "", ())]),
+    ],
+)
+def test_the_binding_layer_and_its_ties(tmp_path, compute, power, moves):
+    theses = load(
+        tmp_path,
+        {"c": thesis_yaml("c", "compute", "fred.C"), "p": thesis_yaml("p", "power", "fred.P")},
+    )
+    c = cascade(theses, provider({"fred.C": compute, "fred.P": power}), T0 + timedelta(days=30))
+    assert [(m.at, m.layer, m.theses) for m in c.moves] == [(T0 + timedelta(days=d), x, t) for d, x, t in moves]
