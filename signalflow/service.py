@@ -522,14 +522,17 @@ def replay_downtime(
     from signalflow.alerts.missed import missed_episodes, record_missed
     from signalflow.thesis.engine import backtest
 
+    from signalflow.thesis.cascade import readers_provider
+
     now = now or utcnow()
     written = 0
+    layered = readers_provider(theses, store, now)  # layer() read as the layer stood
     for thesis in theses:
         try:
             prior = store.get_engine_state(thesis.id)
             if prior is None or prior.evaluated_at is None or prior.evaluated_at >= now:
                 continue
-            result = backtest(thesis, store, None, now)
+            result = backtest(thesis, layered or store, None, now)
             episodes = missed_episodes(result.transitions, prior.evaluated_at)
             if not episodes or result.status_at is None:
                 continue

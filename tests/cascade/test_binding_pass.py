@@ -181,3 +181,19 @@ def test_a_live_reader_follows_the_layer_and_the_move_is_delivered(settings, sto
     with store.session() as session:
         [row] = session.exec(select(OutboxRow).where(OutboxRow.kind == Kind.CASCADE)).all()
         assert row.status.value == "sent", row.last_error
+
+
+def test_a_reader_episode_missed_while_down_is_replayed_over_the_layer(settings, tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'replay.db'}")
+    try:
+        rules = tmp_path / "rules"
+        reader = thesis_yaml("reader", "", "fred.R", extra_soft="layer(power) >= 50%")
+        theses = load(rules, {"pw1": TEXTS["pw1"], "pw2": TEXTS["pw2"], "reader": reader})
+        store.add_batch(batch({"fred.PW1": {0: 0, 25: 2, 28: 0}, "fred.PW2": {0: 0}, "fred.R": {0: 0}}))
+        service.evaluate(settings, store, theses, at=T0 + timedelta(days=20))
+        assert service.replay_downtime(settings, store, theses, now=T0 + timedelta(days=35)) >= 2  # pw1 and reader
+        with store.session() as session:
+            keys = [r.dedup_key for r in session.exec(select(OutboxRow).where(OutboxRow.kind == Kind.MISSED)).all()]
+        assert any(k.startswith("reader/read/missed/2025-01-26") for k in keys), keys
+    finally:
+        store.close()
