@@ -100,24 +100,27 @@ def describe_cycle(theses: Sequence[Thesis], cycle: list[str]) -> str:
     return "; ".join(steps)
 
 
-def layer_cycle_problems(theses: Sequence[Thesis]) -> list[ThesisError]:
-    """One error for a loop of ``layer()`` reads, at the call that starts it."""
-    cycle = layer_cycle(theses)
-    if cycle is None:
-        return []
-    by_id = {th.id: th for th in theses}
-    first = by_id[cycle[0]]
-    call = layer_call(first, by_id[cycle[1]].layer)
-    location = first.location
-    if call is not None:
-        location = Location(first.location.path, call.pos.line, call.pos.column)
-    return [
-        ThesisError(
-            location,
-            "layer() reads go round in a circle: " + describe_cycle(theses, cycle),
-            "a thesis cannot read the layer it belongs to, directly or through other theses' layer() reads",
+def layer_cycle_problems(theses: Sequence[Thesis]) -> tuple[list[ThesisError], list[Thesis]]:
+    """One error per loop of ``layer()`` reads, at the call that starts it, and the theses
+    outside every loop (those in one cannot be evaluated)."""
+    problems: list[ThesisError] = []
+    kept = list(theses)
+    while (cycle := layer_cycle(kept)) is not None:
+        by_id = {th.id: th for th in kept}
+        first = by_id[cycle[0]]
+        call = layer_call(first, by_id[cycle[1]].layer)
+        location = first.location
+        if call is not None:
+            location = Location(first.location.path, call.pos.line, call.pos.column)
+        problems.append(
+            ThesisError(
+                location,
+                "layer() reads go round in a circle: " + describe_cycle(kept, cycle),
+                "a thesis cannot read the layer it belongs to, directly or through other theses' layer() reads",
+            )
         )
-    ]
+        kept = [th for th in kept if th.id not in cycle]
+    return problems, kept
 
 
 def layer_order(theses: Iterable[Thesis]) -> list[Thesis]:

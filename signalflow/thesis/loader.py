@@ -146,7 +146,8 @@ def load_files(paths: Iterable[Path | str]) -> RuleSet:
             continue
         first_seen[thesis.id] = thesis
         kept.append(thesis)
-    problems.extend(layer_cycle_problems(kept))
+    looped, kept = layer_cycle_problems(kept)
+    problems.extend(looped)
     return RuleSet(tuple(kept), tuple(problems), tuple(files))
 
 

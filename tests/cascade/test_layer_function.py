@@ -120,3 +120,23 @@ def test_the_binding_layer_and_its_ties(tmp_path, compute, power, moves):
     )
     c = cascade(theses, provider({"fred.C": compute, "fred.P": power}), T0 + timedelta(days=30))
     assert [(m.at, m.layer, m.theses) for m in c.moves] == [(T0 + timedelta(days=d), x, t) for d, x, t in moves]
+
+
+def test_check_reports_the_loop_and_keeps_no_thesis_of_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    write(
+        tmp_path / "rules",
+        {
+            "a": thesis_yaml("a", "power", "fred.A", extra_soft="layer(packaging) > 0"),
+            "b": thesis_yaml("b", "packaging", "fred.B", extra_soft="layer(power) > 0"),
+            "c": thesis_yaml("c", "compute", "fred.C", extra_soft="layer(power) > 0"),
+        },
+    )
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "rules")])
+    assert result.exit_code == 1
+    out = " ".join(result.output.split())
+    assert "a.yaml:14:13: error: layer() reads go round in a circle" in out
+    assert "1 thesis(es) ok, 1 error(s)" in out  # c reads power without a loop
