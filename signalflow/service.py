@@ -520,9 +520,8 @@ def replay_downtime(
     ``missed`` notification. The daemon calls it before its first pass after a start (that
     pass moves the state on). Returns the number of outbox rows written."""
     from signalflow.alerts.missed import missed_episodes, record_missed
-    from signalflow.thesis.engine import backtest
-
     from signalflow.thesis.cascade import readers_provider
+    from signalflow.thesis.engine import backtest
 
     now = now or utcnow()
     written = 0

@@ -6,7 +6,7 @@
 
 A layer's share at T is the share of its theses in Soft Warning or Kill Switch at T (each
 thesis's state at T from its backtest, so from what was known at T); a thesis not yet
-evaluated at T counts as not warning. Theses are backtested in layer order
+evaluated at T (or that cannot be evaluated) counts as not warning. Theses are backtested in layer order
 (``layers.layer_order``), so a thesis reading ``layer(X)`` sees X's share at each instant.
 
 The binding layer at T is the layer with the highest share, when that share is above 0 and
@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -30,7 +32,9 @@ from signalflow.thesis.engine import backtest
 from signalflow.thesis.layers import PREFIX, layer_key, layer_order, layers_read
 from signalflow.thesis.model import LAYERS, Thesis
 
-__all__ = ["Cascade", "LayeredProvider", "Move", "cascade", "layer_rank"]
+__all__ = ["Cascade", "LayeredProvider", "Move", "cascade", "layer_rank", "readers_provider"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Cascade:
     warning: dict[str, pd.Series] = field(default_factory=dict)  # thesis id -> bool at change instants
     members: dict[str, list[str]] = field(default_factory=dict)  # layer -> thesis ids
     moves: list[Move] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # theses that could not be backtested
 
     def share(self, layer: str, at: datetime) -> float | None:
         """``layer(layer)`` at ``at`` (None before any of its theses was evaluated)."""
@@ -118,7 +123,12 @@ def cascade(theses: Sequence[Thesis], provider: SeriesProvider, at: datetime, on
         for name in layers_read(th):
             if layer_key(name) not in frames:
                 frames[layer_key(name)] = _share_frame(name, members.get(name, []), out.warning)
-        result = backtest(th, layered, None, at)
+        try:
+            result = backtest(th, layered, None, at)
+        except Exception as exc:  # one broken thesis counts as not warning; the others go on
+            log.error("backtest for the cascade failed", extra={"thesis": th.id, "error": f"{type(exc).__name__}: {exc}"})
+            out.failed.append(th.id)
+            continue
         out.warning[th.id] = _warning(result.timeline)
     for th in ordered:  # what the theses not backtested here read (those without a layer)
         if only is None or th.id in only:

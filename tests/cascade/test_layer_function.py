@@ -140,3 +140,10 @@ def test_check_reports_the_loop_and_keeps_no_thesis_of_it(tmp_path):
     out = " ".join(result.output.split())
     assert "a.yaml:14:13: error: layer() reads go round in a circle" in out
     assert "1 thesis(es) ok, 1 error(s)" in out  # c reads power without a loop
+
+
+def test_a_thesis_that_cannot_be_evaluated_counts_as_not_warning(tmp_path):
+    theses = _theses(tmp_path)
+    series = {**SERIES, "fred.P1": {}}  # p1 has no data at all: nothing to evaluate
+    c = cascade(theses, provider(series), T0 + timedelta(days=50))
+    assert c.share("power", T0 + timedelta(days=35)) == pytest.approx(2 / 3)
