@@ -479,17 +479,23 @@ def evaluate(
     (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
     ``at`` and nothing is written. With ``live`` (the daemon keeps one across passes),
     series indexes are kept between passes and only rows stored since are read."""
+    from signalflow.thesis.cascade import cascade, readers_provider
     from signalflow.thesis.engine import evaluate as evaluate_thesis
+    from signalflow.thesis.layers import layer_order, layers_read
 
     now = utcnow()
     at = at or now
     results = []
+    theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
+    layered = readers_provider(theses, store, at)
     for thesis in theses:
         try:
             prior = store.get_engine_state(thesis.id) if record else None
             if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
                 prior = None
-            if live is not None and record:
+            if layered is not None and layers_read(thesis):
+                evaluation = evaluate_thesis(thesis, layered, at=at, prior=prior)
+            elif live is not None and record:
                 evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=thesis is theses[0])
             else:
                 evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
@@ -503,6 +509,10 @@ def evaluate(
                 log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
                 continue
         results.append(evaluation)
+    if record:
+        from signalflow.alerts.cascade import pass_cascade
+
+        pass_cascade(store, settings, theses, results, lambda: cascade(theses, store, at).moves, at, now)
     return results
 
 
@@ -516,16 +526,18 @@ def replay_downtime(
     ``missed`` notification. The daemon calls it before its first pass after a start (that
     pass moves the state on). Returns the number of outbox rows written."""
     from signalflow.alerts.missed import missed_episodes, record_missed
+    from signalflow.thesis.cascade import readers_provider
     from signalflow.thesis.engine import backtest
 
     now = now or utcnow()
     written = 0
+    layered = readers_provider(theses, store, now)  # layer() read as the layer stood
     for thesis in theses:
         try:
             prior = store.get_engine_state(thesis.id)
             if prior is None or prior.evaluated_at is None or prior.evaluated_at >= now:
                 continue
-            result = backtest(thesis, store, None, now)
+            result = backtest(thesis, layered or store, None, now)
             episodes = missed_episodes(result.transitions, prior.evaluated_at)
             if not episodes or result.status_at is None:
                 continue

@@ -78,30 +78,46 @@ def backtest(
             "the transitions that differ: what revisions did.",
         ),
     ] = False,
+    show_cascade: Annotated[
+        bool,
+        typer.Option(
+            "--cascade",
+            help="Also show the moves of the binding layer (the layer with the highest share of "
+            "theses warning) over the period; --json then prints {theses, cascade}.",
+        ),
+    ] = False,
     rules: RulesOption = None,
     facts: FactsOption = False,
 ) -> None:
     """Replay theses over stored history, point in time: transitions and what caused each,
     days in each state, the notifications that would have been sent, and the Growth x
-    Liquidity quadrant."""
+    Liquidity quadrant. A thesis reading layer(X) reads X's theses as they stood at each
+    instant."""
     import pandas as pd
     from rich.progress import Progress
 
+    from signalflow.thesis.cascade import cascade
     from signalflow.thesis.engine import backtest as run_backtest
     from signalflow.thesis.explain import backtest_summary, revision_effect
+    from signalflow.thesis.layers import layers_read
 
     settings, store, loaded = _open(rules, facts)
     selected = _select(loaded, theses)
     first, last = parse_when(start), parse_when(end) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    results, frames = [], []
+    results, frames, moves = [], [], []
     try:
+        provider = store
+        if show_cascade or any(layers_read(t) for t in selected):
+            layered = cascade(loaded, store, last)
+            provider = layered.provider
+            moves = [m.to_json() for m in layered.moves if first is None or m.at >= first]
         with Progress(transient=True, disable=as_json) as progress:
             task = progress.add_task("backtesting", total=len(selected))
             for thesis in selected:
-                bt = run_backtest(thesis, store, first, last)
+                bt = run_backtest(thesis, provider, first, last)
                 summary = backtest_summary(bt, last)
                 if first_release:
-                    initial = backtest_summary(run_backtest(thesis, store, first, last, first_release=True), last)
+                    initial = backtest_summary(run_backtest(thesis, provider, first, last, first_release=True), last)
                     summary["first_release"] = initial
                     summary["revision_effect"] = revision_effect(summary, initial)
                 results.append(summary)
@@ -113,10 +129,24 @@ def backtest(
     if csv is not None:
         (pd.concat(frames) if frames else pd.DataFrame()).to_csv(csv)
     if as_json:
-        print_json(results)
+        print_json({"theses": results, "cascade": moves} if show_cascade else results)
         return
     for summary in results:
         _print_summary(summary)
+    if show_cascade:
+        _print_moves(moves)
+
+
+def _print_moves(moves: list[dict]) -> None:
+    """The binding layer's moves, one line each: when, to which layer, its share and theses."""
+    typer.echo(f"binding layer moves: {len(moves)}" + ("" if moves else " (needs theses in two layers)"))
+    for m in moves:
+        when = m["at"][:16].replace("T", " ")
+        if not m["layer"]:
+            typer.echo(f"  {when}  no layer binds")
+            continue
+        before = f", from {m['previous']}" if m["previous"] else ""
+        typer.echo(f"  {when}  {m['layer']}{before}: {m['share']:.0%} warning ({', '.join(m['theses'])})")
 
 
 def _print_summary(summary: dict) -> None:
@@ -196,13 +226,14 @@ def explain(
 ) -> None:
     """Each rule of a thesis: its state, the value of each input with its period, known_at and
     source, the threshold, and why the rule is in its state."""
+    from signalflow.thesis.cascade import readers_provider
     from signalflow.thesis.engine import explain as run_explain
 
     settings, store, loaded = _open(rules, facts)
     (selected,) = _select(loaded, [thesis])
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
-        status = run_explain(selected, store, at)
+        status = run_explain(selected, readers_provider(loaded, store, at, of=[selected]) or store, at)
     finally:
         store.close()
     if as_json:

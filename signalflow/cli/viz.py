@@ -57,10 +57,11 @@ def _thesis(settings, thesis_id: str):
 def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
     """The status board: every thesis grouped by bottleneck layer with its state, Growth x
     Liquidity quadrant, since when, firing and pending rules, stalest input and review date
-    (flagged once passed); then the health of every source."""
+    (flagged once passed); the layer that binds now (the highest share of its theses in
+    Soft Warning or Kill Switch) and since when; then the health of every source."""
     from signalflow import service
     from signalflow.errors import SignalflowError
-    from signalflow.viz.board import board, by_layer
+    from signalflow.viz.board import binding, board, by_layer
 
     settings, store = _open(rules)
     warning = ""
@@ -71,6 +72,7 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
             theses, warning = [], f"rules not loaded ({exc}); showing stored states only"
         rows = board(theses, store.engine_states(), _now().date(), store, waiting=service.waiting_for(settings, store, theses))
         health = store.source_health()
+        binds = binding(store)
     finally:
         store.close()
     sources = [
@@ -84,7 +86,12 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
         for h in health
     ]
     if as_json:
-        print_json({"theses": [r.to_json() for r in rows], "sources": sources, "warning": warning or None})
+        print_json({
+            "theses": [r.to_json() for r in rows],
+            "binding": binds.to_json() if binds else None,
+            "sources": sources,
+            "warning": warning or None,
+        })
         return
     from rich.console import Console
 
@@ -113,6 +120,8 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
                 cell(f"{review} overdue", "bold red") if r.review_overdue else review,
             ])
     console.print(fit_table(columns, table_rows, title="Theses by bottleneck layer", console=console))
+    if binds is not None:
+        console.print(binds.text())
     waiting: dict[str, list[str]] = {}
     for r in rows:
         for setting in r.waiting_for:

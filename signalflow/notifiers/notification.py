@@ -139,6 +139,7 @@ class Notification:
             Kind.REARMED: "Re-armed",
             Kind.TEST: "Test",
             Kind.MISSED: "Missed while down",
+            Kind.CASCADE: "Cascade",
         }.get(self.kind, "")
         text = f"{self.severity_label}: {self.title}"
         return f"{prefix} — {text}" if prefix else text

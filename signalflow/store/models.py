@@ -248,3 +248,18 @@ class DecisionRow(SQLModel, table=True):
     unless_expr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     decided_at: datetime = Instant(default_factory=utcnow)
     rearmed_at: datetime | None = Instant(default=None)
+
+
+class LayerBindingRow(SQLModel, table=True):
+    """One move of the binding bottleneck layer: from ``at`` on, ``layer`` ("" = none) had
+    the highest share of theses warning (``theses_json``: their ids). Never updated."""
+
+    __tablename__ = "layer_binding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Instant(unique=True, index=True)
+    layer: str = Field(default="", max_length=40)
+    previous: str = Field(default="", max_length=40)
+    share: float = 0.0
+    theses_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
+    recorded_at: datetime = Instant(default_factory=utcnow)

@@ -4,11 +4,12 @@ hands it to every evaluation context it builds."""
 
 from __future__ import annotations
 
-from signalflow.thesis import functions, functions_hypotheses, functions_valuation
+from signalflow.thesis import functions, functions_hypotheses, functions_valuation, layers
 from signalflow.thesis.registry import FunctionRegistry
 
 BUILTIN_FUNCTIONS = FunctionRegistry(
     functions.IMPLEMENTATIONS,
     functions_valuation.IMPLEMENTATIONS,
     functions_hypotheses.IMPLEMENTATIONS,
+    layers.IMPLEMENTATIONS,
 )

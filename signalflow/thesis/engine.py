@@ -33,6 +33,7 @@ from signalflow.thesis.context import Context, thesis_refs
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
 from signalflow.thesis.frames import PitSeries, first_releases
+from signalflow.thesis.layers import layer_refs
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
@@ -80,8 +81,9 @@ def engine_frame(ref: str, frame: SeriesFrame | None) -> SeriesFrame:
 
 
 def _frames(thesis: Thesis, provider: SeriesProvider, until: datetime) -> dict[str, SeriesFrame]:
-    """Every series ``thesis`` reads, as the engine reads them, known at ``until``."""
-    refs = thesis_refs(thesis)
+    """Every series ``thesis`` reads, as the engine reads them, known at ``until`` (with the
+    ``layer.*`` series of its ``layer()`` calls, which only the caller's provider holds)."""
+    refs = thesis_refs(thesis) | layer_refs(thesis)
     frames = provider.load(sorted(refs), until=until)
     return {ref: engine_frame(ref, frames.get(ref)) for ref in refs}
 

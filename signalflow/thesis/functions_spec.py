@@ -14,7 +14,8 @@ number, arithmetic); an *n* is a literal positive whole number counting observat
 (releases); a *window* is a duration literal (``30d``); *events* is an event stream such as
 ``news.deployment_delay`` or ``news.power_contract[MSFT]``; *events.field* is an event stream
 with a numeric field (``news.power_contract.mw``); a *ticker* is a bare upper-case ticker
-(``NVDA``) and a *hypothesis* the bare name of an entry under ``hypotheses:``.
+(``NVDA``), a *hypothesis* the bare name of an entry under ``hypotheses:`` and a *layer* a
+bare bottleneck-map layer (``power``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ArgKind(str, enum.Enum):
     EVENT_FIELD = "events.field"  # an event stream with a numeric field
     TICKER = "ticker"  # a bare upper-case ticker: market_cap(NVDA)
     HYPOTHESIS = "hypothesis"  # the name of an entry of the thesis's hypotheses: section
+    LAYER = "layer"  # a bare bottleneck-map layer name: layer(power)
 
 
 class ValueKind(str, enum.Enum):
@@ -67,7 +69,7 @@ class Signature:
 
 
 S, N, W, E, F = ArgKind.SERIES, ArgKind.COUNT, ArgKind.DURATION, ArgKind.EVENTS, ArgKind.EVENT_FIELD
-T, H = ArgKind.TICKER, ArgKind.HYPOTHESIS
+T, H, L = ArgKind.TICKER, ArgKind.HYPOTHESIS, ArgKind.LAYER
 
 _SIGNATURES = (
     Signature("yoy", (S,), "yoy", "growth against the period one year earlier: x / x[-1y] - 1"),
@@ -102,6 +104,7 @@ _SIGNATURES = (
         "hypothesis", (H,), "hypothesis", "true once confirmed, false once refuted, unknown while open",
         result=ValueKind.BOOL,
     ),
+    Signature("layer", (L,), "layer", "share (0 to 1) of the layer's theses in Soft Warning or Kill Switch at that instant"),
 )
 
 FUNCTIONS: dict[str, tuple[Signature, ...]] = {}

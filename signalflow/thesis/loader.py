@@ -30,6 +30,7 @@ from signalflow.thesis.lexer import KEYWORDS
 from signalflow.thesis.limits import read_limited
 from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Severity, Thesis
 from signalflow.thesis.parser import parse_expression
+from signalflow.thesis.layers import layer_cycle_problems
 from signalflow.thesis.resolve import CONDITIONS, Resolver, cycle_problems
 from signalflow.thesis.yamlnodes import Entry, NodeReader
 
@@ -145,6 +146,8 @@ def load_files(paths: Iterable[Path | str]) -> RuleSet:
             continue
         first_seen[thesis.id] = thesis
         kept.append(thesis)
+    looped, kept = layer_cycle_problems(kept)
+    problems.extend(looped)
     return RuleSet(tuple(kept), tuple(problems), tuple(files))
 
 

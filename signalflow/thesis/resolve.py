@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from signalflow.errors import Location, ThesisError
-from signalflow.thesis.model import Condition, Derived, Rule
+from signalflow.thesis.model import LAYERS, Condition, Derived, Rule
 from signalflow.thesis.ast import (
     ARITHMETIC,
     COMPARISON,
@@ -237,6 +237,11 @@ class Resolver:
                 self._problem(arg, f"{arg.name!r} is not a ticker (upper-case letters, digits and _)", f"e.g. {node.func}(NVDA)")
                 return node, None
             return replace(node, args=expand_ticker(node.func, arg.name, arg.pos), impl=sig.impl), sig.result
+        if sig.params[0] is ArgKind.LAYER:
+            if arg.name not in LAYERS:
+                self._problem(arg, f"unknown layer {arg.name!r}", did_you_mean(arg.name, LAYERS) or "layers: " + ", ".join(LAYERS))
+                return node, None
+            return replace(node, impl=sig.impl), sig.result
         verify = self.hypotheses.get(arg.name)
         if verify is None:
             hint = did_you_mean(arg.name, self.hypotheses) or "define it under 'hypotheses:' with a verify: condition"
@@ -253,7 +258,11 @@ _FANOUT = {
 PER_OBSERVATION_IMPLS = frozenset({"mean_n"})
 """Implementations that evaluate their series once per counted observation."""
 
-_NAME_EXAMPLES = {ArgKind.TICKER: "market_cap(NVDA)", ArgKind.HYPOTHESIS: "hypothesis(dc_revenue_doubles)"}
+_NAME_EXAMPLES = {
+    ArgKind.TICKER: "market_cap(NVDA)",
+    ArgKind.HYPOTHESIS: "hypothesis(dc_revenue_doubles)",
+    ArgKind.LAYER: "layer(power)",
+}
 NAME_ARGS = frozenset(_NAME_EXAMPLES)
 
 

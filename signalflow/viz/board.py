@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from signalflow.store import Store, layer_binding
 from signalflow.thesis.model import LAYERS, Thesis
 from signalflow.thesis.results import EngineState
 from signalflow.series import SeriesProvider
@@ -212,3 +213,43 @@ def latest_inputs(thesis: Thesis, provider: SeriesProvider, at: datetime, stale:
 
 def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The binding layer now, from the stored moves: ``layer`` ("" when none binds) since
+    ``since`` (the exact instant of the move), with ``share`` of its theses warning."""
+
+    layer: str
+    since: datetime
+    share: float
+    theses: tuple[str, ...]
+    previous: str
+
+    def to_json(self) -> dict:
+        return {
+            "layer": self.layer or None,
+            "since": self.since.isoformat(),
+            "share": round(self.share, 4),
+            "theses": list(self.theses),
+            "previous": self.previous or None,
+        }
+
+    def text(self) -> str:
+        if not self.layer:
+            return f"No layer binds since {self.since:%Y-%m-%d %H:%M} UTC (none of the theses warns)."
+        before = f"; {self.previous} bound before" if self.previous else ""
+        return (
+            f"Binding layer: {self.layer} since {self.since:%Y-%m-%d %H:%M} UTC, {self.share:.0%} of its"
+            f" theses in Soft Warning or Kill Switch ({', '.join(self.theses)}){before}."
+        )
+
+
+def binding(store: Store) -> Binding | None:
+    """The latest stored move of the binding layer, or None before the first live pass that
+    saw theses in at least two layers."""
+    with store.session() as session:
+        row = layer_binding.latest(session)
+        if row is None:
+            return None
+        return Binding(row.layer, row.at, row.share, tuple(layer_binding.theses_of(row)), row.previous)
