@@ -162,11 +162,14 @@ def plot(
         "panels": [p.label for p in data.panels],
         "bands": [{"kind": b.kind, "from": b.start.isoformat(), "to": b.end.isoformat()} for b in data.bands],
         "markers": len(data.markers),
+        "left_out": [{"input": x.label, "rules": list(x.owners), "reason": x.reason()} for x in data.left_out],
     }
     if as_json:
         print_json(summary)
     else:
         typer.echo(f"wrote {path} ({len(data.panels)} input(s), {len(data.bands)} band(s), {len(data.markers)} marker(s))")
+        for x in data.left_out:
+            typer.echo(f"left out: {x.label} ({', '.join(x.owners)}): {x.reason()}")
 
 
 @app.command()
