@@ -79,3 +79,17 @@ def test_alerts_are_episodes_and_the_quadrant_is_in_days(told) -> None:
     days = by_id["nvda_valuation"]["quadrant_days"]
     assert f"Growth x Liquidity: unknown {days['unknown']} days, growth and liquidity" in text
     assert by_id["nvda_valuation"]["final_quadrant"] == "growth and liquidity"
+
+
+def test_the_readme_demo_paragraph_is_what_the_demo_does(told) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    paragraph = " ".join(readme.split("**See it work, offline.**", 1)[1].split("\n\n", 1)[0].split())
+    _, data = told
+    assert "backtests four theses" in paragraph and len(data["theses"]) == 4
+    (nvda,) = [t for t in data["theses"] if t["thesis"] == "nvda_valuation"]
+    last_close = nvda["inputs_end_early"]["px.NVDA.close"][:10]
+    assert f"NVIDIA weekly closes to {last_close}" in paragraph
+    left = [x["reason"] for t in data["theses"] for x in t["left_out_of_chart"]]
+    assert left == ["no data for sec.NVDA.EntityCommonStockSharesOutstanding, sec.NVDA.revenue"]
+    assert "NVIDIA's price-to-sales: its share counts and total revenue are not bundled" in paragraph
+    assert "`signalflow-demo/`" in paragraph and "--output" in paragraph
