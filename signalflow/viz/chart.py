@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text
+from signalflow.thesis.ast import Call, DerivedRef, Name, Node, SeriesRef, to_text
 from signalflow.thesis.comparisons import comparisons as read_comparisons
 from signalflow.thesis.context import node_refs
 from signalflow.thesis.model import Thesis
@@ -37,6 +37,8 @@ from signalflow.thesis.results import Backtest
 from signalflow.series import SeriesFrame, SeriesKind, default_frequency
 
 MARKER_SOURCES = ("sec", "news")
+# Functions whose value is a ratio (0.25 = 25%): their panels read in percent whatever the threshold.
+RATIO_FUNCTIONS = frozenset({"yoy", "qoq", "pct_change", "percentile", "drawdown", "pct_above_mean"})
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,15 @@ class Panel:
     thresholds: tuple[Threshold, ...]
     last_release: datetime | None = None  # the last release of the input that stops first
     data_end: datetime | None = None  # set when the data stop before the chart does: the gap's start
+    ratio: bool = False  # the expression is a ratio function (yoy, qoq, drawdown...)
 
     @property
     def percent(self) -> bool:
-        """Thresholds written as percentages (a bare 0 goes with them): a ratio axis."""
+        """A ratio function, or thresholds written as percentages (a bare 0 goes with them):
+        a percent axis."""
         texts = [t.text for t in self.thresholds]
+        if self.ratio and all(x.endswith("%") or t.value == 0 for x, t in zip(texts, self.thresholds)):
+            return True
         return any(x.endswith("%") for x in texts) and all(x.endswith("%") or t.value == 0 for x, t in zip(texts, self.thresholds))
 
 
@@ -164,11 +170,19 @@ def chart_data(
             data.left_out.append(LeftOut(label, owners, missing, last))
             continue
         gap = data_end if data_end is not None and data_end < end else None
-        data.panels.append(Panel(label, times, values, tuple(thresholds), last, gap))
+        data.panels.append(Panel(label, times, values, tuple(thresholds), last, gap, _is_ratio(thesis, node)))
     data.bands = bands(tl, end)
     data.quadrants = quadrant_runs(tl, end)
     data.markers = markers(bt.inputs, start, end, marker_sources)
     return data
+
+
+def _is_ratio(thesis: Thesis, node: Node) -> bool:
+    for _ in range(len(thesis.series) + 1):  # through derived series (the loader refuses cycles)
+        if not (isinstance(node, (DerivedRef, Name)) and node.name in thesis.series):
+            break
+        node = thesis.series[node.name].expr
+    return isinstance(node, Call) and node.func in RATIO_FUNCTIONS
 
 
 def _label(thesis: Thesis, node: Node, text: str) -> str:

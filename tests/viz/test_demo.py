@@ -256,3 +256,18 @@ def test_a_soft_warning_held_back_by_a_kill_switch_is_never_told_as_resolved(tmp
     for e in told.events:  # no resolution without its announced firing
         assert e.event == "firing" or e.rule in announced, e
         (announced.add if e.event == "firing" else announced.discard)(e.rule)
+
+
+def test_ratio_panels_read_in_percent_even_against_a_bare_zero(demo):
+    from matplotlib.ticker import PercentFormatter
+
+    from signalflow.viz.plot import figure
+
+    (nvda,) = [t for t in demo.theses if t.thesis.id == "nvda_valuation"]
+    panels = {p.label: p for p in nvda.data.panels}
+    assert [t.text for t in panels["qoq(csv.nvda_dc_revenue)"].thresholds] == ["0"]
+    assert all(p.percent for label, p in panels.items() if label != "fred.BAMLH0A0HYM2")
+    assert not panels["fred.BAMLH0A0HYM2"].percent
+    fig = figure(nvda.data)
+    (ax,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "qoq(csv.nvda_dc_revenue)"]
+    assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)
