@@ -20,8 +20,8 @@ FactsOption = Annotated[
     bool,
     typer.Option(
         "--facts",
-        help="Run on the bundled real figures (NVIDIA and Vertiv prices, Vertiv filings, FRED spreads) "
-        "and their theses (no database).",
+        help="Run on the bundled real figures (NVIDIA and Vertiv prices, NVIDIA data-center revenue, "
+        "Vertiv filings, FRED spreads) and their theses (no database).",
     ),
 ]
 

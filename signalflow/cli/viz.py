@@ -171,11 +171,14 @@ def plot(
         "panels": [p.label for p in data.panels],
         "bands": [{"kind": b.kind, "from": b.start.isoformat(), "to": b.end.isoformat()} for b in data.bands],
         "markers": len(data.markers),
+        "left_out": [{"input": x.label, "rules": list(x.owners), "reason": x.reason()} for x in data.left_out],
     }
     if as_json:
         print_json(summary)
     else:
         typer.echo(f"wrote {path} ({len(data.panels)} input(s), {len(data.bands)} band(s), {len(data.markers)} marker(s))")
+        for x in data.left_out:
+            typer.echo(f"left out: {x.label} ({', '.join(x.owners)}): {x.reason()}")
 
 
 @app.command()
@@ -213,37 +216,75 @@ def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the charts.")] = Path("signalflow-demo"),
     as_json: JsonOption = False,
 ) -> None:
-    """A guided, offline run on real history bundled with signalflow: NVIDIA's quarterly
-    data-center revenue, the four hyperscalers' quarterly capex, the high-yield spread and the
-    10-year yield (2023-2025), each fact with its source. Backtests the demo theses and shows
-    when their Soft Warnings and Kill Switches would have fired, in the terminal and as charts."""
-    from signalflow.viz.demo import demo_theses, run_demo
-    from signalflow.bundled.facts import demo_dir
+    """A guided, offline run on real history bundled with signalflow, each fact with its
+    source: NVIDIA's quarterly data-center revenue and weekly closes, the four hyperscalers'
+    quarterly capex, Vertiv's closes and SEC filings, the high-yield spread and the 10-year
+    yield (2023-2025). Backtests four theses and tells what would have happened: the alerts
+    that would have been sent, the Growth x Liquidity quadrant, what the charts leave out for
+    want of bundled data, and one closing sentence per thesis; charts go to --output."""
+    from signalflow.viz.demo import demo_theses, run_demo, valuation_theses
 
+    theses = demo_theses() + valuation_theses()
     with _progress(as_json) as progress:
-        task = progress.add_task("backtesting demo theses", total=len(demo_theses()))
-        result = run_demo(output, on_thesis=lambda _: progress.advance(task))
+        task = progress.add_task("backtesting demo theses", total=len(theses))
+        result = run_demo(output, theses=theses, on_thesis=lambda _: progress.advance(task))
     if as_json:
         print_json(result.to_json())
         return
+    _tell(result)
+
+
+def _tell(result) -> None:
+    """The demo's story in the terminal: every line fits the console (80 columns in a pipe),
+    data never read as markup."""
+    import textwrap
+
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
+
+    from signalflow.bundled.facts import demo_dir, valuation_dir
 
     console = Console()
-    console.print(
-        f"[bold]signalflow demo[/]: {result.facts} real facts (sources on every row of "
-        f"{demo_dir() / 'facts.csv'}), theses in {demo_dir() / 'rules'}, backtested point in time to "
-        f"{result.end:%Y-%m-%d}."
+
+    def say(text: str, indent: int = 0, style: str = "") -> None:
+        """``text`` wrapped to the console, continuation lines indented two more."""
+        lines = textwrap.wrap(text, width=max(console.width, 40), initial_indent=" " * indent,
+                              subsequent_indent=" " * (indent + 2), break_on_hyphens=False)
+        for line in lines:
+            console.print(Text(line, style=style), soft_wrap=True)
+
+    say(
+        f"signalflow demo: {result.facts} real facts, each row naming its source, backtested "
+        f"point in time to {result.end:%Y-%m-%d}, offline.", style="bold"
     )
+    say("facts and theses:", 2)
+    for folder in (demo_dir(), valuation_dir()):
+        say(str(folder), 4)
     for t in result.theses:
-        console.print(f"\n[bold]{t.thesis.id}[/] ({t.thesis.layer}): {t.thesis.title}")
-        console.print(f"  growth: {t.thesis.growth.when_text}   liquidity: {t.thesis.liquidity.when_text}")
-        table = Table("when", "rule", "severity", "event", "what it means", show_edge=False)
-        for e in t.events:
-            style = STATE_STYLE.get(e.severity, "")
-            table.add_row(f"{e.at:%Y-%m-%d}", e.rule, f"[{style}]{e.severity}[/]", e.event, e.summary if e.event == "firing" else "")
-        console.print(table if t.events else "  no Soft Warning or Kill Switch would have fired")
-        final = t.backtest.final
-        console.print(f"  state at the end: {final.state.value if final else 'not evaluated'}")
+        console.print()
+        say(f"{t.thesis.id} ({t.thesis.layer})", style="bold")
+        say(t.thesis.title, 2)
+        say(f"growth: {t.thesis.growth.when_text}", 2)
+        say(f"liquidity: {t.thesis.liquidity.when_text}", 2)
+        if t.episodes:
+            say("alerts that would have been sent:", 2)
+        else:
+            say("no Soft Warning or Kill Switch would have been sent", 2)
+        told: set[str] = set()
+        for e in t.episodes:
+            say(e.line(), 4, STATE_STYLE.get(e.severity, ""))
+            if e.rule not in told and e.summary:
+                told.add(e.rule)
+                say(e.summary, 6)
+        if t.quadrant_days:
+            say("Growth x Liquidity: " + ", ".join(f"{q} {d} days" for q, d in t.quadrant_days.items()), 2)
+        for x in t.left_out:
+            say(f"left out of the chart: {x.label} ({', '.join(x.owners)}): {x.reason()}", 2)
+        for ref, at in t.ends_early.items():
+            say(f"data end early: {ref}, last released {at:%Y-%m-%d} (a gap in the chart after)", 2)
         if t.chart:
-            console.print(f"  chart: {t.chart}")
+            say(f"chart: {t.chart}", 2)
+    console.print()
+    say("What would have happened:", style="bold")
+    for t in result.theses:
+        say(f"{t.thesis.id}: {t.closing}", 2)

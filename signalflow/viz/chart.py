@@ -12,24 +12,33 @@ drawn as that side's series with a horizontal line at the constant.
 Comparisons between two series (``count(a, 30d) > count(b, 30d)``), boolean rule
 references and thresholds computed from other series (``x < lag(x, 1) - 20%``) are not
 drawn as thresholds; their series still appear when another comparison plots them.
+
+A line ends where its data ends: its last value is drawn for one release interval of its
+inputs (the time they usually take to publish again), and a series that stopped before the
+chart does shows a gap there instead of a flat line. An expression with no value anywhere in
+the range (its inputs are not in the store, or not yet long enough) gets no panel: it is
+listed in :attr:`ChartData.left_out` with the inputs that had no data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text
+from signalflow.thesis.ast import Call, DerivedRef, Name, Node, SeriesRef, to_text
 from signalflow.thesis.comparisons import comparisons as read_comparisons
+from signalflow.thesis.context import node_refs
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import Backtest
-from signalflow.series import SeriesFrame
+from signalflow.series import SeriesFrame, SeriesKind, default_frequency
 
 MARKER_SOURCES = ("sec", "news")
+# Functions whose value is a ratio (0.25 = 25%): their panels read in percent whatever the threshold.
+RATIO_FUNCTIONS = frozenset({"yoy", "qoq", "pct_change", "percentile", "drawdown", "pct_above_mean"})
 
 
 @dataclass(frozen=True)
@@ -52,13 +61,19 @@ class Panel:
 
     label: str
     times: np.ndarray  # datetime64[ns]
-    values: np.ndarray  # float, NaN = unknown
+    values: np.ndarray  # float, NaN = unknown, and after ``data_end``
     thresholds: tuple[Threshold, ...]
+    last_release: datetime | None = None  # the last release of the input that stops first
+    data_end: datetime | None = None  # set when the data stop before the chart does: the gap's start
+    ratio: bool = False  # the expression is a ratio function (yoy, qoq, drawdown...)
 
     @property
     def percent(self) -> bool:
-        """Thresholds written as percentages (a bare 0 goes with them): a ratio axis."""
+        """A ratio function, or thresholds written as percentages (a bare 0 goes with them):
+        a percent axis."""
         texts = [t.text for t in self.thresholds]
+        if self.ratio and all(x.endswith("%") or t.value == 0 for x, t in zip(texts, self.thresholds)):
+            return True
         return any(x.endswith("%") for x in texts) and all(x.endswith("%") or t.value == 0 for x, t in zip(texts, self.thresholds))
 
 
@@ -76,6 +91,21 @@ class Marker:
     kind: str  # filing | news | release
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """A compared expression that has no value anywhere in the chart's range."""
+
+    label: str
+    owners: tuple[str, ...]  # the rules (or growth / liquidity) that compare it
+    missing: tuple[str, ...]  # its inputs with no data at all
+    last_release: datetime | None = None
+
+    def reason(self) -> str:
+        if self.missing:
+            return f"no data for {', '.join(self.missing)}"
+        return "no value in this range" + (f" (its data end {self.last_release:%Y-%m-%d})" if self.last_release else "")
+
+
 @dataclass
 class ChartData:
     thesis: str
@@ -85,6 +115,8 @@ class ChartData:
     panels: list[Panel] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    quadrants: list[Band] = field(default_factory=list)  # kind: a Quadrant value
+    left_out: list[LeftOut] = field(default_factory=list)
 
 
 def comparisons(thesis: Thesis) -> Iterator[tuple[Node, Threshold]]:
@@ -122,11 +154,35 @@ def chart_data(
             if ref.split(".", 1)[0] != "news":
                 grouped[ref] = (SeriesRef(ref), [])
     times = tl.index.as_unit("ns").to_numpy()
+    releases = last_releases(bt.inputs)
     for text, (node, thresholds) in grouped.items():
-        data.panels.append(Panel(_label(thesis, node, text), times, np.asarray(bt.values(node), float), tuple(thresholds)))
+        label = _label(thesis, node, text)
+        values = np.asarray(bt.values(node), float).copy()
+        refs = sorted(node_refs(thesis, node))
+        # The input that stops first ends the line: its last release plus its usual interval.
+        last, step = min((releases[r] for r in refs if r in releases), key=lambda e: e[0] + e[1], default=(None, None))
+        data_end = last + step if last is not None else None
+        if data_end is not None:
+            values[times > np.datetime64(data_end, "ns")] = np.nan
+        if np.isnan(values).all():
+            missing = tuple(r for r in refs if r not in bt.inputs or bt.inputs[r].data.empty)
+            owners = tuple(dict.fromkeys(t.owner for t in thresholds))
+            data.left_out.append(LeftOut(label, owners, missing, last))
+            continue
+        gap = data_end if data_end is not None and data_end < end else None
+        data.panels.append(Panel(label, times, values, tuple(thresholds), last, gap, _is_ratio(thesis, node)))
     data.bands = bands(tl, end)
+    data.quadrants = quadrant_runs(tl, end)
     data.markers = markers(bt.inputs, start, end, marker_sources)
     return data
+
+
+def _is_ratio(thesis: Thesis, node: Node) -> bool:
+    for _ in range(len(thesis.series) + 1):  # through derived series (the loader refuses cycles)
+        if not (isinstance(node, (DerivedRef, Name)) and node.name in thesis.series):
+            break
+        node = thesis.series[node.name].expr
+    return isinstance(node, Call) and node.func in RATIO_FUNCTIONS
 
 
 def _label(thesis: Thesis, node: Node, text: str) -> str:
@@ -151,6 +207,35 @@ def bands(timeline: pd.DataFrame, end: datetime) -> list[Band]:
         for lo, hi in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
             stop = index[hi].to_pydatetime() if hi < len(index) else max(end, index[-1].to_pydatetime())
             out.append(Band(kind, index[lo].to_pydatetime(), stop))
+    return out
+
+
+def quadrant_runs(timeline: pd.DataFrame, end: datetime) -> list[Band]:
+    """The Growth x Liquidity quadrant over time: one run per stretch in one quadrant."""
+    if timeline.empty or "quadrant" not in timeline:
+        return []
+    q = timeline["quadrant"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
+    index = timeline.index
+    out = []
+    for i, lo in enumerate(starts):
+        hi = starts[i + 1] if i + 1 < len(starts) else None
+        stop = index[hi].to_pydatetime() if hi is not None else max(end, index[-1].to_pydatetime())
+        out.append(Band(str(q[lo]), index[lo].to_pydatetime(), stop))
+    return out
+
+
+def last_releases(frames: dict[str, SeriesFrame]) -> dict[str, tuple[datetime, timedelta]]:
+    """Per input that is published on a schedule (not events, not splits): its latest release
+    instant and its usual release interval (the median time between releases; zero for a
+    series released once)."""
+    out = {}
+    for ref, frame in frames.items():
+        if frame.data.empty or frame.kind is SeriesKind.EVENT or (frame.frequency or default_frequency(ref)) == "irregular":
+            continue
+        known = np.unique(frame.data["known_at"].to_numpy(dtype="datetime64[ns]"))
+        step = np.median(np.diff(known)) if len(known) > 1 else np.timedelta64(0, "ns")
+        out[ref] = (pd.Timestamp(known[-1]).to_pydatetime(), pd.Timedelta(step).to_pytimedelta())
     return out
 
 

@@ -11,6 +11,12 @@ and Vertiv weekly closes, Vertiv's filed revenue, operating income and share cou
 are served from memory (no database, no network), so the demo runs offline in seconds. The
 theses are the two demo theses and the bundled copies of the example valuation theses
 (``rules/vrt_valuation.yaml``, ``rules/nvda_valuation.yaml``) that these facts can drive.
+
+Each thesis tells its story: the alerts that would have been sent (as the live path would
+announce them: a Soft Warning held back by a Kill Switch is not shown firing or resolving),
+days in each Growth x Liquidity quadrant, what its chart leaves out for want of bundled data,
+the inputs whose data end before the demo does, and a closing sentence
+(:mod:`signalflow.viz.story`).
 """
 
 from __future__ import annotations
@@ -18,11 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.results import Backtest, RuleState
+from signalflow.thesis.results import Backtest
 from signalflow.bundled.facts import demo_dir, facts_provider, valuation_dir
+from signalflow.viz.story import Episode
+
+if TYPE_CHECKING:
+    from signalflow.viz.chart import ChartData, LeftOut
 
 DEMO_END = datetime(2025, 12, 31)
 
@@ -49,9 +59,15 @@ class DemoEvent:
 class DemoThesis:
     thesis: Thesis
     backtest: Backtest
-    events: list[DemoEvent]
+    events: list[DemoEvent]  # as announced
     chart: Path | None
     inputs: dict[str, str]  # series ref -> one source line (the first fact's)
+    episodes: list[Episode] = field(default_factory=list)
+    quadrant_days: dict[str, int] = field(default_factory=dict)
+    left_out: list[LeftOut] = field(default_factory=list)  # chart panels without data
+    ends_early: dict[str, datetime] = field(default_factory=dict)  # ref -> last release
+    closing: str = ""
+    data: ChartData | None = field(default=None, repr=False)  # what its chart shows
 
     def to_json(self) -> dict[str, Any]:
         final = self.backtest.final
@@ -61,8 +77,15 @@ class DemoThesis:
             "layer": self.thesis.layer,
             "events": [e.to_json() for e in self.events],
             "final_state": final.state.value if final else None,
+            "final_quadrant": final.quadrant.value if final else None,
+            "quadrant_days": self.quadrant_days,
             "chart": str(self.chart) if self.chart else None,
+            "left_out_of_chart": [
+                {"input": x.label, "rules": list(x.owners), "reason": x.reason()} for x in self.left_out
+            ],
+            "inputs_end_early": {ref: at.isoformat() for ref, at in self.ends_early.items()},
             "inputs": self.inputs,
+            "closing": self.closing,
         }
 
 
@@ -96,23 +119,47 @@ def _bundled_theses(rules: Path) -> list[Thesis]:
 
 
 def events_of(thesis: Thesis, bt: Backtest) -> list[DemoEvent]:
-    """Firing and resolved transitions, in time order."""
+    """The firings and resolutions that would have been announced, in time order: those of
+    :func:`signalflow.thesis.explain.backtest_summary` (a Soft Warning that fires while a
+    Kill Switch fires is announced only once no Kill Switch fires, and its resolution only if
+    its firing was)."""
+    from signalflow.thesis.explain import backtest_summary
+
+    if bt.timeline.empty:
+        return []
     summaries = {r.name: r.summary for r in thesis.rules}
-    out = []
-    for tr in bt.transitions:
-        if tr.to_state is RuleState.FIRING:
-            event = "firing"
-        elif tr.from_state is RuleState.FIRING:
-            event = "resolved"
-        else:
-            continue
-        out.append(DemoEvent(tr.at, tr.rule, tr.severity, event, summaries.get(tr.rule, "")))
-    return out
+    notes = backtest_summary(bt, bt.timeline.index[-1].to_pydatetime())["notifications"]
+    return [
+        DemoEvent(datetime.fromisoformat(n["at"]), n["rule"], n["severity"], n["event"], summaries.get(n["rule"], ""))
+        for n in notes
+    ]
 
 
-def run_demo(out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=None) -> DemoResult:
-    """Backtest every demo thesis on the bundled facts up to ``end``; with ``out_dir``, write a
-    chart per thesis there (``<thesis>.png``). ``on_thesis`` is called after each one."""
+def tell(
+    thesis: Thesis, bt: Backtest, end: datetime, data: ChartData, chart: Path | None, inputs: dict[str, str]
+) -> DemoThesis:
+    """The story of one backtest, from its announcements and its chart data."""
+    from signalflow.viz.chart import last_releases
+    from signalflow.viz.story import closing, episodes, quadrant_days
+
+    events = events_of(thesis, bt)
+    eps = episodes(events)
+    early = {ref: last for ref, (last, step) in sorted(last_releases(bt.inputs).items()) if last + step < end}
+    final = bt.final
+    state = final.state.value if final else None
+    quadrant = final.quadrant.value if final else None
+    return DemoThesis(
+        thesis, bt, events, chart, inputs, eps, quadrant_days(data.quadrants), list(data.left_out), early,
+        closing(data.start, end, eps, state, quadrant, early), data,
+    )
+
+
+def run_demo(
+    out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=None, theses: list[Thesis] | None = None
+) -> DemoResult:
+    """Backtest every demo thesis (or ``theses``) on the bundled facts up to ``end``; with
+    ``out_dir``, write a chart per thesis there (``<thesis>.png``). ``on_thesis`` is called
+    after each one."""
     from signalflow.thesis.context import thesis_refs
     from signalflow.thesis.engine import backtest
     from signalflow.bundled.valuation_facts import valuation_facts
@@ -123,17 +170,18 @@ def run_demo(out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=No
     for f in facts:
         sources.setdefault(f.series, f.source)
     result = DemoResult(end, len(facts))
-    for thesis in demo_theses() + valuation_theses():
+    from signalflow.viz.chart import chart_data
+
+    for thesis in theses if theses is not None else demo_theses() + valuation_theses():
         bt = backtest(thesis, provider, None, end)
+        data = chart_data(thesis, bt, end, marker_sources=("sec", "news", "csv"))
         chart = None
         if out_dir is not None:
-            from signalflow.viz.chart import chart_data
             from signalflow.viz.plot import figure, save
 
-            data = chart_data(thesis, bt, end, marker_sources=("sec", "news", "csv"))
             chart = save(figure(data), Path(out_dir) / f"{thesis.id}.png")
         inputs = {ref: sources.get(ref, "no bundled facts") for ref in sorted(thesis_refs(thesis))}
-        result.theses.append(DemoThesis(thesis, bt, events_of(thesis, bt), chart, inputs))
+        result.theses.append(tell(thesis, bt, end, data, chart, inputs))
         if on_thesis is not None:
             on_thesis(thesis)
     return result

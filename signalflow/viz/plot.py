@@ -4,8 +4,9 @@
     save(fig, "ai_factory.png")
 
 Every artist carries a ``gid`` naming what it shows (``input:<label>``,
-``threshold:<rule>``, ``band:<kind>``, ``marker:<ref>``), so tests and tools can read the
-figure back without parsing pixels.
+``threshold:<rule>``, ``band:<kind>``, ``gap:<label>``, ``quadrant:<quadrant>``,
+``marker:<ref>``), so tests and tools can read the figure back without parsing pixels. Every
+axes drawn shows data: expressions without a value get no panel (``ChartData.left_out``).
 """
 
 from __future__ import annotations
@@ -26,55 +27,91 @@ from signalflow.viz.chart import ChartData  # noqa: E402
 WIDTH_IN = 11.0
 PANEL_IN = 2.0
 MARKER_IN = 1.0
+QUADRANT_IN = 0.7
 DPI = 100
 
 BAND_COLORS = {"pending": "#f2d16b", "soft_warning": "#f39c34", "kill_switch": "#d9342b"}
 LINE_COLORS = {"growth": "#2e8b57", "liquidity": "#2f6db3", "soft_warning": "#e67e22", "kill_switch": "#c0392b"}
 MARKER_STYLES = {"filing": "|", "news": "o", "release": "|"}
+QUADRANT_COLORS = {
+    "growth and liquidity": "#2e8b57",
+    "growth only": "#9ccc65",
+    "liquidity only": "#6fa8dc",
+    "neither": "#d9342b",
+    "unknown": "#d9d9d9",
+}
 
 
 def figure(data: ChartData) -> Figure:
-    """The chart as a Figure: one panel per plotted input (with its thresholds and the state
-    bands), and a strip of markers where filings or news landed."""
-    rows = max(len(data.panels), 1) + (1 if data.markers else 0)
-    height = PANEL_IN * max(len(data.panels), 1) + (MARKER_IN if data.markers else 0) + 0.8
-    ratios = [PANEL_IN] * max(len(data.panels), 1) + ([MARKER_IN] if data.markers else [])
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
-    axes = fig.subplots(rows, 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": ratios})[:, 0]
+    """The chart as a Figure: one panel per plotted input (with its thresholds, the state
+    bands and, where its data stop early, the gap), a strip with the Growth x Liquidity
+    quadrant over time, and a strip of markers where filings or news landed."""
+    heights = [PANEL_IN] * len(data.panels)
+    heights += [QUADRANT_IN] if data.quadrants else []
+    heights += [MARKER_IN] if data.markers else []
+    fig = Figure(figsize=(WIDTH_IN, sum(heights) + 0.8 if heights else 1.6), dpi=DPI, layout="constrained")
     fig.suptitle(f"{data.thesis}: {data.title}", fontsize=11)
-    if not data.panels:
-        axes[0].text(0.5, 0.5, "no data in this range", ha="center", va="center", transform=axes[0].transAxes)
+    if not heights:
+        fig.text(0.5, 0.4, "no data in this range", ha="center", va="center")
+        return fig
+    axes = list(fig.subplots(len(heights), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights})[:, 0])
     for ax, panel in zip(axes, data.panels):
-        line = ax.plot(panel.times, panel.values, drawstyle="steps-post", color="#222222", linewidth=1.3)[0]
-        line.set_gid(f"input:{panel.label}")
-        labels: dict[float, list[str]] = {}
-        for th in panel.thresholds:
-            hl = ax.axhline(th.value, color=LINE_COLORS.get(th.severity, "#777777"), linestyle="--", linewidth=1)
-            hl.set_gid(f"threshold:{th.owner}")
-            labels.setdefault(th.value, []).append(f"{th.owner} {th.threshold}")
-        for value, texts in labels.items():
-            ax.annotate(
-                "; ".join(texts),
-                xy=(1.0, value),
-                xycoords=("axes fraction", "data"),
-                xytext=(-4, 2),
-                textcoords="offset points",
-                ha="right",
-                fontsize=7,
-                color="#555555",
-            )
-        if panel.percent:
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_title(panel.label, fontsize=9, loc="left")
-        ax.grid(True, alpha=0.3)
-    for ax in axes[: max(len(data.panels), 1)]:
+        _panel(ax, panel, data.end)
         _bands(ax, data)
+    rest = axes[len(data.panels):]
+    if data.quadrants:
+        _quadrants(rest.pop(0), data)
     if data.markers:
-        _markers(axes[-1], data)
+        _markers(rest.pop(0), data)
     axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(axes[-1].xaxis.get_major_locator()))
     if data.start is not None:
         axes[-1].set_xlim(np.datetime64(data.start, "ns"), np.datetime64(data.end, "ns"))
     return fig
+
+
+def _panel(ax, panel, end) -> None:
+    line = ax.plot(panel.times, panel.values, drawstyle="steps-post", color="#222222", linewidth=1.3)[0]
+    line.set_gid(f"input:{panel.label}")
+    labels: dict[float, list[str]] = {}
+    for th in panel.thresholds:
+        hl = ax.axhline(th.value, color=LINE_COLORS.get(th.severity, "#777777"), linestyle="--", linewidth=1)
+        hl.set_gid(f"threshold:{th.owner}")
+        labels.setdefault(th.value, []).append(f"{th.owner} {th.threshold}")
+    for value, texts in labels.items():
+        ax.annotate(
+            "; ".join(texts),
+            xy=(1.0, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 2),
+            textcoords="offset points",
+            ha="right",
+            fontsize=7,
+            color="#555555",
+        )
+    if panel.data_end is not None:
+        gap = ax.axvspan(np.datetime64(panel.data_end, "ns"), np.datetime64(end, "ns"), facecolor="none", edgecolor="#999999",
+                         hatch="//", linewidth=0)
+        gap.set_gid(f"gap:{panel.label}")
+        ax.annotate(f"no data after {panel.last_release:%Y-%m-%d}", xy=(np.datetime64(panel.data_end, "ns"), 0.5),
+                    xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points", fontsize=8,
+                    color="#555555", va="center")
+    if panel.percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title(panel.label, fontsize=9, loc="left")
+    ax.grid(True, alpha=0.3)
+
+
+def _quadrants(ax, data: ChartData) -> None:
+    shown = {}
+    for run in data.quadrants:
+        span = ax.axvspan(np.datetime64(run.start, "ns"), np.datetime64(run.end, "ns"),
+                          color=QUADRANT_COLORS.get(run.kind, "#d9d9d9"), linewidth=0)
+        span.set_gid(f"quadrant:{run.kind}")
+        shown.setdefault(run.kind, span)
+    ax.set_yticks([])
+    ax.set_title("Growth × Liquidity", fontsize=9, loc="left")
+    ax.legend(list(shown.values()), list(shown), loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(shown),
+              fontsize=7, frameon=False, borderaxespad=0.2)
 
 
 def _bands(ax, data: ChartData) -> None:

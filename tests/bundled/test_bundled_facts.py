@@ -89,3 +89,20 @@ def test_a_split_is_first_known_as_traded_then_restated_at_the_ex_date() -> None
     assert versions[1] == pytest.approx(traded[0] / 10)
     restated = after.loc[after["period_end"] == first, "known_at"].iloc[1]
     assert restated.date() == SPLIT_EX_DATE
+
+
+def test_every_row_of_every_bundled_file_names_its_source() -> None:
+    """Read the files as text, not through the loaders: a new bundled file without a source
+    column, or a row with an empty one, fails here."""
+    import csv
+
+    from signalflow.bundled import demo_dir, valuation_dir
+
+    files = sorted(demo_dir().glob("*.csv")) + sorted(valuation_dir().glob("*.csv"))
+    assert len(files) >= 4
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+        assert rows and "source" in rows[0], path
+        empty = [i for i, row in enumerate(rows, 1) if not (row["source"] or "").strip()]
+        assert empty == [], f"{path.name}: rows without a source: {empty[:5]}"

@@ -84,13 +84,64 @@ def test_the_backtest_carries_the_frames_it_read_and_its_values(viz_env: Path) -
     assert np.isnan(hy[0]) and hy[1] == 4 and hy[-1] == 6  # Jan 1's value is known on Jan 2
 
 
-def test_a_thesis_with_no_data_charts_unknown_inputs_and_no_markers(viz_env: Path) -> None:
+def test_a_thesis_with_no_data_gets_no_empty_panel_and_says_what_is_left_out(viz_env: Path) -> None:
     from signalflow.series import MemoryProvider
     from signalflow.viz.chart import chart_data
+    from signalflow.viz.plot import figure
 
     thesis = _spread(viz_env)
     bt = backtest(thesis, MemoryProvider(), datetime(2025, 1, 1), datetime(2025, 1, 3))
     assert {ref: len(f.data) for ref, f in bt.inputs.items()} == {"fred.HY": 0, "sec.ACME.revenue": 0}
     data = chart_data(thesis, bt, datetime(2025, 1, 3))
-    assert data.markers == [] and len(data.panels) == 3
-    assert all(np.isnan(p.values).all() and len(p.values) == len(bt.timeline) for p in data.panels)
+    assert data.markers == [] and data.panels == []
+    left = {x.label: x for x in data.left_out}
+    assert sorted(left) == ["fred.HY", "qoq(sec.ACME.revenue)", "yoy(sec.ACME.revenue)"]
+    assert set(left["fred.HY"].owners) == {"liquidity", "spread_widening", "credit_stress"}
+    assert left["yoy(sec.ACME.revenue)"].missing == ("sec.ACME.revenue",)
+    assert left["fred.HY"].reason() == "no data for fred.HY"
+    # Only the quadrant strip (unknown throughout) is drawn: no axes without data.
+    fig = figure(data)
+    assert [[p.get_gid() for p in ax.patches] for ax in fig.axes] == [["quadrant:unknown"]]
+
+
+def test_lines_end_one_release_interval_after_their_last_release_and_the_gap_is_drawn(viz_env: Path) -> None:
+    """fred.HY is daily up to the value of Apr 30 (known May 1); ACME files quarterly, last on
+    Apr 25 (filings 91, 91, 109 and 74 days apart: a median of 91). Charted to the end of the
+    year, no line is drawn flat through the months after."""
+    from datetime import timedelta
+
+    from signalflow.viz.chart import chart_data
+    from signalflow.viz.plot import figure
+
+    from .conftest import ACME
+
+    end = datetime(2025, 12, 31)
+    store = _store(viz_env)
+    try:
+        bt = backtest(_spread(viz_env), store, datetime(2025, 1, 1), end)
+    finally:
+        store.close()
+    data = chart_data(_spread(viz_env), bt, end)
+    last_hy, last_acme = datetime(2025, 5, 1), ACME[-1][3]
+    expected = {
+        "fred.HY": (last_hy, last_hy + timedelta(days=1)),
+        "yoy(sec.ACME.revenue)": (last_acme, last_acme + timedelta(days=91)),
+        "qoq(sec.ACME.revenue)": (last_acme, last_acme + timedelta(days=91)),
+    }
+    assert {p.label: (p.last_release, p.data_end) for p in data.panels} == expected
+    for p in data.panels:
+        drawn = p.times[~np.isnan(p.values)]
+        assert drawn.max() <= np.datetime64(p.data_end, "ns")
+        assert drawn.max() >= np.datetime64(p.last_release, "ns")  # the last value is drawn
+        assert bt.timeline.index[-1] == end  # the backtest itself runs on to the end
+    fig = figure(data)
+    for ax in fig.axes:
+        lines = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("input:")]
+        if not lines:
+            continue
+        (line,) = lines
+        label = line.get_gid().removeprefix("input:")
+        y = np.asarray(line.get_ydata(), float)
+        x = np.asarray(line.get_xdata(), "datetime64[ns]")
+        assert x[~np.isnan(y)].max() <= np.datetime64(expected[label][1], "ns")
+        assert [p.get_gid() for p in ax.patches if p.get_gid() == f"gap:{label}"] == [f"gap:{label}"]

@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -139,3 +140,134 @@ def test_demo_command_json_and_terminal(tmp_path: Path):
     assert "2023-03-20" in text.output and "credit_stress" in text.output
     assert "2025-08-27" in text.output and "sequential_growth_stalling" in text.output
     assert str(tmp_path / "charts" / "demo_ai_factory.png") in text.output
+
+
+# --- the story: no empty panel, lines end with their data, announcements only, the quadrant ---
+
+
+def _drawn(ax) -> bool:
+    """The axes shows data: an input line with a known value, a quadrant run or a marker."""
+    for line in ax.get_lines():
+        gid = line.get_gid() or ""
+        y = np.asarray(line.get_ydata(), float)
+        if gid.startswith(("input:", "marker:")) and np.isfinite(y).any():
+            return True
+    return any((p.get_gid() or "").startswith("quadrant:") for p in ax.patches)
+
+
+def test_no_demo_chart_has_an_empty_axes(demo):
+    from signalflow.viz.plot import figure
+
+    for t in demo.theses:
+        fig = figure(t.data)
+        assert fig.axes and all(_drawn(ax) for ax in fig.axes), t.thesis.id
+        quadrant = [ax for ax in fig.axes if any((p.get_gid() or "").startswith("quadrant:") for p in ax.patches)]
+        assert len(quadrant) == 1, t.thesis.id
+
+
+def test_an_input_without_bundled_data_is_left_out_and_named(demo):
+    (nvda,) = [t for t in demo.theses if t.thesis.id == "nvda_valuation"]
+    assert [(x.label, x.owners, x.missing) for x in nvda.left_out] == [
+        ("percentile(price_to_sales, 5y)", ("valuation_stretched",),
+         ("sec.NVDA.EntityCommonStockSharesOutstanding", "sec.NVDA.revenue")),
+    ]
+    assert "percentile(price_to_sales, 5y)" not in [p.label for p in nvda.data.panels]
+    # Every input the demo has no facts for is named by a left-out panel.
+    for t in demo.theses:
+        unbundled = {ref for ref, source in t.inputs.items() if source == "no bundled facts"} - {"px.NVDA.split", "px.VRT.split"}
+        assert unbundled <= {ref for x in t.left_out for ref in x.missing}, t.thesis.id
+
+
+def test_price_lines_end_a_week_after_the_last_bundled_close_not_a_year_later(demo):
+    from signalflow.bundled.valuation_facts import weekly_closes
+
+    last_close = datetime.combine(weekly_closes()[-1][0], datetime.min.time()).replace(hour=21)
+    assert last_close == datetime(2024, 12, 20, 21)
+    (nvda,) = [t for t in demo.theses if t.thesis.id == "nvda_valuation"]
+    assert nvda.ends_early == {"px.NVDA.close": last_close}
+    for label in ("stretch = pct_above_mean(px.NVDA.close, 200d)", "drawdown(px.NVDA.close, 1y)"):
+        (panel,) = [p for p in nvda.data.panels if p.label == label]
+        drawn = panel.times[~np.isnan(panel.values)]
+        assert np.datetime64(last_close, "ns") <= drawn.max() <= np.datetime64(last_close + timedelta(days=7), "ns")
+        assert panel.data_end == last_close + timedelta(days=7) and panel.times[-1] >= np.datetime64(DEMO_END, "ns")
+    # Data-center revenue runs on: it is not cut where the closes stop.
+    (dc,) = [p for p in nvda.data.panels if p.label == "yoy(csv.nvda_dc_revenue)"]
+    assert dc.data_end is None and not np.isnan(dc.values[-1])
+    assert "px.NVDA.close ends 2024-12-20" in nvda.closing
+
+
+def test_the_quadrant_is_told_in_days_that_cover_the_backtest(demo):
+    for t in demo.theses:
+        tl = t.backtest.timeline
+        total = (DEMO_END - tl.index[0].to_pydatetime()).days
+        assert abs(sum(t.quadrant_days.values()) - total) <= len(t.quadrant_days), t.thesis.id
+    (nvda,) = [t for t in demo.theses if t.thesis.id == "nvda_valuation"]
+    # Growth (yoy of data-center revenue) is known from the fifth quarter, 2024-05-22.
+    assert list(nvda.quadrant_days) == ["unknown", "growth and liquidity"]
+    assert nvda.backtest.final.quadrant.value == "growth and liquidity"
+
+
+def _x_thesis(tmp_path: Path):
+    import yaml
+
+    from signalflow.thesis.loader import load_thesis
+
+    spec = {
+        "thesis": "x_story", "title": "x", "layer": "compute", "review_by": "2030-01-01",
+        "growth": {"reason": "g", "when": "csv.x > 0"}, "liquidity": {"reason": "l", "when": "csv.x < 100"},
+        "soft_warning": [{"name": "x_high", "when": "csv.x > 5", "summary": "x above 5"}],
+        "kill_switch": [{"name": "x_extreme", "when": "csv.x > 7", "summary": "x above 7"}],
+    }
+    path = tmp_path / "x_story.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return load_thesis(path)
+
+
+def test_a_soft_warning_held_back_by_a_kill_switch_is_never_told_as_resolved(tmp_path: Path):
+    from signalflow.bundled.facts import facts_provider
+    from signalflow.thesis.engine import backtest
+    from signalflow.thesis.results import RuleState
+    from signalflow.viz.chart import chart_data
+    from signalflow.viz.demo import events_of, tell
+
+    # Day 2: both fire (the Soft Warning is held back), day 3: both stop. Day 5 the Soft Warning
+    # fires alone (announced), day 6-7 a Kill Switch comes and goes, day 8 it resolves. Day 9
+    # both fire again; day 10 the Kill Switch stops and the Soft Warning, still firing, is
+    # announced then; day 11 it resolves.
+    values = [4, 8, 4, 4, 6, 8, 6, 4, 8, 6, 4, 4]
+    day0 = datetime(2025, 1, 1)
+    facts = [Fact("csv.x", day0 + timedelta(days=i), day0 + timedelta(days=i), v, "", day0 + timedelta(days=i, hours=12),
+                  f"row {i}") for i, v in enumerate(values)]
+    thesis = _x_thesis(tmp_path)
+    end = day0 + timedelta(days=len(values))
+    bt = backtest(thesis, facts_provider(facts), None, end)
+    raw = [(tr.at.day, tr.to_state) for tr in bt.transitions if tr.rule == "x_high"]
+    assert (2, RuleState.FIRING) in raw and (3, RuleState.INACTIVE) in raw  # it did fire, unannounced
+    events = [(e.at.day, e.rule, e.event) for e in events_of(thesis, bt)]
+    assert [e for e in events if e[1] == "x_high"] == [
+        (5, "x_high", "firing"), (8, "x_high", "resolved"), (10, "x_high", "firing"), (11, "x_high", "resolved")
+    ]
+    told = tell(thesis, bt, end, chart_data(thesis, bt, end), None, {})
+    assert [(e.rule, e.start.day, e.end.day) for e in told.episodes] == [
+        ("x_extreme", 2, 3), ("x_high", 5, 8), ("x_extreme", 6, 7), ("x_extreme", 9, 10), ("x_high", 10, 11)
+    ]
+    assert "3 Kill Switches" in told.closing and "2 Soft Warnings (x_high 2x" in told.closing
+    announced: set[str] = set()
+    for e in told.events:  # no resolution without its announced firing
+        assert e.event == "firing" or e.rule in announced, e
+        (announced.add if e.event == "firing" else announced.discard)(e.rule)
+
+
+def test_ratio_panels_read_in_percent_even_against_a_bare_zero(demo):
+    from matplotlib.ticker import PercentFormatter
+
+    from signalflow.viz.plot import figure
+
+    (nvda,) = [t for t in demo.theses if t.thesis.id == "nvda_valuation"]
+    panels = {p.label: p for p in nvda.data.panels}
+    assert [t.text for t in panels["qoq(csv.nvda_dc_revenue)"].thresholds] == ["0"]
+    assert all(p.percent for label, p in panels.items() if label != "fred.BAMLH0A0HYM2")
+    assert not panels["fred.BAMLH0A0HYM2"].percent
+    fig = figure(nvda.data)
+    (ax,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "qoq(csv.nvda_dc_revenue)"]
+    assert isinstance(ax.yaxis.get_major_formatter(), PercentFormatter)

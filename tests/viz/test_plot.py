@@ -57,10 +57,11 @@ def test_plot_command_writes_the_png_and_the_figure_shows_inputs_thresholds_band
     summary = json.loads(result.stdout)
     # Three compared inputs: yoy(revenue) (growth), fred.HY (liquidity, soft, kill), qoq(revenue).
     assert sorted(summary["panels"]) == ["fred.HY", "qoq(sec.ACME.revenue)", "yoy(sec.ACME.revenue)"]
-    from signalflow.viz.plot import DPI, MARKER_IN, PANEL_IN, WIDTH_IN
+    from signalflow.viz.plot import DPI, MARKER_IN, PANEL_IN, QUADRANT_IN, WIDTH_IN
 
     height, width, _ = matplotlib.image.imread(out).shape
-    assert (width, height) == (round(WIDTH_IN * DPI), round((3 * PANEL_IN + MARKER_IN + 0.8) * DPI))
+    assert (width, height) == (round(WIDTH_IN * DPI), round((3 * PANEL_IN + QUADRANT_IN + MARKER_IN + 0.8) * DPI))
+    assert summary["left_out"] == []
     # HY > 5 from the value of Feb 1 (known Feb 2): pending Feb 2, firing 30 days later on Mar 4;
     # HY 8 for Apr 1-3 (known Apr 2-4): Kill Switch from Apr 2 until Apr 5; soft again after.
     bands = [(b["kind"], b["from"][:10], b["to"][:10]) for b in summary["bands"]]
@@ -90,7 +91,7 @@ def test_figure_artists(viz_env: Path):
         fig = figure(chart_data(thesis, bt, end))
     finally:
         store.close()
-    panels, strip = fig.axes[:-1], fig.axes[-1]
+    panels, quadrants, strip = fig.axes[:-2], fig.axes[-2], fig.axes[-1]
     gids = [[a.get_gid() for a in ax.get_children() if a.get_gid()] for ax in panels]
     assert sum(g.startswith("input:") for ax in gids for g in ax) == 3
     hy = next(g for g in gids if "input:fred.HY" in g)
@@ -101,6 +102,9 @@ def test_figure_artists(viz_env: Path):
         assert [g for g in ax if g.startswith("band:")].count("band:soft_warning") == 2
         assert [g for g in ax if g.startswith("band:")].count("band:kill_switch") == 1
         assert [g for g in ax if g.startswith("band:")].count("band:pending") == 1
+    # Growth (yoy of revenue) is unknown until a year of quarters exists; HY > 5 from Feb 2.
+    runs = [a.get_gid() for a in quadrants.patches if a.get_gid()]
+    assert runs and all(g.startswith("quadrant:") for g in runs) and runs[0] == "quadrant:unknown"
     (markers,) = [ln for ln in strip.get_lines() if ln.get_gid() == "marker:sec.ACME.revenue"]
     assert len(markers.get_xdata()) == 2
     # The HY line is the value known at each instant: 4 before Feb 2, 6 after, 8 on Apr 2-4.
