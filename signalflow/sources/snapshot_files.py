@@ -10,6 +10,13 @@ come in: the batch holds the snapshot's levels and, when an earlier snapshot of 
 publisher is kept, the changes since it. A file that cannot be read raises
 :class:`~signalflow.errors.PayloadError` naming the file and row, and no kept snapshot changes.
 
+Collecting. With a URL set (``grid_ercot_url``, ``grid_pjm_url``, ``grid_nyiso_url``,
+``grid_miso_url``, ``grid_caiso_url``, ``dc_epoch_url``) the daemon fetches the publisher's file
+on the source's ``schedule`` with a conditional GET (:mod:`signalflow.sources.snapshot_fetch`):
+an unchanged file stores nothing; a new one is kept and diffed like an import, known at the
+instant it was fetched. A publisher without a URL is skipped quietly, its series waiting for
+the setting (``signalflow status``, the start-up summary of ``signalflow run``).
+
 A snapshot imported out of order (older than one already kept) is compared with the one before
 it; the newer snapshot's changes, already stored, were computed against an older neighbour, and
 the batch warns so.
@@ -29,8 +36,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from signalflow.errors import PayloadError
-from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch
+from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch, KnownAtBasis
 from signalflow.sources.base import Source
+from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import Snapshot, detect_publisher, read_snapshot, snapshot_batch
 
 GRID_PUBLISHERS = ("caiso", "ercot", "miso", "nyiso", "pjm")
@@ -93,14 +101,75 @@ def keep_snapshot(data_dir: Path, snapshot: Snapshot) -> Path:
     return target
 
 
+# Publishers whose files print the date they represent; the others are dated by the fetch.
+_SELF_DATED = frozenset({"ercot", "caiso", "nyiso"})
+
+
 class SnapshotSource(Source):
-    """Imports one family of snapshot files; ``collect`` has nothing to fetch yet (the files
-    are imported), so the daemon's runs return an empty batch."""
+    """One family of snapshot files, fetched from the publishers' URLs or imported."""
 
     publishers: ClassVar[tuple[str, ...]] = ()
 
+    def publisher_of(self, ref: str) -> str:
+        parts = ref.split("[", 1)[0].split(".")
+        if self.name == "dc":
+            return "epoch"
+        return parts[1] if len(parts) > 1 else ""
+
+    def url(self, publisher: str) -> str | None:
+        """The URL ``publisher``'s file is fetched from, or None (import only)."""
+        config = self.config
+        if isinstance(config, DcSettings):
+            return config.epoch_url if publisher == "epoch" else None
+        if isinstance(config, GridSettings):
+            urls = {"ercot": config.ercot_url, "pjm": config.pjm_url, "nyiso": config.nyiso_url,
+                    "miso": config.miso_url, "caiso": config.caiso_url}
+            return urls.get(publisher)
+        return None
+
+    def needs(self, ref: str) -> str | None:
+        publisher = self.publisher_of(ref)
+        if publisher not in self.publishers or self.url(publisher):
+            return None
+        return f"SIGNALFLOW_{self.name.upper()}_{publisher.upper()}_URL"
+
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
-        return Batch()
+        """Fetch each referenced publisher's file whose URL is set; a failing server is raised
+        (naming the URL) when every publisher failed, else a warning, and keeps its snapshots."""
+        from signalflow.sources.collect import collect_each
+        from signalflow.sources.http import HttpClient
+
+        wanted = sorted({self.publisher_of(r) for r in refs if self.handles(r)})
+        todo = [p for p in wanted if p in self.publishers and self.url(p)]
+        http = self.http or HttpClient(self.name, user_agent="signalflow (snapshot files)")
+        try:
+            return collect_each(todo, lambda publisher: self._fetch(http, publisher, state), source=self.name)
+        finally:
+            if self.http is None:
+                http.close()
+
+    def _fetch(self, http, publisher: str, state: MutableMapping[str, str]) -> Batch:
+        from signalflow.sources.snapshot_fetch import discard, fetch_snapshot, remember
+
+        url = self.url(publisher)
+        now = self.clock()
+        download = fetch_snapshot(http, publisher, url, state, snapshot_dir(self.settings.data_dir, publisher), now)
+        if download is None:
+            return Batch()
+        try:
+            as_of = None if publisher in _SELF_DATED else now.date()
+            snapshot = read_snapshot(download.path, as_of=as_of, publisher=publisher if publisher == "epoch" else None)
+            if snapshot.publisher != publisher:
+                raise PayloadError(download.url, f"serves a {snapshot.publisher} file, not {publisher}")
+        except PayloadError as exc:
+            discard(download)
+            raise PayloadError(download.url, str(exc)) from exc
+        except Exception:
+            discard(download)
+            raise
+        batch = self._keep(snapshot, now, KnownAtBasis.COLLECTED)
+        remember(download, state)
+        return batch
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if Path(path).suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
@@ -124,16 +193,20 @@ class SnapshotSource(Source):
         snapshot = read_snapshot(path, as_of=known_at.date() if known_at else None)
         if snapshot.publisher not in self.publishers:
             raise PayloadError(path.name, f"a {snapshot.publisher} file, not one of {self.name}")
+        when = known_at or datetime.combine(snapshot.as_of, datetime.min.time())
+        return self._keep(snapshot, when, KnownAtBasis.REPORTED)
+
+    def _keep(self, snapshot: Snapshot, when: datetime, basis: KnownAtBasis) -> Batch:
+        """Keep the snapshot whole; its levels and its changes since the kept one before it."""
         data_dir = self.settings.data_dir
         kept = kept_snapshots(data_dir, snapshot.publisher)
         earlier = [d for d in kept if d < snapshot.as_of]
         previous = load_snapshot(data_dir, snapshot.publisher, earlier[-1]) if earlier else None
-        when = known_at or datetime.combine(snapshot.as_of, datetime.min.time())
-        batch = snapshot_batch(snapshot, when, previous, OWNER_TICKERS)
+        batch = snapshot_batch(snapshot, when, previous, OWNER_TICKERS, basis)
         later = [d for d in kept if d > snapshot.as_of]
         if later:
             batch.warnings.append(
-                f"{path.name}: imported after the {snapshot.publisher} snapshot of {later[0]}, whose "
+                f"{snapshot.origin}: imported after the {snapshot.publisher} snapshot of {later[0]}, whose "
                 "changes were computed without this one; import snapshots in date order"
             )
         keep_snapshot(data_dir, snapshot)
@@ -158,6 +231,7 @@ class GridSource(SnapshotSource):
     """Grid interconnection queues: ``grid.ISO.queue_mw``, ``grid.ISO.cod_slip.mw``, ..."""
 
     name = "grid"
+    config_model = GridSettings
     publishers = GRID_PUBLISHERS
 
 
@@ -165,4 +239,5 @@ class DcSource(SnapshotSource):
     """Epoch AI's Frontier Data Centers: ``dc.power_mw[AMZN]``, ``dc.site_added``, ..."""
 
     name = "dc"
+    config_model = DcSettings
     publishers = ("epoch",)
