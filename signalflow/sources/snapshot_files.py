@@ -4,7 +4,9 @@
 (:mod:`signalflow.sources.snapshots`), dated by ``--known-at`` when given, else by the date the
 file carries (ERCOT and CAISO run dates, NYISO's saved date; PJM, MISO and Epoch files carry
 none and need ``--known-at``). Each imported snapshot is kept whole under
-``data_dir/snapshots/PUBLISHER/DATE.pkl`` (the normalized frame, timelines and metadata), so the
+``data_dir/snapshots/PUBLISHER/DATE.json.gz`` (the normalized frame, timelines and metadata as
+gzip JSON, :mod:`signalflow.sources.snapshots.kept`; pickles kept by earlier versions are
+converted once, when the folder is next read), so the
 next import is compared with the snapshot before it in date order, whatever order the files
 come in: the batch holds the snapshot's levels and, when an earlier snapshot of the same
 publisher is kept, the changes since it. A file that cannot be read raises
@@ -29,6 +31,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import pickle
 from collections.abc import MutableMapping, Sequence
 from datetime import date, datetime
@@ -40,6 +43,9 @@ from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch, KnownAtBasis
 from signalflow.sources.base import Source
 from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import Snapshot, detect_publisher, read_snapshot, snapshot_batch
+from signalflow.sources.snapshots.kept import SUFFIX, dump_kept, load_kept
+
+log = logging.getLogger(__name__)
 
 GRID_PUBLISHERS = ("caiso", "ercot", "miso", "nyiso", "pjm")
 
@@ -75,29 +81,41 @@ def kept_snapshots(data_dir: Path, publisher: str) -> list[date]:
     folder = snapshot_dir(data_dir, publisher)
     if not folder.is_dir():
         return []
+    migrate_pickles(folder)
     found = []
-    for path in folder.glob("*.pkl"):
+    for path in folder.glob(f"*{SUFFIX}"):
         try:
-            found.append(date.fromisoformat(path.stem))
+            found.append(date.fromisoformat(path.name.removesuffix(SUFFIX)))
         except ValueError:
             continue
     return sorted(found)
 
 
+def migrate_pickles(folder: Path) -> list[Path]:
+    """Convert the ``DATE.pkl`` snapshots earlier versions kept to gzip JSON, once: each is
+    rewritten as ``DATE.json.gz`` and the pickle removed. Returns the files written."""
+    written = []
+    for old in sorted(folder.glob("*.pkl")):
+        with old.open("rb") as handle:
+            snapshot = pickle.load(handle)  # written by an earlier keep_snapshot, never by anyone else
+        target = folder / f"{old.stem}{SUFFIX}"
+        dump_kept(snapshot, target)
+        old.unlink()
+        log.info("kept snapshot converted from pickle", extra={"path": str(target)})
+        written.append(target)
+    return written
+
+
 def load_snapshot(data_dir: Path, publisher: str, when: date) -> Snapshot:
-    with (snapshot_dir(data_dir, publisher) / f"{when.isoformat()}.pkl").open("rb") as handle:
-        return pickle.load(handle)  # written by keep_snapshot, never by anyone else
+    return load_kept(snapshot_dir(data_dir, publisher) / f"{when.isoformat()}{SUFFIX}")
 
 
 def keep_snapshot(data_dir: Path, snapshot: Snapshot) -> Path:
     """Save the snapshot whole (atomically: a half-written file never replaces a kept one)."""
     folder = snapshot_dir(data_dir, snapshot.publisher)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{snapshot.as_of.isoformat()}.pkl"
-    partial = target.with_suffix(".partial")
-    with partial.open("wb") as handle:
-        pickle.dump(snapshot, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(target)
+    target = folder / f"{snapshot.as_of.isoformat()}{SUFFIX}"
+    dump_kept(snapshot, target)
     return target
 
 
