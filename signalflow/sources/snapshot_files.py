@@ -19,6 +19,8 @@ an unchanged file stores nothing; a new one is kept and diffed like an import, k
 instant it was fetched. A publisher without a URL is skipped quietly, its series waiting for
 the setting (``signalflow status``, the start-up summary of ``signalflow run``).
 
+A folder is imported in date order: :meth:`SnapshotSource.file_date` dates the self-dated
+files (ERCOT, CAISO, NYISO) from their content, whatever their names say, reading each once.
 A snapshot imported out of order (older than one already kept) is compared with the one before
 it; the newer snapshot's changes, already stored, were computed against an older neighbour, and
 the batch warns so.
@@ -128,6 +130,10 @@ class SnapshotSource(Source):
 
     publishers: ClassVar[tuple[str, ...]] = ()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._read: dict[tuple[str, int, int], Snapshot] = {}  # files read by file_date
+
     def publisher_of(self, ref: str) -> str:
         parts = ref.split("[", 1)[0].split(".")
         if self.name == "dc":
@@ -201,6 +207,24 @@ class SnapshotSource(Source):
         except Exception:  # a damaged workbook is no snapshot of ours
             return False
 
+    def file_date(self, path: Path, head: bytes) -> date | None:
+        """The date a self-dated file (ERCOT, CAISO, NYISO) represents; the file is read once
+        here and the import reuses it."""
+        try:
+            publisher = detect_publisher(path)
+        except (PayloadError, OSError, ValueError):
+            return None
+        if publisher not in _SELF_DATED:
+            return None
+        snapshot = read_snapshot(path, publisher=publisher)
+        self._read[self._cache_key(path)] = snapshot
+        return snapshot.as_of
+
+    @staticmethod
+    def _cache_key(path: Path) -> tuple[str, int, int]:
+        stat = path.stat()
+        return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
     def import_file(self, path: Path, *, known_at: datetime | None = None) -> Batch:
         """The snapshot's levels and, against the kept snapshot before it, its changes."""
         path = Path(path)
@@ -208,7 +232,8 @@ class SnapshotSource(Source):
             head = handle.read(4096).decode("utf-8-sig", errors="replace")
         if self.name == "dc" and _is_timelines(head):
             return Batch(warnings=[f"{path.name}: a timelines file is read with its data_centers file beside it"])
-        snapshot = read_snapshot(path, as_of=known_at.date() if known_at else None)
+        cached = None if known_at else self._read.pop(self._cache_key(path), None)
+        snapshot = cached or read_snapshot(path, as_of=known_at.date() if known_at else None)
         if snapshot.publisher not in self.publishers:
             raise PayloadError(path.name, f"a {snapshot.publisher} file, not one of {self.name}")
         when = known_at or datetime.combine(snapshot.as_of, datetime.min.time())
