@@ -3,7 +3,9 @@
 ``signalflow import FILE [--known-at DATE]`` hands each publisher's file here: the file is read
 (:mod:`signalflow.sources.snapshots`), dated by ``--known-at`` when given, else by the date the
 file carries (ERCOT and CAISO run dates, NYISO's saved date; PJM, MISO and Epoch files carry
-none and need ``--known-at``). Each imported snapshot is kept whole under
+none and need ``--known-at``). A file dated by itself is known from the end of that day in the
+publisher's time zone (``KnownAtBasis.END_OF_DAY``, :data:`~signalflow.series.PUBLISHER_ZONES`),
+never from its 00:00 UTC; ``--known-at`` is taken as the instant given. Each imported snapshot is kept whole under
 ``data_dir/snapshots/PUBLISHER/DATE.json.gz`` (the normalized frame, timelines and metadata as
 gzip JSON, :mod:`signalflow.sources.snapshots.kept`; pickles kept by earlier versions are
 converted once, when the folder is next read), so the
@@ -41,7 +43,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from signalflow.errors import PayloadError
-from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch, KnownAtBasis
+from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch, KnownAtBasis, end_of_day, publisher_zone
 from signalflow.sources.base import Source
 from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import Snapshot, detect_publisher, read_snapshot, snapshot_batch
@@ -236,8 +238,12 @@ class SnapshotSource(Source):
         snapshot = cached or read_snapshot(path, as_of=known_at.date() if known_at else None)
         if snapshot.publisher not in self.publishers:
             raise PayloadError(path.name, f"a {snapshot.publisher} file, not one of {self.name}")
-        when = known_at or datetime.combine(snapshot.as_of, datetime.min.time())
-        return self._keep(snapshot, when, KnownAtBasis.REPORTED)
+        if known_at is not None:
+            return self._keep(snapshot, known_at, KnownAtBasis.REPORTED)
+        # A date-only publication is visible from the end of the publisher's day (as FRED and
+        # EIA dates are): ERCOT runs its report at 08:00 Central and posts it later that day.
+        zone = publisher_zone(f"{self.name}.{snapshot.publisher}")
+        return self._keep(snapshot, end_of_day(snapshot.as_of, zone), KnownAtBasis.END_OF_DAY)
 
     def _keep(self, snapshot: Snapshot, when: datetime, basis: KnownAtBasis) -> Batch:
         """Keep the snapshot whole; its levels and its changes since the kept one before it."""
