@@ -177,3 +177,32 @@ def test_an_unconfigured_publisher_is_skipped_quietly_naming_its_setting(make_se
     assert report.ok and not report.error
     assert report.waiting == {"SIGNALFLOW_GRID_ERCOT_URL": ["grid.ercot.queue_mw", "grid.ercot.cod_slip.mw"]}
     assert http_server.requests == []
+
+
+def test_the_daemons_collection_stores_a_new_file_once_and_remembers_its_etag(make_settings, http_server, infra) -> None:
+    from signalflow import service
+    from signalflow.store import Store
+
+    ercot = infra / "ercot_gis"
+    publisher = Publisher(ercot / "GIS_Report_October2025.xlsx", '"oct"')
+    http_server.routes["/gis.xlsx"] = publisher
+    settings = make_settings(grid_ercot_url=f"{http_server.url}/gis.xlsx")
+    refs = ["grid.ercot.cod_slip.mw", "grid.ercot.queue_mw"]
+    store = Store.open(settings.database_url)
+    try:
+        first = service.collect_source(settings, store, "grid", refs)
+        assert first.ok and first.observations_added > 0, first.error
+        assert store.get_source_state("grid")["ercot.etag"] == '"oct"'
+        unchanged = service.collect_source(settings, store, "grid", refs)
+        assert unchanged.ok and unchanged.observations_added == 0
+        assert http_server.requests[-1].headers["if-none-match"] == '"oct"'
+        publisher.set(ercot / "GIS_Report_November2025.xlsx", '"nov"', None)
+        second = service.collect_source(settings, store, "grid", refs)
+        assert second.ok and second.events_added > 0
+        slips = store.load({"grid.ercot.cod_slip.mw"})["grid.ercot.cod_slip.mw"].data
+        changes = diff_snapshots(read_snapshot(ercot / "GIS_Report_October2025.xlsx"),
+                                 read_snapshot(ercot / "GIS_Report_November2025.xlsx"))
+        assert len(slips) == sum(c.kind == "cod_slip" for c in changes) > 0
+        assert second.events_added == len(changes)
+    finally:
+        store.close()
