@@ -157,7 +157,7 @@ class SnapshotSource(Source):
         publisher = self.publisher_of(ref)
         if publisher not in self.publishers or self.url(publisher):
             return None
-        return f"SIGNALFLOW_{self.name.upper()}_{publisher.upper()}_URL"
+        return f"SIGNALFLOW_{self.name.upper()}_{publisher.upper()}_URL (or `signalflow import` its files)"
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Fetch each referenced publisher's file whose URL is set; a failing server is raised

@@ -175,7 +175,9 @@ def test_an_unconfigured_publisher_is_skipped_quietly_naming_its_setting(make_se
     finally:
         store.close()
     assert report.ok and not report.error
-    assert report.waiting == {"SIGNALFLOW_GRID_ERCOT_URL": ["grid.ercot.queue_mw", "grid.ercot.cod_slip.mw"]}
+    assert report.waiting == {
+        "SIGNALFLOW_GRID_ERCOT_URL (or `signalflow import` its files)": ["grid.ercot.queue_mw", "grid.ercot.cod_slip.mw"]
+    }
     assert http_server.requests == []
 
 
