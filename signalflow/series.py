@@ -54,6 +54,11 @@ PUBLISHER_ZONES = {
     "eia": "America/New_York",  # EIA, Washington DC
     "px": "America/New_York",  # US exchange sessions
     "efficiency": "America/Los_Angeles",  # MLCommons publishes from San Francisco: the latest US day
+    "grid.ercot": "America/Chicago",  # ERCOT, Austin: the GIS report's run time is Central
+    "grid.caiso": "America/Los_Angeles",  # CAISO, Folsom
+    "grid.nyiso": "America/New_York",  # NYISO, Rensselaer
+    "grid.pjm": "America/New_York",  # PJM, Valley Forge
+    "grid.miso": "America/New_York",  # MISO, Carmel (Indiana keeps Eastern time)
 }
 """The time zone each built-in source's dates are days of (UTC for the others)."""
 
@@ -62,8 +67,10 @@ ZONE_NAMES = {"America/New_York": "ET", "America/Chicago": "CT", "America/Los_An
 
 
 def publisher_zone(ref: str) -> str:
-    """The time zone a series reference's publisher dates its days in (``fred.X`` -> Chicago)."""
-    return PUBLISHER_ZONES.get(ref.split(".", 1)[0], "UTC")
+    """The time zone a series reference's publisher dates its days in (``fred.X`` -> Chicago,
+    ``grid.ercot.queue_mw`` -> Chicago: a source of several publishers is zoned per publisher)."""
+    parts = ref.split(".", 2)
+    return PUBLISHER_ZONES.get(".".join(parts[:2])) or PUBLISHER_ZONES.get(parts[0], "UTC")
 
 
 def end_of_day(day: date, zone: str = "UTC") -> datetime:

@@ -22,7 +22,7 @@ from signalflow.redact import redact
 from signalflow.settings import Settings
 from signalflow.series import Batch, SeriesProvider
 from signalflow.sources.base import Source
-from signalflow.sources.registry import source_classes
+from signalflow.sources.registry import in_date_order, source_classes
 from signalflow.sources.validate import check_batch
 from signalflow.store import Store
 from signalflow.store.models import utcnow
@@ -343,10 +343,13 @@ def import_paths(
     stored and its report says what is missing. Sources whose files carry more than they
     store by default (SEC companyfacts: every XBRL concept) also store what the theses of
     ``rules_dir`` name; ``known_at`` dates files that cannot date themselves (a filing
-    document whose acceptance time is unknown). ``progress(done, total)`` is called after
+    document whose acceptance time is unknown). Files a source dates from their content
+    (snapshot files) are imported oldest first. ``progress(done, total)`` is called after
     each file."""
     sources = {name: cls(settings) for name, cls in sorted(source_classes().items())}
     files = expand_paths(paths)
+    if known_at is None and series is None:
+        files = in_date_order(files, sources.values())  # snapshots are diffed in date order
     refs = _referenced(settings)
     reports = []
     for path in files:

@@ -31,7 +31,7 @@ PACKAGE = ROOT / "signalflow"
 
 def test_the_built_in_plugins_register_their_settings():
     assert sorted(Settings.plugins) == [
-        "efficiency", "eia", "email", "fred", "news", "prices", "prom", "sec", "slack", "tabular", "webhook"
+        "dc", "efficiency", "eia", "email", "fred", "grid", "news", "prices", "prom", "sec", "slack", "tabular", "webhook"
     ], "the signalflow.settings entry points are missing: reinstall signalflow (pip install -e .)"
 
 

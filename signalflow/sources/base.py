@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import MutableMapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -103,6 +103,11 @@ class Source(ABC):
     def sniff(self, path: Path, head: bytes) -> bool:
         """True when this source can import the file (``head`` is its first 64 KiB)."""
         return False
+
+    def file_date(self, path: Path, head: bytes) -> date | None:
+        """The date a saved file represents, when this source reads it from the file (a report's
+        run date): a folder import takes dated files oldest first. None: no date, keep its place."""
+        return None
 
     def import_file(self, path: Path) -> Batch:
         """Parse a saved payload exactly as if it had been collected."""

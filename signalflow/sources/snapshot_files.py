@@ -3,13 +3,26 @@
 ``signalflow import FILE [--known-at DATE]`` hands each publisher's file here: the file is read
 (:mod:`signalflow.sources.snapshots`), dated by ``--known-at`` when given, else by the date the
 file carries (ERCOT and CAISO run dates, NYISO's saved date; PJM, MISO and Epoch files carry
-none and need ``--known-at``). Each imported snapshot is kept whole under
-``data_dir/snapshots/PUBLISHER/DATE.pkl`` (the normalized frame, timelines and metadata), so the
+none and need ``--known-at``). A file dated by itself is known from the end of that day in the
+publisher's time zone (``KnownAtBasis.END_OF_DAY``, :data:`~signalflow.series.PUBLISHER_ZONES`),
+never from its 00:00 UTC; ``--known-at`` is taken as the instant given. Each imported snapshot is kept whole under
+``data_dir/snapshots/PUBLISHER/DATE.json.gz`` (the normalized frame, timelines and metadata as
+gzip JSON, :mod:`signalflow.sources.snapshots.kept`; pickles kept by earlier versions are
+converted once, when the folder is next read), so the
 next import is compared with the snapshot before it in date order, whatever order the files
 come in: the batch holds the snapshot's levels and, when an earlier snapshot of the same
 publisher is kept, the changes since it. A file that cannot be read raises
 :class:`~signalflow.errors.PayloadError` naming the file and row, and no kept snapshot changes.
 
+Collecting. With a URL set (``grid_ercot_url``, ``grid_pjm_url``, ``grid_nyiso_url``,
+``grid_miso_url``, ``grid_caiso_url``, ``dc_epoch_url``) the daemon fetches the publisher's file
+on the source's ``schedule`` with a conditional GET (:mod:`signalflow.sources.snapshot_fetch`):
+an unchanged file stores nothing; a new one is kept and diffed like an import, known at the
+instant it was fetched. A publisher without a URL is skipped quietly, its series waiting for
+the setting (``signalflow status``, the start-up summary of ``signalflow run``).
+
+A folder is imported in date order: :meth:`SnapshotSource.file_date` dates the self-dated
+files (ERCOT, CAISO, NYISO) from their content, whatever their names say, reading each once.
 A snapshot imported out of order (older than one already kept) is compared with the one before
 it; the newer snapshot's changes, already stored, were computed against an older neighbour, and
 the batch warns so.
@@ -22,6 +35,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import pickle
 from collections.abc import MutableMapping, Sequence
 from datetime import date, datetime
@@ -29,9 +43,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from signalflow.errors import PayloadError
-from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch
+from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch, KnownAtBasis, end_of_day, publisher_zone
 from signalflow.sources.base import Source
+from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import Snapshot, detect_publisher, read_snapshot, snapshot_batch
+from signalflow.sources.snapshots.kept import SUFFIX, dump_kept, load_kept
+
+log = logging.getLogger(__name__)
 
 GRID_PUBLISHERS = ("caiso", "ercot", "miso", "nyiso", "pjm")
 
@@ -67,40 +85,117 @@ def kept_snapshots(data_dir: Path, publisher: str) -> list[date]:
     folder = snapshot_dir(data_dir, publisher)
     if not folder.is_dir():
         return []
+    migrate_pickles(folder)
     found = []
-    for path in folder.glob("*.pkl"):
+    for path in folder.glob(f"*{SUFFIX}"):
         try:
-            found.append(date.fromisoformat(path.stem))
+            found.append(date.fromisoformat(path.name.removesuffix(SUFFIX)))
         except ValueError:
             continue
     return sorted(found)
 
 
+def migrate_pickles(folder: Path) -> list[Path]:
+    """Convert the ``DATE.pkl`` snapshots earlier versions kept to gzip JSON, once: each is
+    rewritten as ``DATE.json.gz`` and the pickle removed. Returns the files written."""
+    written = []
+    for old in sorted(folder.glob("*.pkl")):
+        with old.open("rb") as handle:
+            snapshot = pickle.load(handle)  # written by an earlier keep_snapshot, never by anyone else
+        target = folder / f"{old.stem}{SUFFIX}"
+        dump_kept(snapshot, target)
+        old.unlink()
+        log.info("kept snapshot converted from pickle", extra={"path": str(target)})
+        written.append(target)
+    return written
+
+
 def load_snapshot(data_dir: Path, publisher: str, when: date) -> Snapshot:
-    with (snapshot_dir(data_dir, publisher) / f"{when.isoformat()}.pkl").open("rb") as handle:
-        return pickle.load(handle)  # written by keep_snapshot, never by anyone else
+    return load_kept(snapshot_dir(data_dir, publisher) / f"{when.isoformat()}{SUFFIX}")
 
 
 def keep_snapshot(data_dir: Path, snapshot: Snapshot) -> Path:
     """Save the snapshot whole (atomically: a half-written file never replaces a kept one)."""
     folder = snapshot_dir(data_dir, snapshot.publisher)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{snapshot.as_of.isoformat()}.pkl"
-    partial = target.with_suffix(".partial")
-    with partial.open("wb") as handle:
-        pickle.dump(snapshot, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(target)
+    target = folder / f"{snapshot.as_of.isoformat()}{SUFFIX}"
+    dump_kept(snapshot, target)
     return target
 
 
+# Publishers whose files print the date they represent; the others are dated by the fetch.
+_SELF_DATED = frozenset({"ercot", "caiso", "nyiso"})
+
+
 class SnapshotSource(Source):
-    """Imports one family of snapshot files; ``collect`` has nothing to fetch yet (the files
-    are imported), so the daemon's runs return an empty batch."""
+    """One family of snapshot files, fetched from the publishers' URLs or imported."""
 
     publishers: ClassVar[tuple[str, ...]] = ()
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._read: dict[tuple[str, int, int], Snapshot] = {}  # files read by file_date
+
+    def publisher_of(self, ref: str) -> str:
+        parts = ref.split("[", 1)[0].split(".")
+        if self.name == "dc":
+            return "epoch"
+        return parts[1] if len(parts) > 1 else ""
+
+    def url(self, publisher: str) -> str | None:
+        """The URL ``publisher``'s file is fetched from, or None (import only)."""
+        config = self.config
+        if isinstance(config, DcSettings):
+            return config.epoch_url if publisher == "epoch" else None
+        if isinstance(config, GridSettings):
+            urls = {"ercot": config.ercot_url, "pjm": config.pjm_url, "nyiso": config.nyiso_url,
+                    "miso": config.miso_url, "caiso": config.caiso_url}
+            return urls.get(publisher)
+        return None
+
+    def needs(self, ref: str) -> str | None:
+        publisher = self.publisher_of(ref)
+        if publisher not in self.publishers or self.url(publisher):
+            return None
+        return f"SIGNALFLOW_{self.name.upper()}_{publisher.upper()}_URL (or `signalflow import` its files)"
+
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
-        return Batch()
+        """Fetch each referenced publisher's file whose URL is set; a failing server is raised
+        (naming the URL) when every publisher failed, else a warning, and keeps its snapshots."""
+        from signalflow.sources.collect import collect_each
+        from signalflow.sources.http import HttpClient
+
+        wanted = sorted({self.publisher_of(r) for r in refs if self.handles(r)})
+        todo = [p for p in wanted if p in self.publishers and self.url(p)]
+        http = self.http or HttpClient(self.name, user_agent="signalflow (snapshot files)")
+        try:
+            return collect_each(todo, lambda publisher: self._fetch(http, publisher, state), source=self.name)
+        finally:
+            if self.http is None:
+                http.close()
+
+    def _fetch(self, http, publisher: str, state: MutableMapping[str, str]) -> Batch:
+        from signalflow.sources.snapshot_fetch import discard, fetch_snapshot, remember
+
+        url = self.url(publisher)
+        now = self.clock()
+        download = fetch_snapshot(http, publisher, url, state, snapshot_dir(self.settings.data_dir, publisher), now)
+        if download is None:
+            return Batch()
+        try:
+            as_of = None if publisher in _SELF_DATED else now.date()
+            snapshot = read_snapshot(download.path, as_of=as_of, publisher=publisher if publisher == "epoch" else None)
+            if snapshot.publisher != publisher:
+                raise PayloadError(download.url, f"serves a {snapshot.publisher} file, not {publisher}")
+        except PayloadError as exc:
+            discard(download)
+            raise PayloadError(download.url, str(exc)) from exc
+        except Exception:
+            discard(download)
+            raise
+        batch = self._keep(snapshot, now, KnownAtBasis.COLLECTED)
+        remember(download, state)
+        return batch
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if Path(path).suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
@@ -114,6 +209,24 @@ class SnapshotSource(Source):
         except Exception:  # a damaged workbook is no snapshot of ours
             return False
 
+    def file_date(self, path: Path, head: bytes) -> date | None:
+        """The date a self-dated file (ERCOT, CAISO, NYISO) represents; the file is read once
+        here and the import reuses it."""
+        try:
+            publisher = detect_publisher(path)
+        except (PayloadError, OSError, ValueError):
+            return None
+        if publisher not in _SELF_DATED:
+            return None
+        snapshot = read_snapshot(path, publisher=publisher)
+        self._read[self._cache_key(path)] = snapshot
+        return snapshot.as_of
+
+    @staticmethod
+    def _cache_key(path: Path) -> tuple[str, int, int]:
+        stat = path.stat()
+        return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
     def import_file(self, path: Path, *, known_at: datetime | None = None) -> Batch:
         """The snapshot's levels and, against the kept snapshot before it, its changes."""
         path = Path(path)
@@ -121,19 +234,28 @@ class SnapshotSource(Source):
             head = handle.read(4096).decode("utf-8-sig", errors="replace")
         if self.name == "dc" and _is_timelines(head):
             return Batch(warnings=[f"{path.name}: a timelines file is read with its data_centers file beside it"])
-        snapshot = read_snapshot(path, as_of=known_at.date() if known_at else None)
+        cached = None if known_at else self._read.pop(self._cache_key(path), None)
+        snapshot = cached or read_snapshot(path, as_of=known_at.date() if known_at else None)
         if snapshot.publisher not in self.publishers:
             raise PayloadError(path.name, f"a {snapshot.publisher} file, not one of {self.name}")
+        if known_at is not None:
+            return self._keep(snapshot, known_at, KnownAtBasis.REPORTED)
+        # A date-only publication is visible from the end of the publisher's day (as FRED and
+        # EIA dates are): ERCOT runs its report at 08:00 Central and posts it later that day.
+        zone = publisher_zone(f"{self.name}.{snapshot.publisher}")
+        return self._keep(snapshot, end_of_day(snapshot.as_of, zone), KnownAtBasis.END_OF_DAY)
+
+    def _keep(self, snapshot: Snapshot, when: datetime, basis: KnownAtBasis) -> Batch:
+        """Keep the snapshot whole; its levels and its changes since the kept one before it."""
         data_dir = self.settings.data_dir
         kept = kept_snapshots(data_dir, snapshot.publisher)
         earlier = [d for d in kept if d < snapshot.as_of]
         previous = load_snapshot(data_dir, snapshot.publisher, earlier[-1]) if earlier else None
-        when = known_at or datetime.combine(snapshot.as_of, datetime.min.time())
-        batch = snapshot_batch(snapshot, when, previous, OWNER_TICKERS)
+        batch = snapshot_batch(snapshot, when, previous, OWNER_TICKERS, basis)
         later = [d for d in kept if d > snapshot.as_of]
         if later:
             batch.warnings.append(
-                f"{path.name}: imported after the {snapshot.publisher} snapshot of {later[0]}, whose "
+                f"{snapshot.origin}: imported after the {snapshot.publisher} snapshot of {later[0]}, whose "
                 "changes were computed without this one; import snapshots in date order"
             )
         keep_snapshot(data_dir, snapshot)
@@ -158,6 +280,7 @@ class GridSource(SnapshotSource):
     """Grid interconnection queues: ``grid.ISO.queue_mw``, ``grid.ISO.cod_slip.mw``, ..."""
 
     name = "grid"
+    config_model = GridSettings
     publishers = GRID_PUBLISHERS
 
 
@@ -165,4 +288,5 @@ class DcSource(SnapshotSource):
     """Epoch AI's Frontier Data Centers: ``dc.power_mw[AMZN]``, ``dc.site_added``, ..."""
 
     name = "dc"
+    config_model = DcSettings
     publishers = ("epoch",)

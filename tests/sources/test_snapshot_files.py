@@ -260,12 +260,14 @@ def test_real_snapshots_fire_the_theses_as_of_the_right_dates(env: Path, infra: 
         code, reports = run_import(str(infra / "epoch_ai" / f"{stem}_data_centers.csv"), "--known-at", day)
         assert code == 0, reports
 
-    # ERCOT: the changes known 2025-11-01 span ten months (December 2024 to October 2025) and
-    # bring many new requests; once they leave the 90-day window (2026-01-30), the slips of the
-    # monthly reports of December and January outrun new requests 1.5 to 1, and February's too.
-    for day in ("2025-10-31", "2025-11-01", "2025-12-01", "2026-01-01", "2026-01-29"):
+    # ERCOT: the changes of the report run 2025-11-01 span ten months (December 2024 to October
+    # 2025) and bring many new requests. A run date is known from the end of that Central day
+    # (2025-11-02 05:00 UTC), not its 00:00 UTC, so they stay in the 90-day window through
+    # 2026-01-31 (a day later than when run dates were taken as 00:00 UTC); then the slips of
+    # the monthly reports of December and January outrun new requests 1.5 to 1.
+    for day in ("2025-10-31", "2025-11-01", "2025-12-01", "2026-01-01", "2026-01-30", "2026-01-31T12:00"):
         assert "queue_slips_outrun_requests" not in _firing("power_bottleneck", day), day
-    for day in ("2026-01-30", "2026-02-01"):
+    for day in ("2026-02-01", "2026-02-02"):
         assert "queue_slips_outrun_requests" in _firing("power_bottleneck", day), day
 
     # Epoch: Amazon's power, read plainly from the files, stops growing after April 2026.

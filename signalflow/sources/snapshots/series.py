@@ -79,15 +79,23 @@ def _unit(snapshot: Snapshot, key: str) -> str:
     return "MW"
 
 
-def level_observations(snapshot: Snapshot, known_at: datetime, tickers: Mapping[str, str] | None = None) -> list[Observation]:
-    """:func:`levels` as observations of the snapshot's date, known at ``known_at``."""
+def level_observations(
+    snapshot: Snapshot,
+    known_at: datetime,
+    tickers: Mapping[str, str] | None = None,
+    basis: KnownAtBasis = KnownAtBasis.REPORTED,
+) -> list[Observation]:
+    """:func:`levels` as observations of the snapshot's date, known at ``known_at`` (``basis``
+    says how that instant was found)."""
     return [
-        Observation(key, snapshot.as_of, snapshot.as_of, value, known_at, _unit(snapshot, key), snapshot.origin[:300], KnownAtBasis.REPORTED)
+        Observation(key, snapshot.as_of, snapshot.as_of, value, known_at, _unit(snapshot, key), snapshot.origin[:300], basis)
         for key, value in levels(snapshot, tickers).items()
     ]
 
 
-def change_observations(changes: Iterable[Change], old: Snapshot, new: Snapshot, known_at: datetime) -> list[Observation]:
+def change_observations(
+    changes: Iterable[Change], old: Snapshot, new: Snapshot, known_at: datetime, basis: KnownAtBasis = KnownAtBasis.REPORTED
+) -> list[Observation]:
     """One observation per change and measure: ``grid.ISO.KIND`` (1 per change, what
     ``count(grid.ISO.KIND, 90d)`` counts), ``grid.ISO.KIND.mw``, ``grid.ISO.KIND.days``,
     ``dc.KIND``, ``dc.KIND.mw``, ``dc.KIND.days``.
@@ -103,11 +111,11 @@ def change_observations(changes: Iterable[Change], old: Snapshot, new: Snapshot,
         ref = new.ref(c.id)
         if c.kind in _UNMEASURED:
             continue
-        out.append(Observation(f"{prefix}.{c.kind}", old.as_of, new.as_of, 1.0, known_at, "count", ref))
+        out.append(Observation(f"{prefix}.{c.kind}", old.as_of, new.as_of, 1.0, known_at, "count", ref, basis))
         if c.mw is not None:
-            out.append(Observation(f"{prefix}.{c.kind}.mw", old.as_of, new.as_of, c.mw, known_at, "MW", ref))
+            out.append(Observation(f"{prefix}.{c.kind}.mw", old.as_of, new.as_of, c.mw, known_at, "MW", ref, basis))
         if c.days is not None:
-            out.append(Observation(f"{prefix}.{c.kind}.days", old.as_of, new.as_of, float(c.days), known_at, "days", ref))
+            out.append(Observation(f"{prefix}.{c.kind}.days", old.as_of, new.as_of, float(c.days), known_at, "days", ref, basis))
     return out
 
 
@@ -153,7 +161,11 @@ def _frequency(snapshot: Snapshot) -> str:
 
 
 def snapshot_batch(
-    new: Snapshot, known_at: datetime, previous: Snapshot | None = None, tickers: Mapping[str, str] | None = None
+    new: Snapshot,
+    known_at: datetime,
+    previous: Snapshot | None = None,
+    tickers: Mapping[str, str] | None = None,
+    basis: KnownAtBasis = KnownAtBasis.REPORTED,
 ) -> Batch:
     """Everything one snapshot says, as a :class:`~signalflow.series.Batch`.
 
@@ -163,11 +175,11 @@ def snapshot_batch(
     placeholder rows, sites in the timelines only) become the batch's warnings.
     """
     batch = Batch(warnings=[f"{new.origin}: {w}" for w in new.warnings])
-    level_rows = level_observations(new, known_at, tickers)
+    level_rows = level_observations(new, known_at, tickers, basis)
     batch.observations.extend(level_rows)
     if previous is not None:
         changes = diff_snapshots(previous, new)
-        batch.observations.extend(change_observations(changes, previous, new, known_at))
+        batch.observations.extend(change_observations(changes, previous, new, known_at, basis))
         batch.events.extend(change_events(changes, new, known_at))
     seen: dict[str, SeriesInfo] = {}
     levels_keys = {o.series for o in level_rows}
