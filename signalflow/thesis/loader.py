@@ -46,6 +46,7 @@ THESIS_KEYS = (
 CONDITION_KEYS = ("reason", "when")
 RULE_KEYS = ("name", "when", "for", "keep_firing_for", "resolve_when", "stale_after", "summary")
 DERIVED_KEYS = ("expr", "stale_after")
+MAX_ID = 100  # what the store keeps of a thesis id
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -121,7 +122,10 @@ def read_theses(
     problems = [template_problem(p, spec) for p in template.reader.problems]
     if thesis is None or any(not isinstance(p, ThesisWarning) for p in problems):
         return [], problems
-    return expand(thesis, spec), problems
+    theses = expand(thesis, spec)
+    if too_long := [t.id for t in theses if len(t.id) > MAX_ID]:
+        return [], [*problems, ThesisError(thesis.location, f"thesis id {too_long[0]!r} is longer than {MAX_ID} characters")]
+    return theses, problems
 def thesis_files(directory: Path | str) -> list[Path]:
     """The thesis files under ``directory``: every ``*.yaml``/``*.yml``, sorted."""
     directory = Path(directory)

@@ -126,3 +126,8 @@ def test_a_problem_of_one_value_names_that_value_and_keeps_the_others(tmp_path):
     assert ruleset.errors and all("for_each: ticker TOOLONGTICKER1" in str(p) for p in ruleset.errors)
     assert all("every ticker" not in str(p) for p in ruleset.errors)
     assert [t.id for t in ruleset.theses] == ["capex_discipline[MSFT]", "capex_discipline[ORCL]"]
+
+
+def test_an_id_the_store_cannot_keep_is_a_problem(tmp_path):
+    theses, problems = read_theses(write(tmp_path, "[" + "A" * 95 + "]"))
+    assert theses == [] and "longer than 100 characters" in str(problems[-1])
