@@ -478,13 +478,15 @@ def evaluate(
     now = utcnow()
     at = at or now
     results = []
+    # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
+    shared = live is not None and record and live.refresh_for(theses)
     for thesis in theses:
         try:
             prior = store.get_engine_state(thesis.id) if record else None
             if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
                 prior = None
             if live is not None and record:
-                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=thesis is theses[0])
+                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
             else:
                 evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
         except Exception as exc:

@@ -22,6 +22,7 @@ import yaml
 
 from signalflow.errors import CheckFailed, ConfigError, Location, ThesisError, ThesisSyntaxError, ThesisWarning
 from signalflow.news.rules import WatchList, load_watchlist_full
+from signalflow.sources.news_settings import NewsSettings
 from signalflow.store.enums import RULE_SEVERITIES
 from signalflow.suggest import did_you_mean
 from signalflow.thesis.ast import Node
@@ -150,8 +151,6 @@ def watchlist_file(settings: Settings | None) -> Path | None:
     """The user's watch list (the ``watchlist_file`` setting), or None."""
     if settings is None:
         return None
-    from signalflow.sources.news_settings import NewsSettings
-
     return settings.section(NewsSettings).watchlist_file
 
 

@@ -12,6 +12,7 @@ from signalflow.series import MemoryProvider
 from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import backtest, evaluate
 from signalflow.thesis.group import evaluate_group, load_group
+from signalflow.thesis.live import LiveEvaluator
 from signalflow.thesis.loader import read_theses
 
 TICKERS = ["MSFT", "GOOGL", "AMZN", "META", "ORCL", "EMPTY"]
@@ -93,3 +94,24 @@ def test_the_group_reads_a_shared_series_once_and_each_expansion_backtests():
     assert len(series) == 2 * 6 + 1  # capex and revenue per company, fred.HY once
     bt = backtest(theses[0], provider(), None, datetime(2025, 6, 1))
     assert bt.thesis == "discipline[MSFT]" and len(bt.timeline) and bt.final is not None
+
+
+class CountingProvider(MemoryProvider):
+    """A memory provider that counts its reads."""
+
+    reads = 0
+
+    def load(self, keys, until=None):
+        self.reads += 1
+        return super().load(keys, until)
+
+
+def test_a_live_pass_reads_every_expansions_series_in_one_read():
+    theses, _ = read_theses("d.yaml", TEMPLATE)
+    data = CountingProvider(provider().frames)
+    live = LiveEvaluator(data)
+    assert live.refresh_for(theses)
+    evaluations = [live.evaluate(t, datetime(2024, 12, 1), refresh=False) for t in theses]
+    assert data.reads == 1
+    for thesis, together in zip(theses, evaluations):
+        assert together.status.to_json() == evaluate(thesis, data, datetime(2024, 12, 1)).status.to_json()
