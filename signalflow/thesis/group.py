@@ -7,6 +7,10 @@ share every sub-expression that does not name their value. Here they share the r
 every series any of them reads is loaded in one provider call and indexed once, so a series
 they all read (``fred.BAMLH0A0HYM2``) is indexed once, not once per company. Each thesis is
 then evaluated over its own timeline, exactly as :func:`engine.evaluate` would.
+
+What is not shared yet: each expansion's expression walk, rule lifecycles, status and causes
+run once per expansion (about a fifth of a full evaluation is the walk and lifecycles, most
+of the rest is explaining transitions, which is per expansion by nature).
 """
 
 from __future__ import annotations
