@@ -491,6 +491,8 @@ def evaluate(
     results = []
     theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
     layered = readers_provider(theses, store, at)
+    # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
+    shared = live is not None and record and live.refresh_for(theses)
     for thesis in theses:
         try:
             prior = store.get_engine_state(thesis.id) if record else None
@@ -499,7 +501,7 @@ def evaluate(
             if layered is not None and layers_read(thesis):
                 evaluation = evaluate_thesis(thesis, layered, at=at, prior=prior)
             elif live is not None and record:
-                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=thesis is theses[0])
+                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
             else:
                 evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
         except Exception as exc:

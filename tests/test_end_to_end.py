@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from fakes.http_server import Reply
 from signalflow.cli import app
+from signalflow.thesis.loader import load_rules_dir
 
 from .conftest import PROJECT_ROOT
 
@@ -179,6 +180,6 @@ def test_a_fresh_install_with_no_data_raises_no_alert(tmp_path, rules, monkeypat
     monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(rules))
     monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     statuses = json.loads(invoke("evaluate", "--json"))
-    assert len(statuses) == len(list(rules.glob("*.yaml")))
+    assert len(statuses) == len(load_rules_dir(rules).theses)
     assert [(s["thesis"], s["firing"], s["pending"]) for s in statuses if s["firing"] or s["pending"]] == []
     assert {s["state"] for s in statuses} == {"ok"}

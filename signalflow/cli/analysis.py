@@ -52,14 +52,18 @@ def _open(rules: Path | None, facts: bool = False):
 def _select(theses, ids: list[str] | None):
     if not ids:
         return theses
-    known = {t.id: t for t in theses}
+    known = {t.id: [t] for t in theses}
+    ids_in_rules = set(known)
+    for t in theses:  # a for_each template's id names all its expansions
+        if t.expansion is not None and t.expansion.template not in ids_in_rules:
+            known.setdefault(t.expansion.template, []).append(t)
     missing = [i for i in ids if i not in known]
     if missing:
         from signalflow.suggest import did_you_mean
 
         hint = did_you_mean(missing[0], known)
         raise fail(f"unknown thesis {missing[0]!r}{'; ' + hint if hint else ''}")
-    return [known[i] for i in ids]
+    return [t for i in ids for t in known[i]]
 
 
 @app.command()
@@ -230,7 +234,10 @@ def explain(
     from signalflow.thesis.engine import explain as run_explain
 
     settings, store, loaded = _open(rules, facts)
-    (selected,) = _select(loaded, [thesis])
+    found = _select(loaded, [thesis])
+    if len(found) > 1:
+        raise fail(f"{thesis!r} expands into {len(found)} theses; explain one, e.g. {found[0].id!r}")
+    (selected,) = found
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
         status = run_explain(selected, readers_provider(loaded, store, at, of=[selected]) or store, at)

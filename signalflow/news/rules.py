@@ -50,6 +50,19 @@ class Company:
     ticker: str
     name: str
     aliases: tuple[str, ...] = ()
+    layer: str = ""  # the layer of the stack it sits in, for ``for_each: {ticker: {layer: ...}}``
+
+
+@dataclass(frozen=True)
+class WatchList:
+    """The companies and the named lists of tickers (``lists:``) theses expand over."""
+
+    companies: tuple[Company, ...]
+    lists: dict[str, tuple[str, ...]]
+
+    def layer(self, name: str) -> tuple[str, ...]:
+        """The tickers of the companies in layer ``name``, in watch-list order."""
+        return tuple(c.ticker for c in self.companies if c.layer == name)
 
 
 @dataclass(frozen=True)
@@ -159,8 +172,32 @@ def parse_watchlist(data: dict[str, Any], origin: str) -> list[Company]:
         aliases = item.get("aliases") or []
         if not isinstance(aliases, list):
             raise ConfigError(origin, f"company {ticker}: 'aliases' must be a list")
-        companies.append(Company(ticker, str(item.get("name", ticker)), tuple(str(a) for a in aliases)))
+        layer = str(item.get("layer") or "")
+        companies.append(Company(ticker, str(item.get("name", ticker)), tuple(str(a) for a in aliases), layer))
     return companies
+
+
+def parse_lists(data: dict[str, Any], origin: str) -> dict[str, tuple[str, ...]]:
+    """The named lists of one watch-list file (``lists: {name: [TICKER, ...]}``)."""
+    raw = data.get("lists") or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(origin, "'lists' must be a mapping of name: [TICKER, ...]")
+    out = {}
+    for name, tickers in raw.items():
+        if not isinstance(tickers, list) or not tickers:
+            raise ConfigError(origin, f"list {name}: must be a non-empty list of tickers")
+        out[str(name)] = tuple(str(t).upper() for t in tickers)
+    return out
+
+
+def load_watchlist_full(extra: Path | None = None) -> WatchList:
+    """The merged companies (see :func:`load_watchlist`) and named lists: the user's file
+    replaces a built-in list of the same name; a user company's ``layer`` wins."""
+    builtin = _read_yaml(DATA_DIR / "watchlist.yaml")
+    lists = parse_lists(builtin, "watchlist.yaml")
+    if extra is not None:
+        lists.update(parse_lists(_read_yaml(extra), str(extra)))
+    return WatchList(load_watchlist(extra), lists)
 
 
 def load_watchlist(extra: Path | None = None) -> tuple[Company, ...]:
@@ -174,5 +211,5 @@ def load_watchlist(extra: Path | None = None) -> tuple[Company, ...]:
                 merged[company.ticker] = company
             else:
                 aliases = known.aliases + tuple(a for a in company.aliases if a not in known.aliases)
-                merged[company.ticker] = Company(known.ticker, known.name, aliases)
+                merged[company.ticker] = Company(known.ticker, known.name, aliases, company.layer or known.layer)
     return tuple(merged.values())

@@ -29,4 +29,4 @@ class NewsSettings(PluginSettings):
         default_factory=list, alias="feeds", description="RSS/Atom feeds; empty = the documented default list"
     )
     rules_file: Path | None = Field(None, description="extra classification rules (YAML)")
-    watchlist_file: Path | None = Field(None, alias="watchlist_file", description="extra companies and aliases (YAML)")
+    watchlist_file: Path | None = Field(None, alias="watchlist_file", description="extra companies, aliases, layers and named lists (YAML)")

@@ -13,6 +13,7 @@ notification routes, and a warning once ``review_by`` has passed.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import date
 from importlib.metadata import entry_points
@@ -22,7 +23,7 @@ from signalflow.errors import Location, ThesisError, ThesisWarning
 from signalflow.settings import Settings
 from signalflow.sources.base import RefWarning, Source
 from signalflow.thesis.ast import SeriesRef, walk
-from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir
+from signalflow.thesis.loader import RuleSet, load_files, load_rules_dir, watchlist_file
 from signalflow.thesis.model import Thesis
 from signalflow.suggest import did_you_mean
 
@@ -37,12 +38,12 @@ def check_dir(directory: Path | str, settings: Settings | None = None, today: da
     result lists every problem."""
     if Path(directory).is_file():
         return check_files([Path(directory)], settings, today)
-    return check_ruleset(load_rules_dir(directory), settings, today)
+    return check_ruleset(load_rules_dir(directory, settings), settings, today)
 
 
 def check_files(paths: list[Path], settings: Settings | None = None, today: date | None = None) -> RuleSet:
     """Like :func:`check_dir` over explicit files."""
-    return check_ruleset(load_files(paths), settings, today)
+    return check_ruleset(load_files(paths, watchlist_file(settings)), settings, today)
 
 
 def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: date | None = None) -> RuleSet:
@@ -54,6 +55,7 @@ def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: dat
     routes = _route_names(settings)
     problems = list(ruleset.problems)
     kept = []
+    found_by: dict[str, list[ThesisError]] = {}
     for thesis in ruleset.theses:
         found = checker.check(thesis) + _check_notify(thesis, routes)
         if thesis.review_by is not None and thesis.review_by < today:
@@ -64,10 +66,52 @@ def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: dat
                     "re-read it and move review_by forward",
                 )
             )
-        problems.extend(found)
+        found_by[thesis.id] = found
         if not any(not isinstance(p, ThesisWarning) for p in found):
             kept.append(thesis)
+    problems.extend(once_per_template(ruleset.theses, found_by))
     return replace(ruleset, theses=tuple(kept), problems=tuple(problems))
+
+
+def once_per_template(theses: tuple[Thesis, ...], found_by: dict[str, list[ThesisError]]) -> list[ThesisError]:
+    """The problems of each thesis; those of a ``for_each`` expansion that every value of
+    its template has alike (its value put back as ``{variable}``) are said once, the others
+    name the value that triggers them."""
+    out: list[ThesisError] = []
+    groups: dict[tuple[str, str], list[Thesis]] = {}
+    for thesis in theses:
+        if thesis.expansion is None:
+            out.extend(found_by[thesis.id])
+        else:
+            groups.setdefault((str(thesis.path), thesis.expansion.template), []).append(thesis)
+    for members in groups.values():
+        seen: dict[tuple, list[tuple[Thesis, ThesisError]]] = {}
+        for thesis in members:
+            for problem in found_by[thesis.id]:
+                seen.setdefault(_general(thesis, problem), []).append((thesis, problem))
+        for key, hits in seen.items():
+            thesis, problem = hits[0]
+            expansion = thesis.expansion
+            assert expansion is not None
+            if len({t.id for t, _ in hits}) == len(members) > 1:
+                text, hint = key[2], key[3]
+                out.append(type(problem)(problem.location, f"{text} (for_each template: every {expansion.variable})", hint))
+                continue
+            for thesis, problem in hits:
+                value = thesis.expansion.value if thesis.expansion else ""
+                where = f"{thesis.expansion.variable if thesis.expansion else ''} {value}"
+                out.append(type(problem)(problem.location, f"{problem.problem} (for_each: {where}, thesis {thesis.id})", problem.hint))
+    return out
+
+
+def _general(thesis: Thesis, problem: ThesisError) -> tuple:
+    """A problem of an expansion with its value written back as ``{variable}``."""
+    assert thesis.expansion is not None
+    word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(thesis.expansion.value)}(?![A-Za-z0-9_])")
+    marker = "{" + thesis.expansion.variable + "}"
+    text = word.sub(marker, problem.problem).replace(thesis.id, f"{thesis.expansion.template}[{marker}]")
+    hint = word.sub(marker, problem.hint) if problem.hint else None
+    return (type(problem), str(problem.location), text, hint)
 
 
 class _SourceChecker:

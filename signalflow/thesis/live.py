@@ -15,6 +15,7 @@ on every :meth:`LiveEvaluator.refresh` and indexed again only when a frame chang
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -27,6 +28,8 @@ from signalflow.thesis.results import EngineState, Evaluation
 from signalflow.series import IncrementalSeriesProvider, SeriesProvider
 
 __all__ = ["LiveEvaluator"]
+
+log = logging.getLogger(__name__)
 
 
 class LiveEvaluator:
@@ -86,6 +89,16 @@ class LiveEvaluator:
         evaluation = evaluate_series(thesis, series, at, prior)
         self._last[thesis.id] = evaluation
         return evaluation
+
+    def refresh_for(self, theses: Iterable[Thesis]) -> bool:
+        """:meth:`refresh` for every series ``theses`` read, in one read of the provider;
+        False (and logged) when the provider failed, so each thesis may try on its own."""
+        try:
+            self.refresh({ref for thesis in theses for ref in thesis_refs(thesis)})
+        except Exception as exc:  # the caller evaluates each thesis, which reports its own failure
+            log.warning("reading the series of every thesis at once failed", extra={"error": repr(exc)})
+            return False
+        return True
 
     def evaluate_all(
         self, theses: Iterable[tuple[Thesis, EngineState | None]], at: datetime

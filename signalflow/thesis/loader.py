@@ -20,10 +20,13 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from signalflow.errors import CheckFailed, Location, ThesisError, ThesisSyntaxError, ThesisWarning
+from signalflow.errors import CheckFailed, ConfigError, Location, ThesisError, ThesisSyntaxError, ThesisWarning
+from signalflow.news.rules import WatchList, load_watchlist_full
+from signalflow.sources.news_settings import NewsSettings
 from signalflow.store.enums import RULE_SEVERITIES
 from signalflow.suggest import did_you_mean
 from signalflow.thesis.ast import Node
+from signalflow.thesis.foreach import ForEach, expand, read_for_each, template_problem
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
 from signalflow.thesis.hypotheses import read_hypotheses
 from signalflow.thesis.lexer import KEYWORDS
@@ -40,10 +43,12 @@ if TYPE_CHECKING:
 THESIS_KEYS = (
     "thesis", "title", "owner", "layer", "review_by", "links", "position", "series",
     "growth", "liquidity", "soft_warning", "kill_switch", "notify", "every", "hypotheses",
+    "for_each",
 )
 CONDITION_KEYS = ("reason", "when")
 RULE_KEYS = ("name", "when", "for", "keep_firing_for", "resolve_when", "stale_after", "summary")
 DERIVED_KEYS = ("expr", "stale_after")
+MAX_ID = 100  # what the store keeps of a thesis id
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -90,18 +95,39 @@ def load_thesis(path: Path | str) -> Thesis:
 
 
 def read_thesis(path: Path | str, text: str | None = None) -> tuple[Thesis | None, list[ThesisError]]:
-    """The thesis in ``path`` (None when it has errors) and every problem found."""
+    """The thesis in ``path`` (None when it has errors) and every problem found; a
+    ``for_each`` file gives its first expansion (:func:`read_theses` gives them all)."""
+    theses, problems = read_theses(path, text)
+    return (theses[0] if theses else None), problems
+
+
+def read_theses(
+    path: Path | str, text: str | None = None, watchlist: WatchList | Path | None = None
+) -> tuple[list[Thesis], list[ThesisError]]:
+    """The theses in ``path``: one, or one per value of its ``for_each`` (read against
+    ``watchlist``, or the file named by ``watchlist_file``, plus the built-in watch list);
+    empty when it has errors. Problems of a ``for_each`` template are reported once."""
     path = Path(path)
     if text is None:
         try:
             text = read_limited(path, "thesis file")
         except ThesisError as exc:
-            return None, [exc]
-    builder = _ThesisBuilder(path, text)
+            return [], [exc]
+    builder = _ThesisBuilder(path, text, watchlist)
     thesis = builder.build()
-    return thesis, builder.reader.problems
-
-
+    spec = builder.for_each
+    if spec is None or builder.reader.problems:
+        return ([thesis] if thesis is not None else []), builder.reader.problems
+    # The template: parsed and resolved once with a placeholder, then copied per value.
+    template = _ThesisBuilder(path, text.replace(spec.marker, spec.placeholder), watchlist, spec)
+    thesis = template.build()
+    problems = [template_problem(p, spec) for p in template.reader.problems]
+    if thesis is None or any(not isinstance(p, ThesisWarning) for p in problems):
+        return [], problems
+    theses = expand(thesis, spec)
+    if too_long := [t.id for t in theses if len(t.id) > MAX_ID]:
+        return [], [*problems, ThesisError(thesis.location, f"thesis id {too_long[0]!r} is longer than {MAX_ID} characters")]
+    return theses, problems
 def thesis_files(directory: Path | str) -> list[Path]:
     """The thesis files under ``directory``: every ``*.yaml``/``*.yml``, sorted."""
     directory = Path(directory)
@@ -112,25 +138,33 @@ def load_rules_dir(directory: Path | str, settings: Settings | None = None) -> R
     """Every thesis under ``directory`` with the problems of each file and the thesis ids
     that appear in more than one file (both files named).
 
-    Loading needs no settings; ``settings`` is accepted so callers can pass their context.
-    Checks against the configured sources are :func:`signalflow.thesis.check.check_dir`'s."""
+    ``settings`` supplies the user's watch list (``watchlist_file``) that ``for_each``
+    lists and layers read. Checks against the configured sources are
+    :func:`signalflow.thesis.check.check_dir`'s."""
     directory = Path(directory)
     if not directory.is_dir():
         problem = ThesisError(Location(directory), "rules directory not found", "set SIGNALFLOW_RULES_DIR or pass DIR")
         return RuleSet(problems=(problem,))
-    return load_files(thesis_files(directory))
+    return load_files(thesis_files(directory), watchlist_file(settings))
 
 
-def load_files(paths: Iterable[Path | str]) -> RuleSet:
+def watchlist_file(settings: Settings | None) -> Path | None:
+    """The user's watch list (the ``watchlist_file`` setting), or None."""
+    if settings is None:
+        return None
+    return settings.section(NewsSettings).watchlist_file
+
+
+def load_files(paths: Iterable[Path | str], watchlist: WatchList | Path | None = None) -> RuleSet:
     """Like :func:`load_rules_dir` over an explicit list of files."""
     theses: list[Thesis] = []
     problems: list[ThesisError] = []
     files = [Path(p) for p in paths]
     for path in files:
-        thesis, found = read_thesis(path)
+        found_theses, found = read_theses(path, watchlist=watchlist)
         problems.extend(found)
-        if thesis is not None and not any(not isinstance(p, ThesisWarning) for p in found):
-            theses.append(thesis)
+        if not any(not isinstance(p, ThesisWarning) for p in found):
+            theses.extend(found_theses)
     first_seen: dict[str, Thesis] = {}
     kept: list[Thesis] = []
     for thesis in theses:
@@ -154,9 +188,21 @@ def load_files(paths: Iterable[Path | str]) -> RuleSet:
 class _ThesisBuilder:
     """Builds one thesis from its file, reporting into ``reader.problems``."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, watchlist: WatchList | Path | None = None, spec: ForEach | None = None) -> None:
         self.path = path
         self.reader = NodeReader(path, text)
+        self.watchlist = watchlist
+        self.for_each = spec  # given when building a template; read from the file otherwise
+        self.template = spec is not None
+
+    def read_watchlist(self, node: yaml.Node) -> WatchList | None:
+        if isinstance(self.watchlist, WatchList):
+            return self.watchlist
+        try:
+            return load_watchlist_full(self.watchlist)
+        except ConfigError as exc:
+            self.problem(node, f"cannot read the watch list: {exc}")
+            return None
 
     def problem(self, node: yaml.Node, text: str, hint: str | None = None) -> None:
         self.reader.problem(node, text, hint)
@@ -171,6 +217,14 @@ class _ThesisBuilder:
         top = r.mapping(root, "a thesis file", THESIS_KEYS, ("thesis", "growth", "liquidity"))
         if top is None:
             return None
+        if "for_each" in top and not self.template:
+            entry = top["for_each"]
+            # The watch list is read only for {list: ...} or {layer: ...}, not for literal values.
+            literal = isinstance(entry.value, yaml.MappingNode) and all(
+                isinstance(v, yaml.SequenceNode) for _, v in entry.value.value
+            )
+            self.for_each = read_for_each(r, entry, None if literal else self.read_watchlist(entry.value))
+            return None  # built again as a template, with the variable as a placeholder
         thesis_id = self.thesis_id(top.get("thesis"))
         raw_series = self.raw_series(top.get("series"))
         raw_rules = {sev: self.raw_rules(top.get(sev.value), sev) for sev in RULE_SEVERITIES}

@@ -82,6 +82,16 @@ class Hypothesis:
 
 
 @dataclass(frozen=True)
+class Expansion:
+    """Where an expanded thesis came from: the ``for_each`` template ``template`` (its id
+    without the value) with ``variable`` bound to ``value`` (``capex[MSFT]``)."""
+
+    template: str
+    variable: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Thesis:
     id: str
     title: str
@@ -100,6 +110,7 @@ class Thesis:
     notify: tuple[str, ...] = ()
     every: timedelta = timedelta(days=1)
     hypotheses: tuple[Hypothesis, ...] = ()
+    expansion: Expansion | None = None  # set on the theses a ``for_each`` file expands into
 
     @property
     def rules(self) -> tuple[Rule, ...]:

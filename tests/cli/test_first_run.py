@@ -18,6 +18,7 @@ from signalflow.errors import Unreachable
 from signalflow.settings import Settings
 from signalflow.sources.http import STOPPING, HttpClient
 from signalflow.store import Store
+from signalflow.thesis.loader import load_rules_dir
 
 PROJECT = Path(__file__).resolve().parents[2]
 UNRESOLVABLE = "http://signalflow-first-run.invalid"
@@ -94,10 +95,11 @@ def fresh_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_first_run_once_says_what_it_does_and_what_to_do_next(fresh_folder: Path) -> None:
     result = CliRunner().invoke(app, ["run", "--once"])
     out = result.output
-    theses = len(list((PROJECT / "rules").glob("*.yaml")))
+    theses = len(load_rules_dir(PROJECT / "rules").theses)  # a for_each file gives several
     assert theses >= 7 and f"signalflow: {theses} theses from rules/" in out
     assert "database: sqlite:///" in out
-    assert "sec (14 series) needs SIGNALFLOW_SEC_USER_AGENT" in out
+    sec = len(service.refs_by_source(load_rules_dir(PROJECT / "rules").theses)["sec"])
+    assert sec >= 14 and f"sec ({sec} series) needs SIGNALFLOW_SEC_USER_AGENT" in out
     assert "csv.gpu_utilization needs [[tabular]] name = 'gpu_utilization'" in out
     assert " ERROR " not in out
     assert "fred: 8 series failed: cannot reach signalflow-first-run.invalid (name resolution failed)" in out

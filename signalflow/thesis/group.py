@@ -1,0 +1,57 @@
+"""Evaluate many theses together, the expansions of a ``for_each`` file above all.
+
+    evaluations = evaluate_group(theses, provider, at=now, priors={t.id: state})
+
+The expansions of one template were parsed and resolved once (``thesis/foreach.py``) and
+share every sub-expression that does not name their value. Here they share the reading:
+every series any of them reads is loaded in one provider call and indexed once, so a series
+they all read (``fred.BAMLH0A0HYM2``) is indexed once, not once per company. Each thesis is
+then evaluated over its own timeline, exactly as :func:`engine.evaluate` would.
+
+What is not shared yet: each expansion's expression walk, rule lifecycles, status and causes
+run once per expansion (about a fifth of a full evaluation is the walk and lifecycles, most
+of the rest is explaining transitions, which is per expansion by nature).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from signalflow.errors import EvaluationError
+from signalflow.series import SeriesProvider
+from signalflow.thesis.context import thesis_refs
+from signalflow.thesis.engine import engine_frame, evaluate_series
+from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.model import Thesis
+from signalflow.thesis.results import EngineState, Evaluation
+
+__all__ = ["evaluate_group", "load_group"]
+
+
+def load_group(theses: Sequence[Thesis], provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
+    """Every series ``theses`` read, loaded in one call and indexed once each."""
+    refs = sorted({ref for thesis in theses for ref in thesis_refs(thesis)})
+    frames = provider.load(refs, until=until)
+    return {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in refs}
+
+
+def evaluate_group(
+    theses: Sequence[Thesis],
+    provider: SeriesProvider,
+    at: datetime,
+    priors: Mapping[str, EngineState | None] | None = None,
+) -> list[Evaluation | EvaluationError]:
+    """Each thesis's evaluation at ``at`` (its prior state from ``priors`` by id), in order,
+    over series read once for all; a thesis that cannot be evaluated gives its error in its
+    place, never stopping the others."""
+    series = load_group(theses, provider, at)
+    priors = priors or {}
+    out: list[Evaluation | EvaluationError] = []
+    for thesis in theses:
+        own = {ref: series[ref] for ref in thesis_refs(thesis)}
+        try:
+            out.append(evaluate_series(thesis, own, at, priors.get(thesis.id)))
+        except EvaluationError as exc:
+            out.append(exc)
+    return out

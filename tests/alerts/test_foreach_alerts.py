@@ -1,0 +1,97 @@
+"""Each expansion of a ``for_each`` file lives its own life: its own engine state, alerts,
+outbox messages, journal, acknowledgements and board row, through the store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import select
+
+from signalflow import service
+from signalflow.notifiers.notification import Notification
+from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo
+from signalflow.settings import Route, Settings
+from signalflow.store import Store
+from signalflow.store import alerts as store_alerts
+from signalflow.store.enums import Decision
+from signalflow.store.models import OutboxRow
+from signalflow.viz.board import board
+
+DAY = datetime(2025, 3, 3)
+THESIS = """\
+for_each: {ticker: [MSFT, GOOGL, ORCL]}
+thesis: capex_floor
+title: "{ticker} keeps spending"
+growth:
+  reason: "taken as given in this test"
+  when: fred.HY > -100
+liquidity:
+  reason: "taken as given in this test"
+  when: fred.HY > -100
+soft_warning:
+  - name: capex_low
+    when: sec.{ticker}.capex < 20
+    summary: "{ticker} capex below 20"
+kill_switch:
+  - name: capex_gone
+    when: sec.{ticker}.capex < 5
+    summary: "{ticker} capex below 5"
+"""
+
+
+def observation(key: str, value: float) -> Observation:
+    return Observation(key, date(2024, 10, 1), date(2024, 12, 31), value, DAY, "", "", KnownAtBasis.VINTAGE)
+
+
+def test_each_expansion_has_its_own_state_alerts_journal_and_board_row(tmp_path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "capex.yaml").write_text(THESIS, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'fe.db'}"
+    config = Settings(database_url=url, rules_dir=rules, routes=[Route(name="desk", notifier="console")])
+    theses = service.load_theses(config)
+    assert [t.id for t in theses] == ["capex_floor[MSFT]", "capex_floor[GOOGL]", "capex_floor[ORCL]"]
+    store = Store.open(url)
+    try:
+        keys = {"sec.MSFT.capex": 3.0, "sec.GOOGL.capex": 50.0, "sec.ORCL.capex": 10.0, "fred.HY": 1.0}
+        store.add_batch(
+            Batch(
+                series=[SeriesInfo(k, k.split(".")[0]) for k in keys],
+                observations=[observation(k, v) for k, v in keys.items()],
+            )
+        )
+        results = service.evaluate(config, store, theses, at=DAY + timedelta(hours=1))
+        states = {r.status.thesis: r.status.state.value for r in results}
+        assert states == {
+            "capex_floor[MSFT]": "kill_switch",
+            "capex_floor[GOOGL]": "ok",
+            "capex_floor[ORCL]": "soft_warning",
+        }
+        stored = store.engine_states()
+        assert {k: v[0].thesis for k, v in stored.items()} == {k: k for k in states}
+
+        with store.session() as session:
+            firing = sorted((a.thesis, a.rule) for a in store_alerts.firing(session))
+            messages = [Notification.from_json(row.payload_json) for row in session.exec(select(OutboxRow))]
+        assert firing == [
+            ("capex_floor[MSFT]", "capex_gone"),
+            ("capex_floor[MSFT]", "capex_low"),
+            ("capex_floor[ORCL]", "capex_low"),
+        ]
+        # The messages speak of their own company.
+        by_thesis = {(m.thesis, m.rule): m for m in messages}
+        assert "MSFT capex below 5" in by_thesis[("capex_floor[MSFT]", "capex_gone")].summary
+        assert "ORCL capex below 20" in by_thesis[("capex_floor[ORCL]", "capex_low")].summary
+
+        service.acknowledge(store, "capex_floor[ORCL]", Decision.HOLD, "Oracle guided capex up next quarter")
+        assert {e.thesis for e in service.journal(store, "capex_floor[ORCL]")} == {"capex_floor[ORCL]"}
+        assert len(service.journal(store, "capex_floor[ORCL]")) == 2  # its alert and the decision
+        assert service.journal(store, "capex_floor[GOOGL]") == []
+
+        rows = {row.thesis: row for row in board(theses, store.engine_states(), today=DAY.date())}
+        assert rows["capex_floor[MSFT]"].state == "kill_switch"
+        assert rows["capex_floor[GOOGL]"].state == "ok"
+        assert rows["capex_floor[ORCL]"].firing == ("capex_low",)
+        assert rows["capex_floor[GOOGL]"].title == "GOOGL keeps spending"
+    finally:
+        store.close()
