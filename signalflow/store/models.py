@@ -248,3 +248,17 @@ class DecisionRow(SQLModel, table=True):
     unless_expr: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     decided_at: datetime = Instant(default_factory=utcnow)
     rearmed_at: datetime | None = Instant(default=None)
+
+
+class InteractionRow(SQLModel, table=True):
+    """A Slack request acted on once: claimed by a stable key (a request's signature, a
+    submitted decision's content) so that retries, replays and double clicks change nothing
+    the second time. Never updated."""
+
+    __tablename__ = "interaction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)
+    user: str = Field(default="", max_length=40)
+    received_at: datetime = Instant(default_factory=utcnow)
