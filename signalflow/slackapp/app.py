@@ -59,6 +59,16 @@ def decider_ids(config: SlackSettings) -> frozenset[str]:
     return frozenset(part.strip() for part in config.deciders.split(",") if part.strip())
 
 
+def desk_for(
+    settings: Settings, store: Store, theses: Callable[[], Sequence[Thesis]], counters: Counters
+) -> SlackDesk | None:
+    """The desk when interactivity is configured (a bot token, and a signing secret or an
+    app-level token); None otherwise."""
+    if not settings.section(SlackSettings).interactive:
+        return None
+    return SlackDesk(settings, store, theses, counters=counters)
+
+
 class SlackDesk:
     """The Bolt app and its handlers over one store; ``theses`` gives the loaded rule set."""
 
@@ -80,6 +90,7 @@ class SlackDesk:
         self.clock = clock
         self.deciders = decider_ids(config)
         self.app_token = config.app_token.get_secret_value() if config.app_token else None
+        self.request_url = config.signing_secret is not None
         # Without a signing secret no HTTP request can be verified: a random one refuses them all.
         secret = config.signing_secret.get_secret_value() if config.signing_secret else secrets.token_hex(32)
         self.verifier = SignatureVerifier(secret)

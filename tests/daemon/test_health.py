@@ -128,3 +128,34 @@ def test_a_daemon_with_port_zero_starts_no_endpoint(settings):
     d.start_server()
     assert d.server is None
     store.close()
+
+
+def test_the_daemon_serves_the_slack_request_url_and_counts_refusals(settings, fake_slack):
+    import socket
+
+    from pydantic import SecretStr
+
+    with socket.socket() as probe:  # a free port for the daemon's own server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    configured = settings.model_copy(update={
+        "http_host": "127.0.0.1", "http_port": port, "slack_bot_token": SecretStr("xoxb-test-token"),
+        "slack_api_url": fake_slack.api_url, "slack_signing_secret": SecretStr("the-signing-secret"),
+    })
+    store = Store.open(settings.database_url)
+    d = Daemon(configured, store, [], lease=LocalLease(), clock=lambda: NOW)
+    d.start_server()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/interactions", data=b"payload=%7B%7D", method="POST",
+            headers={"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        _, _, text = get(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        d.server.stop()
+        store.close()
+    assert refused.value.code == 401
+    assert d.socket is None  # no app-level token: no Socket Mode
+    assert samples(text)[("signalflow_slack_requests_total", (("verdict", "stale"),))] == 1
