@@ -192,3 +192,34 @@ def test_the_slash_command_answers_ephemerally(desk, text, says):
     reply = json.loads(answer)
     assert status == 200 and reply["response_type"] == "ephemeral"
     assert says in reply["text"]
+
+
+def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):
+    from urllib.parse import parse_qsl
+
+    from fakes.slack_server import APP_TOKEN
+    from fakes.slack_socket import FakeSocketMode
+
+    monkeypatch.setenv("SIGNALFLOW_SLACK_APP_TOKEN", APP_TOKEN)
+    socket_slack = FakeSocketMode().start()
+    fake_slack.socket_url = socket_slack.url
+    handler = SlackDesk(Settings(), desk.store, theses=lambda: [thesis()]).socket_mode()
+    handler.connect()
+    try:
+        assert socket_slack.connected.wait(10)
+        root = alert_root(fake_slack)
+        socket_slack.send("interactive", slack_user.click(DECIDER, root, "signalflow_hold"))
+        [opened] = fake_slack.views
+        refused = socket_slack.send("interactive", slack_user.submit(DECIDER, opened, "hold", "wait", until="2025-06-01"))
+        accepted = socket_slack.send("interactive", slack_user.submit(DECIDER, opened, "hold", "wait for Q2"))
+        command = dict(parse_qsl(slack_user.slash(STRANGER, "journal liquidity_regime").decode()))
+        answered = socket_slack.send("slash_commands", command)
+    finally:
+        handler.close()
+        socket_slack.stop()
+    assert refused["payload"]["response_action"] == "errors" and "until" in refused["payload"]["errors"]
+    assert "payload" not in accepted or not accepted["payload"]
+    [row] = decisions(desk)
+    assert (row.decision, row.note) == ("hold", "wait for Q2")
+    assert answered["payload"]["response_type"] == "ephemeral"
+    assert "decision spread_widening: hold" in answered["payload"]["text"]

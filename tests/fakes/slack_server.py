@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # the app-level token apps.connections.open wants
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Message:
 class FakeSlack:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.socket_url = ""  # what apps.connections.open hands out (see slack_socket.py)
         self.messages: list[Message] = []
         self.uploads: dict[str, dict[str, Any]] = {}
         self.completed: list[dict[str, Any]] = []
@@ -141,6 +143,10 @@ class FakeSlack:
         with self.lock:
             self.calls.append(method)
         auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if method == "apps.connections.open":
+            if auth != f"Bearer {APP_TOKEN}":
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if auth != f"Bearer {self.token}":
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         handler = {
