@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -95,17 +97,27 @@ class SlackDesk:
         secret = config.signing_secret.get_secret_value() if config.signing_secret else secrets.token_hex(32)
         self.verifier = SignatureVerifier(secret)
         client = WebClient(token=config.bot_token.get_secret_value(), base_url=config.api_url, retry_handlers=[])
+        self.executor = _Tracked(max_workers=2, thread_name_prefix="signalflow-slack")
+        self._recorded: dict[str, Submission] = {}  # decisions recorded, waiting to be shown
+        self._lock = threading.Lock()
         self.app = App(
             client=client,
             signing_secret=secret,
             token_verification_enabled=False,
             process_before_response=True,  # the modal's errors go in the HTTP answer itself
+            listener_executor=self.executor,
             logger=log,
         )
+        # What may take long (the engine for Explain, Slack calls after a decision) runs after
+        # the ack, so Slack gets its answer within its 3 seconds.
         self.app.action(DECIDE)(self._decide)
-        self.app.action("signalflow_explain")(self._explain)
-        self.app.view(MODAL)(self._submit)
+        self.app.action("signalflow_explain")(ack=_ack, lazy=[self._explain])
+        self.app.view(MODAL)(ack=self._submit, lazy=[self._show])
         self.app.command("/signalflow")(self._command)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait for the work started after acks (the daemon's stop, tests)."""
+        self.executor.drain(timeout)
 
     def http(self, headers: dict[str, str], body: bytes) -> tuple[int, str, str]:
         """One request to a Slack Request URL: 401 unless signed with the signing secret
@@ -155,8 +167,7 @@ class SlackDesk:
         decision = DECIDE.match(body["actions"][0]["action_id"]).group(1)
         client.views_open(trigger_id=body["trigger_id"], view=decision_modal(target, decision))
 
-    def _explain(self, ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def _explain(self, body: dict[str, Any], client: WebClient) -> None:
         target = Target.from_action(body)
         action_ts = body["actions"][0].get("action_ts", "")
         with self.store.session() as session:
@@ -179,13 +190,26 @@ class SlackDesk:
         except DecisionRefused as exc:
             ack(response_action="errors", errors={exc.field: exc.problem[:150]})
             return
+        try:
+            rows = service.acknowledge(
+                self.store, submission.target.thesis, choice, submission.note, rule=submission.target.rule,
+                until=submission.until, unless=submission.unless, now=now, against=against, once=submission.key(),
+            )
+        except SignalflowError as exc:
+            ack(response_action="errors", errors={"note": str(exc)[:150]})
+            return
+        if rows:  # else a retry or a second submit of the same decision: recorded and shown already
+            with self._lock:
+                self._recorded[submission.key()] = submission
         ack()
-        rows = service.acknowledge(
-            self.store, submission.target.thesis, choice, submission.note, rule=submission.target.rule,
-            until=submission.until, unless=submission.unless, now=now, against=against, once=submission.key(),
-        )
-        if not rows:
-            return  # a retry or a second submit of the same decision: already recorded and shown
+
+    def _show(self, body: dict[str, Any], client: WebClient) -> None:
+        """Post a decision just recorded in the alert's thread and show it on the root."""
+        key = Submission.from_view(body).key()
+        with self._lock:
+            submission = self._recorded.pop(key, None)
+        if submission is None:
+            return
         target = submission.target
         client.chat_postMessage(channel=target.channel, thread_ts=target.ts, text=submission.text())
         found = client.conversations_replies(channel=target.channel, ts=target.ts, limit=1)
@@ -218,6 +242,26 @@ class SlackDesk:
         if thesis_id not in theses:
             return f"unknown thesis {thesis_id!r}: known are {', '.join(sorted(theses)) or 'none'}"
         return explain_text(explain(theses[thesis_id], self.store, self.clock().replace(microsecond=0)))
+
+
+def _ack(ack) -> None:
+    ack()
+
+
+class _Tracked(ThreadPoolExecutor):
+    """A thread pool whose submitted work can be waited for without shutting it down."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.futures: list[Future] = []
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future = super().submit(fn, *args, **kwargs)
+        self.futures = [f for f in self.futures if not f.done()] + [future]
+        return future
+
+    def drain(self, timeout: float) -> None:
+        wait(list(self.futures), timeout=timeout)
 
 
 def _not_a_decider(user: str) -> str:

@@ -91,6 +91,7 @@ def test_a_click_a_modal_and_a_submit_record_one_decision_shown_in_the_thread(de
                                 unless="fred.BAMLH0A0HYM2 > 7")
     status, body = send(desk, payload)
     again = send(desk, payload, timestamp=int(time.time()) + 1)  # the same decision submitted again
+    desk.drain()  # the thread post and the root's edit run after the ack
 
     assert (status, body) == (200, "")
     assert again[0] == 200
@@ -171,6 +172,7 @@ def test_explain_posts_in_the_thread_once_per_click(desk, fake_slack):
     click = slack_user.click(STRANGER, root, "signalflow_explain")
     send(desk, click)
     send(desk, click, timestamp=int(time.time()) + 1)  # Slack's retry of the same click, signed anew
+    desk.drain()
     explained = [m for m in fake_slack.replies(root) if m.text.startswith("*liquidity_regime*")]
     assert len(explained) == 1
     assert "spread_widening" in explained[0].text
@@ -203,7 +205,8 @@ def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):
     monkeypatch.setenv("SIGNALFLOW_SLACK_APP_TOKEN", APP_TOKEN)
     socket_slack = FakeSocketMode().start()
     fake_slack.socket_url = socket_slack.url
-    handler = SlackDesk(Settings(), desk.store, theses=lambda: [thesis()]).socket_mode()
+    socket_desk = SlackDesk(Settings(), desk.store, theses=lambda: [thesis()])
+    handler = socket_desk.socket_mode()
     handler.connect()
     try:
         assert socket_slack.connected.wait(10)
@@ -214,6 +217,7 @@ def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):
         accepted = socket_slack.send("interactive", slack_user.submit(DECIDER, opened, "hold", "wait for Q2"))
         command = dict(parse_qsl(slack_user.slash(STRANGER, "journal liquidity_regime").decode()))
         answered = socket_slack.send("slash_commands", command)
+        socket_desk.drain()
     finally:
         handler.close()
         socket_slack.stop()
@@ -221,5 +225,6 @@ def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):
     assert "payload" not in accepted or not accepted["payload"]
     [row] = decisions(desk)
     assert (row.decision, row.note) == ("hold", "wait for Q2")
+    assert any("decided *hold*" in m.text for m in fake_slack.replies(root))
     assert answered["payload"]["response_type"] == "ephemeral"
     assert "decision spread_widening: hold" in answered["payload"]["text"]
