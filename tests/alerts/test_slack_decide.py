@@ -31,11 +31,11 @@ SOON = (datetime.now(timezone.utc) + timedelta(days=30)).date().isoformat()
 
 
 @pytest.fixture
-def desk(fake_slack, monkeypatch, tmp_path):
-    """A store with one firing alert posted to Slack with its buttons, the desk, and the
-    daemon's HTTP server serving the Slack paths."""
+def desk(fake_slack, monkeypatch, database_url):
+    """A store (every backend) with one firing alert posted to Slack with its buttons, the
+    desk, and the daemon's HTTP server serving the Slack paths."""
     for name, value in {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'slack.db'}",
+        "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_CHANNEL": CHANNEL,
         "SLACK_API_URL": fake_slack.api_url,
