@@ -5,6 +5,7 @@ the thread and on the root; forged, stale, replayed and foreign requests change 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -141,7 +142,8 @@ def test_a_stranger_is_refused_ephemerally_and_nothing_is_recorded(desk, fake_sl
     assert decisions(desk) == []
 
 
-def test_forged_unsigned_stale_and_replayed_requests_get_401_and_change_nothing(desk, fake_slack):
+def test_forged_unsigned_stale_and_replayed_requests_get_401_and_change_nothing(desk, fake_slack, caplog):
+    caplog.set_level(logging.DEBUG)
     root = alert_root(fake_slack)
     opened = {"id": "V1", "view": {"callback_id": "signalflow_decision", "private_metadata": json.dumps(
         {"thesis": "liquidity_regime", "rule": "spread_widening", "alert": "", "channel": CHANNEL, "ts": root.ts})}}
@@ -165,6 +167,7 @@ def test_forged_unsigned_stale_and_replayed_requests_get_401_and_change_nothing(
     assert len(decisions(desk)) == 1, "the retry of the accepted request records nothing more"
     assert desk.counters.slack_requests == {"forged": 2, "unsigned": 1, "stale": 1, "replayed": 1, "accepted": 2}
     assert fake_slack.views == [] and fake_slack.ephemerals == []
+    assert "refused" in caplog.text and slack_user.SECRET not in caplog.text and TOKEN not in caplog.text
 
 
 def test_explain_posts_in_the_thread_once_per_click(desk, fake_slack):
