@@ -113,7 +113,7 @@ class SlackDesk:
         self.app.action(DECIDE)(self._decide)
         self.app.action("signalflow_explain")(ack=_ack, lazy=[self._explain])
         self.app.view(MODAL)(ack=self._submit, lazy=[self._show])
-        self.app.command("/signalflow")(self._command)
+        self.app.command("/signalflow")(ack=self._command, lazy=[self._command_later])
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait for the work started after acks (the daemon's stop, tests)."""
@@ -220,13 +220,12 @@ class SlackDesk:
         )
 
     def _command(self, ack, command: dict[str, Any]) -> None:
-        words = (command.get("text") or "").split()
-        verb, args = (words[0].lower(), words[1:]) if words else ("", [])
+        verb, args = _words(command)
         try:
             if verb == "status" and not args:
                 text = status_text(self.store.engine_states())
             elif verb == "explain" and len(args) == 1:
-                text = self._explain_text(args[0])
+                text = f"explaining {args[0]}…"  # the engine may take longer than Slack waits
             elif verb == "journal" and len(args) == 1:
                 text = journal_text(service.journal(self.store, args[0]))
             else:
@@ -235,6 +234,15 @@ class SlackDesk:
             text = f"error: {exc}"
         ack(response_type="ephemeral", text=text)
 
+    def _command_later(self, command: dict[str, Any], respond) -> None:
+        verb, args = _words(command)
+        if verb == "explain" and len(args) == 1:
+            try:
+                text = self._explain_text(args[0])
+            except SignalflowError as exc:
+                text = f"error: {exc}"
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
     def _explain_text(self, thesis_id: str) -> str:
         from signalflow.thesis.engine import explain
 
@@ -242,6 +250,11 @@ class SlackDesk:
         if thesis_id not in theses:
             return f"unknown thesis {thesis_id!r}: known are {', '.join(sorted(theses)) or 'none'}"
         return explain_text(explain(theses[thesis_id], self.store, self.clock().replace(microsecond=0)))
+
+
+def _words(command: dict[str, Any]) -> tuple[str, list[str]]:
+    words = (command.get("text") or "").split()
+    return (words[0].lower(), words[1:]) if words else ("", [])
 
 
 def _ack(ack) -> None:

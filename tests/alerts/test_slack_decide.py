@@ -187,16 +187,24 @@ def test_explain_posts_in_the_thread_once_per_click(desk, fake_slack):
     [
         ("status", "No thesis has been evaluated yet."),
         ("journal liquidity_regime", "alert spread_widening: soft_warning"),
-        ("explain nope", "unknown thesis 'nope'"),
+        ("explain liquidity_regime", "explaining liquidity_regime…"),
         ("dance", "usage: /signalflow status"),
     ],
 )
-def test_the_slash_command_answers_ephemerally(desk, text, says):
-    body = slack_user.slash(STRANGER, text)
+def test_the_slash_command_answers_ephemerally(desk, fake_slack, text, says):
+    body = slack_user.slash(STRANGER, text, response_url=f"{fake_slack.url}/commands/T0/1")
     status, answer = slack_user.post(f"{desk.url}/slack/commands", body, slack_user.signed(body))
+    desk.drain()
     reply = json.loads(answer)
     assert status == 200 and reply["response_type"] == "ephemeral"
     assert says in reply["text"]
+    later = [r["text"] for r in fake_slack.responses]
+    if text.startswith("explain"):  # the engine's answer follows through the response_url
+        [explained] = later
+        assert explained.startswith("*liquidity_regime*") and "spread_widening" in explained
+        assert fake_slack.responses[0]["response_type"] == "ephemeral"
+    else:
+        assert later == []
 
 
 def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):

@@ -2,7 +2,8 @@
 
 chat.postMessage, chat.update, chat.getPermalink, conversations.history, conversations.replies,
 files.getUploadURLExternal, the upload URL it hands out, files.completeUploadExternal,
-views.open, views.update, chat.postEphemeral, auth.test (Bolt asks it once); and incoming webhooks at /webhook. It checks the bearer token and the payload shape like Slack
+views.open, views.update, chat.postEphemeral, auth.test (Bolt asks it once), a slash command's
+response_url at /commands/...; and incoming webhooks at /webhook. It checks the bearer token and the payload shape like Slack
 does (``{"ok": false, "error": ...}``), and can be told to answer 429 with Retry-After, 500,
 or to hang (optionally after recording the message: a post whose outcome is unknown).
 """
@@ -59,6 +60,7 @@ class FakeSlack:
         self.webhook_posts: list[dict[str, Any]] = []
         self.views: list[dict[str, Any]] = []  # every view opened or updated: {"id", "trigger_id", "view"}
         self.ephemerals: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []  # posts to a slash command's response_url
         self.calls: list[str] = []
         self.faults: dict[str, list[Fault]] = {}
         self.lock = threading.Lock()
@@ -137,6 +139,10 @@ class FakeSlack:
         if path.startswith("/upload/"):
             return self._fault_or("upload", lambda: self._upload(path.rsplit("/", 1)[1], raw))
         params = _params(query, headers, raw)
+        if path.startswith("/commands/"):
+            with self.lock:
+                self.responses.append(params)
+            return 200, b"ok", {}
         if path == "/webhook":
             return self._fault_or("webhook", lambda: self._webhook(params))
         method = path.removeprefix("/api/")

@@ -84,8 +84,8 @@ def submit(user: str, opened: dict, decision: str, note: str, until: str | None 
     }
 
 
-def slash(user: str, text: str) -> bytes:
+def slash(user: str, text: str, response_url: str = "https://hooks.slack.test/commands/1") -> bytes:
     return urlencode(
         {"command": "/signalflow", "text": text, "user_id": user, "channel_id": "C0ALERTS", "team_id": "T0TEAM",
-         "response_url": "https://hooks.slack.test/commands/1", "trigger_id": "trigger-slash", "api_app_id": "A0SIGNALFLOW"}
+         "response_url": response_url, "trigger_id": "trigger-slash", "api_app_id": "A0SIGNALFLOW"}
     ).encode()
