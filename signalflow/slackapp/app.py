@@ -19,7 +19,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -44,7 +44,7 @@ from signalflow.slackapp.views import (
     status_text,
 )
 from signalflow.store import Store
-from signalflow.store.interactions import claim
+from signalflow.store.interactions import claim, forget
 from signalflow.store.models import utcnow
 from signalflow.thesis.model import Thesis
 
@@ -135,8 +135,10 @@ class SlackDesk:
             return self._refuse("stale")
         if not self.verifier.is_valid(body, timestamp, signature):
             return self._refuse("forged")
+        now = self.clock()
         with self.store.session() as session:
-            fresh = claim(session, f"sig:{signature}", "request", "", self.clock())
+            forget(session, "request", now - timedelta(seconds=2 * STALE_AFTER))
+            fresh = claim(session, f"sig:{signature}", "request", "", now)
         if not fresh:
             return self._refuse("replayed")
         self.counters.add("slack_requests", "accepted")

@@ -20,3 +20,11 @@ def claim(session: Session, key: str, kind: str, user: str, now: datetime) -> bo
     row = {"key": key[:200], "kind": kind[:40], "user": user[:40], "received_at": now}
     statement = insert(table).values(row).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     return session.execute(statement).scalar() is not None
+
+
+def forget(session: Session, kind: str, before: datetime) -> int:
+    """Delete the claims of ``kind`` received before ``before`` (request signatures outlive
+    their use after five minutes: a request that old is refused as stale anyway)."""
+    table = InteractionRow.__table__
+    result = session.execute(table.delete().where(table.c.kind == kind, table.c.received_at < before))
+    return result.rowcount or 0

@@ -33,3 +33,19 @@ def test_a_claim_rolled_back_is_not_kept(store):
         pass
     with store.session() as session:
         assert claim(session, "sig:v0=1", "request", "", NOW)
+
+
+def test_old_request_claims_are_forgotten_and_others_kept(store):
+    from datetime import timedelta
+
+    from signalflow.store.interactions import forget
+
+    with store.session() as session:
+        claim(session, "sig:old", "request", "", NOW - timedelta(minutes=11))
+        claim(session, "sig:new", "request", "", NOW)
+        claim(session, "decision:old", "decision", "U1", NOW - timedelta(days=30))
+    with store.session() as session:
+        assert forget(session, "request", NOW - timedelta(minutes=10)) == 1
+    with store.session() as session:
+        kept = sorted(r.key for r in session.exec(select(InteractionRow)))
+    assert kept == ["decision:old", "sig:new"]
