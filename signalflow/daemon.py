@@ -289,8 +289,12 @@ class Daemon:
 
         desk = desk_for(self.settings, self.store, lambda: self.theses, self.counters)
         if desk is not None and desk.app_token:
-            self.socket = desk.socket_mode()
-            self.socket.connect()  # its own threads; the same handlers as the Request URL
+            try:
+                self.socket = desk.socket_mode()
+                self.socket.connect()  # its own threads; the same handlers as the Request URL
+            except Exception as exc:  # Slack unreachable must not keep the schedule from running
+                self.socket = None
+                log.error("slack socket mode not started", extra={"error": f"{type(exc).__name__}: {exc}"})
         if not self.settings.http_port:
             return
         posts = {path: desk.http for path in PATHS} if desk is not None and desk.request_url else {}

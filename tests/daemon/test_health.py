@@ -159,3 +159,32 @@ def test_the_daemon_serves_the_slack_request_url_and_counts_refusals(settings, f
     assert refused.value.code == 401
     assert d.socket is None  # no app-level token: no Socket Mode
     assert samples(text)[("signalflow_slack_requests_total", (("verdict", "stale"),))] == 1
+
+
+def test_the_daemon_runs_socket_mode_with_an_app_token_and_survives_slack_down(settings, fake_slack, caplog):
+    from pydantic import SecretStr
+
+    from fakes.slack_server import APP_TOKEN
+    from fakes.slack_socket import FakeSocketMode
+
+    socket_slack = FakeSocketMode().start()
+    configured = settings.model_copy(update={
+        "http_port": 0, "slack_bot_token": SecretStr("xoxb-test-token"), "slack_api_url": fake_slack.api_url,
+        "slack_app_token": SecretStr(APP_TOKEN),
+    })
+    store = Store.open(settings.database_url)
+    try:
+        fake_slack.socket_url = socket_slack.url
+        up = Daemon(configured, store, [], lease=LocalLease())
+        up.start_server()
+        connected = socket_slack.connected.wait(10)
+        up.socket.close()
+        fake_slack.socket_url = "ws://127.0.0.1:9/nowhere"  # nothing listens there
+        down = Daemon(configured, store, [], lease=LocalLease())
+        down.start_server()  # returns: the client logs the refusal and reconnects on its own
+        down.socket.close()
+    finally:
+        socket_slack.stop()
+        store.close()
+    assert connected and up.server is None
+    assert "Connection refused" in caplog.text
