@@ -239,3 +239,15 @@ def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):
     assert any("decided *hold*" in m.text for m in fake_slack.replies(root))
     assert answered["payload"]["response_type"] == "ephemeral"
     assert "decision spread_widening: hold" in answered["payload"]["text"]
+
+
+def test_slash_status_lists_each_stored_thesis_state(desk):
+    from signalflow.store.engine_state import EngineState
+
+    with desk.store.session() as session:
+        desk.store.save_engine_state(
+            session, EngineState("liquidity_regime", evaluated_at=T0), {"state": "soft_warning", "quadrant": "goldilocks"}
+        )
+    body = slack_user.slash(STRANGER, "status")
+    _, answer = slack_user.post(f"{desk.url}/slack/commands", body, slack_user.signed(body))
+    assert json.loads(answer)["text"] == "• `liquidity_regime`: soft_warning, goldilocks (evaluated 2025-05-01 12:00 UTC)"
