@@ -62,6 +62,7 @@ class Daemon:
         self.live = LiveEvaluator(store)  # series indexes kept between evaluation passes
         self.watcher = RulesWatcher(settings.rules_dir)
         self.server: OpsServer | None = None
+        self.socket = None  # Slack Socket Mode, when slack_app_token is set
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -284,11 +285,22 @@ class Daemon:
         return render_metrics(self.store, self.counters, self.clock(), leader=self.leader, theses=len(self.theses))
 
     def start_server(self) -> None:
+        from signalflow.slackapp import PATHS, desk_for
+
+        desk = desk_for(self.settings, self.store, lambda: self.theses, self.counters)
+        if desk is not None and desk.app_token:
+            try:
+                self.socket = desk.socket_mode()
+                self.socket.connect()  # its own threads; the same handlers as the Request URL
+            except Exception as exc:  # Slack unreachable must not keep the schedule from running
+                self.socket = None
+                log.error("slack socket mode not started", extra={"error": f"{type(exc).__name__}: {exc}"})
         if not self.settings.http_port:
             return
+        posts = {path: desk.http for path in PATHS} if desk is not None and desk.request_url else {}
         try:
             self.server = OpsServer(
-                self.settings.http_host, self.settings.http_port, Probe(self.readiness, self.metrics)
+                self.settings.http_host, self.settings.http_port, Probe(self.readiness, self.metrics, posts)
             ).start()
         except OSError as exc:
             log.error(
@@ -312,6 +324,8 @@ class Daemon:
             STOPPING.clear()
         if self.server is not None:
             self.server.stop()
+        if self.socket is not None:
+            self.socket.close()
         self.lease.release()
         self.store.close()
         log.info("daemon stopped")

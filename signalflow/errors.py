@@ -18,8 +18,9 @@
     ├── EvaluationError (RuntimeError)       a valid thesis failed to evaluate
     ├── EfficiencyError (ValueError)         an efficiency estimate cannot be computed
     │   └── BoundaryMismatch                 tokens/J compared across power boundaries
-    └── DeliveryError (RuntimeError)         a notifier could not deliver
-        └── DeliveryOutcomeUnknown           sent, but we cannot tell whether it arrived
+    ├── DeliveryError (RuntimeError)         a notifier could not deliver
+    │   └── DeliveryOutcomeUnknown           sent, but we cannot tell whether it arrived
+    └── DecisionRefused (ValueError)         an ack (CLI or Slack) that could never re-arm
 
 Each exception builds its message from its arguments, so the text always names the
 source, file, line or series involved.
@@ -215,3 +216,13 @@ class DeliveryError(SignalflowError, RuntimeError):
 
 class DeliveryOutcomeUnknown(DeliveryError):
     """The request left but no answer came back: reconcile before sending again."""
+
+
+class DecisionRefused(SignalflowError, ValueError):
+    """A decision refused before anything is recorded; ``field`` names the input at fault
+    (``until``, ``unless``, ``note``, ``decision``) so a form can show the message beside it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")

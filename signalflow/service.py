@@ -650,19 +650,28 @@ def acknowledge(
     until: datetime | None = None,
     unless: str = "",
     now: datetime | None = None,
+    against: Thesis | None = None,
+    once: str = "",
 ) -> list[DecisionRow]:
     """Record the owner's decision about the alerts of ``thesis`` (see
-    :func:`signalflow.alerts.acknowledge`); raises SignalflowError when the thesis never
-    had an alert, which is most likely a mistyped id."""
+    :func:`signalflow.alerts.acknowledge`) once :func:`signalflow.alerts.ack.check_decision`
+    accepts it (``against``: the loaded thesis, to resolve ``unless`` like its rules); raises
+    SignalflowError when the thesis never had an alert, which is most likely a mistyped id.
+    ``once``: a key claimed in the same transaction; already claimed, nothing is recorded."""
     from signalflow.alerts import acknowledge as record_decision
+    from signalflow.alerts.ack import check_decision
     from signalflow.store import alerts as store_alerts
+    from signalflow.store.interactions import claim
 
+    now = now or utcnow()
+    stored = [info.key for info in store.list_series()] if against is not None else None
+    check_decision(now, note=note, until=until, unless=unless, thesis=against, stored=stored)
     with store.session() as session:
         if not store_alerts.ever_alerted(session, thesis):
             raise SignalflowError(f"no alert was ever recorded for thesis {thesis!r} (see `signalflow journal`)")
-        return record_decision(
-            session, thesis, decision, note, now or utcnow(), rule=rule, until=until, unless=unless
-        )
+        if once and not claim(session, once, "decision", "", now):
+            return []
+        return record_decision(session, thesis, decision, note, now, rule=rule, until=until, unless=unless)
 
 
 def journal(store: Store, thesis: str | None = None) -> list[JournalEntry]:

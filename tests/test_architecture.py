@@ -2,7 +2,7 @@
 a circle. Imports inside functions count the same as those at the top of a module.
 
     series, errors, settings  ->  sources, store  ->  thesis  ->  notifiers  ->  alerts
-      ->  service, viz, ops  ->  cli, daemon
+      ->  service, viz, ops  ->  cli, daemon, slackapp
 
 ``signalflow/__init__.py`` is the public facade above them all; no module of the package
 imports from it.
@@ -41,6 +41,7 @@ RANKS: dict[str, int] = {
     "viz": 5,
     "cli": 6,
     "daemon": 6,
+    "slackapp": 6,
     "__main__": 6,
 }
 

@@ -10,14 +10,16 @@ Here an ``unless`` is only parsed and its names checked, never evaluated.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel import Session
 
+from signalflow.errors import DecisionRefused, ThesisError
 from signalflow.store import alerts as store_alerts
 from signalflow.store.enums import Decision
 from signalflow.store.models import DecisionRow
-from signalflow.thesis.ast import Node
+from signalflow.thesis.ast import Node, SeriesRef, walk
 from signalflow.thesis.functions_spec import ValueKind
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.parser import parse_expression
@@ -43,6 +45,44 @@ def resolve_unless(thesis: Thesis, text: str) -> Node:
     if resolver.problems:
         raise resolver.problems[0]
     return resolved
+
+
+def check_decision(
+    now: datetime,
+    *,
+    note: str = "x",
+    until: datetime | None = None,
+    unless: str = "",
+    thesis: Thesis | None = None,
+    stored: Collection[str] | None = None,
+) -> None:
+    """Refuse (DecisionRefused) a decision that could never re-arm or says nothing: an empty
+    note, ``until`` not after ``now``, or an ``unless`` that does not parse, does not resolve
+    against ``thesis`` like one of its rules, or reads a series neither ``thesis`` nor the
+    store (``stored`` keys) knows. Without ``thesis`` only the syntax is checked.
+    The CLI and the Slack modal both call this before :func:`acknowledge`."""
+    if not note.strip():
+        raise DecisionRefused("note", "say why: the journal keeps the reason with the decision")
+    if until is not None and until <= now:
+        raise DecisionRefused(
+            "until", f"{until:%Y-%m-%d %H:%M} is not in the future (now {now:%Y-%m-%d %H:%M} UTC): it would never re-arm"
+        )
+    if not unless:
+        return
+    try:
+        resolved = resolve_unless(thesis, unless) if thesis is not None else parse_unless(unless)
+    except ThesisError as exc:
+        raise DecisionRefused("unless", str(exc)) from None
+    if thesis is None or stored is None:
+        return
+    known = {n.ref for expr in thesis.expressions() for n in walk(expr) if isinstance(n, SeriesRef)}
+    known |= set(stored)
+    for node in walk(resolved):
+        if isinstance(node, SeriesRef) and node.ref not in known:
+            raise DecisionRefused(
+                "unless",
+                f"series {node.ref} is neither read by thesis {thesis.id} nor stored: the condition could never become true",
+            )
 
 
 def acknowledge(

@@ -38,19 +38,21 @@ def ack(
     """
     from signalflow import service
     from signalflow.alerts import Decision
+    from signalflow.errors import DecisionRefused
 
     try:
         choice = Decision(decision)
     except ValueError:
         raise fail(f"--decision {decision!r}: use one of hold, trim, exit, ignore") from None
     settings = load_settings()
-    if unless:
-        _check_unless(settings, thesis, unless)
     store = _store(settings)
     try:
         rows = service.acknowledge(
-            store, thesis, choice, note, rule=rule or "", until=parse_when(until), unless=unless or ""
+            store, thesis, choice, note, rule=rule or "", until=parse_when(until), unless=unless or "",
+            against=_loaded_thesis(settings, thesis) if unless else None,
         )
+    except DecisionRefused as exc:
+        raise fail(f"refused, nothing recorded: --{exc.field}: {exc.problem}") from None
     finally:
         store.close()
     result = [
@@ -66,19 +68,17 @@ def ack(
         typer.echo(f"{choice.value}: {target} (reminders silenced)" + (" — no alert is firing now" if r["alert_id"] is None else ""))
 
 
-def _check_unless(settings, thesis_id: str, text: str) -> None:
-    """Resolve --unless against the thesis as a rule would be (unknown names, wrong types);
-    with the rules directory unreadable, only its syntax is checked (by acknowledge)."""
-    from signalflow.alerts.ack import resolve_unless
+def _loaded_thesis(settings, thesis_id: str):
+    """The thesis ``--unless`` is resolved against like one of its rules; None when the rules
+    directory cannot be read or no longer holds it (then only the syntax is checked)."""
     from signalflow.errors import SignalflowError
     from signalflow.service import load_theses
 
     try:
         theses = {t.id: t for t in load_theses(settings)}
     except SignalflowError:
-        return
-    if thesis_id in theses:
-        resolve_unless(theses[thesis_id], text)
+        return None
+    return theses.get(thesis_id)
 
 
 @app.command()

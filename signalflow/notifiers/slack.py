@@ -55,11 +55,13 @@ class SlackNotifier(Notifier):
         webhook_url: str | None = None,
         api_url: str = "https://slack.com/api/",
         timeout: float = 10.0,
+        interactive: bool = False,
     ) -> None:
         if not token and not webhook_url:
             raise ConfigError("slack_bot_token", "Slack needs a bot token or an incoming-webhook URL")
         self.channel = channel
         self.timeout = timeout
+        self.interactive = interactive and bool(token)
         self.client = None
         self.webhook = None
         if token:
@@ -89,7 +91,7 @@ class SlackNotifier(Notifier):
         channel = (route.channel if route else "") or config.channel
         if token and not channel:
             raise ConfigError("slack_channel", "a bot token needs a channel", "set SIGNALFLOW_SLACK_CHANNEL")
-        return cls(token, channel, webhook, config.api_url, settings.delivery_timeout)
+        return cls(token, channel, webhook, config.api_url, settings.delivery_timeout, config.interactive)
 
     def steps(self, notification: Notification, thread: Receipt | None = None) -> tuple[str, ...]:
         """A root message, then its chart's upload; or a reply, then the root's edit. Each
@@ -141,7 +143,7 @@ class SlackNotifier(Notifier):
             "chat_postMessage",
             channel=n.channel or self.channel,
             text=fallback_text(n),
-            blocks=blocks_for(n, self._permalinks(n)),
+            blocks=blocks_for(n, self._permalinks(n), interactive=self.interactive),
             metadata=_metadata(n),
             unfurl_links=False,
         )
@@ -182,7 +184,8 @@ class SlackNotifier(Notifier):
         """Edit the thread's root to show the current state (idempotent)."""
         from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
 
-        self._call("chat_update", channel=thread.channel, ts=thread.ts, text=fallback_text(n), blocks=blocks_for(n))
+        blocks = blocks_for(n, interactive=self.interactive)
+        self._call("chat_update", channel=thread.channel, ts=thread.ts, text=fallback_text(n), blocks=blocks)
         checkpoint("edited")
 
     def _upload_chart(self, n: Notification, root: Receipt) -> None:

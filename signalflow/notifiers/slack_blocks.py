@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -17,6 +21,9 @@ from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Noti
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
 MAX_DIGEST_ENTRIES = 45  # one section each, within Slack's 50 blocks
+ACTIONS_BLOCK = "signalflow_decide"
+DECISIONS = ("hold", "trim", "exit", "ignore")
+EXPLAIN = "explain"
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -52,9 +59,10 @@ def input_text(line: InputLine) -> str:
     return f"{text}\n{' · '.join(detail)}" if detail else text
 
 
-def blocks_for(n: Notification, links: dict[str, str] | None = None) -> list[Block]:
+def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive: bool = False) -> list[Block]:
     """Header (severity and thesis title), rule summary, inputs, quadrant, checklist, links;
-    for a digest, one section per alert (``links``: alert key -> its thread's permalink)."""
+    for a digest, one section per alert (``links``: alert key -> its thread's permalink).
+    ``interactive`` adds the decision buttons (an alert's root message, not a resolve)."""
     if n.kind is Kind.DIGEST:
         return digest_blocks(n, links or {})
     emoji = ":white_check_mark:" if n.kind is Kind.RESOLVED else EMOJI.get(n.severity, "")
@@ -90,7 +98,22 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None) -> list[Blo
         footer.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
     footer.extend(f"<{link.url}|{link.label}>" for link in n.links[:5])
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(" · ".join(footer), 3000))]))
+    if interactive and n.kind is not Kind.RESOLVED:
+        blocks.append(decision_buttons(n))
     return blocks
+
+
+def decision_buttons(n: Notification) -> ActionsBlock:
+    """Hold, Trim, Exit, Ignore (each opens the decision modal) and Explain; every button's
+    value names the thesis, rule and alert it is about."""
+    value = json.dumps({"thesis": n.thesis, "rule": n.rule, "alert": n.alert_key}, separators=(",", ":"))
+    buttons = [
+        ButtonElement(text=choice.title(), action_id=f"signalflow_{choice}", value=value[:2000],
+                      style="danger" if choice == "exit" else None)
+        for choice in DECISIONS
+    ]
+    buttons.append(ButtonElement(text="Explain", action_id=f"signalflow_{EXPLAIN}", value=value[:2000]))
+    return ActionsBlock(block_id=ACTIONS_BLOCK, elements=buttons)
 
 
 def digest_blocks(n: Notification, links: dict[str, str]) -> list[Block]:

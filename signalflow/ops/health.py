@@ -1,5 +1,6 @@
 """The HTTP endpoint: ``/healthz`` (the process answers), ``/readyz`` (database reachable,
-rules loaded, scheduler running; 503 otherwise) and ``/metrics`` (Prometheus text).
+rules loaded, scheduler running; 503 otherwise), ``/metrics`` (Prometheus text), and the
+POST paths the daemon hands in (the Slack Request URLs, see :mod:`signalflow.slackapp`).
 
 A stdlib server in a daemon thread: no dependency, a few hundred kilobytes of memory.
 """
@@ -10,12 +11,13 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from signalflow.ops.metrics import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
+MAX_BODY = 1 << 20  # Slack's payloads are far smaller; a bigger body is cut (and then refused)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Probe:
 
     readiness: Callable[[], Readiness]
     metrics: Callable[[], str]
+    # POST path -> handler(headers, body) -> (status, content type, body): the Slack endpoints
+    posts: dict[str, Callable[[dict[str, str], bytes], tuple[int, str, str]]] = field(default_factory=dict)
 
 
 class OpsServer:
@@ -52,7 +56,14 @@ class OpsServer:
                 pass
 
             def do_GET(self) -> None:
-                status, ctype, body = server.answer(self.path.split("?", 1)[0])
+                self._reply(*server.answer(self.path.split("?", 1)[0]))
+
+            def do_POST(self) -> None:
+                length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY)
+                body = self.rfile.read(length) if length else b""
+                self._reply(*server.post(self.path.split("?", 1)[0], dict(self.headers), body))
+
+            def _reply(self, status: int, ctype: str, body: str) -> None:
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -83,6 +94,16 @@ class OpsServer:
             log.error("endpoint failed", extra={"path": path, "error": f"{type(exc).__name__}: {exc}"})
             return 503, "text/plain; charset=utf-8", f"error: {type(exc).__name__}\n"
         return 404, "text/plain; charset=utf-8", "not found: try /healthz, /readyz or /metrics\n"
+
+    def post(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str, str]:
+        handler = self.probe.posts.get(path)
+        if handler is None:
+            return 404, "text/plain; charset=utf-8", "not found\n"
+        try:
+            return handler(headers, body)
+        except Exception as exc:  # a request must never take the daemon down
+            log.error("endpoint failed", extra={"path": path, "error": f"{type(exc).__name__}: {exc}"})
+            return 500, "text/plain; charset=utf-8", f"error: {type(exc).__name__}\n"
 
     def start(self) -> OpsServer:
         self.thread.start()

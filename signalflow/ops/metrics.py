@@ -27,6 +27,7 @@ class Counters:
     collections: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, ok|failed)
     deliveries: dict[str, int] = field(default_factory=dict)  # outcome -> count
     reloads: dict[str, int] = field(default_factory=dict)  # applied | rejected
+    slack_requests: dict[str, int] = field(default_factory=dict)  # accepted | forged | stale | replayed | unsigned
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, name: str, key=None, amount: int = 1) -> None:
@@ -132,5 +133,9 @@ def render_metrics(store, counters: Counters, now: datetime, *, leader: bool, th
     w.family(
         "signalflow_rule_reloads", "counter", "rule set reloads",
         [({"result": r}, n) for r, n in sorted(counters.reloads.items())],
+    )
+    w.family(
+        "signalflow_slack_requests", "counter", "requests to the Slack endpoints by verdict (anything but accepted got 401)",
+        [({"verdict": v}, n) for v, n in sorted(counters.slack_requests.items())],
     )
     return "\n".join(w.lines) + "\n"

@@ -263,3 +263,17 @@ class LayerBindingRow(SQLModel, table=True):
     share: float = 0.0
     theses_json: str = Field(default="[]", sa_column=Column(Text, nullable=False, default="[]"))
     recorded_at: datetime = Instant(default_factory=utcnow)
+
+
+class InteractionRow(SQLModel, table=True):
+    """A Slack request acted on once: claimed by a stable key (a request's signature, a
+    submitted decision's content) so that retries, replays and double clicks change nothing
+    the second time. Never updated."""
+
+    __tablename__ = "interaction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)
+    user: str = Field(default="", max_length=40)
+    received_at: datetime = Instant(default_factory=utcnow)

@@ -128,3 +128,63 @@ def test_a_daemon_with_port_zero_starts_no_endpoint(settings):
     d.start_server()
     assert d.server is None
     store.close()
+
+
+def test_the_daemon_serves_the_slack_request_url_and_counts_refusals(settings, fake_slack):
+    import socket
+
+    from pydantic import SecretStr
+
+    with socket.socket() as probe:  # a free port for the daemon's own server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    configured = settings.model_copy(update={
+        "http_host": "127.0.0.1", "http_port": port, "slack_bot_token": SecretStr("xoxb-test-token"),
+        "slack_api_url": fake_slack.api_url, "slack_signing_secret": SecretStr("the-signing-secret"),
+    })
+    store = Store.open(settings.database_url)
+    d = Daemon(configured, store, [], lease=LocalLease(), clock=lambda: NOW)
+    d.start_server()
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/interactions", data=b"payload=%7B%7D", method="POST",
+            headers={"X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=5)
+        _, _, text = get(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        d.server.stop()
+        store.close()
+    assert refused.value.code == 401
+    assert d.socket is None  # no app-level token: no Socket Mode
+    assert samples(text)[("signalflow_slack_requests_total", (("verdict", "stale"),))] == 1
+
+
+def test_the_daemon_runs_socket_mode_with_an_app_token_and_survives_slack_down(settings, fake_slack, caplog):
+    from pydantic import SecretStr
+
+    from fakes.slack_server import APP_TOKEN
+    from fakes.slack_socket import FakeSocketMode
+
+    socket_slack = FakeSocketMode().start()
+    configured = settings.model_copy(update={
+        "http_port": 0, "slack_bot_token": SecretStr("xoxb-test-token"), "slack_api_url": fake_slack.api_url,
+        "slack_app_token": SecretStr(APP_TOKEN),
+    })
+    store = Store.open(settings.database_url)
+    try:
+        fake_slack.socket_url = socket_slack.url
+        up = Daemon(configured, store, [], lease=LocalLease())
+        up.start_server()
+        connected = socket_slack.connected.wait(10)
+        up.socket.close()
+        fake_slack.socket_url = "ws://127.0.0.1:9/nowhere"  # nothing listens there
+        down = Daemon(configured, store, [], lease=LocalLease())
+        down.start_server()  # returns: the client logs the refusal and reconnects on its own
+        down.socket.close()
+    finally:
+        socket_slack.stop()
+        store.close()
+    assert connected and up.server is None
+    assert "Connection refused" in caplog.text

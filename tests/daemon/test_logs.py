@@ -37,7 +37,8 @@ def captured():
 
 def test_every_secret_setting_is_covered():
     assert SECRET_FIELDS == [
-        "eia_api_key", "fred_api_key", "slack_bot_token", "slack_webhook_url", "smtp_password", "webhook_url"
+        "eia_api_key", "fred_api_key", "slack_app_token", "slack_bot_token", "slack_signing_secret",
+        "slack_webhook_url", "smtp_password", "webhook_url",
     ]
 
 

@@ -1,8 +1,9 @@
 """A local server speaking the Slack Web API methods signalflow uses.
 
 chat.postMessage, chat.update, chat.getPermalink, conversations.history, conversations.replies,
-files.getUploadURLExternal, the upload URL it hands out, files.completeUploadExternal; and
-incoming webhooks at /webhook. It checks the bearer token and the payload shape like Slack
+files.getUploadURLExternal, the upload URL it hands out, files.completeUploadExternal,
+views.open, views.update, chat.postEphemeral, auth.test (Bolt asks it once), a slash command's
+response_url at /commands/...; and incoming webhooks at /webhook. It checks the bearer token and the payload shape like Slack
 does (``{"ok": false, "error": ...}``), and can be told to answer 429 with Retry-After, 500,
 or to hang (optionally after recording the message: a post whose outcome is unknown).
 """
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"  # the app-level token apps.connections.open wants
 
 
 @dataclass
@@ -51,10 +53,14 @@ class Message:
 class FakeSlack:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
+        self.socket_url = ""  # what apps.connections.open hands out (see slack_socket.py)
         self.messages: list[Message] = []
         self.uploads: dict[str, dict[str, Any]] = {}
         self.completed: list[dict[str, Any]] = []
         self.webhook_posts: list[dict[str, Any]] = []
+        self.views: list[dict[str, Any]] = []  # every view opened or updated: {"id", "trigger_id", "view"}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []  # posts to a slash command's response_url
         self.calls: list[str] = []
         self.faults: dict[str, list[Fault]] = {}
         self.lock = threading.Lock()
@@ -133,12 +139,20 @@ class FakeSlack:
         if path.startswith("/upload/"):
             return self._fault_or("upload", lambda: self._upload(path.rsplit("/", 1)[1], raw))
         params = _params(query, headers, raw)
+        if path.startswith("/commands/"):
+            with self.lock:
+                self.responses.append(params)
+            return 200, b"ok", {}
         if path == "/webhook":
             return self._fault_or("webhook", lambda: self._webhook(params))
         method = path.removeprefix("/api/")
         with self.lock:
             self.calls.append(method)
         auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if method == "apps.connections.open":
+            if auth != f"Bearer {APP_TOKEN}":
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if auth != f"Bearer {self.token}":
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         handler = {
@@ -149,6 +163,11 @@ class FakeSlack:
             "conversations.replies": self._replies,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "auth.test": lambda p: (200, {"ok": True, "team_id": "T0TEAM", "user_id": "U0BOT", "bot_id": "B0BOT",
+                                          "url": "https://fake.slack.test/", "team": "Fake", "user": "signalflow"}, {}),
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "chat.postEphemeral": self._post_ephemeral,
         }.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
@@ -258,6 +277,31 @@ class FakeSlack:
             )
         return 200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}, {}
 
+    def _views_open(self, p: dict[str, Any]):
+        view = p.get("view")
+        if not p.get("trigger_id"):
+            return 200, {"ok": False, "error": "invalid_trigger_id"}, {}
+        if not isinstance(view, dict) or view.get("type") != "modal" or not _valid_blocks(view.get("blocks")):
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self.lock:
+            opened = {"id": f"V{len(self.views) + 1:06d}", "trigger_id": p["trigger_id"], "view": view}
+            self.views.append(opened)
+        return 200, {"ok": True, "view": {"id": opened["id"], **view}}, {}
+
+    def _views_update(self, p: dict[str, Any]):
+        with self.lock:
+            if not any(v["id"] == p.get("view_id") for v in self.views):
+                return 200, {"ok": False, "error": "not_found"}, {}
+            self.views.append({"id": p["view_id"], "trigger_id": "", "view": p.get("view")})
+        return 200, {"ok": True, "view": {"id": p["view_id"]}}, {}
+
+    def _post_ephemeral(self, p: dict[str, Any]):
+        if not p.get("channel") or not p.get("user"):
+            return 200, {"ok": False, "error": "invalid_arguments"}, {}
+        with self.lock:
+            self.ephemerals.append({"channel": p["channel"], "user": p["user"], "text": p.get("text", "")})
+        return 200, {"ok": True, "message_ts": self._next_ts()}, {}
+
     def _webhook(self, p: dict[str, Any]):
         if not p.get("text") and not p.get("blocks"):
             return 400, b"no_text", {}
@@ -275,7 +319,7 @@ def _params(query: str, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
         params.update(json.loads(raw))
     elif raw and "form" in ctype:
         params.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
-    for name in ("blocks", "metadata"):
+    for name in ("blocks", "metadata", "view"):
         if isinstance(params.get(name), str):
             params[name] = json.loads(params[name])
     return params

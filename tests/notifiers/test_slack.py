@@ -70,3 +70,32 @@ def test_the_incoming_webhook_mode_posts_without_threads(fake_slack):
 def test_it_needs_a_token_or_a_webhook():
     with pytest.raises(ConfigError):
         SlackNotifier()
+
+
+@pytest.mark.parametrize("interactive", [True, False])
+def test_decision_buttons_only_when_interactivity_is_configured(fake_slack, monkeypatch, interactive):
+    from signalflow.settings import Settings
+
+    monkeypatch.setenv("SIGNALFLOW_SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SIGNALFLOW_SLACK_CHANNEL", CHANNEL)
+    monkeypatch.setenv("SIGNALFLOW_SLACK_API_URL", fake_slack.api_url)
+    if interactive:
+        monkeypatch.setenv("SIGNALFLOW_SLACK_SIGNING_SECRET", "s3cret")
+    slack = SlackNotifier.from_settings(Settings())
+    root = slack.send(note(Kind.FIRING))
+    slack.send_all(note(Kind.REMINDER), thread=root)
+
+    [message] = fake_slack.roots(CHANNEL)
+    actions = [b for b in message.blocks if b["type"] == "actions"]
+    edited = [b for b in message.edits[-1]["blocks"] if b["type"] == "actions"]
+    if not interactive:
+        assert actions == edited == []
+        return
+    [block] = actions
+    assert [e["action_id"] for e in block["elements"]] == [
+        "signalflow_hold", "signalflow_trim", "signalflow_exit", "signalflow_ignore", "signalflow_explain"
+    ]
+    assert {e["value"] for e in block["elements"]} == {
+        '{"thesis":"liquidity_regime","rule":"spread_widening","alert":"liquidity_regime/spread_widening/1"}'
+    }
+    assert len(edited) == 1, "the root keeps its buttons when a follow-up edits it"
