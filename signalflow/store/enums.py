@@ -47,6 +47,7 @@ class Kind(enum.StrEnum):
     OPS = "ops"  # the daemon about itself: a stale source, a rejected rule edit
     DIGEST = "digest"  # once per reminder interval and route: every alert still firing there
     MISSED = "missed"  # an episode that began and ended while the daemon was down
+    ADD = "add"  # a tranche plan's add became due (informational, never a warning)
 
     @property
     def starts_thread(self) -> bool:

@@ -162,3 +162,15 @@ def step(state: AddState, met: bool | None, blocked: str) -> tuple[AddState, Add
         event = AddEvent.WITHHELD if state.withheld != blocked else None
         return AddState(due=True, withheld=blocked), event
     return AddState(due=True, announced=True), AddEvent.ANNOUNCED
+
+
+def plan_conditions(thesis) -> dict:
+    """The conditions of ``thesis``'s plan by the name the alert layer reads them under:
+    ``add N`` for each add's ``when`` and ``stretched``."""
+    plan = thesis.plan
+    if plan is None or not plan.adds:
+        return {}
+    nodes = {f"add {add.number}": add.when for add in plan.adds}
+    if plan.stretched is not None:
+        nodes["stretched"] = plan.stretched
+    return nodes
