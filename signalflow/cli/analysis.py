@@ -89,6 +89,7 @@ def backtest(
 
     from signalflow.thesis.engine import backtest as run_backtest
     from signalflow.thesis.explain import backtest_summary, revision_effect
+    from signalflow.thesis.plan import plan_backtest
 
     settings, store, loaded = _open(rules, facts)
     selected = _select(loaded, theses)
@@ -100,6 +101,8 @@ def backtest(
             for thesis in selected:
                 bt = run_backtest(thesis, store, first, last)
                 summary = backtest_summary(bt, last)
+                if thesis.plan is not None:
+                    summary["plan"] = plan_backtest(thesis, bt)
                 if first_release:
                     initial = backtest_summary(run_backtest(thesis, store, first, last, first_release=True), last)
                     summary["first_release"] = initial
@@ -171,6 +174,11 @@ def _print_replay(console, summary: dict) -> None:
     console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
     for n in summary["notifications"]:
         console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}", markup=False)
+    if "plan" in summary:
+        console.print(f"  plan adds: {len(summary['plan'])} changes")
+        for e in summary["plan"]:
+            why = f" ({e['why']})" if e["why"] else ""
+            console.print(f"    {e['at'][:16].replace('T', ' ')}  add {e['add']} {e['event']}{why}", markup=False)
 
 
 def _whole_days(days: dict[str, float]) -> dict[str, int]:
