@@ -211,10 +211,11 @@ def explain(
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
         status = run_explain(selected, store, at)
+        plan = _plan(selected, store, at, status)
     finally:
         store.close()
     if as_json:
-        print_json(status.to_json())
+        print_json(status.to_json() | ({"plan": plan} if plan is not None else {}))
         return
     from rich.console import Console
 
@@ -245,3 +246,36 @@ def explain(
                 f"known_at {i.known_at}{basis}{published}  {i.source_ref}{flag}",
                 markup=False,
             )
+    if plan is not None:
+        _print_plan(console, plan)
+
+
+def _plan(thesis, store, at: datetime, status) -> dict | None:
+    """The thesis's tranche plan at ``at`` with the tranches the journal says were taken
+    (none over the bundled facts, which have no journal)."""
+    from signalflow.thesis.plan import plan_explain
+
+    if thesis.plan is None:
+        return None
+    taken: dict[int, str] = {}
+    if hasattr(store, "session"):
+        from signalflow.store.plans import tranches
+
+        with store.session() as session:
+            taken = {r.number: r.taken_at.isoformat() for r in tranches(session, thesis.id) if r.taken_at <= at}
+    return plan_explain(thesis, store, at, status, taken)
+
+
+def _print_plan(console, plan: dict) -> None:
+    first = plan["first"]
+    took = f"taken {first['taken_at'][:10]}" if first["taken_at"] else "not taken"
+    console.print(f"  plan: first tranche {first['size_pct']:g}% ({took})", markup=False)
+    for add in plan["adds"]:
+        console.print(f"    add {add['add']} {add['size_pct']:g}%: {add['now']}", markup=False)
+        console.print(f"      when {add['when']}", markup=False)
+    stretched = plan["stretched"]
+    if stretched["when"]:
+        value = {True: "yes", False: "no"}.get(stretched["value"], "unknown")
+        console.print(f"    stretched: {value} ({stretched['when']})", markup=False)
+    console.print(_indented(f"on Soft Warning: {plan['on_soft_warning']}", 4))
+    console.print(_indented(f"on Kill Switch: {plan['on_kill_switch']}", 4))

@@ -208,3 +208,36 @@ def plan_backtest(thesis, bt) -> list[dict]:
                      "event": event.value, "why": state.withheld if event is AddEvent.WITHHELD else ""}
                 )
     return sorted(events, key=lambda e: (e["at"], e["add"]))
+
+
+def plan_explain(thesis, provider, at, status, taken: dict[int, str]) -> dict | None:
+    """``thesis``'s plan at ``at`` for ``explain``: each tranche with its size, whether it
+    was taken (``taken``: number -> when, from the tranche journal), each add's condition
+    now, whether it would be announced or why it is withheld, and the instructions."""
+    from signalflow.thesis.engine import conditions, evaluate
+
+    plan = thesis.plan
+    if plan is None:
+        return None
+    nodes = plan_conditions(thesis)
+    values = conditions(thesis, provider, evaluate(thesis, provider, at).state, nodes) if nodes else {}
+    firing = {str(r.severity) for r in status.rules if r.state.value == "firing"}
+    blocked = blockers("soft_warning" in firing, "kill_switch" in firing, values.get("stretched"))
+    adds = []
+    for add in plan.adds:
+        met = values.get(f"add {add.number}")
+        if add.number in taken:
+            now = "taken"
+        elif not met:
+            now = "not due" if met is False else "unknown"
+        else:
+            now = f"withheld: {blocked}" if blocked else "due"
+        adds.append({"add": add.number, "size_pct": add.size, "when": add.when_text, "met": met,
+                     "now": now, "taken_at": taken.get(add.number)})
+    return {
+        "first": {"size_pct": plan.first, "taken_at": taken.get(0)},
+        "adds": adds,
+        "stretched": {"when": plan.stretched_text, "value": values.get("stretched")},
+        "on_soft_warning": plan.on_soft_warning,
+        "on_kill_switch": plan.on_kill_switch,
+    }

@@ -63,3 +63,33 @@ def test_the_tranche_command_records_lists_and_refuses(cli_env):
         result = runner.invoke(app, args)
         assert result.exit_code == 1, (args, result.output)
         assert message in result.output, (args, result.output)
+
+
+def test_explain_shows_the_plan_with_the_tranches_taken(tmp_path, monkeypatch):
+    from fakes.planned import observe
+    from signalflow.store import Store
+
+    url = f"sqlite:///{tmp_path / 'explain.db'}"
+    store = Store.open(url)
+    for day in range(15):
+        observe(store, day)
+    store.close()
+    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(write_rules(tmp_path)))
+    runner = CliRunner()
+    assert runner.invoke(app, ["tranche", "planned", "first"]).exit_code == 0
+    # Day 14: revenue 25 (the add's condition holds), risk 1, price flat: the add is due.
+    result = runner.invoke(app, ["explain", "planned", "--as-of", "2025-01-15", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)["plan"]
+    assert plan["adds"] == [
+        {"add": 1, "size_pct": 25.0, "when": "fred.REV > 20", "met": True, "now": "due", "taken_at": None}
+    ]
+    assert plan["first"]["size_pct"] == 50.0 and plan["first"]["taken_at"] is None  # taken today, after 2025
+    assert plan["stretched"] == {"when": "stretch > 20%", "value": False}
+    # Day 13: the Soft Warning fires, so the add is withheld.
+    text = runner.invoke(app, ["explain", "planned", "--as-of", "2025-01-14"]).output
+    assert "add 1 25%: withheld: a Soft Warning fires" in text
+    assert "on Soft Warning: Hold the first tranche; take no add until it clears" in text
+    now = runner.invoke(app, ["explain", "planned", "--json"]).output
+    assert json.loads(now)["plan"]["first"]["taken_at"] is not None
