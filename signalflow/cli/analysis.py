@@ -253,17 +253,20 @@ def explain(
 def _plan(thesis, store, at: datetime, status) -> dict | None:
     """The thesis's tranche plan at ``at`` with the tranches the journal says were taken
     (none over the bundled facts, which have no journal)."""
-    from signalflow.thesis.plan import plan_explain
+    from signalflow.thesis.engine import conditions, evaluate
+    from signalflow.thesis.plan import plan_conditions, plan_explain
 
     if thesis.plan is None:
         return None
+    nodes = plan_conditions(thesis)
+    values = conditions(thesis, store, evaluate(thesis, store, at).state, nodes) if nodes else {}
     taken: dict[int, str] = {}
     if hasattr(store, "session"):
         from signalflow.store.plans import tranches
 
         with store.session() as session:
             taken = {r.number: r.taken_at.isoformat() for r in tranches(session, thesis.id) if r.taken_at <= at}
-    return plan_explain(thesis, store, at, status, taken)
+    return plan_explain(thesis, values, status, taken)
 
 
 def _print_plan(console, plan: dict) -> None:

@@ -210,17 +210,14 @@ def plan_backtest(thesis, bt) -> list[dict]:
     return sorted(events, key=lambda e: (e["at"], e["add"]))
 
 
-def plan_explain(thesis, provider, at, status, taken: dict[int, str]) -> dict | None:
-    """``thesis``'s plan at ``at`` for ``explain``: each tranche with its size, whether it
-    was taken (``taken``: number -> when, from the tranche journal), each add's condition
-    now, whether it would be announced or why it is withheld, and the instructions."""
-    from signalflow.thesis.engine import conditions, evaluate
-
+def plan_explain(thesis, values, status, taken: dict[int, str]) -> dict | None:
+    """``thesis``'s plan for ``explain``: each tranche with its size, whether it was taken
+    (``taken``: number -> when, from the tranche journal), each add's condition at the
+    instant of ``status`` (``values``: :func:`plan_conditions` evaluated then), whether it
+    would be announced or why it is withheld, and the instructions."""
     plan = thesis.plan
     if plan is None:
         return None
-    nodes = plan_conditions(thesis)
-    values = conditions(thesis, provider, evaluate(thesis, provider, at).state, nodes) if nodes else {}
     firing = {str(r.severity) for r in status.rules if r.state.value == "firing"}
     blocked = blockers("soft_warning" in firing, "kill_switch" in firing, values.get("stretched"))
     adds = []

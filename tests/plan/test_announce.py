@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from fakes.planned import LAST_DAY, START, observe, write_rules
 from signalflow import service
+from signalflow.alerts import deliver_pending
 from signalflow.alerts.digest import queue_due
 from signalflow.notifiers.console import ConsoleNotifier
 from signalflow.notifiers.email import compose
@@ -45,7 +46,7 @@ def outbox(store: Store) -> list[OutboxRow]:
 
 
 def test_an_add_is_announced_once_per_episode_and_withheld_while_warned_or_stretched(tmp_path):
-    _, store, adds = run(tmp_path)
+    config, store, adds = run(tmp_path)
     try:
         counts = {day: len(found) for day, found in adds.items()}
         assert counts[13] == 0, "withheld while the Soft Warning fires"
@@ -66,6 +67,8 @@ def test_an_add_is_announced_once_per_episode_and_withheld_while_warned_or_stret
 
             [state] = add_states(session, "planned").values()
         assert state.due_since is None and state.announced_at is None  # day 19: revenue fell, episode over
+        report = deliver_pending(store, config)
+        assert report.failed == 0 and report.sent >= 2  # the console shows the adds like any message
     finally:
         store.close()
 
