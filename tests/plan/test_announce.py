@@ -27,8 +27,8 @@ SOFT = "Hold the first tranche; take no add until it clears"
 KILL = "Sell every tranche"
 
 
-def run(tmp_path, days=range(LAST_DAY + 1), store=None):
-    url = f"sqlite:///{tmp_path / 'plan.db'}"
+def run(tmp_path, days=range(LAST_DAY + 1), store=None, url=None):
+    url = url or f"sqlite:///{tmp_path / 'plan.db'}"
     config = Settings(database_url=url, rules_dir=write_rules(tmp_path), routes=[Route(name="log", notifier="console")])
     theses = service.load_theses(config)
     store = store or Store.open(url)
@@ -45,8 +45,8 @@ def outbox(store: Store) -> list[OutboxRow]:
         return list(session.exec(select(OutboxRow).order_by(OutboxRow.id)))
 
 
-def test_an_add_is_announced_once_per_episode_and_withheld_while_warned_or_stretched(tmp_path):
-    config, store, adds = run(tmp_path)
+def test_an_add_is_announced_once_per_episode_and_withheld_while_warned_or_stretched(tmp_path, database_url):
+    config, store, adds = run(tmp_path, url=database_url)
     try:
         counts = {day: len(found) for day, found in adds.items()}
         assert counts[13] == 0, "withheld while the Soft Warning fires"

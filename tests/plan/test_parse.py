@@ -107,3 +107,15 @@ def test_the_episode_state_machine_announces_once_and_withholds_while_blocked() 
     assert event is AddEvent.CLEARED and s == AddState()
     s, event = step(s, True, "")
     assert event is AddEvent.ANNOUNCED  # a new episode
+
+
+def test_check_prints_the_plans_errors_with_file_and_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    (tmp_path / "planned.yaml").write_text(BASE + PLAN.replace("first: 40%", "first: 50%").replace("csv.revenue > 30", "csv.revnue > 30 and growht"))
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "planned.yaml:17:1: error: plan sizes add up to 110% of the intended position" in result.output
+    assert "planned.yaml:24:33: error: unknown name 'growht'" in result.output
