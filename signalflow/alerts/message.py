@@ -89,7 +89,8 @@ def build_notification(
         firing=tuple(status.firing),
         note=note,
         chart_path=chart_path,
-        plan=plan_instruction(thesis, rule.severity),
+        # a resolve tells the rule stopped firing: the plan's instruction for it no longer applies
+        plan="" if kind is Kind.RESOLVED else plan_instruction(thesis, rule.severity),
     )
 
 

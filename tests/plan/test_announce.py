@@ -98,9 +98,11 @@ def test_every_warning_message_carries_the_plans_instruction(tmp_path):
     try:
         rows = [r for r in outbox(store) if r.kind != Kind.ADD]
         messages = [Notification.from_json(r.payload_json) for r in rows]
-        soft = [n for n in messages if n.severity == "soft_warning"]
-        kill = [n for n in messages if n.severity == "kill_switch"]
-        assert soft and kill
+        soft = [n for n in messages if n.severity == "soft_warning" and n.kind is not Kind.RESOLVED]
+        kill = [n for n in messages if n.severity == "kill_switch" and n.kind is not Kind.RESOLVED]
+        resolved = [n for n in messages if n.kind is Kind.RESOLVED]
+        assert soft and kill and resolved
+        assert all(n.plan == "" for n in resolved)  # the instruction no longer applies
         assert all(n.plan == SOFT for n in soft) and all(n.plan == KILL for n in kill)
         for n, text in ((soft[0], SOFT), (kill[0], KILL)):
             assert f"Plan: {text}" in _console(n)
