@@ -178,7 +178,7 @@ def _print_replay(console, summary: dict) -> None:
         console.print(f"  plan adds: {len(summary['plan'])} changes")
         for e in summary["plan"]:
             why = f" ({e['why']})" if e["why"] else ""
-            console.print(f"    {e['at'][:16].replace('T', ' ')}  add {e['add']} {e['event']}{why}", markup=False)
+            console.print(_indented(f"{e['at'][:16].replace('T', ' ')}  add {e['add']} {e['event']}{why}", 4))
 
 
 def _whole_days(days: dict[str, float]) -> dict[str, int]:
