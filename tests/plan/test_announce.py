@@ -22,20 +22,22 @@ from signalflow.notifiers.slack_blocks import blocks_for, fallback_text
 from signalflow.settings import Route, Settings
 from signalflow.store import Store
 from signalflow.store.models import OutboxRow, utcnow
+from signalflow.thesis.live import LiveEvaluator
 
 SOFT = "Hold the first tranche; take no add until it clears"
 KILL = "Sell every tranche"
 
 
-def run(tmp_path, days=range(LAST_DAY + 1), store=None, url=None):
+def run(tmp_path, days=range(LAST_DAY + 1), store=None, url=None, live=False):
     url = url or f"sqlite:///{tmp_path / 'plan.db'}"
     config = Settings(database_url=url, rules_dir=write_rules(tmp_path), routes=[Route(name="log", notifier="console")])
     theses = service.load_theses(config)
     store = store or Store.open(url)
+    evaluator = LiveEvaluator(store) if live else None  # the daemon's: indexes kept between passes
     adds = {}
     for day in days:
         at = observe(store, day)
-        service.evaluate(config, store, theses, at=at + timedelta(hours=1))
+        service.evaluate(config, store, theses, at=at + timedelta(hours=1), live=evaluator)
         adds[day] = [Notification.from_json(r.payload_json) for r in outbox(store) if r.kind == Kind.ADD]
     return config, store, adds
 
@@ -116,5 +118,15 @@ def test_every_warning_message_carries_the_plans_instruction(tmp_path):
         entries = Notification.from_json(digest.payload_json).digest
         assert [e.plan for e in entries] == [KILL]
         assert f"Plan: {KILL}" in _console(Notification.from_json(digest.payload_json))
+    finally:
+        store.close()
+
+
+def test_the_daemons_live_evaluator_announces_the_same(tmp_path):
+    _, store, adds = run(tmp_path, live=True)
+    try:
+        assert {day: len(found) for day, found in adds.items() if day >= 13} == {
+            13: 0, 14: 1, 15: 1, 16: 1, 17: 1, 18: 2, 19: 2,
+        }
     finally:
         store.close()
