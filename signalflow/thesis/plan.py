@@ -26,9 +26,14 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from signalflow.thesis.ast import Node
 from signalflow.thesis.functions_spec import ValueKind
-from signalflow.thesis.model import Add, Plan
+from signalflow.thesis.model import Add, Plan, Thesis
+
+if TYPE_CHECKING:
+    from signalflow.thesis.results import Backtest, ThesisStatus
 
 PLAN_KEYS = ("first", "adds", "stretched", "on_soft_warning", "on_kill_switch")
 ADD_KEYS = ("size", "when")
@@ -164,7 +169,7 @@ def step(state: AddState, met: bool | None, blocked: str) -> tuple[AddState, Add
     return AddState(due=True, announced=True), AddEvent.ANNOUNCED
 
 
-def plan_conditions(thesis) -> dict:
+def plan_conditions(thesis: Thesis) -> dict[str, Node]:
     """The conditions of ``thesis``'s plan by the name the alert layer reads them under:
     ``add N`` for each add's ``when`` and ``stretched``."""
     plan = thesis.plan
@@ -176,7 +181,7 @@ def plan_conditions(thesis) -> dict:
     return nodes
 
 
-def plan_backtest(thesis, bt) -> list[dict]:
+def plan_backtest(thesis: Thesis, bt: Backtest) -> list[dict]:
     """When each add of ``thesis``'s plan would have been announced, withheld (and why) or
     cleared over a backtest ``bt``: the same :func:`step` the daemon takes, at every
     instant of the timeline."""
@@ -210,7 +215,9 @@ def plan_backtest(thesis, bt) -> list[dict]:
     return sorted(events, key=lambda e: (e["at"], e["add"]))
 
 
-def plan_explain(thesis, values, status, taken: dict[int, str]) -> dict | None:
+def plan_explain(
+    thesis: Thesis, values: dict[str, bool | None], status: ThesisStatus, taken: dict[int, str]
+) -> dict | None:
     """``thesis``'s plan for ``explain``: each tranche with its size, whether it was taken
     (``taken``: number -> when, from the tranche journal), each add's condition at the
     instant of ``status`` (``values``: :func:`plan_conditions` evaluated then), whether it
