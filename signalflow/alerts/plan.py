@@ -14,13 +14,16 @@ the owner already took (``signalflow tranche THESIS add N``) is not announced ag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from signalflow.alerts.lifecycle import queue_routed
 from signalflow.alerts.routes import accepts, resolve_routes
+from signalflow.errors import SignalflowError
 from signalflow.notifiers.notification import Kind, Notification
+from signalflow.series import utcnow
 from signalflow.settings import Settings
 from signalflow.store import plans as store_plans
 from signalflow.store.enums import Severity
@@ -104,3 +107,53 @@ def add_notification(
         fired_at=due_since,
         position=tuple((k, str(v)) for k, v in thesis.position.items()),
     )
+
+
+@dataclass(frozen=True)
+class Tranche:
+    """A tranche of a thesis's plan the owner says was taken (``signalflow tranche``)."""
+
+    thesis: str
+    number: int  # 0: the first tranche; N: add N
+    size_pct: float | None
+    note: str
+    taken_at: datetime
+
+    @property
+    def label(self) -> str:
+        return store_plans.tranche_label(self.number)
+
+    def to_json(self) -> dict:
+        return {"thesis": self.thesis, "tranche": self.label, "add": self.number or None,
+                "size_pct": self.size_pct, "note": self.note, "taken_at": self.taken_at.isoformat()}
+
+
+def taken_tranches(store, thesis: str) -> list[Tranche]:
+    """The tranches of ``thesis`` the journal says were taken, oldest first."""
+    with store.session() as session:
+        return [Tranche(r.thesis, r.number, r.size, r.note, r.taken_at) for r in store_plans.tranches(session, thesis)]
+
+
+def take_tranche(store, thesis: Thesis, number: int, note: str = "", now: datetime | None = None) -> Tranche:
+    """Journal that the owner took tranche ``number`` (0: the first; N: add N) of
+    ``thesis``'s plan, with its size per the plan; raises SignalflowError when the thesis
+    has no plan or no such add, or when the tranche was recorded already."""
+    plan = thesis.plan
+    if plan is None:
+        raise SignalflowError(f"thesis {thesis.id!r} has no plan: (add one to {thesis.path.name} first)")
+    if number:
+        try:
+            size = plan.add(number).size
+        except KeyError:
+            adds = ", ".join(str(a.number) for a in plan.adds) or "none"
+            raise SignalflowError(f"the plan of {thesis.id} has no add {number} (its adds: {adds})") from None
+    else:
+        size = plan.first
+    with store.session() as session:
+        done = [r for r in store_plans.tranches(session, thesis.id) if r.number == number]
+        if done:
+            raise SignalflowError(
+                f"{store_plans.tranche_label(number)} of {thesis.id} was recorded on {done[0].taken_at:%Y-%m-%d %H:%M} UTC"
+            )
+        row = store_plans.record_tranche(session, thesis.id, number, size, note, now or utcnow())
+        return Tranche(row.thesis, row.number, row.size, row.note, row.taken_at)

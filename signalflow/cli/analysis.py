@@ -262,10 +262,10 @@ def _plan(thesis, store, at: datetime, status) -> dict | None:
     values = conditions(thesis, store, evaluate(thesis, store, at).state, nodes) if nodes else {}
     taken: dict[int, str] = {}
     if hasattr(store, "session"):
-        from signalflow.store.plans import tranches
+        from signalflow.alerts.plan import taken_tranches
 
-        with store.session() as session:
-            taken = {r.number: r.taken_at.isoformat() for r in tranches(session, thesis.id) if r.taken_at <= at}
+        taken = {t.number: t.taken_at.isoformat() for t in taken_tranches(store, thesis.id)
+                 if t.taken_at.replace(microsecond=0) <= at}
     return plan_explain(thesis, values, status, taken)
 
 

@@ -27,32 +27,21 @@ def tranche(
     `signalflow journal`).
     """
     from signalflow import service
-    from signalflow.store import plans
-    from signalflow.store.models import utcnow
+    from signalflow.alerts.plan import take_tranche, taken_tranches
 
     settings = load_settings()
     theses = {t.id: t for t in service.load_theses(settings)}
     if thesis not in theses:
         raise fail(f"no thesis {thesis!r} in {settings.rules_dir}")
-    plan = theses[thesis].plan
+    selected = theses[thesis]
     store = service.open_store(settings)
     try:
         if step is None:
-            with store.session() as session:
-                rows = plans.tranches(session, thesis)
-            _show(rows, as_json)
+            _show(taken_tranches(store, thesis), as_json)
             return
-        if plan is None:
-            raise fail(f"thesis {thesis!r} has no plan: (add one to {theses[thesis].path.name} first)")
-        index = _number(step, number, plan)
-        size = plan.first if index == 0 else plan.add(index).size
-        with store.session() as session:
-            done = [r for r in plans.tranches(session, thesis) if r.number == index]
-            if done:
-                raise fail(f"{plans.tranche_label(index)} of {thesis} was recorded on {done[0].taken_at:%Y-%m-%d %H:%M} UTC")
-            row = plans.record_tranche(session, thesis, index, size, note, utcnow())
-            session.expunge(row)
-        _show([row], as_json)
+        if selected.plan is None:
+            raise fail(f"thesis {thesis!r} has no plan: (add one to {selected.path.name} first)")
+        _show([take_tranche(store, selected, _number(step, number, selected.plan), note)], as_json)
     finally:
         store.close()
 
@@ -75,20 +64,13 @@ def _number(step: str, number: int | None, plan) -> int:
     return number
 
 
-def _show(rows, as_json: bool) -> None:
-    from signalflow.store.plans import tranche_label
-
-    data = [
-        {"thesis": r.thesis, "tranche": tranche_label(r.number), "add": r.number or None, "size_pct": r.size,
-         "note": r.note, "taken_at": r.taken_at}
-        for r in rows
-    ]
+def _show(tranches, as_json: bool) -> None:
     if as_json:
-        print_json(data)
+        print_json([t.to_json() for t in tranches])
         return
-    if not data:
+    if not tranches:
         typer.echo("no tranche taken yet")
-    for d in data:
-        size = f" ({d['size_pct']:g}% of the position)" if d["size_pct"] is not None else ""
-        note = f": {d['note']}" if d["note"] else ""
-        typer.echo(f"{d['taken_at']:%Y-%m-%d %H:%M} {d['thesis']} {d['tranche']}{size}{note}")
+    for t in tranches:
+        size = f" ({t.size_pct:g}% of the position)" if t.size_pct is not None else ""
+        note = f": {t.note}" if t.note else ""
+        typer.echo(f"{t.taken_at:%Y-%m-%d %H:%M} {t.thesis} {t.label}{size}{note}")
