@@ -563,13 +563,17 @@ def _record(
     commits (the chart), so the transaction holds no lock while the engine or matplotlib runs.
     """
     from signalflow.alerts import record_evaluation
+    from signalflow.alerts.plan import record_plan
     from signalflow.notifiers.notification import Kind
+    from signalflow.thesis.plan import plan_conditions
 
     unless = unless_values(store, thesis, evaluation, live)
+    plan = _conditions(store, thesis, evaluation, plan_conditions(thesis), live)
     chart = _chart_path(settings, thesis, evaluation)
     with store.session() as session:
         store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
         rows = record_evaluation(session, thesis, evaluation, settings, now, unless=unless, chart_path=chart)
+        record_plan(session, thesis, evaluation.status, plan, settings, now)
         starts_thread = any(Kind(row.kind).starts_thread for row in rows)
     if chart and starts_thread:
         _draw_chart(store, thesis, evaluation, chart)
@@ -582,7 +586,6 @@ def unless_values(
     for :func:`~signalflow.alerts.record_evaluation`. A condition that no longer resolves
     (the thesis was edited since) is logged and left unknown: it never blocks the record."""
     from signalflow.alerts import pending_conditions, resolve_unless
-    from signalflow.thesis.engine import conditions
 
     with store.session() as session:
         texts = pending_conditions(session, thesis.id)
@@ -592,6 +595,16 @@ def unless_values(
             nodes[text] = resolve_unless(thesis, text)
         except SignalflowError as exc:
             log.error("cannot evaluate unless", extra={"thesis": thesis.id, "unless": text, "error": str(exc)})
+    return _conditions(store, thesis, evaluation, nodes, live)
+
+
+def _conditions(
+    store: Store, thesis: Thesis, evaluation: Evaluation, nodes: dict, live: LiveEvaluator | None = None
+) -> dict[str, bool | None]:
+    """Extra resolved conditions of ``thesis`` at the evaluated instant (see
+    :func:`signalflow.thesis.engine.conditions_at`)."""
+    from signalflow.thesis.engine import conditions
+
     if not nodes:
         return {}
     if live is not None:

@@ -129,6 +129,7 @@ def _entry(alert: AlertRow, decision: DecisionRow | None, first: OutboxRow, now:
         summary=alert.summary or alert.rule.replace("_", " "),
         inputs=tuple(InputLine(**i) for i in detail.get("inputs", ())),
         decision=_describe(decision, now) if decision else "",
+        plan=detail.get("plan", ""),
         channel=thread.channel if thread else "",
         ts=thread.ts if thread else "",
     )

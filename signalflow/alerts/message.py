@@ -11,7 +11,7 @@ from signalflow.thesis.comparisons import thresholds
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import RuleStatus, ThesisStatus, filing_url, source_url
 
-__all__ = ["alert_detail", "build_notification", "filing_url", "input_lines", "source_url", "thresholds"]
+__all__ = ["alert_detail", "build_notification", "filing_url", "input_lines", "plan_instruction", "source_url", "thresholds"]
 
 
 def _period(start: date | None, end: date | None) -> str:
@@ -89,7 +89,14 @@ def build_notification(
         firing=tuple(status.firing),
         note=note,
         chart_path=chart_path,
+        # a resolve tells the rule stopped firing: the plan's instruction for it no longer applies
+        plan="" if kind is Kind.RESOLVED else plan_instruction(thesis, rule.severity),
     )
+
+
+def plan_instruction(thesis: Thesis, severity: str) -> str:
+    """What the thesis's tranche plan says to do on a rule of ``severity`` ('' without one)."""
+    return thesis.plan.instruction(severity) if thesis.plan is not None else ""
 
 
 def alert_detail(thesis: Thesis, status: ThesisStatus, rule: RuleStatus, version: str) -> str:
@@ -106,6 +113,7 @@ def alert_detail(thesis: Thesis, status: ThesisStatus, rule: RuleStatus, version
             "expression": expression,
             "version": version,  # what was evaluated (see lifecycle): refreshed when it changes
             "inputs": [asdict(line) for line in input_lines(rule, limits)],
+            "plan": plan_instruction(thesis, rule.severity),
         },
         sort_keys=True,
     )

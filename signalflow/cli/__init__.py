@@ -29,6 +29,7 @@ _COMMAND_MODULES = [
     "signalflow.cli.core",
     "signalflow.cli.init",
     "signalflow.cli.alerts",
+    "signalflow.cli.plan",
     "signalflow.cli.efficiency",
     "signalflow.cli.news",
     "signalflow.cli.thesis",

@@ -104,6 +104,7 @@ def backtest(
     from signalflow.thesis.engine import backtest as run_backtest
     from signalflow.thesis.explain import backtest_summary, revision_effect
     from signalflow.thesis.layers import layers_read
+    from signalflow.thesis.plan import plan_backtest
 
     settings, store, loaded = _open(rules, facts)
     selected = _select(loaded, theses)
@@ -120,6 +121,8 @@ def backtest(
             for thesis in selected:
                 bt = run_backtest(thesis, provider, first, last)
                 summary = backtest_summary(bt, last)
+                if thesis.plan is not None:
+                    summary["plan"] = plan_backtest(thesis, bt)
                 if first_release:
                     initial = backtest_summary(run_backtest(thesis, provider, first, last, first_release=True), last)
                     summary["first_release"] = initial
@@ -205,6 +208,11 @@ def _print_replay(console, summary: dict) -> None:
     console.print(f"  notifications that would have been sent: {len(summary['notifications'])}")
     for n in summary["notifications"]:
         console.print(f"    {n['at']}  {n['severity']}  {n['rule']} {n['event']}", markup=False)
+    if "plan" in summary:
+        console.print(f"  plan adds: {len(summary['plan'])} changes")
+        for e in summary["plan"]:
+            why = f" ({e['why']})" if e["why"] else ""
+            console.print(_indented(f"{e['at'][:16].replace('T', ' ')}  add {e['add']} {e['event']}{why}", 4))
 
 
 def _whole_days(days: dict[str, float]) -> dict[str, int]:
@@ -241,10 +249,11 @@ def explain(
     at = parse_when(as_of) or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     try:
         status = run_explain(selected, readers_provider(loaded, store, at, of=[selected]) or store, at)
+        plan = _plan(selected, store, at, status)
     finally:
         store.close()
     if as_json:
-        print_json(status.to_json())
+        print_json(status.to_json() | ({"plan": plan} if plan is not None else {}))
         return
     from rich.console import Console
 
@@ -275,3 +284,39 @@ def explain(
                 f"known_at {i.known_at}{basis}{published}  {i.source_ref}{flag}",
                 markup=False,
             )
+    if plan is not None:
+        _print_plan(console, plan)
+
+
+def _plan(thesis, store, at: datetime, status) -> dict | None:
+    """The thesis's tranche plan at ``at`` with the tranches the journal says were taken
+    (none over the bundled facts, which have no journal)."""
+    from signalflow.thesis.engine import conditions, evaluate
+    from signalflow.thesis.plan import plan_conditions, plan_explain
+
+    if thesis.plan is None:
+        return None
+    nodes = plan_conditions(thesis)
+    values = conditions(thesis, store, evaluate(thesis, store, at).state, nodes) if nodes else {}
+    taken: dict[int, str] = {}
+    if hasattr(store, "session"):
+        from signalflow.alerts.plan import taken_tranches
+
+        taken = {t.number: t.taken_at.isoformat() for t in taken_tranches(store, thesis.id)
+                 if t.taken_at.replace(microsecond=0) <= at}
+    return plan_explain(thesis, values, status, taken)
+
+
+def _print_plan(console, plan: dict) -> None:
+    first = plan["first"]
+    took = f"taken {first['taken_at'][:10]}" if first["taken_at"] else "not taken"
+    console.print(f"  plan: first tranche {first['size_pct']:g}% ({took})", markup=False)
+    for add in plan["adds"]:
+        console.print(f"    add {add['add']} {add['size_pct']:g}%: {add['now']}", markup=False)
+        console.print(f"      when {add['when']}", markup=False)
+    stretched = plan["stretched"]
+    if stretched["when"]:
+        value = {True: "yes", False: "no"}.get(stretched["value"], "unknown")
+        console.print(f"    stretched: {value} ({stretched['when']})", markup=False)
+    console.print(_indented(f"on Soft Warning: {plan['on_soft_warning']}", 4))
+    console.print(_indented(f"on Kill Switch: {plan['on_kill_switch']}", 4))

@@ -58,6 +58,8 @@ def render(n: Notification):
             inputs.add_row(line.ref, value, line.threshold, line.period, known, line.url or line.source_ref)
         body.add_row(inputs)
     body.add_row(f"Growth × Liquidity: {n.quadrant or 'unknown'} · thesis state: {n.state or 'unknown'}")
+    if n.plan:
+        body.add_row(Text(f"Plan: {n.plan}", style="bold"))
     for key, value in n.position:
         body.add_row(f"• {key.replace('_', ' ')}: {value}")
     if n.note:
@@ -75,6 +77,8 @@ def render_digest(n: Notification):
     for e in n.digest:
         alert = Text(f"{e.severity_label} · {e.title}\n", style=STYLE.get(e.severity, ""))
         alert.append(f"{e.thesis}/{e.rule}: {e.summary}", style="")
+        if e.plan:
+            alert.append(f"\nPlan: {e.plan}", style="bold")
         values = "\n".join(
             f"{i.ref} = {describe(i.value)}{f' {i.unit}' if i.unit else ''}"
             + (f" ({i.threshold})" if i.threshold else "")

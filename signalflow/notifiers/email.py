@@ -117,6 +117,8 @@ def compose(n: Notification, sender: str, recipients: tuple[str, ...], thread: R
     lines.append("")
     lines += [input_line(i) for i in n.inputs]
     lines += ["", f"Growth x Liquidity: {n.quadrant or 'unknown'}; thesis state: {n.state or 'unknown'}"]
+    if n.plan:
+        lines += ["", f"Plan: {n.plan}"]
     if n.position:
         lines += ["", "Position checklist:"] + [f"- {k.replace('_', ' ')}: {v}" for k, v in n.position]
     if n.note:
@@ -142,6 +144,8 @@ def digest_lines(n: Notification) -> list[str]:
         lines.append(f"{e.severity_label}: {e.title} ({e.thesis}/{e.rule})")
         lines.append(f"  {e.summary}; firing since {e.fired_at:%Y-%m-%d %H:%M} UTC")
         lines += [f"  {input_line(i)}" for i in e.inputs]
+        if e.plan:
+            lines.append(f"  Plan: {e.plan}")
         lines.append(f"  Decision: {e.decision}" if e.decision else "  Not acknowledged")
         lines.append("")
     if n.note:

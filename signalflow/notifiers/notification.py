@@ -64,6 +64,7 @@ class DigestEntry:
     summary: str = ""
     inputs: tuple[InputLine, ...] = ()  # the latest values, each with its period and known_at
     decision: str = ""  # '' when never acknowledged; else the decision that no longer silences it
+    plan: str = ""  # what the thesis's tranche plan says to do on this severity
     channel: str = ""  # the alert's thread on this route, when its first message was delivered
     ts: str = ""
 
@@ -113,6 +114,7 @@ class Notification:
     position: tuple[tuple[str, str], ...] = ()
     firing: tuple[str, ...] = ()  # every rule of the thesis firing at `at`
     note: str = ""  # the last decision, or why a reminder re-armed
+    plan: str = ""  # what the thesis's tranche plan says to do on this severity ('' without a plan)
     chart_path: str = ""
     channel: str = ""  # route override: Slack channel
     recipients: tuple[str, ...] = ()  # route override: email recipients
@@ -140,6 +142,7 @@ class Notification:
             Kind.TEST: "Test",
             Kind.MISSED: "Missed while down",
             Kind.CASCADE: "Cascade",
+            Kind.ADD: "Plan add",
         }.get(self.kind, "")
         text = f"{self.severity_label}: {self.title}"
         return f"{prefix} — {text}" if prefix else text

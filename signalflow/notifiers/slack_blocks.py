@@ -87,6 +87,8 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
             ]
         )
     )
+    if n.plan:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(f"*Plan*: {n.plan}", 3000))))
     if n.position:
         checklist = "\n".join(f"• {k.replace('_', ' ')}: {v}" for k, v in n.position)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(f"*Position checklist*\n{checklist}", 3000))))
@@ -145,6 +147,8 @@ def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
         since += f" · thread {entry.channel} {entry.ts}"
     lines.append(since)
     lines += [f"• {input_text(line).replace(chr(10), ' · ')}" for line in entry.inputs[:MAX_INPUTS]]
+    if entry.plan:
+        lines.append(f"*Plan*: {entry.plan}")
     lines.append(f"_Decision: {entry.decision}_" if entry.decision else "_Not acknowledged_")
     return "\n".join(lines)
 
@@ -153,4 +157,5 @@ def fallback_text(n: Notification) -> str:
     """The plain text shown in notifications and by clients without Block Kit."""
     if n.kind is Kind.DIGEST:
         return _truncate(f"{n.headline} — {n.summary}", 3000)
-    return _truncate(f"{n.headline} — {n.rule}: {n.summary}", 3000)
+    plan = f" — Plan: {n.plan}" if n.plan else ""
+    return _truncate(f"{n.headline} — {n.rule}: {n.summary}{plan}", 3000)

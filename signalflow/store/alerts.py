@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from signalflow.store.enums import AlertState, Decision, DecisionState, Severity
 from signalflow.store.models import AlertRow, DecisionRow
+from signalflow.store.plans import tranche_label, tranches
 
 
 def firing(session: Session, thesis: str | None = None, rule: str | None = None) -> list[AlertRow]:
@@ -126,6 +127,7 @@ class EntryKind(enum.StrEnum):
 
     ALERT = "alert"
     DECISION = "decision"
+    TRANCHE = "tranche"  # a tranche of the thesis's plan the owner says was taken
 
 
 @dataclass(frozen=True)
@@ -134,8 +136,8 @@ class JournalEntry:
     entry: EntryKind
     thesis: str
     rule: str
-    what: Severity | Decision
-    state: AlertState | DecisionState
+    what: Severity | Decision | str  # a tranche: 'first' or 'add N'
+    state: AlertState | DecisionState | str  # a tranche: 'taken'
     detail: str
     alert_id: int | None = None
     episode: int | None = None
@@ -170,6 +172,13 @@ def journal(session: Session, thesis: str | None = None) -> list[JournalEntry]:
             alert_id=d.alert_id, until=d.until, ended_at=d.rearmed_at,
         )
         for d in session.exec(decisions)
+    ]
+    entries += [
+        JournalEntry(
+            t.taken_at, EntryKind.TRANCHE, t.thesis, "", tranche_label(t.number), "taken",
+            "; ".join(x for x in (f"{t.size:g}% of the position" if t.size is not None else "", t.note) if x),
+        )
+        for t in tranches(session, thesis)
     ]
     return sorted(entries, key=lambda e: (e.at, e.entry))
 

@@ -48,6 +48,7 @@ class Kind(enum.StrEnum):
     DIGEST = "digest"  # once per reminder interval and route: every alert still firing there
     MISSED = "missed"  # an episode that began and ended while the daemon was down
     CASCADE = "cascade"  # the binding bottleneck layer moved to another layer
+    ADD = "add"  # a tranche plan's add became due (informational, never a warning)
 
     @property
     def starts_thread(self) -> bool:

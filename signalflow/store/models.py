@@ -277,3 +277,33 @@ class InteractionRow(SQLModel, table=True):
     kind: str = Field(max_length=40)
     user: str = Field(default="", max_length=40)
     received_at: datetime = Instant(default_factory=utcnow)
+
+
+class TrancheRow(SQLModel, table=True):
+    """The tranche journal: a tranche of a thesis's plan the owner says was taken
+    (``signalflow tranche``). ``number`` is the add's number, 0 for the first tranche. Never deleted."""
+
+    __tablename__ = "tranche"
+
+    id: int | None = Field(default=None, primary_key=True)
+    thesis: str = Field(max_length=100, index=True)
+    number: int = Field(default=0)
+    size: float | None = Field(default=None)  # percent of the intended position, per the plan then
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    taken_at: datetime = Instant(default_factory=utcnow)
+
+
+class PlanAddRow(SQLModel, table=True):
+    """Where each add of a thesis's plan stands for the daemon: whether its condition's
+    episode is open (``due_since``), whether it was announced, and why it is withheld."""
+
+    __tablename__ = "plan_add"
+    __table_args__ = (UniqueConstraint("thesis", "number", name="uq_plan_add"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    thesis: str = Field(max_length=100)
+    number: int
+    due_since: datetime | None = Instant(default=None)
+    announced_at: datetime | None = Instant(default=None)
+    withheld: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = Instant(default_factory=utcnow)

@@ -34,6 +34,7 @@ from signalflow.thesis.limits import read_limited
 from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Severity, Thesis
 from signalflow.thesis.parser import parse_expression
 from signalflow.thesis.layers import layer_cycle_problems
+from signalflow.thesis.plan import read_plan
 from signalflow.thesis.resolve import CONDITIONS, Resolver, cycle_problems
 from signalflow.thesis.yamlnodes import Entry, NodeReader
 
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 THESIS_KEYS = (
     "thesis", "title", "owner", "layer", "review_by", "links", "position", "series",
     "growth", "liquidity", "soft_warning", "kill_switch", "notify", "every", "hypotheses",
-    "for_each",
+    "for_each", "plan",
 )
 CONDITION_KEYS = ("reason", "when")
 RULE_KEYS = ("name", "when", "for", "keep_firing_for", "resolve_when", "stale_after", "summary")
@@ -243,6 +244,7 @@ class _ThesisBuilder:
         series = {name: self.derived(resolver, d) for name, d in raw_series.items()}
         conditions = {name: self.condition(resolver, c) for name, c in raw_conditions.items() if c}
         rules = {sev: tuple(self.rule(resolver, x, sev) for x in raw) for sev, raw in raw_rules.items()}
+        plan = read_plan(self, top.get("plan"), resolver)
         r.problems.extend(resolver.problems)
         r.problems.extend(cycle_problems(series, conditions, [x for group in rules.values() for x in group]))
         meta = self.metadata(top)
@@ -259,6 +261,7 @@ class _ThesisBuilder:
             kill_switch=rules[Severity.KILL_SWITCH],
             series=series,
             hypotheses=hypotheses,
+            plan=plan,
             **meta,
         )
 

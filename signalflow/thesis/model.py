@@ -92,6 +92,42 @@ class Expansion:
 
 
 @dataclass(frozen=True)
+class Add:
+    """One add of a tranche plan: a size (percent of the intended position) and the
+    condition, in the thesis language, under which the plan says to take it."""
+
+    number: int  # 1, 2, ... in file order: `signalflow tranche THESIS add N`
+    size: float  # percent of the intended position
+    when: Node
+    when_text: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Plan:
+    """``plan:``: the first tranche's size, the adds, when the price counts as stretched
+    (adds are withheld then) and what to do on a Soft Warning and on a Kill Switch."""
+
+    first: float  # percent of the intended position
+    on_soft_warning: str
+    on_kill_switch: str
+    location: Location
+    adds: tuple[Add, ...] = ()
+    stretched: Node | None = None
+    stretched_text: str = ""
+
+    def instruction(self, severity: str) -> str:
+        """What the plan says to do on a rule of ``severity`` ('' for any other)."""
+        return {"soft_warning": self.on_soft_warning, "kill_switch": self.on_kill_switch}.get(str(severity), "")
+
+    def add(self, number: int) -> Add:
+        for add in self.adds:
+            if add.number == number:
+                return add
+        raise KeyError(number)
+
+
+@dataclass(frozen=True)
 class Thesis:
     id: str
     title: str
@@ -111,6 +147,7 @@ class Thesis:
     every: timedelta = timedelta(days=1)
     hypotheses: tuple[Hypothesis, ...] = ()
     expansion: Expansion | None = None  # set on the theses a ``for_each`` file expands into
+    plan: Plan | None = None
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -118,7 +155,8 @@ class Thesis:
         return self.kill_switch + self.soft_warning
 
     def expressions(self) -> Iterator[Node]:
-        """Every expression of the thesis: derived series, growth, liquidity, rule conditions."""
+        """Every expression of the thesis: derived series, growth, liquidity, rule conditions,
+        the plan's add and stretched conditions."""
         for derived in self.series.values():
             yield derived.expr
         yield self.growth.when
@@ -127,6 +165,11 @@ class Thesis:
             yield rule.when
             if rule.resolve_when is not None:
                 yield rule.resolve_when
+        if self.plan is not None:
+            for add in self.plan.adds:
+                yield add.when
+            if self.plan.stretched is not None:
+                yield self.plan.stretched
 
     def hypothesis(self, name: str) -> Hypothesis:
         for hyp in self.hypotheses:

@@ -4,7 +4,7 @@ The moves of the binding bottleneck layer (``layer_binding``): one row per insta
 with the highest share of theses warning changed, so the board can say since when it binds.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
