@@ -392,6 +392,8 @@ def settings_table() -> str:
             shown = ""
         elif isinstance(default, timedelta):
             shown = format_duration(default)
+        elif isinstance(default, SecretStr):  # a default is public: shown whole
+            shown = default.get_secret_value()
         else:
             shown = str(default)
         text = (field.description or "").replace("|", "\\|")

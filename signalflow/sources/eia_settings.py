@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, SourceSettings
 
 
@@ -31,6 +32,6 @@ class EiaSettings(SourceSettings):
     prefix = "eia"
 
     api_key: SecretStr | None = Field(None, description="EIA API v2 key")
-    api_url: str = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
+    api_url: SecretUrl = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
     series: list[EiaSeries] = Field(default_factory=list, alias="eia", description="eia.NAME series")
     schedule: Duration = Field("1d", description="EIA collection interval")

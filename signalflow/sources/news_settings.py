@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, PluginSettings
 
 
@@ -16,7 +17,7 @@ class FeedConfig(BaseModel):
     model_config = ConfigDict(validate_default=True)
 
     name: str
-    url: str
+    url: SecretUrl = Field(description="feed URL (may carry a token or user:password@)")
     schedule: Duration = "30m"
 
 

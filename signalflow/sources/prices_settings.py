@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, SourceSettings
 
 
 class PriceSettings(SourceSettings):
     prefix = "prices"
 
-    url: str = Field(
+    url: SecretUrl = Field(
         "https://query1.finance.yahoo.com",
         description="keyless daily chart endpoint base: GET {prices_url}/v8/finance/chart/SYMBOL",
     )

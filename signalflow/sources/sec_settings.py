@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import Duration, SourceSettings
 
 
@@ -23,8 +24,8 @@ class SecSettings(SourceSettings):
     user_agent: str = Field(
         "", description="'Name email@example.com': SEC fair-access contact; required for SEC collection"
     )
-    base_url: str = Field("https://data.sec.gov", description="SEC data API base URL")
-    tickers_url: str = Field("https://www.sec.gov/files/company_tickers.json", description="ticker to CIK map")
+    base_url: SecretUrl = Field("https://data.sec.gov", description="SEC data API base URL")
+    tickers_url: SecretUrl = Field("https://www.sec.gov/files/company_tickers.json", description="ticker to CIK map")
     max_rps: Annotated[float, AfterValidator(_polite)] = Field(
         10.0, description="SEC requests per second across the process (max 10)"
     )
