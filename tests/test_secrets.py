@@ -241,17 +241,19 @@ def test_no_secret_marker_appears_anywhere(secrets_everywhere, monkeypatch, caps
 
 def test_a_database_password_is_never_shown(tmp_path, monkeypatch):
     mark = _marker(99)
-    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", f"postgresql+psycopg://app:{mark}@127.0.0.1:9/signalflow")
+    monkeypatch.setenv(
+        "SIGNALFLOW_DATABASE_URL", f"postgresql+psycopg://app:{mark}@127.0.0.1:9/signalflow?sslpassword={mark[::-1]}"
+    )
     monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(tmp_path))
     stream = io.StringIO()
     logs.configure("DEBUG", stream=stream)
     runner = CliRunner()
     shown = runner.invoke(app, ["config", "show"])
-    assert shown.exit_code == 0 and "postgresql+psycopg://***@127.0.0.1:9/signalflow" in shown.output
+    assert shown.exit_code == 0 and "postgresql+psycopg://***@127.0.0.1:9/signalflow?sslpassword=***" in shown.output
     failed = runner.invoke(app, ["collect"])
     assert failed.exit_code != 0
     for text in (shown.output, failed.output, stream.getvalue(), repr(CoreSettings())):
-        assert mark not in text
+        assert mark not in text and mark[::-1] not in text
 
 
 def test_slack_sdk_debug_logs_never_show_the_webhook_url(tmp_path, http_server):
