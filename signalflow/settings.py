@@ -149,7 +149,7 @@ class SourceSettings(PluginSettings):
     """The settings every source has: how often the daemon collects it (default_schedule
     when the source sets none)."""
 
-    schedule: Duration | None = None
+    schedule: Interval | None = None
 
 
 P = TypeVar("P", bound=PluginSettings)

@@ -131,6 +131,10 @@ def test_bad_durations_say_what_is_expected(text):
         ("DELIVERY_EVERY", "0m", "longer than 0s"),
         ("REMINDER_INTERVAL", "0h", "longer than 0s"),
         ("STALE_AFTER", "0d", "longer than 0s"),
+        ("FRED_SCHEDULE", "0s", "longer than 0s"),
+        ("TABULAR", '[{"name": "x", "url": "x.csv", "schedule": "0s"}]', "longer than 0s"),
+        ("PROM", '[{"name": "x", "query": "up", "step": "0s"}]', "longer than 0s"),
+        ("FEEDS", '[{"name": "x", "url": "https://example.com/rss", "schedule": "0m"}]', "longer than 0s"),
     ],
 )
 def test_an_out_of_range_duration_setting_is_refused(monkeypatch, name, value, problem):

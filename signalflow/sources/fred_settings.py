@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr
 
 from signalflow.redact import SecretUrl
 
-from signalflow.settings import Duration, SourceSettings
+from signalflow.settings import Duration, Interval, SourceSettings
 
 
 class FredSettings(SourceSettings):
@@ -20,7 +20,7 @@ class FredSettings(SourceSettings):
     graph_url: SecretUrl = Field(
         "https://fred.stlouisfed.org/graph/fredgraph.csv", description="keyless FRED CSV endpoint"
     )
-    schedule: Duration = Field("6h", description="FRED collection interval")
+    schedule: Interval = Field("6h", description="FRED collection interval")
     revision_window: Duration = Field(
         "400d", description="how far before the last seen observation each FRED run looks for revisions"
     )

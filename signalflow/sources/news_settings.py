@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalflow.redact import SecretUrl
-from signalflow.settings import Duration, PluginSettings
+from signalflow.settings import Interval, PluginSettings
 
 
 class FeedConfig(BaseModel):
@@ -18,7 +18,7 @@ class FeedConfig(BaseModel):
 
     name: str
     url: SecretUrl = Field(description="feed URL (may carry a token or user:password@)")
-    schedule: Duration = "30m"
+    schedule: Interval = "30m"
 
 
 class NewsSettings(PluginSettings):

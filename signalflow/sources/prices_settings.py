@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from signalflow.redact import SecretUrl
-from signalflow.settings import Duration, SourceSettings
+from signalflow.settings import Interval, SourceSettings
 
 
 class PriceSettings(SourceSettings):
@@ -19,4 +19,4 @@ class PriceSettings(SourceSettings):
     history: str = Field("10y", description="range asked on a first run or after a new split (1y, 5y, 10y, max)")
     recent: str = Field("1mo", description="range asked on later runs")
     close_utc: str = Field("21:00", description="UTC time of day at which a session's bar counts as known (HH:MM)")
-    schedule: Duration = Field("6h", description="price collection interval")
+    schedule: Interval = Field("6h", description="price collection interval")

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from signalflow.redact import SecretUrl
-from signalflow.settings import Duration, SourceSettings
+from signalflow.settings import Interval, SourceSettings
 
 
 def _polite(value: float) -> float:
@@ -29,7 +29,7 @@ class SecSettings(SourceSettings):
     max_rps: Annotated[float, AfterValidator(_polite)] = Field(
         10.0, description="SEC requests per second across the process (max 10)"
     )
-    schedule: Duration = Field("6h", description="SEC collection interval")
+    schedule: Interval = Field("6h", description="SEC collection interval")
     concepts_file: Path | None = Field(
         None,
         description="extra canonical SEC metrics (TOML like signalflow/data/sec_concepts.toml); "
