@@ -33,11 +33,11 @@ _lock = threading.Lock()
 
 
 class SecretUrl(SecretStr):
-    """A URL or DSN that may carry credentials: shown as ``scheme://***@host/...``, the
-    userinfo, path and query left out; a value that is not a URL (a file path) is shown as is."""
+    """A URL or DSN that may carry credentials: shown as :func:`endpoint` shows it (userinfo,
+    token-like path segments and query values masked); a file path is shown as is."""
 
     def _display(self) -> str:
-        return display_url(self.get_secret_value())
+        return endpoint(self.get_secret_value())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):  # settings compare with the text they were given
@@ -48,8 +48,12 @@ class SecretUrl(SecretStr):
         return hash(self.get_secret_value())
 
 
-def display_url(url: str) -> str:
-    """``http://user:pass@host:9090/x?k=v`` -> ``http://***@host:9090/...``."""
+def endpoint(url: str) -> str:
+    """How a URL is shown wherever it is shown (``config show``, tables, stored health):
+    ``scheme://host[:port]`` kept, the userinfo masked, each token-like path segment (what
+    :func:`fragments` treats as a credential) masked, every query value masked and the
+    fragment left out: ``http://user:pass@host:9090/in/tok3n0042abcdef?key=v`` ->
+    ``http://***@host:9090/in/***?key=***``. A file path or a SQLite URL is shown as is."""
     if "://" not in url or url.lower().startswith("sqlite"):
         return url  # a file path or a SQLite file: no credential to hide
     try:
@@ -58,9 +62,14 @@ def display_url(url: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return MASK
+    host = f"[{host}]" if ":" in host else host  # IPv6
     who = f"{MASK}@" if "@" in parts.netloc else ""
-    rest = "/..." if parts.path.strip("/") or parts.query or parts.fragment else ""
-    return f"{parts.scheme}://{who}{host}{port}{rest}"
+    path = "/".join(MASK if _token_like(s) else s for s in parts.path.split("/"))
+    query = "&".join(f"{k}={MASK}" for k, _ in parse_qsl(parts.query, keep_blank_values=True))
+    return f"{parts.scheme}://{who}{host}{port}{path}" + (f"?{query}" if query else "")
+
+
+display_url = endpoint  # the earlier name
 
 
 def fragments(value: str, url: bool = False) -> set[str]:

@@ -702,8 +702,10 @@ def deliver(settings: Settings, store: Store):
 
 
 def run_once(settings: Settings, store: Store, theses: Sequence[Thesis]) -> dict:
-    """One collect -> evaluate -> notify pass."""
+    """One collect -> evaluate -> notify pass; like the daemon's first pass, it first tells
+    the episodes that began and ended since the last evaluation (:func:`replay_downtime`)."""
     reports = collect(settings, store, theses)
+    replay_downtime(settings, store, theses)
     evaluations = evaluate(settings, store, theses)
     delivery = deliver(settings, store)
     return {"collect": reports, "evaluations": evaluations, "delivery": delivery}

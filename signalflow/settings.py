@@ -28,7 +28,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr, create_model
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,13 +71,29 @@ def _to_timedelta(value: Any) -> Any:
     return parse_duration(value) if isinstance(value, str) else value
 
 
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError(f"{format_duration(value)} is negative; durations count forward, e.g. 30m")
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s: an interval of nothing would repeat without pause")
+    return value
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(_to_timedelta),
+    AfterValidator(_not_negative),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """A length of time, written '30m', '6h', '1d', '90s', '1y' (or given as a timedelta);
-parsed once when the settings load, shown as text by ``config show``."""
+parsed once when the settings load, shown as text by ``config show``; never negative."""
+
+Interval = Annotated[Duration, AfterValidator(_positive)]
+"""A :data:`Duration` something repeats on or waits for: longer than zero."""
 
 
 def user_data_dir() -> Path:
@@ -133,7 +149,7 @@ class SourceSettings(PluginSettings):
     """The settings every source has: how often the daemon collects it (default_schedule
     when the source sets none)."""
 
-    schedule: Duration | None = None
+    schedule: Interval | None = None
 
 
 P = TypeVar("P", bound=PluginSettings)
@@ -178,13 +194,13 @@ class CoreSettings(BaseSettings):
     log_json: bool = Field(False, description="one JSON object per log line")
 
     # Schedules
-    default_schedule: Duration = Field("6h", description="collection interval for sources without their own")
+    default_schedule: Interval = Field("6h", description="collection interval for sources without their own")
     schedule_jitter: Duration = Field("60s", description="random delay added to each scheduled run")
-    evaluate_every: Duration = Field("1d", description="regular evaluation grid of the daemon")
+    evaluate_every: Interval = Field("1d", description="regular evaluation grid of the daemon")
 
     # Alerts and delivery
     routes: list[Route] = Field(default_factory=list, description="named notification routes")
-    reminder_interval: Duration = Field(
+    reminder_interval: Interval = Field(
         "1d", description="while alerts fire, how often the reminder digest (or, in thread mode, each reminder) is sent"
     )
     alert_charts: bool = Field(
@@ -206,7 +222,7 @@ class CoreSettings(BaseSettings):
     delivery_max_wait: Duration = Field(
         "30s", description="longest Retry-After or backoff slept inside a pass; longer waits reschedule"
     )
-    delivery_lease: Duration = Field(
+    delivery_lease: Interval = Field(
         "5m",
         description="how long a deliverer's claim on a notification holds unrenewed; a deliverer "
         "that died on this host is taken over at once, one on another host after this long",
@@ -215,15 +231,15 @@ class CoreSettings(BaseSettings):
     # Daemon
     http_host: str = Field("127.0.0.1", description="health/metrics listen address")
     http_port: int = Field(8787, description="health/metrics port; 0 disables the endpoint")
-    delivery_every: Duration = Field("30s", description="how often the daemon retries waiting notifications")
+    delivery_every: Interval = Field("30s", description="how often the daemon retries waiting notifications")
     rules_poll: Duration = Field(
         "5s", description="how often the daemon looks for changed rule files; '0s' = only on SIGHUP"
     )
-    leader_poll: Duration = Field(
+    leader_poll: Interval = Field(
         "5s", description="PostgreSQL: how often a standby daemon tries to take the schedule lease (takeover bound)"
     )
     stale_failures: int = Field(3, description="consecutive failed collections after which a source is stale")
-    stale_after: Duration = Field("2d", description="a source without a successful collection this long is stale")
+    stale_after: Interval = Field("2d", description="a source without a successful collection this long is stale")
 
     plugins: ClassVar[dict[str, type[PluginSettings]]] = {}
 
@@ -392,6 +408,8 @@ def settings_table() -> str:
             shown = ""
         elif isinstance(default, timedelta):
             shown = format_duration(default)
+        elif isinstance(default, SecretStr):  # a default is public: shown whole
+            shown = default.get_secret_value()
         else:
             shown = str(default)
         text = (field.description or "").replace("|", "\\|")

@@ -1,10 +1,12 @@
 """No secret reaches anything a user or a log can read.
 
-Every setting typed as a secret (``SecretStr``, ``SecretUrl``; flat, or inside routes and
-``[[tabular]]`` tables) is found from the settings models, so a new one is covered without
-touching this file, and set to a marker of its own. The marker is then looked for in
-``config show``, the ``collect`` table, the logs (text and JSON, at DEBUG), the stale-source
-notification as each notifier got it, the database file (every table) and ``/metrics``.
+Every setting typed as a secret (``SecretStr``, ``SecretUrl``; flat, or inside routes, feeds
+and ``[[tabular]]`` tables) is found from the settings models, so a new one is covered without
+touching this file, and set to a marker of its own: a URL carries it as a path token and a
+query token (every other one also as the password of its userinfo). The marker is then looked
+for in ``config show``, the ``collect``, ``feeds`` and ``status`` tables, the logs (text and
+JSON, at DEBUG), the stale-source notification as each notifier got it, the database file
+(every table) and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ NOW = datetime(2025, 6, 2, 12, 0)
 ENTRIES = {
     "routes": {"name": "hook", "notifier": "webhook"},
     "tabular": {"name": "leak", "format": "csv"},
+    "feeds": {"name": "leak"},
 }
 
 THESIS = """\
@@ -88,7 +91,12 @@ def test_the_secret_settings_are_found_from_the_models():
     paths = secret_paths()
     assert {("prometheus_url",), ("database_url",), ("routes", "url"), ("tabular", "url"),
             ("slack_webhook_url",), ("slack_bot_token",), ("fred_api_key",), ("smtp_password",)} <= set(paths)
-    assert paths[("prometheus_url",)] is SecretUrl and paths[("routes", "url")] is SecretUrl
+    # every URL-valued setting: base URLs of the sources and notifiers, feeds, routes, the DSN
+    urls = {("fred_api_url",), ("fred_graph_url",), ("eia_api_url",), ("sec_base_url",), ("sec_tickers_url",),
+            ("prices_url",), ("slack_api_url",), ("feeds", "url"), ("prometheus_url",), ("routes", "url"),
+            ("tabular", "url"), ("database_url",)}
+    assert all(paths.get(p) is SecretUrl for p in urls), sorted(p for p in urls if paths.get(p) is not SecretUrl)
+    assert {("slack_webhook_url",), ("webhook_url",)} <= set(paths)  # SecretStr: hidden whole
     assert all(len(p) == 1 or p[0] in ENTRIES for p in paths), "give the new list a sample entry in ENTRIES"
 
 
@@ -96,8 +104,10 @@ def test_the_secret_settings_are_found_from_the_models():
     ("url", "shown"),
     [
         ("http://user:pa55word@prom.internal:9090", "http://***@prom.internal:9090"),
-        ("https://hooks.example.com/services/T0/B0/abcdef0123456789", "https://hooks.example.com/..."),
-        ("postgresql+psycopg://app:pa55word@db/signalflow", "postgresql+psycopg://***@db/..."),
+        ("https://hooks.example.com/services/T0/B0/abcdef0123456789", "https://hooks.example.com/services/T0/B0/***"),
+        ("postgresql+psycopg://app:pa55word@db/signalflow", "postgresql+psycopg://***@db/signalflow"),
+        ("http://u:p4ss@[::1]:9/in/tok3n0042abcdef/x?key=v&fmt=json#f", "http://***@[::1]:9/in/***/x?key=***&fmt=***"),
+        ("https://api.eia.gov/v2", "https://api.eia.gov/v2"),
         ("sqlite:///var/lib/signalflow.db", "sqlite:///var/lib/signalflow.db"),
         ("data/util.csv", "data/util.csv"),
     ],
@@ -146,7 +156,8 @@ def secrets_everywhere(tmp_path, monkeypatch, http_server):
         if issubclass(kind, SecretUrl) or path[-1].endswith("url"):
             route = f"/in/{mark}"
             http_server.routes[route] = hook if path[0] == "routes" else _echo
-            host = http_server.url.replace("http://", f"http://user:{mark}@")
+            userinfo = i % 2 or path == ("prometheus_url",)  # the password the issue found leaking
+            host = http_server.url.replace("http://", f"http://user:{mark}@") if userinfo else http_server.url
             value = f"{host}{route}?token={mark}"
         else:
             value = mark
@@ -158,14 +169,16 @@ def secrets_everywhere(tmp_path, monkeypatch, http_server):
     http_server.routes[f"/in/{markers[('prometheus_url',)]}/api/v1/query_range"] = _echo
     rules = tmp_path / "rules"
     rules.mkdir()
-    for i, ref in enumerate(["fred.DGS10", "prom.leak", "http.leak"]):
+    for i, ref in enumerate(["fred.DGS10", "prom.leak", "http.leak", "eia.leak", "sec.NVDA.revenue", "px.NVDA.close",
+                            "count(news.order_cut, 30d)"]):
         (rules / f"t{i}.yaml").write_text(THESIS.format(id=i, ref=ref))
     for name, value in values.items():
         monkeypatch.setenv(f"SIGNALFLOW_{name.upper()}", value if isinstance(value, str) else json.dumps(value))
     env = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'leak.db'}", "RULES_DIR": str(rules), "LOG_LEVEL": "DEBUG",
-        "FRED_API_URL": f"{http_server.url}/fred", "PROM": json.dumps([{"name": "leak", "query": "up"}]),
-        "STALE_FAILURES": "1", "DELIVERY_BACKOFF": "0s", "SLACK_API_URL": f"{http_server.url}/slack/",
+        "PROM": json.dumps([{"name": "leak", "query": "up"}]), "EIA": json.dumps([{"name": "leak", "route": "x"}]),
+        "SEC_USER_AGENT": "Leak test leak@example.com", "DATA_DIR": str(tmp_path / "data"),
+        "STALE_FAILURES": "1", "DELIVERY_BACKOFF": "0s",
     }
     for name, value in env.items():
         monkeypatch.setenv(f"SIGNALFLOW_{name}", value)
@@ -188,11 +201,15 @@ def test_no_secret_marker_appears_anywhere(secrets_everywhere, monkeypatch, caps
     monkeypatch.setenv("SIGNALFLOW_LOG_JSON", str(json_logs).lower())
     seen: list[str] = []
     runner = CliRunner()
-    for args in (["config", "show"], ["config", "show", "--json"], ["collect"], ["collect", "--json"]):
+    for args in (["config", "show"], ["config", "show", "--json"], ["collect"], ["collect", "--json"],
+                 ["collect", "news"], ["feeds"], ["feeds", "--json"], ["status"], ["status", "--json"]):
         result = runner.invoke(app, args)
         seen += [result.output, getattr(result, "stderr", "") or ""]
-        assert (result.exit_code == 1) == (args[0] == "collect"), result.output  # the collections fail
-    assert "prom" in seen[4] and "fred" in seen[4]  # the collect table lists the failures
+        # the collections fail; a failing feed is a warning of the news run
+        assert (result.exit_code == 1) == (args[0] == "collect" and args[1:] != ["news"]), result.output
+    for source in ("prom", "fred", "eia", "sec", "px"):  # the collect table lists the failures
+        assert source in seen[4], seen[4]
+    assert "leak" in seen[10] and "failing" in seen[12]  # the feed is listed, and failed
 
     # the daemon's stale-source path: a notification to every route, delivered
     stream = io.StringIO()
@@ -224,17 +241,19 @@ def test_no_secret_marker_appears_anywhere(secrets_everywhere, monkeypatch, caps
 
 def test_a_database_password_is_never_shown(tmp_path, monkeypatch):
     mark = _marker(99)
-    monkeypatch.setenv("SIGNALFLOW_DATABASE_URL", f"postgresql+psycopg://app:{mark}@127.0.0.1:9/signalflow")
+    monkeypatch.setenv(
+        "SIGNALFLOW_DATABASE_URL", f"postgresql+psycopg://app:{mark}@127.0.0.1:9/signalflow?sslpassword={mark[::-1]}"
+    )
     monkeypatch.setenv("SIGNALFLOW_RULES_DIR", str(tmp_path))
     stream = io.StringIO()
     logs.configure("DEBUG", stream=stream)
     runner = CliRunner()
     shown = runner.invoke(app, ["config", "show"])
-    assert shown.exit_code == 0 and "postgresql+psycopg://***@127.0.0.1:9/..." in shown.output
+    assert shown.exit_code == 0 and "postgresql+psycopg://***@127.0.0.1:9/signalflow?sslpassword=***" in shown.output
     failed = runner.invoke(app, ["collect"])
     assert failed.exit_code != 0
     for text in (shown.output, failed.output, stream.getvalue(), repr(CoreSettings())):
-        assert mark not in text
+        assert mark not in text and mark[::-1] not in text
 
 
 def test_slack_sdk_debug_logs_never_show_the_webhook_url(tmp_path, http_server):

@@ -120,6 +120,39 @@ def test_bad_durations_say_what_is_expected(text):
 
 
 @pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("EVALUATE_EVERY", "-1d", "-1d is negative"),
+        ("DELIVERY_BACKOFF", "-10s", "-10s is negative"),
+        ("FRED_SCHEDULE", "-6h", "-6h is negative"),
+        ("TABULAR", '[{"name": "x", "url": "x.csv", "schedule": "-1d"}]', "-1d is negative"),
+        ("EVALUATE_EVERY", "0s", "longer than 0s"),
+        ("DEFAULT_SCHEDULE", "0d", "longer than 0s"),
+        ("DELIVERY_EVERY", "0m", "longer than 0s"),
+        ("REMINDER_INTERVAL", "0h", "longer than 0s"),
+        ("STALE_AFTER", "0d", "longer than 0s"),
+        ("FRED_SCHEDULE", "0s", "longer than 0s"),
+        ("TABULAR", '[{"name": "x", "url": "x.csv", "schedule": "0s"}]', "longer than 0s"),
+        ("PROM", '[{"name": "x", "query": "up", "step": "0s"}]', "longer than 0s"),
+        ("FEEDS", '[{"name": "x", "url": "https://example.com/rss", "schedule": "0m"}]', "longer than 0s"),
+    ],
+)
+def test_an_out_of_range_duration_setting_is_refused(monkeypatch, name, value, problem):
+    """A negative duration, or a zero interval something repeats on, is a clear error at load
+    rather than a daemon that spins or never waits."""
+
+    monkeypatch.setenv(f"SIGNALFLOW_{name}", value)
+    result = CliRunner().invoke(app, ["config", "show"])
+    assert result.exit_code != 0 and problem in result.output and name.lower() in result.output, result.output
+
+
+@pytest.mark.parametrize(("name", "value"), [("RULES_POLL", "0s"), ("DELIVERY_BACKOFF", "0s"), ("SCHEDULE_JITTER", "0s")])
+def test_a_zero_duration_stays_allowed_where_it_means_something(monkeypatch, name, value):
+    monkeypatch.setenv(f"SIGNALFLOW_{name}", value)
+    assert CliRunner().invoke(app, ["config", "show"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
     ("value", "text"),
     [
         (timedelta(seconds=90), "90s"),

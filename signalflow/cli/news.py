@@ -69,6 +69,7 @@ def feeds(json_output: JsonOption = False) -> None:
     from dataclasses import asdict
 
     from signalflow import service
+    from signalflow.redact import endpoint
     from signalflow.settings import format_duration
     from signalflow.sources.news import NewsSource, feed_health
 
@@ -83,7 +84,7 @@ def feeds(json_output: JsonOption = False) -> None:
     for feed in configured:
         known = health.get(feed.name)
         rows.append(
-            {"name": feed.name, "url": feed.url, "schedule": format_duration(feed.schedule)}
+            {"name": feed.name, "url": endpoint(feed.url.get_secret_value()), "schedule": format_duration(feed.schedule)}
             | ({k: v for k, v in asdict(known).items() if k not in ("feed", "url")} if known else {"status": "never"})
         )
     if json_output:

@@ -91,7 +91,7 @@ class SlackNotifier(Notifier):
         channel = (route.channel if route else "") or config.channel
         if token and not channel:
             raise ConfigError("slack_channel", "a bot token needs a channel", "set SIGNALFLOW_SLACK_CHANNEL")
-        return cls(token, channel, webhook, config.api_url, settings.delivery_timeout, config.interactive)
+        return cls(token, channel, webhook, config.api_url.get_secret_value(), settings.delivery_timeout, config.interactive)
 
     def steps(self, notification: Notification, thread: Receipt | None = None) -> tuple[str, ...]:
         """A root message, then its chart's upload; or a reply, then the root's edit. Each

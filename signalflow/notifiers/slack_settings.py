@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from signalflow.redact import SecretUrl
 from signalflow.settings import PluginSettings
 
 
@@ -15,7 +16,7 @@ class SlackSettings(PluginSettings):
     webhook_url: SecretStr | None = Field(
         None, description="Slack incoming-webhook URL: the simple mode without edits or threads"
     )
-    api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (for proxies and tests)")
+    api_url: SecretUrl = Field("https://slack.com/api/", description="Slack Web API base URL (for proxies and tests)")
     signing_secret: SecretStr | None = Field(
         None, description="Slack app signing secret: verifies requests to /slack/interactions (Request URL mode)"
     )

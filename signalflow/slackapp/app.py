@@ -96,7 +96,7 @@ class SlackDesk:
         # Without a signing secret no HTTP request can be verified: a random one refuses them all.
         secret = config.signing_secret.get_secret_value() if config.signing_secret else secrets.token_hex(32)
         self.verifier = SignatureVerifier(secret)
-        client = WebClient(token=config.bot_token.get_secret_value(), base_url=config.api_url, retry_handlers=[])
+        client = WebClient(token=config.bot_token.get_secret_value(), base_url=config.api_url.get_secret_value(), retry_handlers=[])
         self.executor = _Tracked(max_workers=2, thread_name_prefix="signalflow-slack")
         self._recorded: dict[str, Submission] = {}  # decisions recorded, waiting to be shown
         self._lock = threading.Lock()

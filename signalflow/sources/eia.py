@@ -129,7 +129,7 @@ class EiaSource(ConfiguredSource):
         return HttpClient("eia", user_agent="signalflow (EIA collector)")
 
     def collect_series(self, http: HttpClient, config: EiaSeries, state: MutableMapping[str, str]) -> Batch:
-        url = f"{self.config.api_url.rstrip('/')}/{config.route.strip('/')}/data/"
+        url = f"{self.config.api_url.get_secret_value().rstrip('/')}/{config.route.strip('/')}/data/"
         params: list[tuple[str, str | int]] = [
             ("api_key", self.config.api_key.get_secret_value()),  # type: ignore[union-attr]
             ("frequency", config.frequency),

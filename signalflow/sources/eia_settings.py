@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from signalflow.settings import Duration, SourceSettings
+from signalflow.redact import SecretUrl
+from signalflow.settings import Duration, Interval, SourceSettings
 
 
 class EiaSeries(BaseModel):
@@ -24,13 +25,13 @@ class EiaSeries(BaseModel):
         "1d", description="EIA gives no vintages: a period is assumed published this long after its last day, known at the end of that New York day"
     )
     unit: str = Field("", description="unit; empty = the reply's '<column>-units'")
-    schedule: Duration = Field("1d", description="collection interval of this series; unset: eia_schedule")
+    schedule: Interval = Field("1d", description="collection interval of this series; unset: eia_schedule")
 
 
 class EiaSettings(SourceSettings):
     prefix = "eia"
 
     api_key: SecretStr | None = Field(None, description="EIA API v2 key")
-    api_url: str = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
+    api_url: SecretUrl = Field("https://api.eia.gov/v2", description="EIA API v2 base URL")
     series: list[EiaSeries] = Field(default_factory=list, alias="eia", description="eia.NAME series")
-    schedule: Duration = Field("1d", description="EIA collection interval")
+    schedule: Interval = Field("1d", description="EIA collection interval")

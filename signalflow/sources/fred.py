@@ -92,7 +92,7 @@ class FredSource(Source):
         self, http: HttpClient, series_id: str, state: MutableMapping[str, str], window: timedelta
     ) -> Batch:
         key = self.config.api_key.get_secret_value()  # type: ignore[union-attr]
-        base = self.config.api_url.rstrip("/")
+        base = self.config.api_url.get_secret_value().rstrip("/")
         info = self._metadata(http, base, key, series_id, state)
         url = f"{base}/series/observations"
         params: dict[str, str | int] = {
@@ -157,7 +157,7 @@ class FredSource(Source):
     def _collect_graph(
         self, http: HttpClient, series_id: str, state: MutableMapping[str, str], window: timedelta
     ) -> Batch:
-        url = self.config.graph_url
+        url = self.config.graph_url.get_secret_value()
         fetched = http.get(url, params={"id": series_id}, etag=state.get(f"{series_id}:etag"))
         if fetched.not_modified:
             return Batch()

@@ -17,6 +17,7 @@ import httpx
 
 from signalflow._retry_after import parse_retry_after
 from signalflow.errors import FetchError, Interrupted, RateLimited, Unreachable
+from signalflow.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,9 @@ class HttpClient:
             request_headers["If-None-Match"] = etag
         if last_modified:
             request_headers["If-Modified-Since"] = last_modified
-        shown = url.split("?", 1)[0]  # never log query strings: they may carry API keys
+        # never log query strings (they may carry API keys), a URL's userinfo or a configured
+        # URL's token-like path segments
+        shown = redact(url.split("?", 1)[0])
         retry_after: float | None = None
         for attempt in range(self.retries + 1):
             if self.limiter is not None:

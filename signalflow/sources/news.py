@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from signalflow.errors import PayloadError, SourceError
+from signalflow.redact import endpoint
 from signalflow.series import (
     Batch,
     Event,
@@ -188,14 +189,15 @@ class NewsSource(Source):
         previous = state.get(f"{key}:health")
         old = FeedHealth.from_json(previous) if previous else None
         state[f"{key}:fetched_at"] = now.isoformat()
+        url, shown = feed.url.get_secret_value(), endpoint(feed.url.get_secret_value())
         try:
             fetched = http.get(
-                feed.url, etag=state.get(f"{key}:etag"), last_modified=state.get(f"{key}:last_modified")
+                url, etag=state.get(f"{key}:etag"), last_modified=state.get(f"{key}:last_modified")
             )
         except SourceError as exc:
             failures = (old.consecutive_failures if old else 0) + 1
             health = FeedHealth(
-                feed.name, feed.url, "failing", now.isoformat(), str(exc),
+                feed.name, shown, "failing", now.isoformat(), str(exc),
                 entries=old.entries if old else 0, last_success=old.last_success if old else "",
                 consecutive_failures=failures,
             )  # fmt: skip
@@ -205,7 +207,7 @@ class NewsSource(Source):
             return Batch(warnings=[f"feed {feed.name}: {exc}"])
         if fetched.not_modified:
             state[f"{key}:health"] = FeedHealth(
-                feed.name, feed.url, "not_modified", now.isoformat(),
+                feed.name, shown, "not_modified", now.isoformat(),
                 entries=old.entries if old else 0, last_success=now.isoformat(),
             ).to_json()  # fmt: skip
             return Batch()
@@ -217,20 +219,20 @@ class NewsSource(Source):
         changed = _http_date(fetched.last_modified)
         try:
             batch, total, problem = self._parse(
-                feed.name, fetched.content, fetched.headers, _seen(state, key), feed.url, collected_at=now,
+                feed.name, fetched.content, fetched.headers, _seen(state, key), shown, collected_at=now,
                 index=index,
                 undated_at=changed if changed is not None and changed <= now else None,
             )
         except SourceError as exc:
             state[f"{key}:health"] = FeedHealth(
-                feed.name, feed.url, "failing", now.isoformat(), str(exc),
+                feed.name, shown, "failing", now.isoformat(), str(exc),
                 last_success=old.last_success if old else "",
                 consecutive_failures=(old.consecutive_failures if old else 0) + 1,
             ).to_json()  # fmt: skip
             return Batch(warnings=[str(exc)])
         _remember(state, key, [e.entry_id for e in batch.events])
         state[f"{key}:health"] = FeedHealth(
-            feed.name, feed.url, "bozo" if problem else "ok", now.isoformat(), problem,
+            feed.name, shown, "bozo" if problem else "ok", now.isoformat(), problem,
             entries=total, new_entries=len(batch.events), last_success=now.isoformat(),
             other_language=sum(e.language not in self.classifier.languages for e in batch.events),
         ).to_json()  # fmt: skip

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from signalflow.settings import Duration, PluginSettings
+from signalflow.redact import SecretUrl
+from signalflow.settings import Interval, PluginSettings
 
 
 class FeedConfig(BaseModel):
@@ -16,8 +17,8 @@ class FeedConfig(BaseModel):
     model_config = ConfigDict(validate_default=True)
 
     name: str
-    url: str
-    schedule: Duration = "30m"
+    url: SecretUrl = Field(description="feed URL (may carry a token or user:password@)")
+    schedule: Interval = "30m"
 
 
 class NewsSettings(PluginSettings):

@@ -110,7 +110,7 @@ class PriceSource(Source):
         return batch
 
     def _fetch(self, http: HttpClient, ticker: str, range_: str) -> tuple[DailyBars, str]:
-        url = f"{self.config.url.rstrip('/')}/v8/finance/chart/{symbol_of(ticker)}"
+        url = f"{self.config.url.get_secret_value().rstrip('/')}/v8/finance/chart/{symbol_of(ticker)}"
         fetched = http.get(url, params={"interval": "1d", "range": range_, "events": "split"})
         return parse_chart_json(fetched.content, f"{url}?range={range_}"), url
 

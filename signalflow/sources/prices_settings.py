@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from signalflow.settings import Duration, SourceSettings
+from signalflow.redact import SecretUrl
+from signalflow.settings import Interval, SourceSettings
 
 
 class PriceSettings(SourceSettings):
     prefix = "prices"
 
-    url: str = Field(
+    url: SecretUrl = Field(
         "https://query1.finance.yahoo.com",
         description="keyless daily chart endpoint base: GET {prices_url}/v8/finance/chart/SYMBOL",
     )
     history: str = Field("10y", description="range asked on a first run or after a new split (1y, 5y, 10y, max)")
     recent: str = Field("1mo", description="range asked on later runs")
     close_utc: str = Field("21:00", description="UTC time of day at which a session's bar counts as known (HH:MM)")
-    schedule: Duration = Field("6h", description="price collection interval")
+    schedule: Interval = Field("6h", description="price collection interval")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalflow.redact import SecretUrl
-from signalflow.settings import Duration, SourceSettings
+from signalflow.settings import Interval, SourceSettings
 
 
 class PromSeries(BaseModel):
@@ -16,10 +16,10 @@ class PromSeries(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     query: str
-    step: Duration = "1h"
-    lookback: Duration = "7d"
+    step: Interval = "1h"
+    lookback: Interval = "7d"
     unit: str = ""
-    schedule: Duration = Field("15m", description="collection interval of this series; unset: prom_schedule")
+    schedule: Interval = Field("15m", description="collection interval of this series; unset: prom_schedule")
 
 
 class PromSettings(SourceSettings):
@@ -29,4 +29,4 @@ class PromSettings(SourceSettings):
         None, alias="prometheus_url", description="Prometheus base URL for prom.NAME series (may carry user:password@)"
     )
     series: list[PromSeries] = Field(default_factory=list, alias="prom", description="prom.NAME series")
-    schedule: Duration = Field("15m", description="Prometheus collection interval")
+    schedule: Interval = Field("15m", description="Prometheus collection interval")

@@ -186,7 +186,7 @@ class SecSource(Source):
         fresh = path.exists() and self._now() - path.stat().st_mtime < TICKERS_MAX_AGE_S
         if not fresh:
             reply = self._client().get(
-                self.config.tickers_url,
+                self.config.tickers_url.get_secret_value(),
                 etag=state.get("tickers.etag") if path.exists() else None,
                 last_modified=state.get("tickers.last_modified") if path.exists() else None,
             )
@@ -231,7 +231,7 @@ class SecSource(Source):
         self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str], *, read_filings: bool = False
     ) -> Batch:
         client = self._client()
-        base = self.config.base_url.rstrip("/")
+        base = self.config.base_url.get_secret_value().rstrip("/")
         batch = Batch()
         facts_key = f"facts.{cik:010d}"
         known = set(filter(None, state.get(f"{facts_key}.concepts", "").split(",")))
@@ -281,7 +281,7 @@ class SecSource(Source):
                 normalize_companyfacts(facts, ticker, self.metrics, sorted(concepts), accepted, collected_at, facts_url)
             )
         if read_filings:
-            archives = archives_base(self.config.base_url)
+            archives = archives_base(self.config.base_url.get_secret_value())
             batch.extend(collect_filings(client, archives, cik, ticker, self.filings.records(cik), state))
         return batch
 

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from signalflow.settings import Duration, SourceSettings
+from signalflow.redact import SecretUrl
+from signalflow.settings import Interval, SourceSettings
 
 
 def _polite(value: float) -> float:
@@ -23,12 +24,12 @@ class SecSettings(SourceSettings):
     user_agent: str = Field(
         "", description="'Name email@example.com': SEC fair-access contact; required for SEC collection"
     )
-    base_url: str = Field("https://data.sec.gov", description="SEC data API base URL")
-    tickers_url: str = Field("https://www.sec.gov/files/company_tickers.json", description="ticker to CIK map")
+    base_url: SecretUrl = Field("https://data.sec.gov", description="SEC data API base URL")
+    tickers_url: SecretUrl = Field("https://www.sec.gov/files/company_tickers.json", description="ticker to CIK map")
     max_rps: Annotated[float, AfterValidator(_polite)] = Field(
         10.0, description="SEC requests per second across the process (max 10)"
     )
-    schedule: Duration = Field("6h", description="SEC collection interval")
+    schedule: Interval = Field("6h", description="SEC collection interval")
     concepts_file: Path | None = Field(
         None,
         description="extra canonical SEC metrics (TOML like signalflow/data/sec_concepts.toml); "

@@ -145,13 +145,14 @@ class SnapshotSource(Source):
     def url(self, publisher: str) -> str | None:
         """The URL ``publisher``'s file is fetched from, or None (import only)."""
         config = self.config
+        url = None
         if isinstance(config, DcSettings):
-            return config.epoch_url if publisher == "epoch" else None
-        if isinstance(config, GridSettings):
+            url = config.epoch_url if publisher == "epoch" else None
+        elif isinstance(config, GridSettings):
             urls = {"ercot": config.ercot_url, "pjm": config.pjm_url, "nyiso": config.nyiso_url,
                     "miso": config.miso_url, "caiso": config.caiso_url}
-            return urls.get(publisher)
-        return None
+            url = urls.get(publisher)
+        return url.get_secret_value() if url is not None else None
 
     def needs(self, ref: str) -> str | None:
         publisher = self.publisher_of(ref)

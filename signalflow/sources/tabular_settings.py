@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from signalflow.redact import SecretUrl
-from signalflow.settings import Duration, PluginSettings
+from signalflow.settings import Duration, Interval, PluginSettings
 
 
 class TabularSeries(BaseModel):
@@ -39,7 +39,7 @@ class TabularSeries(BaseModel):
         "", description="period of each date (weekly dates are the week's last day); empty = inferred from the dates"
     )
     unit: str = ""
-    schedule: Duration = Field(
+    schedule: Interval = Field(
         "1d", description="collection interval of this series, e.g. '6h', '1d'; unset: default_schedule"
     )
 

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from signalflow.errors import FrequencyChanged
+from signalflow.redact import endpoint
 from signalflow.series import Batch, Event, SeriesInfo, SeriesKind
 from signalflow.store import db
 from signalflow.store.models import (
@@ -76,7 +77,8 @@ class Store:
 
     @property
     def url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        """The database as shown: its password and any token in its query masked."""
+        return endpoint(self.engine.url.render_as_string(hide_password=True))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

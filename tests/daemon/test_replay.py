@@ -125,3 +125,37 @@ def test_the_daemon_replays_at_its_first_pass_only(tmp_path) -> None:
     finally:
         store.close()
     assert kinds == ["missed"]
+
+
+def test_run_once_replays_the_downtime_once(tmp_path, monkeypatch, http_server) -> None:
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+
+    settings, store = setup(tmp_path)
+    theses = service.load_theses(settings)
+    try:
+        service.evaluate(settings, store, theses, at=T0 + timedelta(hours=1))
+        add(store, T1, 7.0)
+        add(store, T2, 2.0)
+    finally:
+        store.close()
+    for name, value in {
+        "DATABASE_URL": settings.database_url.get_secret_value(), "RULES_DIR": str(settings.rules_dir),
+        "ROUTES": json.dumps([{"name": "desk", "notifier": "console"}]),
+        # FRED answers 404: the collection fails, the stored history stays what the test wrote
+        "FRED_API_URL": f"{http_server.url}/fred", "FRED_GRAPH_URL": f"{http_server.url}/graph.csv",
+    }.items():
+        monkeypatch.setenv(f"SIGNALFLOW_{name}", value)
+    runner = CliRunner()
+    first = runner.invoke(app, ["run", "--once"])
+    second = runner.invoke(app, ["run", "--once"])
+    store = Store.open(settings.database_url)
+    try:
+        kinds = [(r.kind, r.status) for r in rows(store)]
+    finally:
+        store.close()
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert [k for k, _ in kinds] == ["missed"]  # told once, not again by the second run
+    assert "1 sent" in first.output and "0 sent" in second.output
+    assert "Missed while the daemon was down" in first.output and "Missed" not in second.output

@@ -203,3 +203,19 @@ def test_nested_functions_that_multiply_work_are_bounded(when: str, refused: boo
     assert (found is None) is refused
     if refused:
         assert any("times per instant" in str(p) for p in problems)
+
+
+def test_the_memory_bound_sees_a_runaway() -> None:
+    """The bound every case here is held to (conftest.py) measures what it claims to."""
+    from hostile.memory import MiB, peak_memory
+
+    with peak_memory() as small:
+        data = bytes(8 * MiB)
+    with peak_memory() as large:
+        grown = bytearray(300 * MiB)
+        grown[:: 4096] = b"x" * len(grown[:: 4096])  # touch every page: resident, not only reserved
+    del data, grown
+    assert small.bytes < 64 * MiB and large.bytes > 256 * MiB, (small, large)
+
+
+test_the_memory_bound_sees_a_runaway.measures_memory_itself = True  # type: ignore[attr-defined]

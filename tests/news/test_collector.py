@@ -173,5 +173,5 @@ def test_check_ref(ref, problem):
 
 def test_default_feed_list_is_used_when_none_configured():
     feeds = NewsSource(Settings()).feeds()
-    assert len(feeds) >= 8 and all(f.url.startswith("https://") for f in feeds)
+    assert len(feeds) >= 8 and all(f.url.get_secret_value().startswith("https://") for f in feeds)
     assert len({f.name for f in feeds}) == len(feeds)
