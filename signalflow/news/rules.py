@@ -17,6 +17,9 @@ import yaml
 
 from signalflow.errors import ConfigError
 
+# libyaml's loader when PyYAML was built with it: the built-in rules parse ten times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 LABELS: tuple[str, ...] = (
@@ -85,7 +88,7 @@ def _compile(origin: str, where: str, patterns: Any) -> tuple[re.Pattern[str], .
 def _read_yaml(path: Path | str, text: str | None = None) -> dict[str, Any]:
     origin = str(path)
     try:
-        data = yaml.safe_load(text if text is not None else Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(text if text is not None else Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as exc:
         raise ConfigError(origin, f"cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

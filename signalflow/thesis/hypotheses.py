@@ -30,16 +30,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import numpy as np
-import pandas as pd
-
 from signalflow.series import SeriesFrame, SeriesProvider
-from signalflow.thesis.arrays import ns
-from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
-from signalflow.thesis.context import Context, node_refs
-from signalflow.thesis.data import default_kind
-from signalflow.thesis.frames import PitSeries
-from signalflow.thesis.functions_hypotheses import decide
 from signalflow.thesis.functions_spec import ValueKind
 from signalflow.thesis.model import Hypothesis, Thesis
 from signalflow.thesis.resolve import Resolver
@@ -120,6 +111,18 @@ def read_hypotheses(builder, entry, derived: dict) -> tuple[Hypothesis, ...]:
 
 def evaluate_hypotheses(thesis: Thesis, provider: SeriesProvider, at: datetime) -> list[HypothesisStatus]:
     """Every hypothesis of ``thesis`` as known at ``at``."""
+    # The evaluator (numpy, pandas) loads here: the loader reads the section through this
+    # module, and `signalflow check` never evaluates.
+    import numpy as np
+    import pandas as pd
+
+    from signalflow.thesis.arrays import ns
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context, node_refs
+    from signalflow.thesis.data import default_kind
+    from signalflow.thesis.frames import PitSeries
+    from signalflow.thesis.functions_hypotheses import decide
+
     found = thesis.hypotheses
     refs = sorted(set().union(*(node_refs(thesis, h.verify) for h in found))) if found else []
     frames = provider.load(refs, until=at) if refs else {}
