@@ -139,10 +139,10 @@ class NewsSource(Source):
         if self._classifier is not None:
             return self._classifier.labels, self._classifier.tickers
         if self._known is None:
-            from signalflow.news.rules import load_rules, load_watchlist
+            from signalflow.news.rules import load_watchlist, rule_labels
 
             companies = load_watchlist(self.config.watchlist_file)
-            self._known = load_rules(self.config.rules_file).labels, tuple(c.ticker for c in companies)
+            self._known = rule_labels(self.config.rules_file), tuple(c.ticker for c in companies)
         return self._known
 
     def feeds(self) -> list[FeedConfig]:
