@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 Clock = Callable[[], datetime]
 """A function returning now as a naive UTC datetime; injected wherever time is read."""
@@ -84,6 +84,9 @@ def end_of_day(day: date, zone: str = "UTC") -> datetime:
 
 def end_of_day_frame(days: pd.Series, zone: str = "UTC") -> pd.Series:
     """:func:`end_of_day` of each date (or datetime, whose time is dropped) of ``days``."""
+    import numpy as np
+    import pandas as pd
+
     start = pd.to_datetime(days).dt.normalize() + pd.Timedelta(days=1)
     if zone == "UTC":
         return start.astype("datetime64[ns]")
@@ -107,6 +110,8 @@ def capped(known_at: datetime, basis: KnownAtBasis, collected_at: datetime | Non
 
 def capped_frame(frame: pd.DataFrame, collected_at: datetime | None) -> pd.DataFrame:
     """:func:`capped` on every row of an ``OBSERVATION_COLUMNS`` frame (in place, returned)."""
+    import pandas as pd
+
     if collected_at is None or frame.empty:
         return frame
     late = frame["known_at"] > pd.Timestamp(collected_at)
@@ -274,6 +279,8 @@ class Batch:
 
     def observations_frame(self) -> pd.DataFrame:
         """Every observation of the batch as one frame with ``OBSERVATION_COLUMNS``."""
+        import pandas as pd
+
         parts = []
         if self.observations:
             parts.append(
@@ -308,6 +315,8 @@ class Batch:
         self.warnings.extend(other.warnings)
         self.incomplete.extend(other.incomplete)
         if other.frame is not None:
+            import pandas as pd
+
             self.frame = (
                 other.frame if self.frame is None else pd.concat([self.frame, other.frame], ignore_index=True)
             )
@@ -336,6 +345,8 @@ class SeriesFrame:
 
     @classmethod
     def empty(cls, key: str, kind: SeriesKind = SeriesKind.LEVEL) -> SeriesFrame:
+        import pandas as pd
+
         return cls(key, pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in FRAME_COLUMNS}), kind)
 
 
@@ -444,6 +455,8 @@ class MemoryProvider:
             if frame is None:
                 continue
             if until is not None and len(frame.data):
+                import pandas as pd
+
                 known = frame.data["known_at"] <= pd.Timestamp(until)
                 if not known.all():
                     data = frame.data[known].reset_index(drop=True)

@@ -118,7 +118,7 @@ def load_theses(settings: Settings, directory: Path | None = None) -> list[Thesi
 
 
 def refs_by_source(theses: Iterable[Thesis]) -> dict[str, list[str]]:
-    from signalflow.thesis.context import thesis_refs
+    from signalflow.thesis.model import thesis_refs
 
     grouped: dict[str, set[str]] = defaultdict(set)
     for thesis in theses:
@@ -166,7 +166,7 @@ def plan_sources(settings: Settings, theses: Iterable[Thesis]) -> list[SourcePla
 def waiting_for(settings: Settings, store: Store, theses: Sequence[Thesis]) -> dict[str, tuple[str, ...]]:
     """For each thesis, the settings its inputs still wait for: an input waits when its
     source needs a setting and the store holds nothing for it (an import fills it too)."""
-    from signalflow.thesis.context import thesis_refs
+    from signalflow.thesis.model import thesis_refs
 
     needed = {ref: setting for plan in plan_sources(settings, theses) for setting, refs in plan.waiting.items() for ref in refs}
     if not needed:

@@ -29,9 +29,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import ApiError, PayloadError
 from signalflow.series import (
@@ -47,6 +45,9 @@ from signalflow.series import (
 )
 from signalflow.sources.validate import FIRST_DATE, LAST_DATE
 from signalflow.sources.frequency import Frequency, infer_frequency, period_bounds_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SERIES_ID = re.compile(r"^[A-Z0-9_]+$")
 ALFRED_COLUMN = re.compile(r"^(?P<id>[A-Z0-9_]+)_(?P<vintage>\d{8})$")
@@ -124,6 +125,8 @@ def parse_api_json(
 ) -> Batch:
     """A ``fred/series/observations`` reply (``file_type=json``); an error reply raises
     :class:`ApiError` naming ``origin``."""
+    import pandas as pd
+
     data = _load_json(payload, origin)
     if "error_code" in data:
         code = str(data.get("error_code") or 0)
@@ -208,6 +211,8 @@ def parse_alfred_csv(
     text: str, origin: str, frequency: Frequency | None = None, collected_at: datetime | None = None
 ) -> Batch:
     """An ALFRED download with one column per vintage, in any column order."""
+    import pandas as pd
+
     table = _read_csv(text, origin)
     if table.columns[0] not in ("DATE", "observation_date"):
         raise PayloadError(origin, f"expected a DATE column first, got {table.columns[0]!r}", line=1)
@@ -253,6 +258,8 @@ def _assumed(
 ) -> Batch:
     """Observations without vintage information: assumed published the day after the period
     ends, known at the end of that day."""
+    import pandas as pd
+
     keep = values.notna()
     frequency = frequency or infer_frequency(d.date() for d in dates[keep])
     frame = _frame(series_id, dates[keep], values[keep], frequency, "")
@@ -264,6 +271,8 @@ def _assumed(
 
 
 def _frame(series_id: str, dates: pd.Series, values: pd.Series, frequency: Frequency, unit: str) -> pd.DataFrame:
+    import pandas as pd
+
     start, end = period_bounds_frame(dates, frequency)
     return pd.DataFrame(
         {
@@ -293,6 +302,8 @@ def _load_json(payload: bytes | str | Mapping[str, Any], origin: str) -> Mapping
 
 
 def _read_csv(text: str, origin: str) -> pd.DataFrame:
+    import pandas as pd
+
     try:
         table = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -311,6 +322,8 @@ def _where(origin: str, position: int, index_base: int, what: str) -> tuple[str,
 
 
 def _dates(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row") -> pd.Series:
+    import pandas as pd
+
     text = raw.fillna("").astype(str).str.strip()
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = parsed.isna() | ~text.str[:4].between(str(FIRST_DATE.year), str(LAST_DATE.year))
@@ -324,6 +337,8 @@ def _dates(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row") 
 
 
 def _values(raw: pd.Series, origin: str, index_base: int = 2, what: str = "row") -> pd.Series:
+    import pandas as pd
+
     text = raw.fillna("").astype(str).str.strip()
     missing = text.isin(MISSING)
     parsed = pd.to_numeric(text.where(~missing, None), errors="coerce")

@@ -21,8 +21,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Frequency(str, enum.Enum):
@@ -100,12 +102,16 @@ _MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.SEMIANNUAL: 6
 def period_bounds(day: date, frequency: Frequency) -> tuple[date, date]:
     """``(period_start, period_end)`` of the period a series dates ``day`` (see the module
     docstring for the conventions)."""
+    import pandas as pd
+
     start, end = period_bounds_frame(pd.Series([pd.Timestamp(day)]), frequency)
     return start.iloc[0].date(), end.iloc[0].date()
 
 
 def period_bounds_frame(days: pd.Series, frequency: Frequency) -> tuple[pd.Series, pd.Series]:
     """:func:`period_bounds` over a ``datetime64`` Series, vectorized."""
+    import pandas as pd
+
     if frequency is Frequency.WEEKLY:
         return days - pd.Timedelta(days=6), days
     if frequency is Frequency.BIWEEKLY:

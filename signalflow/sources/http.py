@@ -12,12 +12,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from signalflow._retry_after import parse_retry_after
 from signalflow.errors import FetchError, Interrupted, RateLimited, Unreachable
 from signalflow.redact import redact
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ class _WithoutQuery(logging.Filter):
     """Drops query strings from URLs in httpx's own log lines: they may carry API keys."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        import httpx  # loaded already: only httpx logs through this logger
+
         if isinstance(record.args, tuple):
             record.args = tuple(
                 arg.copy_with(query=None) if isinstance(arg, httpx.URL) else arg for arg in record.args
@@ -128,6 +132,8 @@ class HttpClient:
         self.sleep = sleep
         base_headers = {"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"}
         base_headers.update(headers or {})
+        import httpx  # here, not with the module: a command that checks or reads never needs it
+
         self._client = httpx.Client(
             timeout=timeout, headers=base_headers, transport=transport, follow_redirects=True
         )
@@ -150,6 +156,8 @@ class HttpClient:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> Fetched:
+        import httpx
+
         request_headers = dict(headers or {})
         if etag:
             request_headers["If-None-Match"] = etag
@@ -220,6 +228,8 @@ _UNRESOLVED = ("name or service not known", "nodename nor servname", "temporary 
 
 
 def _name_unresolved(exc: httpx.TransportError) -> bool:
+    import httpx
+
     return isinstance(exc, httpx.ConnectError) and any(m in str(exc).lower() for m in _UNRESOLVED)
 
 

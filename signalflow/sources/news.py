@@ -124,6 +124,7 @@ class NewsSource(Source):
     def __init__(self, settings, http=None, clock: Callable[[], datetime] = utcnow) -> None:
         super().__init__(settings, http, clock=clock)
         self._classifier = None
+        self._known: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def classifier(self):
@@ -132,6 +133,18 @@ class NewsSource(Source):
 
             self._classifier = Classifier.default(self.config.rules_file, self.config.watchlist_file)
         return self._classifier
+
+    def _names(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The labels and watch-list tickers a reference may name: read from the rules and
+        the watch list without building the classifier, so `signalflow check` stays quick."""
+        if self._classifier is not None:
+            return self._classifier.labels, self._classifier.tickers
+        if self._known is None:
+            from signalflow.news.rules import load_watchlist, rule_labels
+
+            companies = load_watchlist(self.config.watchlist_file)
+            self._known = rule_labels(self.config.rules_file), tuple(c.ticker for c in companies)
+        return self._known
 
     def feeds(self) -> list[FeedConfig]:
         return list(self.config.feeds) or default_feeds()
@@ -373,11 +386,11 @@ class NewsSource(Source):
         if parts is None:
             return f"{ref}: expected news.LABEL, news.LABEL.FIELD or news.LABEL[TICKER]"
         label, ticker, field = parts
-        labels = self.classifier.labels
+        labels, tickers = self._names()
         if label not in labels:
             return f"unknown news label {label!r}" + _nearest(label, labels)
-        if ticker is not None and ticker not in self.classifier.tickers:
-            return f"unknown company {ticker!r} in {ref}" + _nearest(ticker.upper(), self.classifier.tickers)
+        if ticker is not None and ticker not in tickers:
+            return f"unknown company {ticker!r} in {ref}" + _nearest(ticker.upper(), tickers)
         if field is not None and field not in FIELDS:
             return f"unknown field {field!r} in {ref}" + _nearest(field, FIELDS)
         return None

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from datetime import datetime, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from signalflow.series import KnownAtBasis
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def restamp_seen(frame: pd.DataFrame, last_end: str | None, window: timedelta, now: datetime) -> pd.DataFrame:
     """``frame`` with the periods ending on or before ``last_end`` (ISO date) re-stamped as
     known ``now`` (basis COLLECTED), those older than ``window`` before it dropped; new
     periods keep their assumed ``known_at``. Unchanged when ``last_end`` is None."""
+    import pandas as pd
+
     if not last_end or frame.empty:
         return frame
     last = pd.Timestamp(last_end)

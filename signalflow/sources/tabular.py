@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from signalflow.errors import PayloadError, SourceError
 from signalflow.redact import redact
 from signalflow.series import (
@@ -56,6 +54,7 @@ from signalflow.sources.tabular_settings import TabularSeries, TabularSettings
 from signalflow.sources.validate import FIRST_DATE, LAST_DATE
 
 if TYPE_CHECKING:
+    import pandas as pd
     from signalflow.sources.http import HttpClient
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,6 @@ log = logging.getLogger(__name__)
 MISSING = frozenset({"", ".", "na", "n/a", "nan", "null", "none"})
 DATE_HEADERS = ("date", "observation_date", "period", "day", "time", "timestamp")
 SOURCE_REF = "tabular"
-
 
 
 def parse_table(
@@ -78,6 +76,8 @@ def parse_table(
 
     ``frequency`` overrides ``spec.frequency``; when both are empty it is inferred from the
     spacing of the dates. ``collected_at`` caps every known_at."""
+    import pandas as pd
+
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
     if spec.format == "json":
         dates, values, known, where = _json_columns(text, origin, spec)
@@ -116,6 +116,8 @@ def parse_table(
 
 
 def _csv_columns(text: str, origin: str, spec: TabularSeries):
+    import pandas as pd
+
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -130,6 +132,8 @@ def _csv_columns(text: str, origin: str, spec: TabularSeries):
 
 
 def _json_columns(text: str, origin: str, spec: TabularSeries):
+    import pandas as pd
+
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -177,6 +181,8 @@ def _as_text(raw: pd.Series) -> pd.Series:
 def _parse_dates(
     raw: pd.Series, origin: str, where: Callable[[int], tuple[str, int | None]], column: str, required: bool = True
 ) -> pd.Series:
+    import pandas as pd
+
     text = _as_text(raw)
     missing = text.str.lower().isin(MISSING)
     parsed = pd.to_datetime(text.where(~missing, None), errors="coerce", format="ISO8601", utc=True)
@@ -197,6 +203,8 @@ def _parse_known(
 ) -> tuple[pd.Series, pd.Series]:
     """Each known_at as naive UTC (NaT where empty), and whether it was a date only: a date is
     known at the end of that day in ``zone``, an instant without an offset is local to it."""
+    import pandas as pd
+
     text = _as_text(raw)
     missing = text.str.lower().isin(MISSING)
     date_only = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}") & ~missing
@@ -219,6 +227,8 @@ def _parse_known(
 
 
 def _parse_values(raw: pd.Series, origin: str, where: Callable[[int], tuple[str, int | None]], column: str) -> pd.Series:
+    import pandas as pd
+
     text = _as_text(raw).str.replace(",", "", regex=False)
     missing = text.str.lower().isin(MISSING)
     parsed = pd.to_numeric(text.where(~missing, None), errors="coerce")

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from signalflow.errors import PayloadError
 from signalflow.series import Batch, Observation
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 FIRST_DATE = date(1678, 1, 1)
 LAST_DATE = date(2261, 12, 31)
@@ -62,6 +64,9 @@ def _observation_problem(obs: Observation) -> str:
 
 
 def _check_frame(frame: pd.DataFrame, origin: str) -> None:
+    import numpy as np
+    import pandas as pd
+
     values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)
     bad = np.isinf(values)
     for column in ("period_start", "period_end", "known_at"):
@@ -92,6 +97,8 @@ def _row(obs: Observation, index: int) -> str:
 
 
 def _day(value: object) -> str:
+    import pandas as pd
+
     return value.isoformat()[:10] if isinstance(value, (date, datetime, pd.Timestamp)) else str(value)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -70,8 +72,43 @@ def alembic_config(engine: sa.Engine):
     return cfg
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration, read from the ``revision``/``down_revision`` lines of the files
+    (Alembic not imported); None unless that is exactly one head."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision = re.search(r"^revision\b[^=]*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision\b[^=]*=(.*)$", text, re.M)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_head(engine: sa.Engine) -> bool:
+    """Whether the database is already at the newest migration: one query, so a command that
+    opens an up-to-date store never loads Alembic and its scripts."""
+    head = head_revision()
+    if head is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            found = [row[0] for row in conn.execute(sa.text("SELECT version_num FROM alembic_version"))]
+    except sa.exc.DBAPIError:  # no alembic_version table yet: a new database
+        return False
+    return found == [head]
+
+
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``; safe to call on every start."""
+    """Apply migrations up to ``revision``; safe to call on every start (and cheap once the
+    database is at the head)."""
+    if revision == "head" and at_head(engine):
+        return
     from alembic import command
 
     try:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import Session, select
@@ -42,6 +42,9 @@ from signalflow.store.versions import (
 )
 from signalflow.series import FRAME_COLUMNS, SeriesFrame
 from signalflow.store.engine_state import EngineState
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +238,8 @@ class Store:
         """Every version of every period of each series (known at ``until`` or before);
         with ``after``/``upto``, only the rows whose id is in ``(after, upto]`` (rows stored
         since an earlier read, see :meth:`read_cursor`)."""
+        import pandas as pd
+
         keys = sorted(set(keys))
         frames: dict[str, SeriesFrame] = {}
         if not keys:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from signalflow.series import SeriesKind
 from signalflow.store.models import EventRow, ObservationRow, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def chunks(items: list, size: int) -> Iterator[list]:
@@ -20,6 +23,8 @@ def chunks(items: list, size: int) -> Iterator[list]:
 
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Same dtypes on both sides of a comparison: datetimes, float values, str refs."""
+    import pandas as pd
+
     frame = frame.copy()
     for col in ("period_start", "period_end", "known_at"):
         frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
@@ -37,6 +42,8 @@ def drop_unchanged(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     Old and new rows of each period are merged in known_at order; a row whose predecessor has
     the same value (NaN equal to NaN) adds nothing a point-in-time read could see.
     """
+    import pandas as pd
+
     both = pd.concat(
         [existing.assign(_new=False), new.assign(_new=True)], ignore_index=True
     ).sort_values(["period_start", "period_end", "known_at", "_new"], kind="stable")
@@ -61,6 +68,8 @@ def insert_ignore(session: Session, table: sa.Table, rows: list[dict]) -> None:
 def new_version_rows(session: Session, series_id: int, kind: SeriesKind, part: pd.DataFrame) -> list[dict]:
     """The rows of ``part`` (one series) that are new versions: for an event series, entries
     not stored yet; otherwise versions that change what a read as of their known_at returns."""
+    import pandas as pd
+
     new = normalize(part)
     existing = normalize(
         pd.DataFrame(

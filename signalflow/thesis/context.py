@@ -19,16 +19,10 @@ from signalflow.thesis.arrays import NAT, grid_points, ratio, td_ns
 from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
 from signalflow.thesis.data import default_kind
 from signalflow.thesis.frames import PitSeries, Shift
-from signalflow.thesis.model import Thesis
+from signalflow.thesis.model import Thesis, thesis_refs  # noqa: F401  (thesis_refs: importable from here too)
 from signalflow.thesis.registry import FunctionRegistry
 
 CONDITIONS = ("growth", "liquidity")
-
-
-def thesis_refs(thesis: Thesis) -> set[str]:
-    """Every collected series a thesis reads, through its derived series and rules: what the
-    engine loads and what makes the daemon collect it."""
-    return {n.ref for expr in thesis.expressions() for n in walk(expr) if isinstance(n, SeriesRef)}
 
 
 class Context:

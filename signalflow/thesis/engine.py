@@ -29,12 +29,12 @@ from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.causes import cause_of, edited, news, thesis_flip
-from signalflow.thesis.context import Context, thesis_refs
+from signalflow.thesis.context import Context
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
 from signalflow.thesis.frames import PitSeries, first_releases
 from signalflow.thesis.layers import layer_refs
-from signalflow.thesis.model import Thesis
+from signalflow.thesis.model import Thesis, thesis_refs
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
 

@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from signalflow.thesis.ast import Node
-from signalflow.thesis.context import thesis_refs
 from signalflow.thesis.engine import condition_refs, conditions_at, engine_frame, evaluate_series, quiet
 from signalflow.thesis.frames import PitSeries
-from signalflow.thesis.model import Thesis
+from signalflow.thesis.model import Thesis, thesis_refs
 from signalflow.thesis.results import EngineState, Evaluation
 from signalflow.series import IncrementalSeriesProvider, SeriesProvider
 

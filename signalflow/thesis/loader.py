@@ -28,7 +28,7 @@ from signalflow.suggest import did_you_mean
 from signalflow.thesis.ast import Node
 from signalflow.thesis.foreach import ForEach, expand, read_for_each, template_problem
 from signalflow.thesis.functions_spec import FUNCTIONS, ValueKind
-from signalflow.thesis.hypotheses import read_hypotheses
+from signalflow.thesis.hypotheses_reader import read_hypotheses
 from signalflow.thesis.lexer import KEYWORDS
 from signalflow.thesis.limits import read_limited
 from signalflow.thesis.model import LAYERS, Condition, Derived, For, Rule, Severity, Thesis

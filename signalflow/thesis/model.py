@@ -14,7 +14,7 @@ from pathlib import Path
 
 from signalflow.errors import Location
 from signalflow.store.enums import Severity
-from signalflow.thesis.ast import Node
+from signalflow.thesis.ast import Node, SeriesRef, walk
 
 LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
 
@@ -182,3 +182,9 @@ class Thesis:
             if rule.name == name:
                 return rule
         raise KeyError(name)
+
+
+def thesis_refs(thesis: Thesis) -> set[str]:
+    """Every collected series a thesis reads, through its derived series and rules: what the
+    engine loads and what makes the daemon collect it."""
+    return {n.ref for expr in thesis.expressions() for n in walk(expr) if isinstance(n, SeriesRef)}

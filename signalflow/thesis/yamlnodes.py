@@ -27,18 +27,19 @@ _RELEASES = re.compile(r"^\s*([0-9]+)\s+releases?\s*$")
 _NULL = "tag:yaml.org,2002:null"
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses documents nested deeper than MAX_YAML_DEPTH or larger than
+class _Bounded(yaml.composer.Composer):
+    """A composer that refuses documents nested deeper than MAX_YAML_DEPTH or larger than
     MAX_YAML_NODES once aliases are expanded, and aliases to a collection they sit in.
 
     Composing recurses once per level, and every later walk of the value (construction,
     ``repr`` in an error message) pays the expanded size, so both are bounded here, while
     the file is read, with the mark of the offending node."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._total = 0
+    _depth = 0
+    _total = 0
+
+    def __init__(self) -> None:
+        yaml.composer.Composer.__init__(self)
         self._sizes: dict[int, int] = {}
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
@@ -72,6 +73,41 @@ class _BoundedLoader(yaml.SafeLoader):
             )
 
 
+class _BoundedLoader(_Bounded, yaml.SafeLoader):
+    """PyYAML's own reader, scanner and parser under the bounded composer: the reference,
+    whose error messages the docs show."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        _Bounded.__init__(self)
+
+
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # PyYAML built without libyaml
+    _FastLoader = None
+else:
+
+    class _FastLoader(_Bounded, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[no-redef]
+        """libyaml's scanner and parser (ten times faster) under the same bounded composer;
+        its nodes carry the same marks as the reference's (a plain scalar's style is ``""``
+        rather than None, which nothing here tells apart)."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            _Bounded.__init__(self)
+
+
+def _single_node(loader_class: type, text: str) -> yaml.Node | None:
+    loader = loader_class(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def short(value: Any) -> str:
     """``repr`` cut to a line: a value in an error message is a hint, not a dump."""
     return reprlib.repr(value)
@@ -95,12 +131,14 @@ class NodeReader:
         self.problems: list[ThesisError] = []
 
     def compose(self) -> yaml.Node | None:
-        try:
-            loader = _BoundedLoader(self.text)
+        # libyaml counts a byte-order mark out of its positions: such a file takes the reference.
+        if _FastLoader is not None and not self.text.startswith("\ufeff"):
             try:
-                return loader.get_single_node()
-            finally:
-                loader.dispose()
+                return _single_node(_FastLoader, self.text)
+            except Exception:  # read again below: the reference words the error the docs' way
+                pass
+        try:
+            return _single_node(_BoundedLoader, self.text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = Location(self.path, mark.line + 1, mark.column + 1) if mark else Location(self.path)

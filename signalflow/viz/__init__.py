@@ -1,11 +1,18 @@
 """Seeing it: the status board, thesis charts, the static HTML report and the offline demo.
 
     from signalflow.viz import board, by_layer, plot_thesis, write_report, run_demo
+
+The names load on first use (PEP 562): ``signalflow status`` reads ``viz.board`` and should
+not pay for the demo, the report or matplotlib.
 """
 
+from typing import TYPE_CHECKING
+
 from signalflow.viz.board import BoardRow, InputAge, board, by_layer
-from signalflow.viz.demo import run_demo
-from signalflow.viz.report import write_report
+
+if TYPE_CHECKING:
+    from signalflow.viz.demo import run_demo
+    from signalflow.viz.report import write_report
 
 
 def plot_thesis(*args, **kwargs):
@@ -16,3 +23,14 @@ def plot_thesis(*args, **kwargs):
 
 
 __all__ = ["BoardRow", "InputAge", "board", "by_layer", "plot_thesis", "run_demo", "write_report"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "run_demo":
+        from signalflow.viz.demo import run_demo as value
+    elif name == "write_report":
+        from signalflow.viz.report import write_report as value
+    else:
+        raise AttributeError(f"module 'signalflow.viz' has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from signalflow.store import Store, layer_binding
 from signalflow.thesis.model import LAYERS, Thesis
-from signalflow.thesis.results import EngineState
 from signalflow.series import SeriesProvider
+
+if TYPE_CHECKING:
+    from signalflow.store.engine_state import EngineState
 
 NEVER = "never evaluated"
 UNASSIGNED = "unassigned"
@@ -174,7 +176,7 @@ def stalest(ages: Iterable[InputAge]) -> InputAge | None:
 
 
 def _covers(ages: list[InputAge], thesis: Thesis) -> bool:
-    from signalflow.thesis.context import thesis_refs
+    from signalflow.thesis.model import thesis_refs
 
     return bool(ages) and thesis_refs(thesis) <= {a.ref for a in ages}
 
@@ -195,7 +197,7 @@ def _stored_ages(status: dict, stale: tuple[str, ...]) -> list[InputAge]:
 
 def latest_inputs(thesis: Thesis, provider: SeriesProvider, at: datetime, stale: Sequence[str] = ()) -> list[InputAge]:
     """For every series the thesis reads, its latest period known at ``at``."""
-    from signalflow.thesis.context import thesis_refs
+    from signalflow.thesis.model import thesis_refs
 
     refs = sorted(thesis_refs(thesis))
     frames = provider.load(refs, until=at)

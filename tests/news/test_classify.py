@@ -11,6 +11,7 @@ from signalflow.errors import ConfigError
 from signalflow.news.classify import Classifier
 from signalflow.news.extract import extract_mw, extract_usd
 from signalflow.news.quality import evaluate, read_labelled
+from signalflow.news.rules import load_rules, rule_labels
 
 HEADLINES = Path(__file__).resolve().parent.parent / "data" / "headlines.csv"
 
@@ -109,6 +110,19 @@ def test_user_rules_and_watchlist_extend_the_builtins(tmp_path):
     result = custom.classify("US widens export curbs on AI chips to Xyzzy and Core Weave")
     assert (result.label, result.rule, result.companies) == ("export_ban", "gpu_export_ban", ("XYZ", "CRWV"))
     assert "export_ban" in custom.labels and custom.classify("Amazon cuts capex").label == "capex_cut"
+
+
+def test_check_reads_the_same_labels_without_compiling_the_rules(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - {name: power_deal, label: power_signed, patterns: ['power deal']}\n"
+        "  - {name: gpu_export_ban, label: export_ban, patterns: ['export ban']}\n"
+    )
+    labels = rule_labels(rules)
+    assert labels == Classifier.default(rules).labels == load_rules(rules).labels
+    assert {"export_ban", "power_signed", "power_contract"} <= set(labels)
+    assert rule_labels() == Classifier.default().labels
 
 
 @pytest.mark.parametrize(

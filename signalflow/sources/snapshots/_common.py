@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import PayloadError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GRID_COLUMNS = ["id", "name", "mw", "fuel", "technology", "cod", "status", "raw_status", "owner", "is_load", "sheet", "row"]
 """Columns of a grid queue snapshot, one row per interconnection request.
@@ -101,6 +102,8 @@ def parse_date(value: Any) -> date | None:
     ``MM-YYYY``/``MM/YYYY``/``M-YYYY`` (NYISO), read as the first of the month. ERCOT's
     1-1-1900 means "unknown" and reads as ``None``, as do blanks and words ("N/A", "I/S", "TBD").
     """
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, datetime):
@@ -161,6 +164,8 @@ def read_excel_sheet(path: Path, sheet: str, origin: str) -> pd.DataFrame:
 
     Sheet names are matched ignoring surrounding spaces (NYISO's `` Cluster Projects``).
     """
+    import pandas as pd
+
     names = {name.strip().casefold(): name for name in sheet_names(path, origin)}
     if sheet.strip().casefold() not in names:
         raise PayloadError(origin, f"no sheet {sheet!r} (sheets: {', '.join(names.values())})")
@@ -171,6 +176,8 @@ def read_excel_sheet(path: Path, sheet: str, origin: str) -> pd.DataFrame:
 
 
 def sheet_names(path: Path, origin: str) -> list[str]:
+    import pandas as pd
+
     try:
         with pd.ExcelFile(path, engine="calamine") as book:
             return list(book.sheet_names)
@@ -213,6 +220,8 @@ Record = dict[str, Any]
 
 def grid_frame(records: list[Record]) -> pd.DataFrame:
     """Records with :data:`GRID_COLUMNS` as a frame with float MW and boolean ``is_load``."""
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(records, columns=GRID_COLUMNS)
     frame["mw"] = frame["mw"].astype(float)
     frame["is_load"] = frame["is_load"].astype(bool)

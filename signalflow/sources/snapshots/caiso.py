@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from signalflow.errors import PayloadError
 from signalflow.sources.snapshots._common import (
@@ -23,6 +22,9 @@ from signalflow.sources.snapshots._common import (
     resolve_as_of,
     sheet_names,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 _CAISO_SHEETS = {

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from signalflow.sources.snapshots._common import Snapshot
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PIPELINE = frozenset({"active", "agreement"})
 """Statuses of a project still on its way to the grid (a COD change there is a slip or pull-in)."""
@@ -75,12 +77,16 @@ def _rows_by_id(frame: pd.DataFrame) -> dict[str, dict]:
 
 
 def _same_mw(a: float | None, b: float | None) -> bool:
+    import pandas as pd
+
     if a is None or b is None or pd.isna(a) or pd.isna(b):
         return (a is None or pd.isna(a)) and (b is None or pd.isna(b))
     return abs(a - b) <= _MW_TOLERANCE
 
 
 def _mw(value: float | None) -> float | None:
+    import pandas as pd
+
     return None if value is None or pd.isna(value) else float(value)
 
 

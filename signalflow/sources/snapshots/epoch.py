@@ -13,9 +13,7 @@ import csv
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import PayloadError
 from signalflow.sources.snapshots._common import (
@@ -28,6 +26,9 @@ from signalflow.sources.snapshots._common import (
     parse_mw,
     resolve_as_of,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SITE_COLUMNS = {
     "id": ("Name", "Handle"),
@@ -81,6 +82,8 @@ def read_epoch(path: Path | str, as_of: date, timelines: Path | str | None = Non
     ``power_basis`` is ``"it"`` when the timelines carry an ``IT power (MW)`` column,
     ``"facility"`` when they do not, and ``"unknown"`` without timelines.
     """
+    import pandas as pd
+
     path = Path(path)
     origin = path.name
     when, basis = resolve_as_of(None, as_of, "", origin)
@@ -126,6 +129,8 @@ def read_epoch(path: Path | str, as_of: date, timelines: Path | str | None = Non
 
 
 def _read_timelines(path: Path) -> tuple[pd.DataFrame, bool]:
+    import pandas as pd
+
     origin = path.name
     header, records = _read_csv(path, origin)
     columns = find_columns(header, _TIMELINE_COLUMNS, origin, "header", {"site", "date", "power_mw"}, 1)

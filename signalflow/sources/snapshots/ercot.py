@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from signalflow.errors import PayloadError
 from signalflow.sources.snapshots._common import (
@@ -24,8 +23,13 @@ from signalflow.sources.snapshots._common import (
     sheet_names,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _ercot_run_date(contents: pd.DataFrame) -> date | None:
+    import pandas as pd
+
     for value in contents.to_numpy().ravel():
         text = clean_text(value)
         if text.startswith("Time of Report Run:"):

@@ -5,10 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-
+from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import PayloadError
 from signalflow.sources.snapshots._common import (
@@ -26,6 +23,9 @@ from signalflow.sources.snapshots._common import (
     sheet_names,
     workbook_saved,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 _NYISO_SHEETS = {
