@@ -17,14 +17,17 @@ the thesis that starts it (:func:`layer_cycle`, reported by ``check``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from signalflow.errors import Location, ThesisError
 from signalflow.thesis.ast import Call, Name, walk
-from signalflow.thesis.frames import Shift
 from signalflow.thesis.model import Thesis
-from signalflow.thesis.registry import EvalContext, Impl
+
+if TYPE_CHECKING:  # the loader checks layer loops without the evaluation's libraries
+    import numpy as np
+
+    from signalflow.thesis.frames import Shift
+    from signalflow.thesis.registry import EvalContext, Impl
 
 PREFIX = "layer."
 

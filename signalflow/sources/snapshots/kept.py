@@ -12,12 +12,13 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from signalflow.errors import PayloadError
 from signalflow.sources.snapshots._common import Snapshot
+
+if TYPE_CHECKING:  # pandas is imported where a kept snapshot is read, not to name the file
+    import pandas as pd
 
 FORMAT = "signalflow.snapshot/1"
 SUFFIX = ".json.gz"
@@ -77,6 +78,8 @@ def _frame(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> Any:
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, date):
@@ -87,6 +90,8 @@ def _cell(value: Any) -> Any:
 
 
 def _unframe(data: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame(data["rows"], columns=data["columns"], dtype=object)
     for column in data["columns"]:
         if column in data["dates"]:
