@@ -104,7 +104,7 @@ def backtest(
     from signalflow.thesis.engine import backtest as run_backtest
     from signalflow.thesis.explain import backtest_summary, revision_effect
     from signalflow.thesis.layers import layers_read
-    from signalflow.thesis.plan import plan_backtest
+    from signalflow.thesis.plan_backtest import plan_backtest
 
     settings, store, loaded = _open(rules, facts)
     selected = _select(loaded, theses)

@@ -47,7 +47,7 @@ def test_on_real_nvidia_prices_adds_are_withheld_exactly_while_stretched_or_warn
 
     from signalflow.bundled import facts_provider, valuation_facts
     from signalflow.thesis.engine import backtest
-    from signalflow.thesis.plan import plan_backtest
+    from signalflow.thesis.plan_backtest import plan_backtest
     from signalflow.viz.demo import valuation_theses
 
     thesis = next(t for t in valuation_theses() if t.id == "nvda_valuation")
