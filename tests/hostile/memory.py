@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MiB = 2**20
+PEAK_BYTES = 256 * MiB  # what one hostile or fuzz case may take at its peak
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")
 
@@ -62,3 +63,35 @@ def peak_memory() -> Iterator[Peak]:
         peak.bytes, peak.how = max(0, tracemalloc.get_traced_memory()[1] - before), "Python-allocated"
         if started:
             tracemalloc.stop()
+
+
+
+@dataclass
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+    max_rss: int  # bytes: this child's own peak resident size
+
+
+def run_bounded(args: list[str], timeout: float, **kwargs) -> Finished:
+    """Run ``args`` to the end and read that one child's peak resident size from ``wait4``,
+    not the kernel's maximum over every child the process ever reaped. Killed after
+    ``timeout`` seconds (then ``returncode`` is negative)."""
+    import os
+    import subprocess
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(args, stdout=out, stderr=err, text=True, **kwargs)
+        timer = threading.Timer(timeout, child.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(child.pid, 0)
+        finally:
+            timer.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        out.seek(0)
+        err.seek(0)
+        return Finished(child.returncode, out.read(), err.read(), usage.ru_maxrss * 1024)  # KiB on Linux
