@@ -1,5 +1,5 @@
 """Alerts on news rules name the stories behind the value: first seen, title, outlets and
-URL, as known at the evaluated instant, in every notifier."""
+URL, as known at the evaluated instant, in every notifier and in ``explain``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from signalflow.settings import Route, Settings
 from signalflow.store.models import OutboxRow
 from signalflow.thesis.loader import read_thesis
 
+from tests.news.test_import import cli_env  # noqa: F401 - a fixture
 from tests.news.test_stories import collect, feed
 
 OHIO = "https://reuters.test/msft-ohio"
@@ -109,3 +110,35 @@ def test_a_news_alert_lists_the_stories_behind_its_value_as_known_then(http_serv
     shown = console.export_text()
     assert "by a year & more" in shown and OHIO in shown
 
+
+def test_explain_names_the_stories_with_the_outlets_known_at_the_instant(http_server, cli_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from signalflow.cli import app
+    from signalflow.store import Store
+
+    store = Store.open(cli_env)
+    try:
+        collect_all(http_server, store)
+    finally:
+        store.close()
+    rules = tmp_path / "theses"
+    rules.mkdir()
+    (rules / "delays.yaml").write_text(yaml.safe_dump(DOC, sort_keys=False))
+    runner = CliRunner()
+
+    def stories(at: str) -> list[dict]:
+        out = runner.invoke(app, ["explain", "delays", "--as-of", at, "--rules", str(rules), "--json"])
+        assert out.exit_code == 0, out.output
+        (rule,) = [r for r in json.loads(out.output)["rules"] if r["name"] == "delays_repeat"]
+        return rule["inputs"][0]["stories"]
+
+    # Before the copy: one outlet. Later, both stories with the copy counted as an outlet.
+    assert [(s["url"], s["outlets"]) for s in stories("2025-03-04T12:00")] == [(OHIO, 1)]
+    assert [(s["url"], s["outlets"]) for s in stories("2025-03-12")] == [(WISCONSIN, 1), (OHIO, 2)]
+
+    text = runner.invoke(app, ["explain", "delays", "--as-of", "2025-03-12", "--rules", str(rules)])
+    assert text.exit_code == 0, text.output
+    assert "story first seen 2025-03-04 10:00 UTC, 2 outlets" in text.output
+    assert "Microsoft delays 300 MW data center in Ohio by six months" in text.output
+    assert OHIO in text.output and "Texas" not in text.output
