@@ -153,7 +153,8 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
             out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale, threshold=threshold))
             continue
         value = float(s.v[row])
-        stories = stories_behind(s, int(at[0]), _window(rule.when, ref)) if s.events else ()
+        news = s.events and ref.startswith("news.")  # the news source's streams hold stories
+        stories = stories_behind(s, int(at[0]), _window(rule.when, ref)) if news else ()
         out.append(
             InputValue(
                 ref=ref,
