@@ -111,6 +111,21 @@ def test_a_news_alert_lists_the_stories_behind_its_value_as_known_then(http_serv
     assert "by a year & more" in shown and OHIO in shown
 
 
+def test_a_resolve_names_the_stories_still_behind_the_value(http_server, store):
+    from signalflow import service
+
+    fired(http_server, store)
+    thesis, _ = read_thesis("delays.yaml", yaml.safe_dump(DOC, sort_keys=False))
+    settings = Settings(database_url="sqlite://", routes=[Route(name="desk", notifier="console")])
+    # By 12 April the Ohio and Wisconsin stories left the 30-day window: one story, resolved.
+    service.evaluate(settings, store, [thesis], at=datetime(2025, 4, 12))
+    with store.session() as session:
+        rows = list(session.exec(select(OutboxRow).order_by(OutboxRow.id)))
+    assert [r.kind for r in rows] == ["firing", "resolved"]
+    resolved = Notification.from_json(rows[1].payload_json)
+    assert [(s.url, s.outlets) for s in resolved.stories] == [("https://bloomberg.test/msft-texas", 1)]
+
+
 def test_explain_names_the_stories_with_the_outlets_known_at_the_instant(http_server, cli_env, tmp_path):
     from typer.testing import CliRunner
 
