@@ -38,7 +38,7 @@ from signalflow.errors import (
 
 if _typing.TYPE_CHECKING:
     from signalflow.notifiers.base import Notifier, Receipt
-    from signalflow.notifiers.notification import DigestEntry, InputLine, Link, Notification
+    from signalflow.notifiers.notification import DigestEntry, InputLine, Link, Notification, StoryLine
     from signalflow.series import (
         Batch,
         Clock,
@@ -95,6 +95,7 @@ _LAZY: dict[str, str] = {
     "Severity": "signalflow.store.enums",
     "Source": "signalflow.sources.base",
     "Story": "signalflow.series",
+    "StoryLine": "signalflow.notifiers.notification",
     "capped": "signalflow.series",
     "capped_frame": "signalflow.series",
     "describe_known_at": "signalflow.series",
@@ -150,6 +151,7 @@ __all__ = [
     "SourceError",
     "StoreError",
     "Story",
+    "StoryLine",
     "ThesisError",
     "ThesisSyntaxError",
     "ThesisWarning",

@@ -33,7 +33,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from signalflow.alerts.message import alert_detail, build_notification
+from signalflow.alerts.message import alert_detail, build_notification, rule_stories
 from signalflow.alerts.routes import accepts, resolve_routes
 from signalflow.notifiers.notification import Kind
 from signalflow.settings import Route, Settings
@@ -216,6 +216,7 @@ class _Recorder:
             at=self.status.at,
             note=note or _latest_note(self.session, alert),
             chart_path=self.chart if kind.starts_thread else "",
+            stories=rule_stories(self.session, rule, self.status.at),
         )
         routes = [r for r in self.routes if accepts(r, alert.severity)]
         self.written += queue_routed(self.session, base, routes, self.now, alert_id=alert.id)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 
-from signalflow.notifiers.notification import InputLine, Kind, Link, Notification
+from sqlmodel import Session
+
+from signalflow.notifiers.notification import InputLine, Kind, Link, Notification, StoryLine
+from signalflow.store.news import StoredStory, stories_known_at
 from signalflow.thesis.comparisons import thresholds
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import RuleStatus, ThesisStatus, filing_url, source_url
 
-__all__ = ["alert_detail", "build_notification", "filing_url", "input_lines", "plan_instruction", "source_url", "thresholds"]
+__all__ = [
+    "alert_detail", "build_notification", "filing_url", "input_lines", "plan_instruction", "rule_stories",
+    "source_url", "story_lines", "thresholds",
+]  # fmt: skip
+
+STORIES_SHOWN = 3  # an alert names the newest few stories behind a value, not a news feed
 
 
 def _period(start: date | None, end: date | None) -> str:
@@ -43,6 +52,32 @@ def input_lines(rule: RuleStatus, limits: dict[str, str]) -> tuple[InputLine, ..
     )
 
 
+def story_lines(ref: str, stored: Sequence[StoredStory]) -> tuple[StoryLine, ...]:
+    """``stored`` (as known at the instant) as the lines an alert shows for input ``ref``."""
+    return tuple(
+        StoryLine(
+            ref=ref,
+            known_at=s.story.known_at.isoformat(),
+            title=s.story.title,
+            outlets=len(s.outlets),
+            url=s.members[0].link if s.members else "",
+            story=s.story.id,
+        )
+        for s in stored
+    )
+
+
+def rule_stories(session: Session, rule: RuleStatus, at: datetime) -> tuple[StoryLine, ...]:
+    """The news stories behind the rule's inputs at ``at``, newest first, at most
+    :data:`STORIES_SHOWN`: the evaluation names them, the store knows their titles and URLs."""
+    lines: list[StoryLine] = []
+    for i in rule.inputs:
+        if i.stories:
+            lines += story_lines(i.ref, stories_known_at(session, i.stories, at))
+    lines.sort(key=lambda line: line.known_at, reverse=True)
+    return tuple(lines[:STORIES_SHOWN])
+
+
 def build_notification(
     *,
     key: str,
@@ -55,6 +90,7 @@ def build_notification(
     at: datetime,
     note: str = "",
     chart_path: str = "",
+    stories: Sequence[StoryLine] = (),
 ) -> Notification:
     """The message for one alert at one instant, with every input, link and the checklist."""
     try:
@@ -84,6 +120,7 @@ def build_notification(
         liquidity=status.liquidity,
         fired_at=fired_at,
         inputs=input_lines(rule, limits),
+        stories=tuple(stories),
         links=links,
         position=tuple((k, str(v)) for k, v in thesis.position.items()),
         firing=tuple(status.firing),

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from signalflow.alerts.lifecycle import queue_routed
-from signalflow.alerts.message import build_notification
+from signalflow.alerts.message import build_notification, rule_stories
 from signalflow.alerts.routes import accepts, resolve_routes
 from signalflow.notifiers.notification import Kind
 from signalflow.settings import Settings
@@ -82,6 +82,7 @@ def record_missed(
             rule=rule,
             fired_at=episode.fired_at,
             at=episode.resolved_at,
+            stories=rule_stories(session, rule, episode.fired_at),
         )
         written += queue_routed(session, base, [r for r in routes if accepts(r, rule.severity)], now)
     session.flush()

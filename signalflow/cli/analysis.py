@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -250,10 +251,15 @@ def explain(
     try:
         status = run_explain(selected, readers_provider(loaded, store, at, of=[selected]) or store, at)
         plan = _plan(selected, store, at, status)
+        stories = _stories(store, status)
     finally:
         store.close()
     if as_json:
-        print_json(status.to_json() | ({"plan": plan} if plan is not None else {}))
+        data = status.to_json() | ({"plan": plan} if plan is not None else {})
+        for rule in data["rules"]:
+            for i in rule["inputs"]:
+                i["stories"] = [asdict(line) for line in stories.get((rule["name"], i["ref"]), ())]
+        print_json(data)
         return
     from rich.console import Console
 
@@ -284,8 +290,29 @@ def explain(
                 f"known_at {i.known_at}{basis}{published}  {i.source_ref}{flag}",
                 markup=False,
             )
+            for line in stories.get((rule.name, i.ref), ()):
+                when = line.known_at.replace("T", " ")[:16]
+                outlets = f"{line.outlets} outlet{'' if line.outlets == 1 else 's'}"
+                console.print(f"        story first seen {when} UTC, {outlets}", markup=False)
+                console.print(f"          {line.title}", markup=False)
+                console.print(f"          {line.url}", markup=False, soft_wrap=True)
     if plan is not None:
         _print_plan(console, plan)
+
+
+def _stories(store, status) -> dict[tuple[str, str], tuple]:
+    """(rule, input) -> the news stories behind the input's value, as known at the explained
+    instant (newest first, with titles and URLs from the store; none over bundled facts)."""
+    from signalflow.alerts.message import STORIES_SHOWN, story_lines
+
+    if not hasattr(store, "stories_at"):
+        return {}
+    return {
+        (rule.name, i.ref): story_lines(i.ref, store.stories_at(i.stories, status.at))[:STORIES_SHOWN]
+        for rule in status.rules
+        for i in rule.inputs
+        if i.stories
+    }
 
 
 def _plan(thesis, store, at: datetime, status) -> dict | None:

@@ -57,6 +57,10 @@ def render(n: Notification):
             known = f"{line.known}\n{line.published}" if line.published else line.known
             inputs.add_row(line.ref, value, line.threshold, line.period, known, line.url or line.source_ref)
         body.add_row(inputs)
+    if n.stories:
+        body.add_row(Text("Stories behind the value", style="bold"))
+        for story in n.stories:  # feed text: Text, never markup
+            body.add_row(Text(f"• {story.text}\n  {story.url}"))
     body.add_row(f"Growth × Liquidity: {n.quadrant or 'unknown'} · thesis state: {n.state or 'unknown'}")
     if n.plan:
         body.add_row(Text(f"Plan: {n.plan}", style="bold"))

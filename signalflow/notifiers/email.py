@@ -116,6 +116,9 @@ def compose(n: Notification, sender: str, recipients: tuple[str, ...], thread: R
         lines.append(f"Because {n.cause}")
     lines.append("")
     lines += [input_line(i) for i in n.inputs]
+    if n.stories:
+        lines += ["", "Stories behind the value:"]
+        lines += [f"- {s.text}\n  {s.url}" for s in n.stories]
     lines += ["", f"Growth x Liquidity: {n.quadrant or 'unknown'}; thesis state: {n.state or 'unknown'}"]
     if n.plan:
         lines += ["", f"Plan: {n.plan}"]

@@ -46,6 +46,25 @@ class InputLine:
 
 
 @dataclass(frozen=True)
+class StoryLine:
+    """A news story behind an input's value, as known at the evaluated instant. The title
+    comes from a feed: notifiers show it as text, never as markup."""
+
+    ref: str  # the input it stands behind: 'news.deployment_delay[MSFT]'
+    known_at: str  # ISO instant the story was first seen
+    title: str
+    outlets: int  # distinct outlets that had carried it by then
+    url: str  # the first outlet's page
+    story: str = ""  # its id, as ``signalflow news --json`` lists it
+
+    @property
+    def text(self) -> str:
+        """'2025-03-04 10:00 UTC  Microsoft delays … (2 outlets)'."""
+        when = self.known_at.replace("T", " ")[:16]
+        return f"{when} UTC  {self.title} ({self.outlets} outlet{'' if self.outlets == 1 else 's'})"
+
+
+@dataclass(frozen=True)
 class Link:
     label: str
     url: str
@@ -110,6 +129,7 @@ class Notification:
     liquidity: bool | None = None
     fired_at: datetime | None = None
     inputs: tuple[InputLine, ...] = ()
+    stories: tuple[StoryLine, ...] = ()  # news stories behind the inputs, newest first
     links: tuple[Link, ...] = ()
     position: tuple[tuple[str, str], ...] = ()
     firing: tuple[str, ...] = ()  # every rule of the thesis firing at `at`
@@ -167,6 +187,7 @@ class Notification:
         fired = values.get("fired_at")
         values["fired_at"] = datetime.fromisoformat(fired) if fired else None
         values["inputs"] = tuple(InputLine(**i) for i in values.get("inputs", ()))
+        values["stories"] = tuple(StoryLine(**i) for i in values.get("stories", ()))
         values["links"] = tuple(Link(**i) for i in values.get("links", ()))
         values["position"] = tuple(tuple(p) for p in values.get("position", ()))
         for name in ("firing", "recipients"):

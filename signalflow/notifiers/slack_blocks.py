@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 )
 
 from signalflow.notifiers.base import describe
-from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification
+from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification, StoryLine
 
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
@@ -32,6 +32,32 @@ def _truncate(text: str, limit: int) -> str:
 
 def _yes_no(value: bool | None) -> str:
     return {True: "yes", False: "no"}.get(value, "unknown")
+
+
+def escape(text: str) -> str:
+    """Feed text as literal mrkdwn: no links, mentions (``<!channel>``) or entities of its own."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _link(url: str, label: str) -> str:
+    """``<url|label>`` for an http(s) URL from a feed, else the label alone."""
+    if not url.startswith(("https://", "http://")) or any(c.isspace() for c in url):
+        return escape(label)
+    return f"<{escape(url).replace('|', '%7C')}|{escape(label)}>"
+
+
+def story_text(line: StoryLine) -> str:
+    """'• 2025-03-04 10:00 UTC <url|title> (2 outlets)', the title escaped."""
+    when = line.known_at.replace("T", " ")[:16]
+    outlets = f"{line.outlets} outlet{'' if line.outlets == 1 else 's'}"
+    return f"• {when} UTC {_link(line.url, line.title)} ({outlets})"
+
+
+def stories_text(n: Notification) -> str:
+    """The news stories behind the inputs, one line each ('' without any)."""
+    if not n.stories:
+        return ""
+    return "*Stories behind the value*\n" + "\n".join(story_text(line) for line in n.stories)
 
 
 def input_text(line: InputLine) -> str:
@@ -77,6 +103,8 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(rule_text, 3000))))
     for line in n.inputs[:MAX_INPUTS]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(input_text(line), 3000))))
+    if n.stories:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(stories_text(n), 3000))))
     blocks.append(
         SectionBlock(
             fields=[
@@ -158,4 +186,5 @@ def fallback_text(n: Notification) -> str:
     if n.kind is Kind.DIGEST:
         return _truncate(f"{n.headline} — {n.summary}", 3000)
     plan = f" — Plan: {n.plan}" if n.plan else ""
-    return _truncate(f"{n.headline} — {n.rule}: {n.summary}{plan}", 3000)
+    news = "".join(f" — {escape(line.title)} {_link(line.url, line.url)}" for line in n.stories)
+    return _truncate(f"{n.headline} — {n.rule}: {n.summary}{plan}{news}", 3000)

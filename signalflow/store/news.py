@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,13 +61,28 @@ def list_stories(
         query = query.where(StoryRow.known_at >= since)
     if label is not None:
         query = query.where(StoryRow.label == label)
-    rows = session.exec(query).all()
+    return _with_members(session, session.exec(query).all())
+
+
+def stories_known_at(session: Session, ids: Iterable[str], at: datetime) -> list[StoredStory]:
+    """The stories ``ids`` as known at ``at``, in the order given: only those first seen by
+    then, each with the members published by then (an outlet that carried it later is not
+    counted). The figures are the latest stored version; an alert shows titles and links."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    rows = {r.id: r for r in session.exec(select(StoryRow).where(StoryRow.id.in_(wanted), StoryRow.known_at <= at))}
+    return _with_members(session, [rows[i] for i in wanted if i in rows], at)
+
+
+def _with_members(session: Session, rows: Sequence[StoryRow], until: datetime | None = None) -> list[StoredStory]:
     members: dict[str, list[StoryMember]] = {r.id: [] for r in rows}
     ids = list(members)
     for i in range(0, len(ids), 500):
-        for e in session.exec(
-            select(EventRow).where(EventRow.story.in_(ids[i : i + 500])).order_by(EventRow.published)
-        ):
+        query = select(EventRow).where(EventRow.story.in_(ids[i : i + 500])).order_by(EventRow.published)
+        if until is not None:
+            query = query.where(EventRow.published <= until)
+        for e in session.exec(query):
             members[e.story].append(StoryMember(e.outlet or e.source, e.source, e.title, e.link, e.published))
     return [
         StoredStory(

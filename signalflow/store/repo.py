@@ -33,7 +33,7 @@ from signalflow.store.models import (
     SourceStateRow,
     utcnow,
 )
-from signalflow.store.news import StoredStory, add_stories, list_stories
+from signalflow.store.news import StoredStory, add_stories, list_stories, stories_known_at
 from signalflow.store.versions import (
     add_events,
     chunks,
@@ -187,6 +187,11 @@ class Store:
         """The latest news stories with their members (see ``store/news.py``)."""
         with Session(self.engine) as session:
             return list_stories(session, since, label, limit)
+
+    def stories_at(self, ids: Iterable[str], at: datetime) -> list[StoredStory]:
+        """The stories ``ids`` as known at ``at`` (see ``store/news.py``)."""
+        with Session(self.engine) as session:
+            return stories_known_at(session, ids, at)
 
     def events(self, source: str, label: str | None = None, until: datetime | None = None) -> list[Event]:
         """The stored events of one source (``grid.ercot``), optionally of one label

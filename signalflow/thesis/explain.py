@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.ast import COMPARISON, Binary, to_text
+from signalflow.thesis.ast import COMPARISON, Binary, Call, Duration, Node, SeriesRef, to_text, walk
 from signalflow.thesis.causes import cause_of, last_transition
 from signalflow.thesis.comparisons import comparisons, thresholds
 from signalflow.thesis.context import Context
 from signalflow.thesis.arrays import NAT
 from signalflow.thesis.model import Rule
+from signalflow.thesis.registry import window_arg
 from signalflow.thesis.results import InputValue, RuleState, RuleStatus, ThesisStatus
+from signalflow.thesis.stories import stories_behind
 
 _STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
 
@@ -151,6 +153,8 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
             out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale, threshold=threshold))
             continue
         value = float(s.v[row])
+        news = s.events and ref.startswith("news.")  # the news source's streams hold stories
+        stories = stories_behind(s, int(at[0]), _window(rule.when, ref)) if news else ()
         out.append(
             InputValue(
                 ref=ref,
@@ -164,9 +168,22 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
                 stale=stale,
                 basis=str(s.basis[row] or ""),
                 threshold=threshold,
+                stories=stories,
             )
         )
     return tuple(out)
+
+
+def _window(node: Node, ref: str) -> int | None:
+    """The widest window (ns) over which ``node`` reads the event stream ``ref``
+    (``count(news.X, 30d)``: 30 days); None when it reads only the latest event."""
+    windows = [
+        window_arg(n.args[1])
+        for n in walk(node)
+        if isinstance(n, Call) and len(n.args) > 1 and isinstance(n.args[0], SeriesRef)
+        and n.args[0].ref == ref and isinstance(n.args[1], Duration)
+    ]  # fmt: skip
+    return max(windows) if windows else None
 
 
 def explained(ctx: Context, status: ThesisStatus, i: int) -> ThesisStatus:

@@ -101,6 +101,9 @@ class InputValue:
     stale: bool = False
     basis: str = ""  # how known_at was found (KnownAtBasis value); '' when not said
     threshold: str = ""  # the rule's comparison for this input, e.g. '< -10%'
+    # A news stream's stories behind the value (ids, newest first; see thesis/stories.py):
+    # an alert names them with their titles, outlets and URLs from the store.
+    stories: tuple[str, ...] = ()
 
     @property
     def link(self) -> str:
@@ -346,6 +349,7 @@ class ThesisStatus:
                             "basis": i.basis,
                             "published": i.published,
                             "threshold": i.threshold,
+                            "stories": list(i.stories),
                         }
                         for i in r.inputs
                     ],

@@ -118,3 +118,19 @@ def story_sum(s: PitSeries, t: np.ndarray, w: int) -> np.ndarray:
     first = rows.first_known[story][:, None]
     inside = (k <= t[None, :]) & (first > (t - w)[None, :])
     return (delta[:, None] * inside).sum(axis=0)
+
+
+def stories_behind(s: PitSeries, t: int, w: int | None, limit: int = 3) -> tuple[str, ...]:
+    """The stories of ``s`` behind a value at instant ``t``, newest first (at most ``limit``):
+    those first known within ``(t - w, t]``, or the latest one when ``w`` is None
+    (``days_since``). Only rows known at ``t`` and named by a story (``STORY @OUTLET``,
+    ``STORY #N``) are read: a story the store cannot show is not named."""
+    first: dict[str, int] = {}
+    for ref, k in zip(s.source_ref, s.k):
+        parsed = parse_story_ref(str(ref))
+        if parsed is not None and int(k) <= t:
+            first[parsed[0]] = min(first.get(parsed[0], int(k)), int(k))
+    newest = sorted(first.items(), key=lambda item: (-item[1], item[0]))
+    if w is None:
+        return tuple(story for story, _ in newest[:1])
+    return tuple(story for story, k in newest if k > t - w)[:limit]
