@@ -76,11 +76,10 @@ def input_text(line: InputLine) -> str:
         detail.append(f"known {line.known}")
         if line.published:
             detail.append(line.published)
-    if line.url:
-        label = line.source_ref or "source"
-        detail.append(f"<{line.url}|{label}>")
+    if line.url:  # a source_ref may quote a feed's own text: escaped, never markup
+        detail.append(_link(line.url, line.source_ref or "source"))
     elif line.source_ref:
-        detail.append(line.source_ref)
+        detail.append(escape(line.source_ref))
     text = " ".join(parts)
     return f"{text}\n{' · '.join(detail)}" if detail else text
 

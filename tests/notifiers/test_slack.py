@@ -99,3 +99,17 @@ def test_decision_buttons_only_when_interactivity_is_configured(fake_slack, monk
         '{"thesis":"liquidity_regime","rule":"spread_widening","alert":"liquidity_regime/spread_widening/1"}'
     }
     assert len(edited) == 1, "the root keeps its buttons when a follow-up edits it"
+
+
+@pytest.mark.parametrize("url", ["", "https://example.test/item"])
+def test_an_input_source_quoted_from_a_feed_is_text_not_markup(url: str) -> None:
+    """A news input's source_ref carries the feed's own id and outlet: `<!channel>` or a
+    link of its own in it must reach Slack as literal text."""
+    from signalflow.notifiers.slack_blocks import input_text
+
+    hostile = "<!channel> <https://evil.test|click> @datacenterdynamics.test"
+    text = input_text(InputLine("news.deployment_delay[MSFT]", 2.0, source_ref=hostile, url=url))
+    assert "<!channel>" not in text and "<https://evil.test" not in text
+    assert "&lt;!channel&gt;" in text
+    if url:
+        assert text.count("<https://example.test/item|") == 1
