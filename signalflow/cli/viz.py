@@ -219,7 +219,8 @@ def demo(
     """A guided, offline run on real history bundled with signalflow, each fact with its
     source: NVIDIA's quarterly data-center revenue and weekly closes, the four hyperscalers'
     quarterly capex, Vertiv's closes and SEC filings, the high-yield spread and the 10-year
-    yield (2023-2025). Backtests four theses and tells what would have happened: the alerts
+    yield (2023-2025), and ERCOT's interconnection queue from five monthly GIS reports
+    (2025-01 to 2026-02). Backtests five theses and tells what would have happened: the alerts
     that would have been sent, the Growth x Liquidity quadrant, what the charts leave out for
     want of bundled data, and one closing sentence per thesis; charts go to --output."""
     from signalflow.viz.demo import demo_theses, run_demo, valuation_theses
@@ -253,9 +254,13 @@ def _tell(result) -> None:
         for line in lines:
             console.print(Text(line, style=style), soft_wrap=True)
 
+    own = "".join(
+        f" ({t.thesis.id} from {t.data.start:%Y-%m-%d} to {t.end:%Y-%m-%d})"
+        for t in result.theses if t.end != result.end and t.data is not None and t.data.start is not None
+    )
     say(
         f"signalflow demo: {result.facts} real facts, each row naming its source, backtested "
-        f"point in time to {result.end:%Y-%m-%d}, offline.", style="bold"
+        f"point in time to {result.end:%Y-%m-%d}{own}, offline.", style="bold"
     )
     say("facts and theses:", 2)
     for folder in (demo_dir(), valuation_dir()):

@@ -6,10 +6,13 @@
 The facts (``signalflow/data/demo/facts.csv``) are real published figures, one per row with
 its source and the instant it became public: NVIDIA's quarterly Data Center revenue, the
 four hyperscalers' quarterly cash capex, and weekly closes of the high-yield spread and the
-10-year yield, 2023-2025; and the valuation facts of ``signalflow/data/valuation`` (NVIDIA
+10-year yield, 2023-2025; ERCOT's interconnection queue, report by report from 2025-01 to
+2026-02 (``grid_facts.csv``, extracted from the real GIS reports by the snapshot readers:
+:mod:`signalflow.bundled.grid_facts`); and the valuation facts of ``signalflow/data/valuation`` (NVIDIA
 and Vertiv weekly closes, Vertiv's filed revenue, operating income and share counts). They
 are served from memory (no database, no network), so the demo runs offline in seconds. The
-theses are the two demo theses and the bundled copies of the example valuation theses
+theses are the three demo theses (``demo_power_queue``, on the ERCOT queue, over its own span:
+:data:`DEMO_SPANS`) and the bundled copies of the example valuation theses
 (``rules/vrt_valuation.yaml``, ``rules/nvda_valuation.yaml``) that these facts can drive.
 
 Each thesis tells its story: the alerts that would have been sent (as the live path would
@@ -35,6 +38,16 @@ if TYPE_CHECKING:
     from signalflow.viz.chart import ChartData, LeftOut
 
 DEMO_END = datetime(2025, 12, 31)
+# Theses whose bundled facts are not those of DEMO_END, backtested over their own span
+# (start, end): the ERCOT extract runs from the report run 2025-01-01 to the one run
+# 2026-02-01 (known 2026-02-02).
+DEMO_SPANS = {"demo_power_queue": (datetime(2025, 1, 1), datetime(2026, 2, 28))}
+
+
+def demo_span(thesis: Thesis, end: datetime = DEMO_END) -> tuple[datetime | None, datetime]:
+    """The start (None: its first known value) and end of ``thesis``'s backtest: its own
+    (:data:`DEMO_SPANS`) when the demo runs to :data:`DEMO_END`, else up to ``end``."""
+    return DEMO_SPANS.get(thesis.id, (None, end)) if end == DEMO_END else (None, end)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,7 @@ class DemoThesis:
     ends_early: dict[str, datetime] = field(default_factory=dict)  # ref -> last release
     closing: str = ""
     data: ChartData | None = field(default=None, repr=False)  # what its chart shows
+    end: datetime = DEMO_END  # the end of its backtest
 
     def to_json(self) -> dict[str, Any]:
         final = self.backtest.final
@@ -75,6 +89,7 @@ class DemoThesis:
             "thesis": self.thesis.id,
             "title": self.thesis.title,
             "layer": self.thesis.layer,
+            "end": self.end.isoformat(),
             "events": [e.to_json() for e in self.events],
             "final_state": final.state.value if final else None,
             "final_quadrant": final.quadrant.value if final else None,
@@ -100,7 +115,7 @@ class DemoResult:
 
 
 def demo_theses() -> list[Thesis]:
-    """The two demo theses (``signalflow/data/demo/rules``)."""
+    """The demo theses (``signalflow/data/demo/rules``)."""
     return _bundled_theses(demo_dir() / "rules")
 
 
@@ -150,21 +165,22 @@ def tell(
     quadrant = final.quadrant.value if final else None
     return DemoThesis(
         thesis, bt, events, chart, inputs, eps, quadrant_days(data.quadrants), list(data.left_out), early,
-        closing(data.start, end, eps, state, quadrant, early), data,
+        closing(data.start, end, eps, state, quadrant, early), data, end,
     )
 
 
 def run_demo(
     out_dir: Path | None = None, end: datetime = DEMO_END, on_thesis=None, theses: list[Thesis] | None = None
 ) -> DemoResult:
-    """Backtest every demo thesis (or ``theses``) on the bundled facts up to ``end``; with
-    ``out_dir``, write a chart per thesis there (``<thesis>.png``). ``on_thesis`` is called
-    after each one."""
+    """Backtest every demo thesis (or ``theses``) on the bundled facts up to ``end`` (a thesis
+    of :data:`DEMO_SPANS` over its own span when ``end`` is :data:`DEMO_END`); with ``out_dir``,
+    write a chart per thesis there (``<thesis>.png``). ``on_thesis`` is called after each one."""
     from signalflow.thesis.context import thesis_refs
     from signalflow.thesis.engine import backtest
+    from signalflow.bundled.grid_facts import grid_facts
     from signalflow.bundled.valuation_facts import valuation_facts
 
-    facts = valuation_facts()
+    facts = valuation_facts() + grid_facts()
     provider = facts_provider(facts)
     sources = {}
     for f in facts:
@@ -173,15 +189,16 @@ def run_demo(
     from signalflow.viz.chart import chart_data
 
     for thesis in theses if theses is not None else demo_theses() + valuation_theses():
-        bt = backtest(thesis, provider, None, end)
-        data = chart_data(thesis, bt, end, marker_sources=("sec", "news", "csv"))
+        since, until = demo_span(thesis, end)
+        bt = backtest(thesis, provider, since, until)
+        data = chart_data(thesis, bt, until, marker_sources=("sec", "news", "csv"))
         chart = None
         if out_dir is not None:
             from signalflow.viz.plot import figure, save
 
             chart = save(figure(data), Path(out_dir) / f"{thesis.id}.png")
         inputs = {ref: sources.get(ref, "no bundled facts") for ref in sorted(thesis_refs(thesis))}
-        result.theses.append(tell(thesis, bt, end, data, chart, inputs))
+        result.theses.append(tell(thesis, bt, until, data, chart, inputs))
         if on_thesis is not None:
             on_thesis(thesis)
     return result

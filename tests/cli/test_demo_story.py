@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from signalflow.cli import app
 
-THESES = ("demo_ai_factory", "demo_hyperscaler_capex", "nvda_valuation", "vrt_valuation")
+THESES = ("demo_ai_factory", "demo_hyperscaler_capex", "demo_power_queue", "nvda_valuation", "vrt_valuation")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,9 @@ def test_the_readme_demo_paragraph_is_what_the_demo_does(told) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     paragraph = " ".join(readme.split("**See it work, offline.**", 1)[1].split("\n\n", 1)[0].split())
     _, data = told
-    assert "backtests four theses" in paragraph and len(data["theses"]) == 4
+    assert "backtests five theses" in paragraph and len(data["theses"]) == 5
+    (grid,) = [t for t in data["theses"] if t["thesis"] == "demo_power_queue"]
+    assert f"runs to {grid['end'][:10]}" in paragraph
     (nvda,) = [t for t in data["theses"] if t["thesis"] == "nvda_valuation"]
     last_close = nvda["inputs_end_early"]["px.NVDA.close"][:10]
     assert f"NVIDIA weekly closes to {last_close}" in paragraph
