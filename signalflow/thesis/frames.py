@@ -320,14 +320,19 @@ class PitSeries:
     def window_stats(self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
         """(count, sum, sum of squares) of the values of the periods ending in (lo, hi], each
         as known at T. Values are centred on the series median before squaring, for accuracy;
-        the centre is returned as a fourth element."""
+        the centre is returned as a fourth element. The sums are differences of running sums
+        over the whole history, so their round-off scales with that history, not with the
+        window: a fifth element gives the scale, (sum of |x|, sum of x * x) of every term the
+        running sums up to ``hi`` added, one row each."""
         a_hi = self._dominance(t, hi)
         a_lo = self._dominance(t, lo)
-        return tuple(h - l for h, l in zip(a_hi[:3], a_lo[:3])) + (a_hi[3],)
+        return tuple(h - l for h, l in zip(a_hi[:3], a_lo[:3])) + (a_hi[3], np.stack(a_hi[4:]))
 
     def _dominance(self, t: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, ...]:
         """(count, sum, sumsq) over versions with known_at <= T and period_end <= bound, each
-        version contributing its difference with the previous version of the same period."""
+        version contributing its difference with the previous version of the same period;
+        then the centre, and the running sums of |sum| and |sumsq| contributions (the scale
+        of their round-off)."""
         finite = np.isfinite(self.v)
         centre = float(np.median(self.v[finite])) if finite.any() else 0.0
         x = np.where(finite, self.v - centre, 0.0)
@@ -336,19 +341,20 @@ class PitSeries:
         same = np.r_[False, self.pe[1:] == self.pe[:-1]] if len(self.pe) else np.zeros(0, bool)
         prev[:, 1:] = contrib[:, :-1]
         delta = contrib - np.where(same, prev, 0.0)
+        delta = np.concatenate([delta, np.abs(delta[1:])])
         # NAT is the smallest int64, so it sorts as "before every period".
         if np.all(bound[1:] >= bound[:-1]) and np.all(t[1:] >= t[:-1]):
             first = np.maximum(np.searchsorted(t, self.k, "left"), np.searchsorted(bound, self.pe, "left"))
             out = [np.cumsum(np.bincount(first, weights=d, minlength=len(t) + 1))[: len(t)] for d in delta]
         else:
             # Exact fallback when the bound is not monotone (late filings shifted a period).
-            out = [np.zeros(len(t)) for _ in range(3)]
+            out = [np.zeros(len(t)) for _ in range(len(delta))]
             for i in range(len(t)):
                 m = (self.k <= t[i]) & (self.pe <= bound[i]) if bound[i] != NAT else None
                 if m is not None:
-                    for j in range(3):
+                    for j in range(len(delta)):
                         out[j][i] = delta[j][m].sum()
-        return out[0], out[1], out[2], np.full(len(t), centre)
+        return out[0], out[1], out[2], np.full(len(t), centre), out[3], out[4]
 
     def staleness_limit(self) -> int | None:
         """Default staleness limit (ns) from the series frequency, or None (events)."""

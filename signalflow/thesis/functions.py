@@ -85,7 +85,7 @@ def window_stats(ctx: EvalContext, x: Node, w: int, sh: tuple[Shift, ...]) -> tu
         for shift in sh:
             hi = s.shifted(ctx.t, hi, shift)
         lo = np.where(hi == NAT, NAT, hi - w)
-        cnt, total, sq, centre_arr = s.window_stats(ctx.t, lo, hi)
+        cnt, total, sq, centre_arr, (size, size_sq) = s.window_stats(ctx.t, lo, hi)
         centre = float(centre_arr[0]) if len(centre_arr) else 0.0
     else:
         grid, values = ctx.on_grid(x, sh, w)
@@ -98,15 +98,20 @@ def window_stats(ctx: EvalContext, x: Node, w: int, sh: tuple[Shift, ...]) -> tu
         hi_i = np.searchsorted(grid, ctx.t, "right")
         lo_i = np.searchsorted(grid, ctx.t - w, "right")
         cnt, total, sq = c[hi_i] - c[lo_i], s1[hi_i] - s1[lo_i], s2[hi_i] - s2[lo_i]
+        size, size_sq = np.r_[0.0, np.cumsum(np.abs(xv))][hi_i], s2[hi_i]
     with np.errstate(all="ignore"):
-        mean = total / cnt
-        var = (sq - cnt * mean * mean) / (cnt - 1)
+        centred = total / cnt
+        var = (sq - cnt * centred * centred) / (cnt - 1)
+        # Window sums are differences of running sums over the whole history (and over the
+        # instants evaluated, which differ between a backtest and a live pass), so a window
+        # of equal values leaves round-off instead of zero, of the size of the history's
+        # terms rather than the window's level: a spread below a millionth of either is none.
+        noise = (size_sq + 2.0 * np.abs(centred) * size) / (cnt - 1)
+    mean = centred + centre
+    floor = RELATIVE_VARIANCE_FLOOR * np.maximum(np.maximum(mean * mean, 1.0), noise)
     mean[cnt <= 0] = np.nan
+    var[var <= floor] = 0.0
     var[cnt <= 1] = np.nan
-    mean = mean + centre
-    # Window sums are differences of running sums over the whole history, so a window of equal
-    # values leaves round-off instead of zero; a spread below a millionth of the level is none.
-    var[var <= RELATIVE_VARIANCE_FLOOR * np.maximum(mean * mean, 1.0)] = 0.0
     return cnt, mean, np.maximum(var, 0.0)
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from signalflow.series import MemoryProvider
@@ -96,6 +96,15 @@ def test_state_at_t_ignores_everything_known_after_t(a, b, cut):
 
 @SETTINGS
 @given(a=histories, b=histories, cuts=st.lists(cut_days, min_size=1, max_size=4))
+# Found by Hypothesis: a zscore window of equal values after revisions of larger values left
+# round-off of the history's size, which only the full backtest's running sums kept.
+@example(
+    a=[(0, 0.0, 0)],
+    b=[(0, 0.0, 0)] * 8
+    + [(3, 55.36327812763028, 0), (0, 0.0, 0), (1, 1.6520744814745782, 0), (15, 0.0, 0), (19, 0.0, 0),
+       (25, 0.0, 0), (8, 94.49855499612181, 0)],
+    cuts=[577],
+)
 def test_incremental_equals_last_state_of_full_backtest(a, b, cuts):
     thesis = _thesis()
     provider = _provider(a, b)
