@@ -154,12 +154,19 @@ class _Worker:
         to the current state, land in order whichever deliverer sends them."""
         if not notifier.threaded or row.alert_id is None:
             return True, None
+        # Each query sees what was committed when it ran (SQLite's reads outside a write and
+        # PostgreSQL's read committed alike): ask whether the earlier messages are done
+        # first, then read the root, or a root another deliverer finishes between the two
+        # reads looks done without its receipt, and the reply leaves as a message of its own.
+        if outbox.earlier_open(session, row):
+            return False, None
         root = outbox.thread_root(session, row.alert_id, row.route)
         if root is None or root.id == row.id:
             return True, None
-        if outbox.earlier_open(session, row):
-            return False, None
-        return True, Receipt.from_json(root.receipt_json)  # None when the root failed
+        receipt = Receipt.from_json(root.receipt_json)
+        if receipt is None and root.status != OutboxStatus.FAILED:
+            return False, None  # never reply outside the thread of a root that is not done failing
+        return True, receipt  # None when the root failed for good: the reply stands alone
 
     # Leases -----------------------------------------------------------------------------
 

@@ -259,3 +259,40 @@ def test_a_lease_of_a_live_deliverer_is_honoured_and_an_expired_one_taken_over(d
     taken = deliver_pending(db, config, now=T0)
     assert taken.sent == 1 and len(fake_slack.messages) == 1
     assert not outbox.renew(db.engine, row_id, elsewhere, now + timedelta(minutes=5))  # it lost the row
+
+
+def test_a_reply_stays_in_its_thread_when_the_root_finishes_between_two_reads(db, fake_slack, monkeypatch):
+    """Another deliverer finishes the root while this one asks where the reply goes: the
+    reply must land in the root's thread, never as a message of its own (seen with four
+    deliverers on one SQLite file: one reminder in 50 runs posted as a new root)."""
+    from signalflow.alerts import delivery
+    from signalflow.store import outbox
+
+    config = slack_settings(fake_slack, reminder_mode="thread")
+    record(db, config, T0, {SOFT})
+    deliver_pending(db, config, now=T0)
+    record(db, config, T0 + timedelta(days=1), {SOFT}, {SOFT})
+    with db.session() as session:  # as the other deliverer left it a moment before it finished
+        root = session.exec(select(OutboxRow).order_by(OutboxRow.id)).first()
+        done = (root.status, root.receipt_json)
+        root.status, root.receipt_json = "sending", ""
+        root.lease_owner, root.lease_until = "other", T0 + timedelta(days=30)
+        session.add(root)
+
+    real = outbox.earlier_open
+
+    def finished_meanwhile(session, row):
+        with db.session() as other:  # the other deliverer commits the root's outcome now
+            root = other.get(OutboxRow, 1)
+            root.status, root.receipt_json = done
+            root.lease_owner, root.lease_until = "", None
+            other.add(root)
+        return real(session, row)
+
+    monkeypatch.setattr(delivery.outbox, "earlier_open", finished_meanwhile)
+    deliver_pending(db, config, now=T0 + timedelta(days=1, hours=1))
+    monkeypatch.setattr(delivery.outbox, "earlier_open", real)
+    deliver_pending(db, config, now=T0 + timedelta(days=1, hours=2))  # a reply deferred goes now
+
+    [root] = fake_slack.roots(CHANNEL)
+    assert [m.text.split(" — ")[0] for m in fake_slack.replies(root)] == ["Still firing"]
