@@ -66,32 +66,49 @@ def peak_memory() -> Iterator[Peak]:
 
 
 
+
 @dataclass
 class Finished:
     returncode: int
     stdout: str
     stderr: str
-    max_rss: int  # bytes: this child's own peak resident size
+    max_rss: int  # bytes: the child's own peak resident size (0 where /proc is not there)
 
 
-def run_bounded(args: list[str], timeout: float, **kwargs) -> Finished:
-    """Run ``args`` to the end and read that one child's peak resident size from ``wait4``,
-    not the kernel's maximum over every child the process ever reaped. Killed after
-    ``timeout`` seconds (then ``returncode`` is negative)."""
-    import os
+# The child reports its own high-water mark as it exits. The kernel's figure for a child
+# (wait4, RUSAGE_CHILDREN) is no use: at exec the child keeps the high-water mark of the
+# address space it replaces, the parent's, so a test process grown to 300 MiB over a long
+# run makes every child it starts look 300 MiB large.
+_REPORTING = """
+import atexit, os, runpy, sys
+
+def report():
+    try:
+        with open("/proc/self/status") as status:
+            peak = next((line.split()[1] for line in status if line.startswith("VmHWM:")), "0")
+    except OSError:
+        peak = "0"
+    with open(os.environ["SIGNALFLOW_TEST_PEAK_FILE"], "w") as out:
+        out.write(peak)
+
+atexit.register(report)
+sys.argv = sys.argv[1:]
+runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
+"""
+
+
+def run_module_bounded(module: str, args: list[str], timeout: float, env: dict[str, str], **kwargs) -> Finished:
+    """``python -m module args`` to the end, with the peak resident size the child itself
+    saw (``VmHWM`` of its own address space, read as it exits)."""
     import subprocess
+    import sys
     import tempfile
-    import threading
 
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(args, stdout=out, stderr=err, text=True, **kwargs)
-        timer = threading.Timer(timeout, child.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            timer.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        return Finished(child.returncode, out.read(), err.read(), usage.ru_maxrss * 1024)  # KiB on Linux
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = Path(folder) / "peak"
+        done = subprocess.run(
+            [sys.executable, "-c", _REPORTING, module, *args], capture_output=True, text=True, timeout=timeout,
+            env={**env, "SIGNALFLOW_TEST_PEAK_FILE": str(peak_file)}, **kwargs,
+        )
+        peak = int(peak_file.read_text() or 0) * 1024 if peak_file.exists() else 0
+    return Finished(done.returncode, done.stdout, done.stderr, peak)

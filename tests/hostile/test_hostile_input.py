@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from hostile.corpus import (
     thesis,
     thesis_corpus,
 )
-from hostile.memory import PEAK_BYTES, MiB, run_bounded
+from hostile.memory import PEAK_BYTES, MiB, run_module_bounded
 from signalflow.cli import app
 from signalflow.errors import ThesisSyntaxError
 from signalflow.service import import_file
@@ -135,7 +134,7 @@ def test_the_cli_never_prints_a_traceback_in_a_real_process(tmp_path: Path) -> N
     _write(payloads, payload_corpus())
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "SIGNALFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite"}
     for args in (["check", str(theses)], ["import", str(payloads)]):
-        done = run_bounded([sys.executable, "-m", "signalflow", *args], timeout=120, env=env, cwd=tmp_path)
+        done = run_module_bounded("signalflow", args, timeout=120, env=env, cwd=tmp_path)
         assert done.max_rss < PEAK_BYTES, f"signalflow {args[0]} reached {done.max_rss / MiB:.0f} MiB resident"
         assert done.returncode == 1, done.stderr[-2000:]
         assert "Traceback" not in done.stdout + done.stderr
