@@ -101,9 +101,9 @@ class DigestEntry:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DigestEntry:
-        values = dict(data)
+        values = _known(cls, data)
         values["fired_at"] = datetime.fromisoformat(values["fired_at"])
-        values["inputs"] = tuple(InputLine(**i) for i in values.get("inputs", ()))
+        values["inputs"] = tuple(InputLine(**_known(InputLine, i)) for i in values.get("inputs", ()))
         return cls(**values)
 
 
@@ -180,15 +180,14 @@ class Notification:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Notification:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = _known(cls, data)
         values["kind"] = Kind(values["kind"])
         values["at"] = datetime.fromisoformat(values["at"])
         fired = values.get("fired_at")
         values["fired_at"] = datetime.fromisoformat(fired) if fired else None
-        values["inputs"] = tuple(InputLine(**i) for i in values.get("inputs", ()))
-        values["stories"] = tuple(StoryLine(**i) for i in values.get("stories", ()))
-        values["links"] = tuple(Link(**i) for i in values.get("links", ()))
+        values["inputs"] = tuple(InputLine(**_known(InputLine, i)) for i in values.get("inputs", ()))
+        values["stories"] = tuple(StoryLine(**_known(StoryLine, i)) for i in values.get("stories", ()))
+        values["links"] = tuple(Link(**_known(Link, i)) for i in values.get("links", ()))
         values["position"] = tuple(tuple(p) for p in values.get("position", ()))
         for name in ("firing", "recipients"):
             values[name] = tuple(values.get(name, ()))
@@ -198,6 +197,13 @@ class Notification:
     @classmethod
     def from_json(cls, text: str) -> Notification:
         return cls.from_dict(json.loads(text))
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of ``cls`` in ``data``: a message a newer version queued, with fields this
+    version does not know, is still read (and shown without them) rather than refused."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 def _plain(value: Any) -> Any:

@@ -172,3 +172,11 @@ def test_a_digest_round_trips_and_every_builtin_renders_it(http_server, tls_smtp
         assert [fact for fact in DIGEST_FACTS if fact not in text] == [], (name, text)
     assert [e["rule"] for e in body["digest"]] == ["spread_blowout", "spread_widening"]
     assert body["digest"][0]["inputs"][0]["value"] == 9.1 and body["kind"] == "digest"
+
+
+def test_a_digest_queued_by_a_newer_version_is_read_without_the_fields_it_added():
+    data = digest_sample().to_dict()
+    data["added_later"] = 1
+    data["digest"][0]["added_later"] = {"x": 1}
+    data["digest"][0]["inputs"][0]["added_later"] = "y"
+    assert Notification.from_json(json.dumps(data)) == digest_sample()
