@@ -530,7 +530,7 @@ def replay_downtime(
     the state's instant; each episode that fired and resolved there is queued once as a
     ``missed`` notification. The daemon calls it before its first pass after a start (that
     pass moves the state on). Returns the number of outbox rows written."""
-    from signalflow.alerts.missed import missed_episodes, record_missed
+    from signalflow.alerts.missed import missed_episodes, record_missed, record_missed_adds
     from signalflow.thesis.cascade import readers_provider
     from signalflow.thesis.engine import backtest
 
@@ -544,6 +544,8 @@ def replay_downtime(
                 continue
             result = backtest(thesis, layered or store, None, now)
             episodes = missed_episodes(result.transitions, prior.evaluated_at)
+            with store.session() as session:  # a plan's adds announced and cleared meanwhile
+                written += len(record_missed_adds(session, thesis, result, prior.evaluated_at, settings, now))
             if not episodes or result.status_at is None:
                 continue
             with store.session() as session:
