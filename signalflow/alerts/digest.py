@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from signalflow.alerts.lifecycle import KILL, SOFT, alert_key, queue_routed
 from signalflow.notifiers.base import Receipt
-from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification
+from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification, StoryLine
 from signalflow.settings import Route, Settings, format_duration
 from signalflow.store import alerts as store_alerts
 from signalflow.store import outbox
@@ -132,6 +132,7 @@ def _entry(alert: AlertRow, decision: DecisionRow | None, first: OutboxRow, now:
         plan=detail.get("plan", ""),
         channel=thread.channel if thread else "",
         ts=thread.ts if thread else "",
+        stories=tuple(StoryLine(**s) for s in detail.get("stories", ())),
     )
 
 

@@ -188,7 +188,8 @@ class _Recorder:
             rule = self.rules.get(name)
             if rule is None:
                 continue
-            detail = alert_detail(self.thesis, self.status, rule, self.version)
+            stories = rule_stories(self.session, rule, self.status.at)
+            detail = alert_detail(self.thesis, self.status, rule, self.version, stories)
             if detail != alert.detail_json:
                 alert.detail_json = detail
                 self.session.add(alert)

@@ -136,9 +136,12 @@ def plan_instruction(thesis: Thesis, severity: str) -> str:
     return thesis.plan.instruction(severity) if thesis.plan is not None else ""
 
 
-def alert_detail(thesis: Thesis, status: ThesisStatus, rule: RuleStatus, version: str) -> str:
+def alert_detail(
+    thesis: Thesis, status: ThesisStatus, rule: RuleStatus, version: str, stories: Sequence[StoryLine] = ()
+) -> str:
     """What an open alert remembers of its latest evaluation (``AlertRow.detail_json``): the
-    reminder digest shows these latest values without evaluating anything."""
+    reminder digest shows these latest values, and the news stories behind them
+    (:func:`rule_stories`), without evaluating anything."""
     try:
         definition = thesis.rule(rule.name)
         limits, expression = thresholds(definition.when), rule.expression or definition.when_text
@@ -151,6 +154,7 @@ def alert_detail(thesis: Thesis, status: ThesisStatus, rule: RuleStatus, version
             "version": version,  # what was evaluated (see lifecycle): refreshed when it changes
             "inputs": [asdict(line) for line in input_lines(rule, limits)],
             "plan": plan_instruction(thesis, rule.severity),
+            "stories": [asdict(line) for line in stories],
         },
         sort_keys=True,
     )

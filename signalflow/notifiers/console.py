@@ -83,12 +83,14 @@ def render_digest(n: Notification):
         alert.append(f"{e.thesis}/{e.rule}: {e.summary}", style="")
         if e.plan:
             alert.append(f"\nPlan: {e.plan}", style="bold")
-        values = "\n".join(
+        values = Text("\n".join(
             f"{i.ref} = {describe(i.value)}{f' {i.unit}' if i.unit else ''}"
             + (f" ({i.threshold})" if i.threshold else "")
             + (f", known {i.known_text}" if i.known_at else "")
             for i in e.inputs
-        )
+        ))
+        for story in e.stories:  # feed text: Text, never markup
+            values.append(f"\n• {story.text}\n  {story.url}")
         table.add_row(alert, f"{e.fired_at:%Y-%m-%d %H:%M}", values, e.decision or "not acknowledged")
     body = Table.grid()
     body.add_row(table)

@@ -147,6 +147,7 @@ def digest_lines(n: Notification) -> list[str]:
         lines.append(f"{e.severity_label}: {e.title} ({e.thesis}/{e.rule})")
         lines.append(f"  {e.summary}; firing since {e.fired_at:%Y-%m-%d %H:%M} UTC")
         lines += [f"  {input_line(i)}" for i in e.inputs]
+        lines += [f"  - {s.text}\n    {s.url}" for s in e.stories]
         if e.plan:
             lines.append(f"  Plan: {e.plan}")
         lines.append(f"  Decision: {e.decision}" if e.decision else "  Not acknowledged")

@@ -86,6 +86,7 @@ class DigestEntry:
     plan: str = ""  # what the thesis's tranche plan says to do on this severity
     channel: str = ""  # the alert's thread on this route, when its first message was delivered
     ts: str = ""
+    stories: tuple[StoryLine, ...] = ()  # news stories behind the latest values, newest first
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "severity", Severity(self.severity))
@@ -104,6 +105,7 @@ class DigestEntry:
         values = _known(cls, data)
         values["fired_at"] = datetime.fromisoformat(values["fired_at"])
         values["inputs"] = tuple(InputLine(**_known(InputLine, i)) for i in values.get("inputs", ()))
+        values["stories"] = tuple(StoryLine(**_known(StoryLine, i)) for i in values.get("stories", ()))
         return cls(**values)
 
 

@@ -174,6 +174,7 @@ def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
         since += f" · thread {entry.channel} {entry.ts}"
     lines.append(since)
     lines += [f"• {input_text(line).replace(chr(10), ' · ')}" for line in entry.inputs[:MAX_INPUTS]]
+    lines += [story_text(line) for line in entry.stories]
     if entry.plan:
         lines.append(f"*Plan*: {entry.plan}")
     lines.append(f"_Decision: {entry.decision}_" if entry.decision else "_Not acknowledged_")

@@ -157,3 +157,36 @@ def test_explain_names_the_stories_with_the_outlets_known_at_the_instant(http_se
     assert "story first seen 2025-03-04 10:00 UTC, 2 outlets" in text.output
     assert "Microsoft delays 300 MW data center in Ohio by six months" in text.output
     assert OHIO in text.output and "Texas" not in text.output
+
+
+def test_a_digest_entry_for_a_news_alert_lists_its_stories_in_every_notifier(http_server, store):
+    from datetime import timedelta
+
+    from rich.console import Console
+
+    from signalflow.alerts.digest import queue_due
+    from signalflow.notifiers.email import digest_lines
+    from signalflow.notifiers.slack_blocks import digest_text
+    from signalflow.store.models import utcnow
+
+    fired(http_server, store)
+    settings = Settings(database_url="sqlite://", reminder_mode="digest", routes=[Route(name="desk", notifier="console")])
+    with store.session() as session:
+        [row] = queue_due(session, settings, utcnow() + timedelta(days=2))
+    n = Notification.from_json(row.payload_json)
+    [entry] = n.digest
+    assert [(s.url, s.outlets) for s in entry.stories] == [(WISCONSIN, 1), (OHIO, 2)]
+
+    slack = digest_text(entry, {})
+    assert f"<{OHIO}|Microsoft delays 300 MW data center in Ohio by six months> (2 outlets)" in slack
+    assert "by a year &amp; more>" in slack  # feed text is escaped
+    hostile = replace(entry, stories=(replace(entry.stories[0], title="<!channel> <https://evil.test|win>"),))
+    assert "<!channel>" not in digest_text(hostile, {}) and "&lt;!channel&gt;" in digest_text(hostile, {})
+
+    email = "\n".join(digest_lines(n))
+    assert "(2 outlets)" in email and OHIO in email and WISCONSIN in email
+
+    console = Console(record=True, width=250)
+    console.print(render(n))
+    shown = console.export_text()
+    assert "by a year & more" in shown and OHIO in shown and WISCONSIN in shown
