@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from signalflow.series import Batch
 from signalflow.sources.base import Source
-from signalflow.sources.collect import collect_each
-from signalflow.sources.http import HttpClient
 
 if TYPE_CHECKING:
+    from signalflow.sources.http import HttpClient
     from signalflow.sources.eia_settings import EiaSeries
     from signalflow.sources.prom_settings import PromSeries
     from signalflow.sources.tabular_settings import TabularSeries
@@ -100,6 +99,8 @@ class ConfiguredSource(Source):
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Observations for ``refs``; a series that fails becomes a warning unless all fail, and
         a reference to a series nobody configured is a warning too."""
+        from signalflow.sources.collect import collect_each
+
         self.ready()
         http = self.http or self.client()
 

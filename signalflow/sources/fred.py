@@ -31,7 +31,6 @@ from signalflow.errors import ApiError, FetchError, PayloadError, SourceError
 from signalflow.series import Batch
 from signalflow.sources.base import Source
 from signalflow.sources.captured import captured_at
-from signalflow.sources.collect import collect_each
 from signalflow.sources.fred_formats import (
     SERIES_ID,
     FredFormat,
@@ -71,6 +70,7 @@ class FredSource(Source):
 
         A series that fails becomes a warning in the batch, unless no series succeeded: then
         the first error is raised. A rate limit stops the run (the rest waits for the next)."""
+        from signalflow.sources.collect import collect_each
         from signalflow.sources.http import HttpClient
 
         window = self.config.revision_window

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING
 from signalflow.errors import ConfigError, PayloadError
 from signalflow.series import Batch
 from signalflow.sources.base import Source
-from signalflow.sources.collect import collect_each
 from signalflow.sources.prices_formats import (
     FIELDS,
     SPLIT,
@@ -77,6 +76,7 @@ class PriceSource(Source):
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         """Every field of each ticker the refs name. A ticker that fails becomes a warning,
         unless none succeeded: then the first error is raised; a rate limit stops the run."""
+        from signalflow.sources.collect import collect_each
         from signalflow.sources.http import HttpClient
 
         for setting, value in (("prices_history", self.config.history), ("prices_recent", self.config.recent)):

@@ -33,23 +33,25 @@ from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from signalflow.errors import ConfigError, PayloadError, SourceError
 from signalflow.series import Batch
 from signalflow.sources import sec_accepted
 from signalflow.sources.base import Source
 from signalflow.sources.captured import parse_instant
-from signalflow.sources.collect import collect_each
-from signalflow.sources.http import HttpClient, RateLimiter
-from signalflow.sources.sec_calendar import calendar_batch, expect_next
-from signalflow.sources.sec_archive import archives_base, collect_filings
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_derived import DERIVED_NAMES
-from signalflow.sources.sec_facts import company_url, normalize_companyfacts
 from signalflow.sources.sec_filing import FILING_SERIES, FilingIndex, accession_in, filing_batch
 from signalflow.sources.sec_settings import SecSettings
 from signalflow.sources.sec_xbrl import read_document
 from signalflow.sources.sec_xbrl import sniff as sniff_xbrl
+
+if TYPE_CHECKING:
+    from signalflow.sources.http import HttpClient, RateLimiter
+
+# Collection's own modules (HTTP, companyfacts, the filing archive, the calendar) are
+# imported where they are used: ``signalflow check`` starts this source for check_ref only.
 
 TICKERS_FILE = "sec_company_tickers.json"
 FILINGS_DIR = "sec_filings"
@@ -69,6 +71,8 @@ _limiters_lock = threading.Lock()
 
 def shared_limiter(rate: float) -> RateLimiter:
     """The process-wide limiter for SEC requests (one per rate setting)."""
+    from signalflow.sources.http import RateLimiter
+
     with _limiters_lock:
         if rate not in _limiters:
             _limiters[rate] = RateLimiter(rate)
@@ -153,6 +157,8 @@ class SecSource(Source):
         if not agent:
             raise ConfigError("sec_user_agent", "SEC collection needs a contact User-Agent", USER_AGENT_HINT)
         if self.http is None:
+            from signalflow.sources.http import HttpClient
+
             self.http = HttpClient(
                 self.name,
                 user_agent=agent,
@@ -201,6 +207,8 @@ class SecSource(Source):
     # Collection --------------------------------------------------------------------
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
+        from signalflow.sources.collect import collect_each
+
         wanted: dict[str, set[str]] = {}
         read_filings: set[str] = set()  # tickers whose filings' own XBRL a thesis reads
         for ref in refs:
@@ -230,6 +238,10 @@ class SecSource(Source):
     def _collect_company(
         self, ticker: str, cik: int, concepts: set[str], state: MutableMapping[str, str], *, read_filings: bool = False
     ) -> Batch:
+        from signalflow.sources.sec_archive import archives_base, collect_filings
+        from signalflow.sources.sec_calendar import calendar_batch, expect_next
+        from signalflow.sources.sec_facts import normalize_companyfacts
+
         client = self._client()
         base = self.config.base_url.get_secret_value().rstrip("/")
         batch = Batch()
@@ -330,6 +342,9 @@ class SecSource(Source):
         A submissions file's acceptance times are kept for the company's facts; a companyfacts
         file uses those kept and those of a submissions file of the same company beside it
         (a name with ``submissions`` or the CIK in it). A wrapper's ``fetched_at`` caps known_at."""
+        from signalflow.sources.sec_calendar import calendar_batch, expect_next
+        from signalflow.sources.sec_facts import normalize_companyfacts
+
         with Path(path).open("rb") as fh:
             head = fh.read(65536)
         if sniff_xbrl(head):
@@ -356,6 +371,8 @@ class SecSource(Source):
         )
 
     def _import_filing(self, path: Path, known_at: datetime | None) -> Batch:
+        from signalflow.sources.sec_facts import company_url
+
         doc = read_document(path)
         cik = int(doc.dei.get("EntityCentralIndexKey") or 0)
         symbol = doc.dei.get("TradingSymbol", "").strip().upper()

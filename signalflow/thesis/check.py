@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from signalflow.errors import Location, ThesisError, ThesisWarning
@@ -51,8 +52,9 @@ def check_ruleset(ruleset: RuleSet, settings: Settings | None = None, today: dat
     if settings is None:
         settings = Settings()
     today = today or date.today()
-    checker = _SourceChecker(settings)
-    routes = _route_names(settings)
+    plugins = entry_points()  # one scan of the installed packages for both groups
+    checker = _SourceChecker(settings, plugins.select(group=SOURCE_GROUP))
+    routes = _route_names(settings, plugins.select(group=NOTIFIER_GROUP))
     problems = list(ruleset.problems)
     kept = []
     found_by: dict[str, list[ThesisError]] = {}
@@ -117,9 +119,9 @@ def _general(thesis: Thesis, problem: ThesisError) -> tuple:
 class _SourceChecker:
     """Asks the source that owns each prefix whether a reference is valid."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, sources: Iterable[EntryPoint]) -> None:
         self.settings = settings
-        self.entry_points = {ep.name: ep for ep in entry_points(group=SOURCE_GROUP)}
+        self.entry_points = {ep.name: ep for ep in sources}
         self.prefixes = sorted(self.entry_points)
         self._sources: dict[str, Source | None] = {}
 
@@ -162,8 +164,8 @@ class _SourceChecker:
         return problems
 
 
-def _route_names(settings: Settings) -> list[str]:
-    names = {ep.name for ep in entry_points(group=NOTIFIER_GROUP)}
+def _route_names(settings: Settings, notifiers: Iterable[EntryPoint]) -> list[str]:
+    names = {ep.name for ep in notifiers}
     names.update(route.name for route in settings.routes)
     return sorted(names)
 

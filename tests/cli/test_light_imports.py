@@ -33,7 +33,7 @@ try:
     runpy.run_module("signalflow", run_name="__main__")
 except SystemExit as exc:
     code = exc.code or 0
-print("\\n" + json.dumps({"code": code, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
+print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
@@ -53,7 +53,8 @@ def run_command(args: list[str], cwd: Path) -> tuple[int, set[str], str]:
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.rstrip().rsplit("\n", 1)[-1])
-    return report["code"], set(report["modules"]), done.stdout
+    modules = set(report["modules"])
+    return report["code"], modules | {m.split(".")[0] for m in modules}, done.stdout
 
 
 CASES = [
@@ -73,6 +74,24 @@ def test_a_command_loads_only_what_it_uses(args: list[str], absent: tuple[str, .
     assert code == 0, output
     loaded = sorted(set(absent) & modules)
     assert not loaded, f"signalflow {' '.join(args)} imported {loaded}"
+
+
+# What only collection needs: check starts each source for its check_ref alone.
+COLLECTION = (
+    "signalflow.sources.http",
+    "signalflow.sources.collect",
+    "signalflow.sources.sec_archive",
+    "signalflow.sources.sec_facts",
+    "signalflow.sources.sec_calendar",
+)
+
+
+def test_check_starts_sources_without_their_collection_code(tmp_path: Path) -> None:
+    code, modules, output = run_command(["check", str(RULES)], tmp_path)
+    assert code == 0, output
+    assert "signalflow.sources.sec" in modules  # the SEC source did check its references
+    loaded = sorted(set(COLLECTION) & modules)
+    assert not loaded, f"signalflow check imported {loaded}"
 
 
 def test_the_probe_sees_a_heavy_import(tmp_path: Path) -> None:
