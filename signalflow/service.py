@@ -247,7 +247,8 @@ def collect_source(
         report.events_added = result.events_added
         report.series_changed = result.series_changed
         report.incomplete = list(batch.incomplete)
-        store.record_source_result(name, ok=True, stored=result.observations_added)
+        if source.attempted:  # a run with nothing due is no news of the source's health
+            store.record_source_result(name, ok=True, stored=result.observations_added)
     except Exception as exc:  # a source failure is data, not a crash
         # an HTTP error may quote a URL's credentials: the report is shown, logged and stored
         report.error = redact(_failure_text(name, exc))

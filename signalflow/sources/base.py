@@ -62,6 +62,9 @@ class Source(ABC):
         self.config = settings.section(self.config_model)
         self.http = http
         self.clock = clock  # injected by tests so that time is controlled, never slept
+        # False after a collect() that found nothing due (feeds on longer schedules): that run
+        # tried nothing, so the source's health stays what its last attempt left.
+        self.attempted = True
 
     def handles(self, ref: str) -> bool:
         return ref.split(".", 1)[0] == self.name

@@ -166,6 +166,7 @@ class NewsSource(Source):
 
         index = StoryIndex.from_json(state.get(STORIES_KEY))
         due = [feed for feed in self.feeds() if self._due(feed, state)]
+        self.attempted = bool(due)
         failed: list[str] = []
         try:
             for feed in due:

@@ -238,3 +238,15 @@ def test_status_reports_the_news_source_failing_when_every_feed_failed(cli_env, 
 
     rows = {r["name"]: r for r in json.loads(CliRunner().invoke(app, ["feeds", "--json"]).stdout)}
     assert rows["a"]["status"] == rows["b"]["status"] == "failing"
+
+    # The daemon's next pass finds no feed due (their schedule is 30m): it tried nothing, so
+    # the source is not reported healthy again in between.
+    asked = len(http_server.requests)
+    store = service.open_store(settings)
+    try:
+        again = service.collect_source(settings, store, "news", [])
+    finally:
+        store.close()
+    assert again.ok and len(http_server.requests) == asked
+    (news,) = [s for s in json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)["sources"] if s["source"] == "news"]
+    assert news["consecutive_failures"] == 1 and news["last_success"] is None
