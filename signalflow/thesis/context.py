@@ -50,6 +50,10 @@ class Context:
         self.memories = memories or {}
         self._values: dict[tuple[Node, tuple[Shift, ...]], np.ndarray] = {}
         self._traces: dict[str, lifecycle.Trace] = {}
+        # Causes of transitions by (rule name, instant index), computed once: a pass asks
+        # for the cause of a rule's last transition as news and again for its status.
+        self.causes: dict[tuple[str, int], object] = {}
+        self.limits: tuple[int, dict[str, int | None]] | None = None  # (series count, staleness limits)
         self.step = td_ns(thesis.every)
         self.first = int(t[0]) if len(t) else NAT  # where the timeline began (for EngineState)
 

@@ -108,7 +108,13 @@ def _last_cause(ctx: Context, rule: Rule, i: int):
 
 def _limits(ctx: Context) -> dict[str, int | None]:
     """Staleness limit per input: the smallest ``stale_after`` that covers it, else the
-    default of its frequency."""
+    default of its frequency (computed once per context, again if it gained a series)."""
+    if ctx.limits is None or ctx.limits[0] != len(ctx.all_series):
+        ctx.limits = (len(ctx.all_series), _staleness_limits(ctx))
+    return ctx.limits[1]
+
+
+def _staleness_limits(ctx: Context) -> dict[str, int | None]:
     limits: dict[str, int | None] = {ref: s.staleness_limit() for ref, s in ctx.all_series.items()}
     overrides: list[tuple[object, object]] = [(r.when, r.stale_after) for r in ctx.thesis.rules]
     overrides += [(d.expr, d.stale_after) for d in ctx.thesis.series.values()]

@@ -115,3 +115,25 @@ def test_a_live_pass_reads_every_expansions_series_in_one_read():
     assert data.reads == 1
     for thesis, together in zip(theses, evaluations):
         assert together.status.to_json() == evaluate(thesis, data, datetime(2024, 12, 1)).status.to_json()
+
+
+def test_a_cause_asked_twice_is_computed_once_and_equals_a_fresh_computation():
+    # A pass asks for the cause of each rule's last transition as news and again for the
+    # rule's status; the second answer comes from the context's memo.
+    from signalflow.thesis.causes import cause_of
+    from signalflow.thesis.engine import _full
+
+    theses, problems = read_theses("discipline.yaml", TEMPLATE)
+    assert not problems
+    checked = 0
+    for thesis in theses[:-1]:
+        run = _full(thesis, provider(), None, datetime(2025, 2, 1))
+        for tr in run.transitions():
+            i = int(np.searchsorted(run.t, np.datetime64(tr.at, "ns").astype(np.int64)))
+            rule = thesis.rule(tr.rule)
+            first = cause_of(run.ctx, rule, i)
+            assert cause_of(run.ctx, rule, i) is first
+            fresh = _full(thesis, provider(), None, datetime(2025, 2, 1))
+            assert cause_of(fresh.ctx, rule, i) == first
+            checked += 1
+    assert checked > 10
