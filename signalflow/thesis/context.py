@@ -24,6 +24,10 @@ from signalflow.thesis.registry import FunctionRegistry
 
 CONDITIONS = ("growth", "liquidity")
 
+# Context.refs_of per (thesis, node) object: theses are not modified once loaded, and a
+# pass asks for a rule's inputs several times (lifecycle, causes, inputs, staleness).
+_REFS: dict[tuple[int, int], tuple[Thesis, Node, tuple[str, ...]]] = {}
+
 
 class Context:
     """Expression values, rule traces and input lookups for one thesis at instants ``t``.
@@ -115,7 +119,14 @@ class Context:
 
     def refs_of(self, node: Node) -> list[str]:
         """Series references read by ``node``, through derived series (not through rules)."""
-        return sorted(node_refs(self.thesis, node))
+        key = (id(self.thesis), id(node))
+        hit = _REFS.get(key)
+        # The entry holds the thesis and the node, so neither id is reused while it exists.
+        if hit is None or hit[0] is not self.thesis or hit[1] is not node:
+            if len(_REFS) > 100_000:
+                _REFS.clear()
+            hit = _REFS[key] = (self.thesis, node, tuple(sorted(node_refs(self.thesis, node))))
+        return list(hit[2])
 
     def condition(self, name: str) -> np.ndarray:
         section = self.thesis.growth if name == "growth" else self.thesis.liquidity

@@ -29,11 +29,15 @@ from signalflow.thesis.results import EngineState, Evaluation
 __all__ = ["evaluate_group", "load_group"]
 
 
-def load_group(theses: Sequence[Thesis], provider: SeriesProvider, until: datetime) -> dict[str, PitSeries]:
-    """Every series ``theses`` read, loaded in one call and indexed once each."""
-    refs = sorted({ref for thesis in theses for ref in thesis_refs(thesis)})
-    frames = provider.load(refs, until=until)
-    return {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in refs}
+def load_group(
+    theses: Sequence[Thesis], provider: SeriesProvider, until: datetime, refs: Sequence[set[str]] | None = None
+) -> dict[str, PitSeries]:
+    """Every series ``theses`` read (``refs``: each one's ``thesis_refs``, when the caller
+    has them), loaded in one call and indexed once each."""
+    each = refs if refs is not None else [thesis_refs(thesis) for thesis in theses]
+    wanted = sorted(set().union(*each))
+    frames = provider.load(wanted, until=until)
+    return {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in wanted}
 
 
 def evaluate_group(
@@ -45,11 +49,12 @@ def evaluate_group(
     """Each thesis's evaluation at ``at`` (its prior state from ``priors`` by id), in order,
     over series read once for all; a thesis that cannot be evaluated gives its error in its
     place, never stopping the others."""
-    series = load_group(theses, provider, at)
+    reads = [thesis_refs(thesis) for thesis in theses]
+    series = load_group(theses, provider, at, reads)
     priors = priors or {}
     out: list[Evaluation | EvaluationError] = []
-    for thesis in theses:
-        own = {ref: series[ref] for ref in thesis_refs(thesis)}
+    for thesis, refs in zip(theses, reads):
+        own = {ref: series[ref] for ref in refs}
         try:
             out.append(evaluate_series(thesis, own, at, priors.get(thesis.id)))
         except EvaluationError as exc:

@@ -137,3 +137,24 @@ def test_a_cause_asked_twice_is_computed_once_and_equals_a_fresh_computation():
             assert cause_of(fresh.ctx, rule, i) == first
             checked += 1
     assert checked > 10
+
+
+def test_a_rules_inputs_are_remembered_per_thesis_and_equal_a_fresh_walk():
+    # refs_of is remembered per (thesis, node) object: expansions share nodes (e.g.
+    # ``intensity > 40%``) that read different series through their own derived series.
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context, node_refs
+
+    theses, problems = read_theses("discipline.yaml", TEMPLATE)
+    assert not problems
+    shared = theses[0].rule("intensity_high").when
+    assert all(t.rule("intensity_high").when is shared for t in theses)
+    for thesis in theses:
+        ctx = Context(thesis, {}, np.array([0], np.int64), functions=BUILTIN_FUNCTIONS)
+        for rule in thesis.rules:
+            first = ctx.refs_of(rule.when)
+            assert first == sorted(node_refs(thesis, rule.when))
+            first.append("mutated by a caller")
+            assert ctx.refs_of(rule.when) == sorted(node_refs(thesis, rule.when))
+        ticker = thesis.id.split("[")[1].rstrip("]")
+        assert ctx.refs_of(shared) == [f"sec.{ticker}.capex", f"sec.{ticker}.revenue"]
