@@ -16,7 +16,7 @@ import numpy as np
 from signalflow.series import SeriesFrame
 from signalflow.thesis import lifecycle
 from signalflow.thesis.arrays import NAT, grid_points, ratio, td_ns
-from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
+from signalflow.thesis.ast import Binary, Call, DerivedRef, Duration, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
 from signalflow.thesis.data import default_kind
 from signalflow.thesis.frames import PitSeries, Shift
 from signalflow.thesis.model import Thesis, thesis_refs  # noqa: F401  (thesis_refs: importable from here too)
@@ -45,8 +45,10 @@ class Context:
         memories: dict[str, lifecycle.Memory] | None = None,
         *,
         functions: FunctionRegistry,
+        shared: SharedValues | None = None,
     ) -> None:
         self.thesis = thesis
+        self.shared = shared
         self.functions = functions
         self.all_series = series
         self.t = t
@@ -74,7 +76,8 @@ class Context:
         key = (node, sh)
         out = self._values.get(key)
         if out is None:
-            out = self._values[key] = self._eval(node, sh)
+            shared = self.shared.lookup(node) if self.shared is not None else None
+            out = self._values[key] = self._eval(node, sh) if shared is None else shared.get(self, node, sh)
         return out
 
     def _eval(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
@@ -189,6 +192,60 @@ class Context:
     def at(self, t: np.ndarray) -> Context:
         """The same thesis, series and functions evaluated at other instants ``t``."""
         return Context(self.thesis, self.all_series, t, functions=self.functions)
+
+
+class SharedValues:
+    """Values of expressions shared by the contexts of a group of theses (the expansions
+    of a ``for_each`` file), for the expressions whose value is provably the same in each.
+
+    An expression is shared when two or more of ``theses`` contain it and it reads only
+    collected series, numbers, durations and function calls over them (no derived series,
+    rule or condition names, which each thesis resolves on its own): its value is then a
+    function of the node, the shifts, the instants, the series objects it reads, the grid
+    step and the function registry, and all of them are in the key. :meth:`timeline`
+    makes equal timelines one array, so expansions on the same calendar share values.
+    Entries hold their objects, so no id in a key is reused while the group lives; shared
+    arrays are read-only."""
+
+    def __init__(self, theses: list[Thesis]) -> None:
+        seen: dict[Node, int] = {}
+        for thesis in theses:
+            for node in {n for expr in thesis.expressions() for n in walk(expr) if _value_free_refs(n) is not None}:
+                seen[node] = seen.get(node, 0) + 1
+        self._refs = {node: _value_free_refs(node) or () for node, count in seen.items() if count > 1}
+        self._values: dict[tuple, tuple[tuple, np.ndarray]] = {}
+        self._timelines: dict[tuple[int, bytes], np.ndarray] = {}
+
+    def timeline(self, t: np.ndarray) -> np.ndarray:
+        """``t``, or an equal timeline seen before (the same array object)."""
+        return self._timelines.setdefault((len(t), t.tobytes()), t)
+
+    def lookup(self, node: Node) -> SharedValues | None:
+        """This cache when ``node``'s value is shared, else None."""
+        return self if node in self._refs else None
+
+    def get(self, ctx: Context, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
+        read = tuple(ctx.all_series.get(ref) for ref in self._refs[node])
+        key = (node, sh, id(ctx.t), ctx.step, id(ctx.functions), tuple(id(s) for s in read))
+        hit = self._values.get(key)
+        if hit is not None:
+            return hit[1]
+        out = ctx._eval(node, sh)
+        out.flags.writeable = False
+        self._values[key] = ((ctx.t, ctx.functions, read), out)
+        return out
+
+
+def _value_free_refs(node: Node) -> tuple[str, ...] | None:
+    """The series ``node`` reads when its value depends on nothing but them (see
+    :class:`SharedValues`), else None."""
+    refs = []
+    for n in walk(node):
+        if isinstance(n, SeriesRef):
+            refs.append(n.ref)
+        elif not isinstance(n, (Number, Duration, Unary, Binary, Call)):
+            return None
+    return tuple(sorted(set(refs))) if refs else None
 
 
 def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:

@@ -158,3 +158,29 @@ def test_a_rules_inputs_are_remembered_per_thesis_and_equal_a_fresh_walk():
             assert ctx.refs_of(rule.when) == sorted(node_refs(thesis, rule.when))
         ticker = thesis.id.split("[")[1].rstrip("]")
         assert ctx.refs_of(shared) == [f"sec.{ticker}.capex", f"sec.{ticker}.revenue"]
+
+
+def test_value_free_expressions_are_evaluated_once_for_the_group_and_equal_each_own_value():
+    from signalflow.thesis.ast import to_text, walk
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context, SharedValues
+
+    theses, problems = read_theses("discipline.yaml", TEMPLATE)
+    assert not problems
+    shared = SharedValues(theses)
+    texts = {to_text(n) for t in theses for e in t.expressions() for n in walk(e) if shared.lookup(n)}
+    # Only what every expansion reads alike: not sec.{ticker}.*, not `intensity > 40%`
+    # (the same text, read through each expansion's own derived series).
+    assert texts == {"fred.HY", "(fred.HY < 5)", "(fred.HY > 4)", "mean(fred.HY, 30d)", "(mean(fred.HY, 30d) > 4.5)"}
+    series = load_group(theses, provider(), datetime(2025, 2, 1))
+    t = np.arange(np.datetime64("2022-01-01"), np.datetime64("2025-02-01")).astype("datetime64[ns]").view(np.int64)
+    values = []
+    for thesis in theses:
+        mine = {ref: series[ref] for ref in series if ref.startswith("fred.") or thesis.id.split("[")[1][:-1] in ref}
+        together = Context(thesis, mine, shared.timeline(t.copy()), functions=BUILTIN_FUNCTIONS, shared=shared)
+        alone = Context(thesis, dict(mine), t.copy(), functions=BUILTIN_FUNCTIONS)
+        for expr in thesis.expressions():
+            np.testing.assert_array_equal(together.eval(expr), alone.eval(expr))
+        values.append(together.eval(thesis.liquidity.when))
+    assert all(v is values[0] for v in values)  # one array for the group
+    assert not values[0].flags.writeable
