@@ -209,10 +209,16 @@ class SharedValues:
 
     def __init__(self, theses: list[Thesis]) -> None:
         seen: dict[Node, int] = {}
+        refs: dict[int, tuple[Node, frozenset[str] | None]] = {}
         for thesis in theses:
-            for node in {n for expr in thesis.expressions() for n in walk(expr) if _value_free_refs(n) is not None}:
+            mine: dict[Node, frozenset[str]] = {}
+            for expr in thesis.expressions():
+                _value_free(expr, refs, mine)
+            for node in mine:
                 seen[node] = seen.get(node, 0) + 1
-        self._refs = {node: _value_free_refs(node) or () for node, count in seen.items() if count > 1}
+        self._refs = {
+            node: tuple(sorted(refs[id(node)][1] or ())) for node, count in seen.items() if count > 1
+        }  # node -> the series it reads
         self._values: dict[tuple, tuple[tuple, np.ndarray]] = {}
         self._timelines: dict[tuple[int, bytes], np.ndarray] = {}
 
@@ -236,16 +242,39 @@ class SharedValues:
         return out
 
 
-def _value_free_refs(node: Node) -> tuple[str, ...] | None:
+def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]], out: dict[Node, frozenset[str]]) -> frozenset[str] | None:
     """The series ``node`` reads when its value depends on nothing but them (see
-    :class:`SharedValues`), else None."""
-    refs = []
-    for n in walk(node):
-        if isinstance(n, SeriesRef):
-            refs.append(n.ref)
-        elif not isinstance(n, (Number, Duration, Unary, Binary, Call)):
-            return None
-    return tuple(sorted(set(refs))) if refs else None
+    :class:`SharedValues`), else None; each such node reading a series is added to ``out``
+    (``memo``: by node object, holding it)."""
+    hit = memo.get(id(node))
+    if hit is not None and hit[0] is node:  # seen in another thesis: add its parts to out
+        refs = hit[1]
+        for child in _children(node):
+            _value_free(child, memo, out)
+    else:
+        if isinstance(node, SeriesRef):
+            refs = frozenset((node.ref,))
+        elif isinstance(node, (Number, Duration)):
+            refs = frozenset()
+        elif isinstance(node, (Unary, Binary, Call)):
+            parts = [_value_free(child, memo, out) for child in _children(node)]
+            refs = None if any(p is None for p in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
+        else:
+            refs = None
+        memo[id(node)] = (node, refs)
+    if refs:
+        out[node] = refs
+    return refs
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    return ()
 
 
 def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:
