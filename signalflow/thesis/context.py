@@ -56,12 +56,21 @@ class Context:
         self.memories = memories or {}
         self._values: dict[tuple[Node, tuple[Shift, ...]], np.ndarray] = {}
         self._traces: dict[str, lifecycle.Trace] = {}
+        self._instants: dict[int, np.ndarray] = {}
         # Causes of transitions by (rule name, instant index), computed once: a pass asks
         # for the cause of a rule's last transition as news and again for its status.
         self.causes: dict[tuple[str, int], object] = {}
         self.limits: tuple[int, dict[str, int | None]] | None = None  # (series count, staleness limits)
         self.step = td_ns(thesis.every)
         self.first = int(t[0]) if len(t) else NAT  # where the timeline began (for EngineState)
+
+    def instant(self, i: int) -> np.ndarray:
+        """``t[i : i + 1]``, one array object per instant (series remember lookups by the
+        instants object, so the inputs, staleness and memory of a status share them)."""
+        out = self._instants.get(i)
+        if out is None:
+            out = self._instants[i] = self.t[i : i + 1]
+        return out
 
     def series(self, ref: str) -> PitSeries:
         s = self.all_series.get(ref)

@@ -209,7 +209,7 @@ class Run:
                 "state": int(self.thesis_state[last]),
                 "since": int(self.since[last]),
                 "first": self.ctx.first,
-                "seen": {ref: int(s.known_count(self.t[last : last + 1])[0]) for ref, s in self.ctx.all_series.items()},
+                "seen": {ref: int(s.known_count(self.ctx.instant(last))[0]) for ref, s in self.ctx.all_series.items()},
             },
         )
 

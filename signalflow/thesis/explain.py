@@ -131,7 +131,7 @@ def stale_inputs(ctx: Context, i: int) -> tuple[str, ...]:
     """Inputs whose latest period ended longer ago than their staleness limit at instant i
     (an input with no value at all is stale too)."""
     out = []
-    at = ctx.t[i : i + 1]
+    at = ctx.instant(i)
     for ref, limit in sorted(_limits(ctx).items()):
         if limit is None:
             continue
@@ -147,7 +147,7 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
     limits = _limits(ctx)
     texts = thresholds(rule.when)
     out = []
-    at = ctx.t[i : i + 1]
+    at = ctx.instant(i)
     for ref in ctx.refs_of(rule.when):
         s = ctx.series(ref)
         end = s.latest_period(at)

@@ -184,3 +184,22 @@ def test_value_free_expressions_are_evaluated_once_for_the_group_and_equal_each_
         values.append(together.eval(thesis.liquidity.when))
     assert all(v is values[0] for v in values)  # one array for the group
     assert not values[0].flags.writeable
+
+
+def test_a_series_remembers_lookups_at_a_timeline_and_at_one_instant_alike():
+    # A status asks at the last instant between lookups at the whole timeline; both stay
+    # remembered and equal a fresh computation.
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context
+
+    theses, _ = read_theses("discipline.yaml", TEMPLATE)
+    series = load_group(theses, provider(), datetime(2025, 2, 1))
+    s = series["fred.HY"]
+    t = np.arange(np.datetime64("2022-01-01"), np.datetime64("2025-02-01")).astype("datetime64[ns]").view(np.int64)
+    ctx = Context(theses[0], dict(series), t, functions=BUILTIN_FUNCTIONS)
+    last = ctx.instant(len(t) - 1)
+    assert ctx.instant(len(t) - 1) is last and last.tolist() == [t[-1]]
+    whole, one = s.latest_period(t), s.latest_period(last)
+    assert s.latest_period(t) is whole and s.latest_period(last) is one
+    for got, at in ((whole, t), (one, last)):
+        np.testing.assert_array_equal(got, s._latest_period(at.copy()))
