@@ -217,17 +217,7 @@ class SharedValues:
     arrays are read-only."""
 
     def __init__(self, theses: list[Thesis]) -> None:
-        seen: dict[Node, int] = {}
-        refs: dict[int, tuple[Node, frozenset[str] | None]] = {}
-        for thesis in theses:
-            mine: dict[Node, frozenset[str]] = {}
-            for expr in thesis.expressions():
-                _value_free(expr, refs, mine)
-            for node in mine:
-                seen[node] = seen.get(node, 0) + 1
-        self._refs = {
-            node: tuple(sorted(refs[id(node)][1] or ())) for node, count in seen.items() if count > 1
-        }  # node -> the series it reads
+        self._nodes = _shared_nodes(theses)
         self._values: dict[tuple, tuple[tuple, np.ndarray]] = {}
         self._timelines: dict[tuple[int, bytes], np.ndarray] = {}
 
@@ -237,18 +227,51 @@ class SharedValues:
 
     def lookup(self, node: Node) -> SharedValues | None:
         """This cache when ``node``'s value is shared, else None."""
-        return self if node in self._refs else None
+        hit = self._nodes.get(id(node))
+        return self if hit is not None and hit[0] is node else None
 
     def get(self, ctx: Context, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
-        read = tuple(ctx.all_series.get(ref) for ref in self._refs[node])
-        key = (node, sh, id(ctx.t), ctx.step, id(ctx.functions), tuple(id(s) for s in read))
+        _, canonical, refs = self._nodes[id(node)]
+        read = tuple(ctx.all_series.get(ref) for ref in refs)
+        key = (id(canonical), sh, id(ctx.t), ctx.step, id(ctx.functions), tuple(id(s) for s in read))
         hit = self._values.get(key)
         if hit is not None:
             return hit[1]
         out = ctx._eval(node, sh)
         out.flags.writeable = False
-        self._values[key] = ((ctx.t, ctx.functions, read), out)
+        self._values[key] = ((canonical, ctx.t, ctx.functions, read), out)
         return out
+
+
+# The shared nodes of a group, by its theses (the same objects pass after pass).
+_GROUPS: dict[tuple[int, ...], tuple[tuple[Thesis, ...], dict[int, tuple[Node, Node, tuple[str, ...]]]]] = {}
+
+
+def _shared_nodes(theses: list[Thesis]) -> dict[int, tuple[Node, Node, tuple[str, ...]]]:
+    """id -> (node, the first equal node, the series it reads) for every node object of a
+    value-free expression two or more of ``theses`` contain."""
+    key = tuple(id(t) for t in theses)
+    hit = _GROUPS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], theses)):
+        return hit[1]
+    seen: dict[Node, int] = {}
+    canonical: dict[Node, Node] = {}
+    memo: dict[int, tuple[Node, frozenset[str] | None]] = {}
+    for thesis in theses:
+        mine: dict[Node, frozenset[str]] = {}
+        for expr in thesis.expressions():
+            _value_free(expr, memo, mine)
+        for node in mine:
+            seen[node] = seen.get(node, 0) + 1
+            canonical.setdefault(node, node)
+    out = {}
+    for node, refs in memo.values():
+        if refs and seen.get(node, 0) > 1:
+            out[id(node)] = (node, canonical[node], tuple(sorted(refs)))
+    if len(_GROUPS) >= 8:
+        _GROUPS.clear()
+    _GROUPS[key] = (tuple(theses), out)
+    return out
 
 
 def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]], out: dict[Node, frozenset[str]]) -> frozenset[str] | None:
