@@ -122,7 +122,16 @@ def last_transition(ctx: Context, rule: str, i: int) -> int | None:
 
 
 def cause_of(ctx: Context, rule: Rule, i: int) -> Cause:
-    """Why ``rule`` changed state at instant ``i`` (a transition there)."""
+    """Why ``rule`` (one of ``ctx.thesis``'s rules) changed state at instant ``i`` (a
+    transition there); computed once per context."""
+    key = (rule.name, i)
+    hit = ctx.causes.get(key)
+    if hit is None:
+        hit = ctx.causes[key] = _cause_of(ctx, rule, i)
+    return hit  # type: ignore[return-value]
+
+
+def _cause_of(ctx: Context, rule: Rule, i: int) -> Cause:
     if i == 0:
         return Cause(CauseKind.START, detail=f"the first evaluation, on the data known at {_day(ctx.t[0])}")
     j = i - 1

@@ -16,13 +16,17 @@ import numpy as np
 from signalflow.series import SeriesFrame
 from signalflow.thesis import lifecycle
 from signalflow.thesis.arrays import NAT, grid_points, ratio, td_ns
-from signalflow.thesis.ast import Binary, Call, DerivedRef, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
+from signalflow.thesis.ast import Binary, Call, DerivedRef, Duration, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
 from signalflow.thesis.data import default_kind
 from signalflow.thesis.frames import PitSeries, Shift
 from signalflow.thesis.model import Thesis, thesis_refs  # noqa: F401  (thesis_refs: importable from here too)
 from signalflow.thesis.registry import FunctionRegistry
 
 CONDITIONS = ("growth", "liquidity")
+
+# Context.refs_of per (thesis, node) object: theses are not modified once loaded, and a
+# pass asks for a rule's inputs several times (lifecycle, causes, inputs, staleness).
+_REFS: dict[tuple[int, int], tuple[Thesis, Node, tuple[str, ...]]] = {}
 
 
 class Context:
@@ -41,8 +45,10 @@ class Context:
         memories: dict[str, lifecycle.Memory] | None = None,
         *,
         functions: FunctionRegistry,
+        shared: SharedValues | None = None,
     ) -> None:
         self.thesis = thesis
+        self.shared = shared
         self.functions = functions
         self.all_series = series
         self.t = t
@@ -50,8 +56,21 @@ class Context:
         self.memories = memories or {}
         self._values: dict[tuple[Node, tuple[Shift, ...]], np.ndarray] = {}
         self._traces: dict[str, lifecycle.Trace] = {}
+        self._instants: dict[int, np.ndarray] = {}
+        # Causes of transitions by (rule name, instant index), computed once: a pass asks
+        # for the cause of a rule's last transition as news and again for its status.
+        self.causes: dict[tuple[str, int], object] = {}
+        self.limits: tuple[int, dict[str, int | None]] | None = None  # (series count, staleness limits)
         self.step = td_ns(thesis.every)
         self.first = int(t[0]) if len(t) else NAT  # where the timeline began (for EngineState)
+
+    def instant(self, i: int) -> np.ndarray:
+        """``t[i : i + 1]``, one array object per instant (series remember lookups by the
+        instants object, so the inputs, staleness and memory of a status share them)."""
+        out = self._instants.get(i)
+        if out is None:
+            out = self._instants[i] = self.t[i : i + 1]
+        return out
 
     def series(self, ref: str) -> PitSeries:
         s = self.all_series.get(ref)
@@ -66,7 +85,8 @@ class Context:
         key = (node, sh)
         out = self._values.get(key)
         if out is None:
-            out = self._values[key] = self._eval(node, sh)
+            shared = self.shared.lookup(node) if self.shared is not None else None
+            out = self._values[key] = self._eval(node, sh) if shared is None else shared.get(self, node, sh)
         return out
 
     def _eval(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
@@ -111,7 +131,14 @@ class Context:
 
     def refs_of(self, node: Node) -> list[str]:
         """Series references read by ``node``, through derived series (not through rules)."""
-        return sorted(node_refs(self.thesis, node))
+        key = (id(self.thesis), id(node))
+        hit = _REFS.get(key)
+        # The entry holds the thesis and the node, so neither id is reused while it exists.
+        if hit is None or hit[0] is not self.thesis or hit[1] is not node:
+            if len(_REFS) > 100_000:
+                _REFS.clear()
+            hit = _REFS[key] = (self.thesis, node, tuple(sorted(node_refs(self.thesis, node))))
+        return list(hit[2])
 
     def condition(self, name: str) -> np.ndarray:
         section = self.thesis.growth if name == "growth" else self.thesis.liquidity
@@ -174,6 +201,112 @@ class Context:
     def at(self, t: np.ndarray) -> Context:
         """The same thesis, series and functions evaluated at other instants ``t``."""
         return Context(self.thesis, self.all_series, t, functions=self.functions)
+
+
+class SharedValues:
+    """Values of expressions shared by the contexts of a group of theses (the expansions
+    of a ``for_each`` file), for the expressions whose value is provably the same in each.
+
+    An expression is shared when two or more of ``theses`` contain it and it reads only
+    collected series, numbers, durations and function calls over them (no derived series,
+    rule or condition names, which each thesis resolves on its own): its value is then a
+    function of the node, the shifts, the instants, the series objects it reads, the grid
+    step and the function registry, and all of them are in the key. :meth:`timeline`
+    makes equal timelines one array, so expansions on the same calendar share values.
+    Entries hold their objects, so no id in a key is reused while the group lives; shared
+    arrays are read-only."""
+
+    def __init__(self, theses: list[Thesis]) -> None:
+        self._nodes = _shared_nodes(theses)
+        self._values: dict[tuple, tuple[tuple, np.ndarray]] = {}
+        self._timelines: dict[tuple[int, bytes], np.ndarray] = {}
+
+    def timeline(self, t: np.ndarray) -> np.ndarray:
+        """``t``, or an equal timeline seen before (the same array object)."""
+        return self._timelines.setdefault((len(t), t.tobytes()), t)
+
+    def lookup(self, node: Node) -> SharedValues | None:
+        """This cache when ``node``'s value is shared, else None."""
+        hit = self._nodes.get(id(node))
+        return self if hit is not None and hit[0] is node else None
+
+    def get(self, ctx: Context, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
+        _, canonical, refs = self._nodes[id(node)]
+        read = tuple(ctx.all_series.get(ref) for ref in refs)
+        key = (id(canonical), sh, id(ctx.t), ctx.step, id(ctx.functions), tuple(id(s) for s in read))
+        hit = self._values.get(key)
+        if hit is not None:
+            return hit[1]
+        out = ctx._eval(node, sh)
+        out.flags.writeable = False
+        self._values[key] = ((canonical, ctx.t, ctx.functions, read), out)
+        return out
+
+
+# The shared nodes of a group, by its theses (the same objects pass after pass).
+_GROUPS: dict[tuple[int, ...], tuple[tuple[Thesis, ...], dict[int, tuple[Node, Node, tuple[str, ...]]]]] = {}
+
+
+def _shared_nodes(theses: list[Thesis]) -> dict[int, tuple[Node, Node, tuple[str, ...]]]:
+    """id -> (node, the first equal node, the series it reads) for every node object of a
+    value-free expression two or more of ``theses`` contain."""
+    key = tuple(id(t) for t in theses)
+    hit = _GROUPS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], theses)):
+        return hit[1]
+    seen: dict[Node, int] = {}
+    canonical: dict[Node, Node] = {}
+    memo: dict[int, tuple[Node, frozenset[str] | None]] = {}
+    for thesis in theses:
+        mine: dict[Node, frozenset[str]] = {}
+        for expr in thesis.expressions():
+            _value_free(expr, memo, mine)
+        for node in mine:
+            seen[node] = seen.get(node, 0) + 1
+            canonical.setdefault(node, node)
+    out = {}
+    for node, refs in memo.values():
+        if refs and seen.get(node, 0) > 1:
+            out[id(node)] = (node, canonical[node], tuple(sorted(refs)))
+    if len(_GROUPS) >= 8:
+        _GROUPS.clear()
+    _GROUPS[key] = (tuple(theses), out)
+    return out
+
+
+def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]], out: dict[Node, frozenset[str]]) -> frozenset[str] | None:
+    """The series ``node`` reads when its value depends on nothing but them (see
+    :class:`SharedValues`), else None; each such node reading a series is added to ``out``
+    (``memo``: by node object, holding it)."""
+    hit = memo.get(id(node))
+    if hit is not None and hit[0] is node:  # seen in another thesis: add its parts to out
+        refs = hit[1]
+        for child in _children(node):
+            _value_free(child, memo, out)
+    else:
+        if isinstance(node, SeriesRef):
+            refs = frozenset((node.ref,))
+        elif isinstance(node, (Number, Duration)):
+            refs = frozenset()
+        elif isinstance(node, (Unary, Binary, Call)):
+            parts = [_value_free(child, memo, out) for child in _children(node)]
+            refs = None if any(p is None for p in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
+        else:
+            refs = None
+        memo[id(node)] = (node, refs)
+    if refs:
+        out[node] = refs
+    return refs
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    return ()
 
 
 def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:

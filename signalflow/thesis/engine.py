@@ -29,7 +29,7 @@ from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.causes import cause_of, edited, news, thesis_flip
-from signalflow.thesis.context import Context
+from signalflow.thesis.context import Context, SharedValues
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
 from signalflow.thesis.frames import PitSeries, first_releases
@@ -209,7 +209,7 @@ class Run:
                 "state": int(self.thesis_state[last]),
                 "since": int(self.since[last]),
                 "first": self.ctx.first,
-                "seen": {ref: int(s.known_count(self.t[last : last + 1])[0]) for ref, s in self.ctx.all_series.items()},
+                "seen": {ref: int(s.known_count(self.ctx.instant(last))[0]) for ref, s in self.ctx.all_series.items()},
             },
         )
 
@@ -218,9 +218,13 @@ def _bool(x: float) -> bool | None:
     return None if np.isnan(x) else bool(x)
 
 
-def _run(thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: EngineState | None) -> Run:
+def _run(
+    thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: EngineState | None,
+    shared: SharedValues | None = None,
+) -> Run:
     """Evaluate at instants ``t``; with ``prior``, ``t[0]`` is its last instant (already
-    evaluated) and the lifecycle continues from its memory."""
+    evaluated) and the lifecycle continues from its memory. ``shared``: values shared with
+    the other theses of a group."""
     memories = {}
     start, state0, since0 = 0, 0, NAT
     if prior is not None:
@@ -228,7 +232,9 @@ def _run(thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: Eng
         start = 1
         state0 = int(prior.memory.get("state", 0))
         since0 = int(prior.memory.get("since", NAT))
-    ctx = Context(thesis, series, t, start=start, memories=memories, functions=BUILTIN_FUNCTIONS)
+    if shared is not None:
+        t = shared.timeline(t)
+    ctx = Context(thesis, series, t, start=start, memories=memories, functions=BUILTIN_FUNCTIONS, shared=shared)
     ctx.first = int(prior.memory.get("first", NAT)) if prior is not None else int(t[0])
     kill = np.zeros(len(t), bool)
     soft = np.zeros(len(t), bool)
@@ -252,12 +258,15 @@ def _full(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end:
     return _full_over(thesis, _load(thesis, provider, end), start, end)
 
 
-def _full_over(thesis: Thesis, series: dict[str, PitSeries], start: datetime | None, end: datetime) -> Run | None:
+def _full_over(
+    thesis: Thesis, series: dict[str, PitSeries], start: datetime | None, end: datetime,
+    shared: SharedValues | None = None,
+) -> Run | None:
     t = _timeline(series, None if start is None else _ns(start), _ns(end), td_ns(thesis.every))
     if not len(t):
         return None
     try:
-        return _run(thesis, series, t, None)
+        return _run(thesis, series, t, None, shared)
     except (KeyError, AssertionError) as exc:
         raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
 
@@ -314,20 +323,23 @@ def evaluate(
 
 
 def evaluate_series(
-    thesis: Thesis, series: dict[str, PitSeries], at: datetime, prior: EngineState | None = None
+    thesis: Thesis, series: dict[str, PitSeries], at: datetime, prior: EngineState | None = None,
+    shared: SharedValues | None = None,
 ) -> Evaluation:
     """:func:`evaluate` over series already indexed (``thesis_refs(thesis)`` -> PitSeries).
     The series may hold rows known after ``at``: every lookup is point in time, so they are
-    never read (this is how live passes keep their indexes between passes)."""
+    never read (this is how live passes keep their indexes between passes). ``shared``
+    holds the values of expressions shared with the other theses of a group (see
+    :class:`~signalflow.thesis.context.SharedValues`)."""
     end = _ns(at)
     if _usable(thesis, series, prior, end):
         assert prior is not None and prior.evaluated_at is not None
         last = _ns(prior.evaluated_at)
         t = _timeline(series, last, end, td_ns(thesis.every))
         t = np.r_[last, t[t > last]]
-        run = _run(thesis, series, t, prior)
+        run = _run(thesis, series, t, prior, shared)
     else:
-        run = _full_over(thesis, series, None, at)
+        run = _full_over(thesis, series, None, at, shared)
         if run is None:
             raise EvaluationError(thesis.id, "nothing to evaluate")
     transitions = news(run.transitions(), prior)

@@ -108,7 +108,13 @@ def _last_cause(ctx: Context, rule: Rule, i: int):
 
 def _limits(ctx: Context) -> dict[str, int | None]:
     """Staleness limit per input: the smallest ``stale_after`` that covers it, else the
-    default of its frequency."""
+    default of its frequency (computed once per context, again if it gained a series)."""
+    if ctx.limits is None or ctx.limits[0] != len(ctx.all_series):
+        ctx.limits = (len(ctx.all_series), _staleness_limits(ctx))
+    return ctx.limits[1]
+
+
+def _staleness_limits(ctx: Context) -> dict[str, int | None]:
     limits: dict[str, int | None] = {ref: s.staleness_limit() for ref, s in ctx.all_series.items()}
     overrides: list[tuple[object, object]] = [(r.when, r.stale_after) for r in ctx.thesis.rules]
     overrides += [(d.expr, d.stale_after) for d in ctx.thesis.series.values()]
@@ -125,7 +131,7 @@ def stale_inputs(ctx: Context, i: int) -> tuple[str, ...]:
     """Inputs whose latest period ended longer ago than their staleness limit at instant i
     (an input with no value at all is stale too)."""
     out = []
-    at = ctx.t[i : i + 1]
+    at = ctx.instant(i)
     for ref, limit in sorted(_limits(ctx).items()):
         if limit is None:
             continue
@@ -141,7 +147,7 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
     limits = _limits(ctx)
     texts = thresholds(rule.when)
     out = []
-    at = ctx.t[i : i + 1]
+    at = ctx.instant(i)
     for ref in ctx.refs_of(rule.when):
         s = ctx.series(ref)
         end = s.latest_period(at)

@@ -39,6 +39,7 @@ class Shift:
 
 YEAR = Shift(months=12, tolerance=16 * DAY)
 QUARTER = Shift(months=3, tolerance=16 * DAY)
+MEMO_ENTRIES = 12  # lookups remembered per series: a few names, each at a few instant arrays
 
 
 class PitSeries:
@@ -82,7 +83,7 @@ class PitSeries:
         self._src: np.ndarray | None = None
         self._basis: np.ndarray | None = None
         n = len(pe)
-        self._memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._memo: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         k_in_order = bool(np.all(k[1:] >= k[:-1]))
         # The usual case: one version per period, periods and known_at both ascending.
         self.simple = k_in_order and bool(np.all(pe[1:] > pe[:-1]))
@@ -238,11 +239,16 @@ class PitSeries:
         return self.kind is SeriesKind.EVENT
 
     def _memoized(self, name: str, t: np.ndarray, compute) -> np.ndarray:
-        hit = self._memo.get(name)
+        # By instants object: a pass asks at its timeline and at its last instant in turn
+        # (the entry holds ``t``, so its id is not reused while it is kept).
+        key = (name, id(t))
+        hit = self._memo.get(key)
         if hit is not None and hit[0] is t:
             return hit[1]
         out = compute(t)
-        self._memo[name] = (t, out)
+        if len(self._memo) >= MEMO_ENTRIES:
+            self._memo.clear()
+        self._memo[key] = (t, out)
         return out
 
     def known_count(self, t: np.ndarray) -> np.ndarray:

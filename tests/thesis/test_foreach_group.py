@@ -115,3 +115,91 @@ def test_a_live_pass_reads_every_expansions_series_in_one_read():
     assert data.reads == 1
     for thesis, together in zip(theses, evaluations):
         assert together.status.to_json() == evaluate(thesis, data, datetime(2024, 12, 1)).status.to_json()
+
+
+def test_a_cause_asked_twice_is_computed_once_and_equals_a_fresh_computation():
+    # A pass asks for the cause of each rule's last transition as news and again for the
+    # rule's status; the second answer comes from the context's memo.
+    from signalflow.thesis.causes import cause_of
+    from signalflow.thesis.engine import _full
+
+    theses, problems = read_theses("discipline.yaml", TEMPLATE)
+    assert not problems
+    checked = 0
+    for thesis in theses[:-1]:
+        run = _full(thesis, provider(), None, datetime(2025, 2, 1))
+        for tr in run.transitions():
+            i = int(np.searchsorted(run.t, np.datetime64(tr.at, "ns").astype(np.int64)))
+            rule = thesis.rule(tr.rule)
+            first = cause_of(run.ctx, rule, i)
+            assert cause_of(run.ctx, rule, i) is first
+            fresh = _full(thesis, provider(), None, datetime(2025, 2, 1))
+            assert cause_of(fresh.ctx, rule, i) == first
+            checked += 1
+    assert checked > 10
+
+
+def test_a_rules_inputs_are_remembered_per_thesis_and_equal_a_fresh_walk():
+    # refs_of is remembered per (thesis, node) object: expansions share nodes (e.g.
+    # ``intensity > 40%``) that read different series through their own derived series.
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context, node_refs
+
+    theses, problems = read_theses("discipline.yaml", TEMPLATE)
+    assert not problems
+    shared = theses[0].rule("intensity_high").when
+    assert all(t.rule("intensity_high").when is shared for t in theses)
+    for thesis in theses:
+        ctx = Context(thesis, {}, np.array([0], np.int64), functions=BUILTIN_FUNCTIONS)
+        for rule in thesis.rules:
+            first = ctx.refs_of(rule.when)
+            assert first == sorted(node_refs(thesis, rule.when))
+            first.append("mutated by a caller")
+            assert ctx.refs_of(rule.when) == sorted(node_refs(thesis, rule.when))
+        ticker = thesis.id.split("[")[1].rstrip("]")
+        assert ctx.refs_of(shared) == [f"sec.{ticker}.capex", f"sec.{ticker}.revenue"]
+
+
+def test_value_free_expressions_are_evaluated_once_for_the_group_and_equal_each_own_value():
+    from signalflow.thesis.ast import to_text, walk
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context, SharedValues
+
+    theses, problems = read_theses("discipline.yaml", TEMPLATE)
+    assert not problems
+    shared = SharedValues(theses)
+    texts = {to_text(n) for t in theses for e in t.expressions() for n in walk(e) if shared.lookup(n)}
+    # Only what every expansion reads alike: not sec.{ticker}.*, not `intensity > 40%`
+    # (the same text, read through each expansion's own derived series).
+    assert texts == {"fred.HY", "(fred.HY < 5)", "(fred.HY > 4)", "mean(fred.HY, 30d)", "(mean(fred.HY, 30d) > 4.5)"}
+    series = load_group(theses, provider(), datetime(2025, 2, 1))
+    t = np.arange(np.datetime64("2022-01-01"), np.datetime64("2025-02-01")).astype("datetime64[ns]").view(np.int64)
+    values = []
+    for thesis in theses:
+        mine = {ref: series[ref] for ref in series if ref.startswith("fred.") or thesis.id.split("[")[1][:-1] in ref}
+        together = Context(thesis, mine, shared.timeline(t.copy()), functions=BUILTIN_FUNCTIONS, shared=shared)
+        alone = Context(thesis, dict(mine), t.copy(), functions=BUILTIN_FUNCTIONS)
+        for expr in thesis.expressions():
+            np.testing.assert_array_equal(together.eval(expr), alone.eval(expr))
+        values.append(together.eval(thesis.liquidity.when))
+    assert all(v is values[0] for v in values)  # one array for the group
+    assert not values[0].flags.writeable
+
+
+def test_a_series_remembers_lookups_at_a_timeline_and_at_one_instant_alike():
+    # A status asks at the last instant between lookups at the whole timeline; both stay
+    # remembered and equal a fresh computation.
+    from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
+    from signalflow.thesis.context import Context
+
+    theses, _ = read_theses("discipline.yaml", TEMPLATE)
+    series = load_group(theses, provider(), datetime(2025, 2, 1))
+    s = series["fred.HY"]
+    t = np.arange(np.datetime64("2022-01-01"), np.datetime64("2025-02-01")).astype("datetime64[ns]").view(np.int64)
+    ctx = Context(theses[0], dict(series), t, functions=BUILTIN_FUNCTIONS)
+    last = ctx.instant(len(t) - 1)
+    assert ctx.instant(len(t) - 1) is last and last.tolist() == [t[-1]]
+    whole, one = s.latest_period(t), s.latest_period(last)
+    assert s.latest_period(t) is whole and s.latest_period(last) is one
+    for got, at in ((whole, t), (one, last)):
+        np.testing.assert_array_equal(got, s._latest_period(at.copy()))
