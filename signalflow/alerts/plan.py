@@ -29,7 +29,7 @@ from signalflow.store import plans as store_plans
 from signalflow.store.enums import Severity
 from signalflow.store.models import OutboxRow, PlanAddRow
 from signalflow.thesis.model import Add, Plan, Thesis
-from signalflow.thesis.plan import AddEvent, AddState, blockers, step
+from signalflow.thesis.plan import AddEvent, AddState, add_key, blockers, step
 from signalflow.thesis.results import RuleState, ThesisStatus
 
 
@@ -70,11 +70,6 @@ def record_plan(
             session.add(row)
     session.flush()
     return written
-
-
-def add_key(add: Add) -> str:
-    """The name of an add's condition in the values the caller hands in."""
-    return f"add {add.number}"
 
 
 def add_notification(

@@ -169,13 +169,18 @@ def step(state: AddState, met: bool | None, blocked: str) -> tuple[AddState, Add
     return AddState(due=True, announced=True), AddEvent.ANNOUNCED
 
 
+def add_key(add: Add) -> str:
+    """The name of an add's condition among the plan's conditions (:func:`plan_conditions`)."""
+    return f"add {add.number}"
+
+
 def plan_conditions(thesis: Thesis) -> dict[str, Node]:
     """The conditions of ``thesis``'s plan by the name the alert layer reads them under:
     ``add N`` for each add's ``when`` and ``stretched``."""
     plan = thesis.plan
     if plan is None or not plan.adds:
         return {}
-    nodes = {f"add {add.number}": add.when for add in plan.adds}
+    nodes = {add_key(add): add.when for add in plan.adds}
     if plan.stretched is not None:
         nodes["stretched"] = plan.stretched
     return nodes
@@ -195,7 +200,7 @@ def plan_explain(
     blocked = blockers("soft_warning" in firing, "kill_switch" in firing, values.get("stretched"))
     adds = []
     for add in plan.adds:
-        met = values.get(f"add {add.number}")
+        met = values.get(add_key(add))
         if add.number in taken:
             now = "taken"
         elif not met:
