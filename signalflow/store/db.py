@@ -30,6 +30,16 @@ def normalize_url(url: str | SecretStr) -> str:
     return url
 
 
+def dialect_insert(session, table: sa.Table):
+    """An INSERT into ``table`` in the session's dialect (PostgreSQL's, else SQLite's), the
+    kind that takes ``.on_conflict_do_nothing()``: skip what a unique constraint holds."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def create_engine(url: str | SecretStr) -> sa.Engine:
     url = normalize_url(url)
     try:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from signalflow.store.db import dialect_insert
 from signalflow.store.models import InteractionRow
 
 
@@ -13,12 +14,10 @@ def claim(session: Session, key: str, kind: str, user: str, now: datetime) -> bo
     """Insert ``key`` unless it is there (insert-or-ignore, safe between processes on one
     database); True when this call claimed it. Commits with the caller's session."""
     table = InteractionRow.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     row = {"key": key[:200], "kind": kind[:40], "user": user[:40], "received_at": now}
-    statement = insert(table).values(row).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+    statement = (
+        dialect_insert(session, table).values(row).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+    )
     return session.execute(statement).scalar() is not None
 
 

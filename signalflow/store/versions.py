@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from signalflow.series import SeriesKind
+from signalflow.store.db import dialect_insert
 from signalflow.store.models import EventRow, ObservationRow, utcnow
 
 if TYPE_CHECKING:
@@ -56,13 +57,9 @@ def drop_unchanged(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 def insert_ignore(session: Session, table: sa.Table, rows: list[dict]) -> None:
     """Insert, skipping rows that a concurrent writer stored first (unique constraints)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    statement = dialect_insert(session, table).on_conflict_do_nothing()
     for chunk in chunks(rows, 2000):
-        session.execute(insert(table).on_conflict_do_nothing(), chunk)
+        session.execute(statement, chunk)
 
 
 def new_version_rows(session: Session, series_id: int, kind: SeriesKind, part: pd.DataFrame) -> list[dict]:
