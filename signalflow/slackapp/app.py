@@ -6,8 +6,8 @@ Socket Mode).
     desk.socket_mode().connect()                               # or: no public URL needed
 
 A decision button opens the modal; its submission is checked by
-:func:`signalflow.alerts.ack.check_decision` (errors shown in the modal) and recorded by
-:func:`signalflow.service.acknowledge`, both exactly as ``signalflow ack`` does, once per
+:func:`signalflow.alerts.ack.check_decision` (errors shown in the modal) and recorded, both by
+:func:`signalflow.service.acknowledge` exactly as for ``signalflow ack``, once per
 stable key; the decision is then posted in the alert's thread and shown on its root.
 Only ``slack_deciders`` may decide; "Explain" and ``/signalflow`` only read.
 """
@@ -28,7 +28,6 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from signalflow import service
-from signalflow.alerts.ack import check_decision
 from signalflow.errors import DecisionRefused, SignalflowError
 from signalflow.notifiers.slack_settings import SlackSettings
 from signalflow.ops.metrics import Counters
@@ -183,20 +182,15 @@ class SlackDesk:
             ack(response_action="errors", errors={"note": _not_a_decider(submission.user)})
             return
         against = {t.id: t for t in self.theses()}.get(submission.target.thesis)
-        now = self.clock()
-        try:
-            choice = submission.choice()
-            stored = [info.key for info in self.store.list_series()]
-            check_decision(now, note=submission.note, until=submission.until, unless=submission.unless,
-                           thesis=against, stored=stored)
+        try:  # checked by service.acknowledge exactly as `signalflow ack` is
+            rows = service.acknowledge(
+                self.store, submission.target.thesis, submission.choice(), submission.note,
+                rule=submission.target.rule, until=submission.until, unless=submission.unless, now=self.clock(),
+                against=against, once=submission.key(),
+            )
         except DecisionRefused as exc:
             ack(response_action="errors", errors={exc.field: exc.problem[:150]})
             return
-        try:
-            rows = service.acknowledge(
-                self.store, submission.target.thesis, choice, submission.note, rule=submission.target.rule,
-                until=submission.until, unless=submission.unless, now=now, against=against, once=submission.key(),
-            )
         except SignalflowError as exc:
             ack(response_action="errors", errors={"note": str(exc)[:150]})
             return
