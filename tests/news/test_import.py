@@ -174,9 +174,18 @@ def test_cli_import_of_a_non_feed_is_one_line(cli_env, tmp_path):
     assert result.exit_code != 0 and "page.html" in result.output and "Traceback" not in result.output
 
 
-def test_feeds_json_reports_health_after_a_collection(cli_env, http_server, shared_data: Path, monkeypatch):
+def collect_news(settings: Settings):
+    """One run of the news source as the daemon makes it, on the settings' database."""
     from signalflow import service
 
+    store = service.open_store(settings)
+    try:
+        return service.collect_source(settings, store, "news", [])
+    finally:
+        store.close()
+
+
+def test_feeds_json_reports_health_after_a_collection(cli_env, http_server, shared_data: Path, monkeypatch):
     http_server.routes["/grid.xml"] = Reply(200, POWER_FEED, {"Content-Type": "application/rss+xml"})
     http_server.routes["/bad.xml"] = Reply(200, (shared_data / "rss" / RSS / "lincoln_loop.xml").read_bytes())
     http_server.routes["/gone.xml"] = Reply(404, "no such feed")
@@ -187,11 +196,7 @@ def test_feeds_json_reports_health_after_a_collection(cli_env, http_server, shar
     ]
     monkeypatch.setenv("SIGNALFLOW_FEEDS", json.dumps(feeds))
     settings = Settings()
-    store = service.open_store(settings)
-    try:
-        report = service.collect_source(settings, store, "news", [])
-    finally:
-        store.close()
+    report = collect_news(settings)
     assert report.ok and report.events_added == 12  # 2 built + 10 that parsed of the malformed feed
 
     # a feed added after the collection has never been checked
@@ -213,8 +218,6 @@ def test_feeds_json_reports_health_after_a_collection(cli_env, http_server, shar
 def test_status_reports_the_news_source_failing_when_every_feed_failed(cli_env, http_server, monkeypatch):
     """One failing feed among good ones is a feed's problem; every feed failing is the
     source's: `status` must not call it healthy, and each feed's health is still kept."""
-    from signalflow import service
-
     http_server.routes["/a.xml"] = Reply(404, "no such feed")
     http_server.routes["/b.xml"] = Reply(500, "broken")
     feeds = [
@@ -223,11 +226,7 @@ def test_status_reports_the_news_source_failing_when_every_feed_failed(cli_env, 
     ]
     monkeypatch.setenv("SIGNALFLOW_FEEDS", json.dumps(feeds))
     settings = Settings()
-    store = service.open_store(settings)
-    try:
-        report = service.collect_source(settings, store, "news", [])
-    finally:
-        store.close()
+    report = collect_news(settings)
     assert not report.ok and "every feed failed (2)" in report.error and "404" in report.error
 
     result = CliRunner().invoke(app, ["status", "--json"])
@@ -242,11 +241,7 @@ def test_status_reports_the_news_source_failing_when_every_feed_failed(cli_env, 
     # The daemon's next pass finds no feed due (their schedule is 30m): it tried nothing, so
     # the source is not reported healthy again in between.
     asked = len(http_server.requests)
-    store = service.open_store(settings)
-    try:
-        again = service.collect_source(settings, store, "news", [])
-    finally:
-        store.close()
+    again = collect_news(settings)
     assert again.ok and len(http_server.requests) == asked
     (news,) = [s for s in json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)["sources"] if s["source"] == "news"]
     assert news["consecutive_failures"] == 1 and news["last_success"] is None
