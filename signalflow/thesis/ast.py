@@ -133,17 +133,23 @@ COMPARISON = frozenset({"<", "<=", ">", ">=", "==", "!="})
 LOGIC = frozenset({"and", "or"})
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct operands of ``node``: a call's arguments, a unary's operand, a binary's
+    two sides; none for a leaf."""
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    return ()
+
+
 def walk(node: Node):
     """Every node of the tree, parents before children."""
     yield node
-    if isinstance(node, Call):
-        for arg in node.args:
-            yield from walk(arg)
-    elif isinstance(node, Unary):
-        yield from walk(node.operand)
-    elif isinstance(node, Binary):
-        yield from walk(node.left)
-        yield from walk(node.right)
+    for child in children(node):
+        yield from walk(child)
 
 
 def series_refs(node: Node) -> set[str]:

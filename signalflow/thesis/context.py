@@ -16,7 +16,9 @@ import numpy as np
 from signalflow.series import SeriesFrame
 from signalflow.thesis import lifecycle
 from signalflow.thesis.arrays import NAT, grid_points, ratio, td_ns
-from signalflow.thesis.ast import Binary, Call, DerivedRef, Duration, Name, Node, Number, RuleRef, SeriesRef, Unary, walk
+from signalflow.thesis.ast import (
+    Binary, Call, DerivedRef, Duration, Name, Node, Number, RuleRef, SeriesRef, Unary, children, walk,
+)
 from signalflow.thesis.data import default_kind
 from signalflow.thesis.frames import PitSeries, Shift
 from signalflow.thesis.model import Thesis, thesis_refs  # noqa: F401  (thesis_refs: importable from here too)
@@ -281,7 +283,7 @@ def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]],
     hit = memo.get(id(node))
     if hit is not None and hit[0] is node:  # seen in another thesis: add its parts to out
         refs = hit[1]
-        for child in _children(node):
+        for child in children(node):
             _value_free(child, memo, out)
     else:
         if isinstance(node, SeriesRef):
@@ -289,7 +291,7 @@ def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]],
         elif isinstance(node, (Number, Duration)):
             refs = frozenset()
         elif isinstance(node, (Unary, Binary, Call)):
-            parts = [_value_free(child, memo, out) for child in _children(node)]
+            parts = [_value_free(child, memo, out) for child in children(node)]
             refs = None if any(p is None for p in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
         else:
             refs = None
@@ -297,16 +299,6 @@ def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]],
     if refs:
         out[node] = refs
     return refs
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Call):
-        return node.args
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    return ()
 
 
 def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:

@@ -29,6 +29,7 @@ from signalflow.thesis.ast import (
     Pos,
     SeriesRef,
     Unary,
+    children,
     to_text,
 )
 from signalflow.thesis.lexer import Tok, Token, tokenize
@@ -68,18 +69,8 @@ def _deepest(root: Node) -> Node | None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return node
-        stack.extend((child, depth + 1) for child in _children(node))
+        stack.extend((child, depth + 1) for child in children(node))
     return None
-
-
-def _children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Binary):
-        return (node.left, node.right)
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Call):
-        return node.args
-    return ()
 
 
 class _Parser:
