@@ -291,9 +291,7 @@ def explain(
                 markup=False,
             )
             for line in stories.get((rule.name, i.ref), ()):
-                when = line.known_at.replace("T", " ")[:16]
-                outlets = f"{line.outlets} outlet{'' if line.outlets == 1 else 's'}"
-                console.print(f"        story first seen {when} UTC, {outlets}", markup=False)
+                console.print(f"        story first seen {line.first_seen} UTC, {line.outlets_text}", markup=False)
                 console.print(f"          {line.title}", markup=False)
                 console.print(f"          {line.url}", markup=False, soft_wrap=True)
     if plan is not None:

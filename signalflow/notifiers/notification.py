@@ -58,10 +58,19 @@ class StoryLine:
     story: str = ""  # its id, as ``signalflow news --json`` lists it
 
     @property
+    def first_seen(self) -> str:
+        """'2025-03-04 10:00' (UTC, to the minute)."""
+        return self.known_at.replace("T", " ")[:16]
+
+    @property
+    def outlets_text(self) -> str:
+        """'1 outlet', '2 outlets'."""
+        return f"{self.outlets} outlet{'' if self.outlets == 1 else 's'}"
+
+    @property
     def text(self) -> str:
         """'2025-03-04 10:00 UTC  Microsoft delays … (2 outlets)'."""
-        when = self.known_at.replace("T", " ")[:16]
-        return f"{when} UTC  {self.title} ({self.outlets} outlet{'' if self.outlets == 1 else 's'})"
+        return f"{self.first_seen} UTC  {self.title} ({self.outlets_text})"
 
 
 @dataclass(frozen=True)

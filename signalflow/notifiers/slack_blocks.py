@@ -48,9 +48,7 @@ def _link(url: str, label: str) -> str:
 
 def story_text(line: StoryLine) -> str:
     """'• 2025-03-04 10:00 UTC <url|title> (2 outlets)', the title escaped."""
-    when = line.known_at.replace("T", " ")[:16]
-    outlets = f"{line.outlets} outlet{'' if line.outlets == 1 else 's'}"
-    return f"• {when} UTC {_link(line.url, line.title)} ({outlets})"
+    return f"• {line.first_seen} UTC {_link(line.url, line.title)} ({line.outlets_text})"
 
 
 def stories_text(n: Notification) -> str:
