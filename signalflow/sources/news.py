@@ -181,7 +181,11 @@ class NewsSource(Source):
         state[STORIES_KEY] = index.to_json()
         if due and len(failed) == len(due):
             # Like every collector: a run that got nothing is a failed run, not a healthy one.
-            exc = SourceError(self.name, f"every feed failed ({len(due)}): " + "; ".join(failed))
+            # Its error stays one line (the status board shows it); each feed's is logged
+            # once here, as a run's warnings are, and kept in its health (`signalflow feeds`).
+            for warning in failed:
+                log.warning("source warning", extra={"source": self.name, "warning": warning})
+            exc = SourceError(self.name, f"every feed failed ({len(due)}); each one's error: `signalflow feeds`")
             # the feeds' health and fetch times describe no unstored data: keep them
             exc.keep_state = True  # type: ignore[attr-defined]
             raise exc
