@@ -57,10 +57,12 @@ def test_plot_command_writes_the_png_and_the_figure_shows_inputs_thresholds_band
     summary = json.loads(result.stdout)
     # Three compared inputs: yoy(revenue) (growth), fred.HY (liquidity, soft, kill), qoq(revenue).
     assert sorted(summary["panels"]) == ["fred.HY", "qoq(sec.ACME.revenue)", "yoy(sec.ACME.revenue)"]
-    from signalflow.viz.plot import DPI, MARKER_IN, PANEL_IN, QUADRANT_IN, WIDTH_IN
+    from signalflow.viz.plot import BOTTOM_IN, DPI, GAP_IN, MARKER_IN, PANEL_IN, QUADRANT_IN, TOP_IN, WIDTH_IN
 
     height, width, _ = matplotlib.image.imread(out).shape
-    assert (width, height) == (round(WIDTH_IN * DPI), round((3 * PANEL_IN + QUADRANT_IN + MARKER_IN + 0.8) * DPI))
+    # Five strips (three panels, the quadrant, the markers), four gaps, fixed margins.
+    inches = 3 * PANEL_IN + QUADRANT_IN + MARKER_IN + 4 * GAP_IN + TOP_IN + BOTTOM_IN
+    assert (width, height) == (round(WIDTH_IN * DPI), round(inches * DPI))
     assert summary["left_out"] == []
     # HY > 5 from the value of Feb 1 (known Feb 2): pending Feb 2, firing 30 days later on Mar 4;
     # HY 8 for Apr 1-3 (known Apr 2-4): Kill Switch from Apr 2 until Apr 5; soft again after.
