@@ -116,6 +116,9 @@ class ChartData:
     bands: list[Band] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
     quadrants: list[Band] = field(default_factory=list)  # kind: a Quadrant value
+    # Where an input of growth or liquidity stops (its last release plus its usual interval)
+    # before the chart does: from there the quadrant holds that input's last value.
+    quadrant_held: tuple[datetime, str] | None = None  # (from, the input)
     left_out: list[LeftOut] = field(default_factory=list)
 
 
@@ -173,6 +176,9 @@ def chart_data(
         data.panels.append(Panel(label, times, values, tuple(thresholds), last, gap, _is_ratio(thesis, node)))
     data.bands = bands(tl, end)
     data.quadrants = quadrant_runs(tl, end)
+    conditions = node_refs(thesis, thesis.growth.when) | node_refs(thesis, thesis.liquidity.when)
+    held = sorted((last + step, ref) for ref, (last, step) in releases.items() if ref in conditions and last + step < end)
+    data.quadrant_held = held[0] if held else None
     data.markers = markers(bt.inputs, start, end, marker_sources)
     return data
 

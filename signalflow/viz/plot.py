@@ -125,6 +125,14 @@ def _quadrants(ax, data: ChartData) -> None:
                           color=QUADRANT_COLORS.get(run.kind, "#d9d9d9"), linewidth=0)
         span.set_gid(f"quadrant:{run.kind}")
         shown.setdefault(run.kind, span)
+    if data.quadrant_held is not None:
+        since, ref = data.quadrant_held
+        held = ax.axvspan(np.datetime64(since, "ns"), np.datetime64(data.end, "ns"), facecolor="none",
+                          edgecolor="#555555", hatch="//", linewidth=0)
+        held.set_gid(f"held:{ref}")
+        ax.annotate(f"{ref} ended: its last value held", xy=(np.datetime64(since, "ns"), 0.5),
+                    xycoords=("data", "axes fraction"), xytext=(-4, 0), textcoords="offset points", fontsize=7,
+                    color="#222222", va="center", ha="right")
     ax.set_yticks([])
     ax.set_title("Growth × Liquidity", fontsize=9, loc="left")
     ax.legend(list(shown.values()), list(shown), loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(shown),

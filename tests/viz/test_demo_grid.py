@@ -83,3 +83,21 @@ def test_its_panels_draw_the_queue_and_the_ratio_of_slips_to_requests(told) -> N
     added = panels["queue_added"]
     assert np.nanmin(added.values) > 0
     assert told.chart is not None and told.chart.is_file()
+
+
+def test_the_quadrant_strip_marks_where_a_condition_input_ends_and_its_last_value_is_held(told) -> None:
+    import matplotlib.dates as mdates
+
+    from signalflow.bundled.valuation_facts import valuation_facts
+    from signalflow.viz.plot import figure
+
+    # Liquidity reads the weekly high-yield spread; the bundled FRED extract ends before the
+    # thesis's span does, so from a week after its last release the quadrant holds that value.
+    spread = [f for f in valuation_facts() if f.series == "fred.BAMLH0A0HYM2"]
+    last = max(f.known_at for f in spread)
+    since, ref = told.data.quadrant_held
+    assert ref == "fred.BAMLH0A0HYM2"
+    assert last < since <= last + timedelta(days=8) < told.end
+    (held,) = [p for ax in figure(told.data).axes for p in ax.patches if (p.get_gid() or "").startswith("held:")]
+    assert held.get_gid() == "held:fred.BAMLH0A0HYM2"
+    assert mdates.num2date(held.get_x()).replace(tzinfo=None) == since
