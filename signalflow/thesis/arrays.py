@@ -60,3 +60,39 @@ def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = a / b
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+WINDOW_CHUNK = 1 << 20  # window elements gathered at once (8 MiB per float array)
+
+
+def window_moments(lo: np.ndarray, hi: np.ndarray, gather) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(count, mean, sample variance) of the finite values in each window ``[lo_i, hi_i)``
+    (empty when ``hi_i <= lo_i``; NaN mean when empty, NaN variance below two values), each window summed on its own, element by element in
+    index order: the result of a window depends on its values only, never on what else was
+    evaluated (a backtest and a live pass agree to the last bit). ``gather(i, idx)`` gives
+    the values at positions ``idx`` for the windows of instants ``i``. Windows are
+    gathered in chunks of about :data:`WINDOW_CHUNK` elements."""
+    m = len(lo)
+    sizes = np.maximum(hi - lo, 0)
+    cnt, mean, var = np.zeros(m), np.full(m, np.nan), np.full(m, np.nan)
+    ends = np.cumsum(sizes)
+    first = 0
+    while first < m:
+        base = ends[first] - sizes[first]
+        last = max(first + 1, int(np.searchsorted(ends, base + WINDOW_CHUNK, "right")))
+        part = slice(first, last)
+        n = sizes[part]
+        seg = np.repeat(np.arange(last - first), n)
+        starts = np.repeat(ends[part] - n - base, n)
+        idx = np.arange(int(n.sum())) - starts + np.repeat(lo[part], n)
+        g = gather(seg + first, idx)
+        finite = np.isfinite(g)
+        c = np.bincount(seg, weights=finite, minlength=last - first)  # sequential per window
+        with np.errstate(all="ignore"):
+            mu = np.bincount(seg, weights=np.where(finite, g, 0.0), minlength=last - first) / c
+            dev = np.where(finite, g - mu[seg], 0.0)
+            v = np.bincount(seg, weights=dev * dev, minlength=last - first) / (c - 1)
+        v[c < 2] = np.nan
+        cnt[part], mean[part], var[part] = c, mu, v
+        first = last
+    return cnt, mean, var

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.series import SeriesFrame, SeriesKind
-from signalflow.thesis.arrays import DAY, NAT, sorted_unique, to_ns
+from signalflow.thesis.arrays import DAY, NAT, sorted_unique, to_ns, window_moments
 
 @dataclass(frozen=True)
 class Shift:
@@ -333,6 +333,21 @@ class PitSeries:
         a_hi = self._dominance(t, hi)
         a_lo = self._dominance(t, lo)
         return tuple(h - l for h, l in zip(a_hi[:3], a_lo[:3])) + (a_hi[3], np.stack(a_hi[4:]))
+
+    def window_moments(self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...] | None:
+        """(count, mean, sample variance) of the values of the periods ending in (lo, hi],
+        each as known at T, every window summed on its own (:func:`arrays.window_moments`),
+        so the result never depends on the instants evaluated; None when the periods were
+        not known in the order they end (late filings), where the known periods of a window
+        are not a run of consecutive periods."""
+        if not self.in_order:
+            return None
+        known = np.searchsorted(self.first_known, t, "right")  # a prefix of `periods`
+        a = np.searchsorted(self.periods, lo, "right")
+        b = np.where(hi == NAT, a, np.minimum(np.searchsorted(self.periods, hi, "right"), known))
+        if self.simple:  # one version per period: a known period's value is its only one
+            return window_moments(a, b, lambda i, idx: self.v[idx])
+        return window_moments(a, b, lambda i, idx: self.value_at(t[i], self.periods[idx]))
 
     def _dominance(self, t: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, ...]:
         """(count, sum, sumsq) over versions with known_at <= T and period_end <= bound, each

@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from signalflow.thesis.arrays import DAY, NAT, ratio
+from signalflow.thesis.arrays import DAY, NAT, ratio, window_moments
 from signalflow.thesis.ast import Call, DerivedRef, Node, SeriesRef
 from signalflow.thesis.frames import QUARTER, YEAR, Shift
 from signalflow.thesis.registry import EvalContext, Impl, count_arg, event_ref, window_arg
@@ -76,29 +76,36 @@ def mean_n(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
 
 
 def window_stats(ctx: EvalContext, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple[np.ndarray, ...]:
-    """(count, mean, sample variance) of ``x`` over the window, per instant."""
+    """(count, mean, sample variance) of ``x`` over the window, per instant. Each window is
+    summed on its own, so a live pass and a backtest agree exactly; only a series whose
+    periods were filed out of order still uses running sums, with a floor for their
+    round-off."""
     while isinstance(x, DerivedRef):
         x = ctx.thesis.series[x.name].expr
+    noise = 0.0
     if isinstance(x, SeriesRef) and not ctx.series(x.ref).events:
         s = ctx.series(x.ref)
         hi = s.latest_period(ctx.t)
         for shift in sh:
             hi = s.shifted(ctx.t, hi, shift)
         lo = np.where(hi == NAT, NAT, hi - w)
-        cnt, total, sq, centre_arr, (size, size_sq) = s.window_stats(ctx.t, lo, hi)
-        centre = float(centre_arr[0]) if len(centre_arr) else 0.0
+        exact = s.window_moments(ctx.t, lo, hi)
+        if exact is None:
+            return _running_window_stats(s, ctx.t, lo, hi)
+        cnt, mean, var = exact
     else:
         grid, values = ctx.on_grid(x, sh, w)
-        finite = np.isfinite(values)
-        centre = float(np.median(values[finite])) if finite.any() else 0.0
-        xv = np.where(finite, values - centre, 0.0)
-        c = np.r_[0.0, np.cumsum(finite)]
-        s1 = np.r_[0.0, np.cumsum(xv)]
-        s2 = np.r_[0.0, np.cumsum(xv * xv)]
         hi_i = np.searchsorted(grid, ctx.t, "right")
         lo_i = np.searchsorted(grid, ctx.t - w, "right")
-        cnt, total, sq = c[hi_i] - c[lo_i], s1[hi_i] - s1[lo_i], s2[hi_i] - s2[lo_i]
-        size, size_sq = np.r_[0.0, np.cumsum(np.abs(xv))][hi_i], s2[hi_i]
+        cnt, mean, var = window_moments(lo_i, hi_i, lambda i, idx: values[idx])
+    return _floored(cnt, mean, var, noise)
+
+
+def _running_window_stats(s, t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Window statistics as differences of running sums over the whole history (a series
+    whose periods were filed out of order)."""
+    cnt, total, sq, centre_arr, (size, size_sq) = s.window_stats(t, lo, hi)
+    centre = float(centre_arr[0]) if len(centre_arr) else 0.0
     with np.errstate(all="ignore"):
         centred = total / cnt
         var = (sq - cnt * centred * centred) / (cnt - 1)
@@ -107,10 +114,15 @@ def window_stats(ctx: EvalContext, x: Node, w: int, sh: tuple[Shift, ...]) -> tu
         # of equal values leaves round-off instead of zero, of the size of the history's
         # terms rather than the window's level: a spread below a millionth of either is none.
         noise = (size_sq + 2.0 * np.abs(centred) * size) / (cnt - 1)
-    mean = centred + centre
+    return _floored(cnt, centred + centre, var, noise)
+
+
+def _floored(cnt: np.ndarray, mean: np.ndarray, var: np.ndarray, noise) -> tuple[np.ndarray, ...]:
+    """Unknown mean without values, unknown variance below two; a spread below a millionth
+    of the level (or of ``noise``, the running sums' round-off) is none."""
     floor = RELATIVE_VARIANCE_FLOOR * np.maximum(np.maximum(mean * mean, 1.0), noise)
-    mean[cnt <= 0] = np.nan
-    var[var <= floor] = 0.0
+    mean = np.where(cnt <= 0, np.nan, mean)
+    var = np.where(var <= floor, 0.0, var)
     var[cnt <= 1] = np.nan
     return cnt, mean, np.maximum(var, 0.0)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -178,3 +178,52 @@ def test_zscore_of_equal_values_is_unknown_whatever_instants_were_evaluated_befo
     live = _zscore_at(points, np.array([_ns(at)], np.int64))[-1]
     full = _zscore_at(points, days)[-1]
     assert math.isnan(live) and math.isnan(full)
+
+
+def _series_at(expr: str, points: list[tuple], t: np.ndarray) -> np.ndarray:
+    thesis, problems = read_thesis("m.yaml", yaml.safe_dump({
+        "thesis": "m", "title": "m", "series": {"x": expr},
+        "growth": {"reason": "g", "when": "x > 0"}, "liquidity": {"reason": "l", "when": "1 > 0"},
+        "soft_warning": [{"name": "s", "when": "1 < 0"}], "kill_switch": [{"name": "k", "when": "1 < 0"}],
+    }, sort_keys=False))
+    assert thesis is not None, problems
+    series = {"fred.M": PitSeries(frame_from_points("fred.M", points))}
+    return Context(thesis, series, t, functions=BUILTIN_FUNCTIONS).eval(thesis.series["x"].expr)
+
+
+@pytest.mark.parametrize("expr", ["mean(fred.M, 30d)", "mean(fred.M * 1, 30d)", "zscore(fred.M, 30d)", "fred.M - mean(fred.M, 30d)"])
+def test_a_window_statistic_is_the_same_to_the_bit_whatever_instants_were_evaluated(expr: str):
+    # Large, irregular values for a year, then a month of 0.1: a live pass (one instant) and a
+    # backtest (every day) must give the same bits, so a rule comparing a value with its own
+    # mean (x > mean) cannot flip between them. Running sums over the history left ~1e-11.
+    rng = np.random.default_rng(7)
+    days = [date(2024, 1, 1) + timedelta(days=d) for d in range(400)]
+    values = [float(v) for v in rng.uniform(1e5, 1e7, 365)] + [0.1] * 35
+    points = [(d, v, datetime.combine(d, datetime.min.time()) + timedelta(hours=18)) for d, v in zip(days, values)]
+    at = datetime(2025, 2, 4)
+    every = np.arange(np.datetime64("2024-01-01"), np.datetime64(at.date()) + 1).astype("datetime64[ns]").view(np.int64)
+    live = _series_at(expr, points, np.array([_ns(at)], np.int64))[-1]
+    full = _series_at(expr, points, every)[-1]
+    assert (math.isnan(live) and math.isnan(full)) or live == full
+    if expr.startswith("mean"):
+        assert live == pytest.approx(0.1, rel=1e-15)  # 30 equal values: their mean, exactly or nearly
+    if expr.startswith("fred.M -"):
+        assert abs(live) < 1e-15
+
+
+def test_window_moments_match_each_window_summed_alone_in_chunks(monkeypatch):
+    from signalflow.thesis import arrays
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1e6, 500)
+    x[rng.integers(0, 500, 40)] = np.nan
+    lo = rng.integers(0, 500, 300)
+    hi = lo + rng.integers(-3, 60, 300)  # some empty windows (hi <= lo)
+    hi = np.minimum(hi, 500)
+    monkeypatch.setattr(arrays, "WINDOW_CHUNK", 97)  # many chunks, some windows larger than one
+    cnt, mean, var = arrays.window_moments(lo, hi, lambda i, idx: x[idx])
+    for i in range(300):
+        w = [v for v in x[lo[i]:hi[i]] if not math.isnan(v)]
+        assert cnt[i] == len(w)
+        assert (math.isnan(mean[i]) if not w else mean[i] == pytest.approx(statistics.fmean(w), rel=1e-12))
+        assert (math.isnan(var[i]) if len(w) < 2 else var[i] == pytest.approx(statistics.variance(w), rel=1e-9))
