@@ -16,8 +16,8 @@ from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import RuleStatus, ThesisStatus, filing_url, source_url
 
 __all__ = [
-    "alert_detail", "build_notification", "filing_url", "input_lines", "plan_instruction", "rule_stories",
-    "source_url", "story_lines", "thresholds",
+    "alert_detail", "build_notification", "explained_stories", "filing_url", "input_lines", "plan_instruction",
+    "rule_stories", "source_url", "story_lines", "thresholds",
 ]  # fmt: skip
 
 STORIES_SHOWN = 3  # an alert names the newest few stories behind a value, not a news feed
@@ -76,6 +76,21 @@ def rule_stories(session: Session, rule: RuleStatus, at: datetime) -> tuple[Stor
             lines += story_lines(i.ref, stories_known_at(session, i.stories, at))
     lines.sort(key=lambda line: line.known_at, reverse=True)
     return tuple(lines[:STORIES_SHOWN])
+
+
+def explained_stories(store, status: ThesisStatus) -> dict[tuple[str, str], tuple[StoryLine, ...]]:
+    """(rule, input) -> the news stories behind the input's value as known at the explained
+    instant, newest first (at most :data:`STORIES_SHOWN`), with titles and URLs from the
+    store: what ``signalflow explain`` and Slack's Explain show. None over a reader without
+    stories (the bundled facts)."""
+    if not hasattr(store, "stories_at"):
+        return {}
+    return {
+        (rule.name, i.ref): story_lines(i.ref, store.stories_at(i.stories, status.at))[:STORIES_SHOWN]
+        for rule in status.rules
+        for i in rule.inputs
+        if i.stories
+    }
 
 
 def build_notification(

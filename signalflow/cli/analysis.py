@@ -239,6 +239,7 @@ def explain(
 ) -> None:
     """Each rule of a thesis: its state, the value of each input with its period, known_at and
     source, the threshold, and why the rule is in its state."""
+    from signalflow.alerts.message import explained_stories
     from signalflow.thesis.cascade import readers_provider
     from signalflow.thesis.engine import explain as run_explain
 
@@ -251,7 +252,7 @@ def explain(
     try:
         status = run_explain(selected, readers_provider(loaded, store, at, of=[selected]) or store, at)
         plan = _plan(selected, store, at, status)
-        stories = _stories(store, status)
+        stories = explained_stories(store, status)
     finally:
         store.close()
     if as_json:
@@ -296,21 +297,6 @@ def explain(
                 console.print(f"          {line.url}", markup=False, soft_wrap=True)
     if plan is not None:
         _print_plan(console, plan)
-
-
-def _stories(store, status) -> dict[tuple[str, str], tuple]:
-    """(rule, input) -> the news stories behind the input's value, as known at the explained
-    instant (newest first, with titles and URLs from the store; none over bundled facts)."""
-    from signalflow.alerts.message import STORIES_SHOWN, story_lines
-
-    if not hasattr(store, "stories_at"):
-        return {}
-    return {
-        (rule.name, i.ref): story_lines(i.ref, store.stories_at(i.stories, status.at))[:STORIES_SHOWN]
-        for rule in status.rules
-        for i in rule.inputs
-        if i.stories
-    }
 
 
 def _plan(thesis, store, at: datetime, status) -> dict | None:

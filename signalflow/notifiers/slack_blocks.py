@@ -180,9 +180,15 @@ def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
 
 
 def fallback_text(n: Notification) -> str:
-    """The plain text shown in notifications and by clients without Block Kit."""
+    """The plain text shown in notifications and by clients without Block Kit; a digest's
+    names the stories behind each alert's latest values, as its sections do."""
     if n.kind is Kind.DIGEST:
-        return _truncate(f"{n.headline} — {n.summary}", 3000)
+        news = [
+            f"{e.thesis}/{e.rule}:\n" + "\n".join(story_text(line) for line in e.stories)
+            for e in n.digest[:MAX_DIGEST_ENTRIES]
+            if e.stories
+        ]
+        return _truncate("\n".join([f"{n.headline} — {n.summary}", *news]), 3000)
     plan = f" — Plan: {n.plan}" if n.plan else ""
     news = "".join(f" — {escape(line.title)} {_link(line.url, line.url)}" for line in n.stories)
     return _truncate(f"{n.headline} — {n.rule}: {n.summary}{plan}{news}", 3000)

@@ -28,6 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from signalflow import service
+from signalflow.alerts.message import explained_stories
 from signalflow.errors import DecisionRefused, SignalflowError
 from signalflow.notifiers.slack_settings import SlackSettings
 from signalflow.ops.metrics import Counters
@@ -245,7 +246,8 @@ class SlackDesk:
         theses = {t.id: t for t in self.theses()}
         if thesis_id not in theses:
             return f"unknown thesis {thesis_id!r}: known are {', '.join(sorted(theses)) or 'none'}"
-        return explain_text(explain(theses[thesis_id], self.store, self.clock().replace(microsecond=0)))
+        status = explain(theses[thesis_id], self.store, self.clock().replace(microsecond=0))
+        return explain_text(status, explained_stories(self.store, status))
 
 
 def _words(command: dict[str, Any]) -> tuple[str, list[str]]:

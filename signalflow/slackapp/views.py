@@ -10,6 +10,8 @@ from datetime import date, datetime
 from typing import Any
 
 from signalflow.errors import DecisionRefused
+from signalflow.notifiers.notification import StoryLine
+from signalflow.notifiers.slack_blocks import story_text
 from signalflow.store.enums import Decision
 
 MODAL = "signalflow_decision"
@@ -159,8 +161,10 @@ def decided_root(blocks: list[dict], submission: Submission) -> list[dict]:
     return kept[:at] + [line] + kept[at:]
 
 
-def explain_text(status) -> str:
-    """``signalflow explain`` as Slack text: the thesis state, then each rule and its inputs."""
+def explain_text(status, stories: dict[tuple[str, str], tuple[StoryLine, ...]] | None = None) -> str:
+    """``signalflow explain`` as Slack text: the thesis state, then each rule and its inputs,
+    each input with the news stories behind its value (``stories``: (rule, input) -> lines,
+    as :func:`signalflow.alerts.message.explained_stories` finds them; titles escaped)."""
     lines = [f"*{status.thesis}* at {status.at}: {status.state.value} (since {status.since}), quadrant {status.quadrant.value}"]
     if status.because:
         lines.append(status.because)
@@ -171,6 +175,7 @@ def explain_text(status) -> str:
             value = i.value if i.value is not None else "unknown"
             threshold = f" (threshold {i.threshold})" if i.threshold else ""
             lines.append(f"   {i.ref} = {value} {i.unit}{threshold}, known {i.known_at}".rstrip())
+            lines += [f"      {story_text(line)}" for line in (stories or {}).get((rule.name, i.ref), ())]
     return _cut("\n".join(lines))
 
 

@@ -21,7 +21,7 @@ from signalflow.ops import Counters, OpsServer, Probe, Readiness
 from signalflow.settings import Settings
 from signalflow.slackapp import PATHS, SlackDesk
 from signalflow.store import Store
-from signalflow.store.models import DecisionRow
+from signalflow.store.models import DecisionRow, StoryRow
 from signalflow.notifiers.notification import Kind
 from signalflow.alerts.delivery import deliver_pending
 
@@ -180,6 +180,50 @@ def test_explain_posts_in_the_thread_once_per_click(desk, fake_slack):
     assert len(explained) == 1
     assert "spread_widening" in explained[0].text
     assert decisions(desk) == []
+
+
+def test_explain_names_the_news_stories_behind_a_value_as_text(desk, fake_slack, http_server):
+    import yaml
+
+    from signalflow import service
+    from signalflow.thesis.loader import read_thesis
+    from tests.news.test_story_alerts import AT, DOC, OHIO, WISCONSIN, collect_all
+    from tests.news.test_stories import collect, feed
+
+    collect_all(http_server, desk.store)
+    iowa = feed(("iowa-1", "Microsoft delays 200 MW data center in Iowa by a year", "Tue, 11 Mar 2025 09:00:00 GMT",
+                 "https://news.test/iowa"))
+    desk.store.add_batch(collect(http_server, {"/iowa": iowa}, {}, datetime(2025, 3, 11, 10)))
+    with desk.store.session() as session:  # a title as another source may store it (a feed's parser strips tags)
+        [story] = session.exec(select(StoryRow).where(StoryRow.title.contains("Iowa")))
+        story.title = "<!channel> <https://evil.test|win> Microsoft delays Iowa"
+        session.add(story)
+        session.commit()
+    delays, problems = read_thesis("delays.yaml", yaml.safe_dump(DOC, sort_keys=False))
+    assert delays is not None, problems
+    settings = Settings()
+    service.evaluate(settings, desk.store, [delays], at=AT)
+    deliver_pending(desk.store, settings)
+    [root] = [m for m in fake_slack.roots(CHANNEL) if m.metadata["event_payload"].get("alert", "").startswith("delays/")]
+
+    explainer = SlackDesk(settings, desk.store, theses=lambda: [delays], clock=lambda: AT)
+    body = slack_user.interactive(slack_user.click(STRANGER, root, "signalflow_explain"))
+    assert explainer.http(slack_user.signed(body), body)[0] == 200
+    explainer.drain()
+    [explained] = [m.text for m in fake_slack.replies(root) if m.text.startswith("*delays*")]
+    lines = explained.splitlines()
+    at = lines.index("   news.deployment_delay[MSFT] = 1.0 event (threshold >= 2), known 2025-03-11 09:00:00")
+    # Under the input, newest first: when each story was first seen, its link and title, and
+    # how many outlets had carried it by the instant explained (Texas came later: not named).
+    assert lines[at + 1:] == [
+        "      • 2025-03-11 09:00 UTC <https://news.test/iowa|&lt;!channel&gt; &lt;https://evil.test|win&gt; "
+        "Microsoft delays Iowa> (1 outlet)",
+        f"      • 2025-03-10 09:00 UTC <{WISCONSIN}|Microsoft delays 500 MW data center in Wisconsin by a year &amp; more>"
+        " (1 outlet)",
+        f"      • 2025-03-04 10:00 UTC <{OHIO}|Microsoft delays 300 MW data center in Ohio by six months> (2 outlets)",
+    ]
+    # The hostile title stays text: no mention, no link of its own.
+    assert "<!channel>" not in explained and "<https://evil.test" not in explained
 
 
 @pytest.mark.parametrize(

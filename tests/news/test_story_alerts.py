@@ -159,13 +159,15 @@ def test_explain_names_the_stories_with_the_outlets_known_at_the_instant(http_se
     assert OHIO in text.output and "Texas" not in text.output
 
 
-def test_a_digest_entry_for_a_news_alert_lists_its_stories_in_every_notifier(http_server, store):
+def test_a_digest_entry_for_a_news_alert_lists_its_stories_in_every_notifier(http_server, store, fake_slack):
     from datetime import timedelta
 
     from rich.console import Console
 
+    from fakes.slack_server import TOKEN
     from signalflow.alerts.digest import queue_due
     from signalflow.notifiers.email import digest_lines
+    from signalflow.notifiers.slack import SlackNotifier
     from signalflow.notifiers.slack_blocks import digest_text
     from signalflow.store.models import utcnow
 
@@ -182,6 +184,18 @@ def test_a_digest_entry_for_a_news_alert_lists_its_stories_in_every_notifier(htt
     assert "by a year &amp; more>" in slack  # feed text is escaped
     hostile = replace(entry, stories=(replace(entry.stories[0], title="<!channel> <https://evil.test|win>"),))
     assert "<!channel>" not in digest_text(hostile, {}) and "&lt;!channel&gt;" in digest_text(hostile, {})
+
+    # The plain text Slack shows in the notification names them as well, escaped alike.
+    slack_settings = Settings(slack_bot_token=TOKEN, slack_channel="C0DIGEST", slack_api_url=fake_slack.api_url)
+    notifier = SlackNotifier.from_settings(slack_settings)
+    notifier.send(n)
+    notifier.send(replace(n, key=f"{n.key}/hostile", digest=(hostile,)))
+    plain, hostile_plain = [m.text for m in fake_slack.roots("C0DIGEST")]
+    assert plain.startswith("Daily digest: 1 alert still firing — delays/delays_repeat\ndelays/delays_repeat:\n")
+    assert f"• 2025-03-04 10:00 UTC <{OHIO}|Microsoft delays 300 MW data center in Ohio by six months> (2 outlets)" in plain
+    assert f"• 2025-03-10 09:00 UTC <{WISCONSIN}|" in plain and "by a year &amp; more> (1 outlet)" in plain
+    assert "<!channel>" not in hostile_plain and "<https://evil.test" not in hostile_plain
+    assert "|&lt;!channel&gt; &lt;https://evil.test|win&gt;> (1 outlet)" in hostile_plain
 
     email = "\n".join(digest_lines(n))
     assert "(2 outlets)" in email and OHIO in email and WISCONSIN in email
