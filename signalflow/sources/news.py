@@ -52,7 +52,7 @@ from signalflow.series import (
     story_ref,
     utcnow,
 )
-from signalflow.sources.base import Source
+from signalflow.sources.base import RunOutcome, Source
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 from signalflow.sources.validate import in_range
 
@@ -166,7 +166,7 @@ class NewsSource(Source):
 
         index = StoryIndex.from_json(state.get(STORIES_KEY))
         due = [feed for feed in self.feeds() if self._due(feed, state)]
-        self.attempted = bool(due)
+        self.outcome = RunOutcome(attempted=bool(due))
         failed: list[str] = []
         try:
             for feed in due:
@@ -185,10 +185,9 @@ class NewsSource(Source):
             # once here, as a run's warnings are, and kept in its health (`signalflow feeds`).
             for warning in failed:
                 log.warning("source warning", extra={"source": self.name, "warning": warning})
-            exc = SourceError(self.name, f"every feed failed ({len(due)}); each one's error: `signalflow feeds`")
             # the feeds' health and fetch times describe no unstored data: keep them
-            exc.keep_state = True  # type: ignore[attr-defined]
-            raise exc
+            self.outcome = RunOutcome(attempted=True, keep_state=True)
+            raise SourceError(self.name, f"every feed failed ({len(due)}); each one's error: `signalflow feeds`")
         batch.series = self._series_infos(batch.observations)
         return batch
 
