@@ -53,6 +53,7 @@ from signalflow.series import (
     utcnow,
 )
 from signalflow.sources.base import RunOutcome, Source
+from signalflow.sources.conditional import Validators
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 from signalflow.sources.validate import in_range
 
@@ -207,10 +208,9 @@ class NewsSource(Source):
         old = FeedHealth.from_json(previous) if previous else None
         state[f"{key}:fetched_at"] = now.isoformat()
         url, shown = feed.url.get_secret_value(), endpoint(feed.url.get_secret_value())
+        kept = Validators.under(key, sep=":")
         try:
-            fetched = http.get(
-                url, etag=state.get(f"{key}:etag"), last_modified=state.get(f"{key}:last_modified")
-            )
+            fetched = kept.get(http, url, state)
         except SourceError as exc:
             failures = (old.consecutive_failures if old else 0) + 1
             health = FeedHealth(
@@ -228,10 +228,7 @@ class NewsSource(Source):
                 entries=old.entries if old else 0, last_success=now.isoformat(),
             ).to_json()  # fmt: skip
             return Batch()
-        if fetched.etag:
-            state[f"{key}:etag"] = fetched.etag
-        if fetched.last_modified:
-            state[f"{key}:last_modified"] = fetched.last_modified
+        state.update(kept.of(fetched))
         # The feed's Last-Modified dates its undated entries: they were in it by then.
         changed = _http_date(fetched.last_modified)
         try:
