@@ -66,7 +66,7 @@ if _typing.TYPE_CHECKING:
         story_ref,
         utcnow,
     )
-    from signalflow.sources.base import RefWarning, Source
+    from signalflow.sources.base import RefWarning, RunOutcome, Source
     from signalflow.store.enums import Kind, Severity
 
 __version__ = "0.1.0"
@@ -88,6 +88,7 @@ _LAZY: dict[str, str] = {
     "Observation": "signalflow.series",
     "Receipt": "signalflow.notifiers.base",
     "RefWarning": "signalflow.sources.base",
+    "RunOutcome": "signalflow.sources.base",
     "SeriesFrame": "signalflow.series",
     "SeriesInfo": "signalflow.series",
     "SeriesKind": "signalflow.series",
@@ -141,6 +142,7 @@ __all__ = [
     "RateLimited",
     "Receipt",
     "RefWarning",
+    "RunOutcome",
     "SeriesFrame",
     "SeriesInfo",
     "SeriesKind",

@@ -221,9 +221,9 @@ def collect_source(
         before = dict(state)
         try:
             batch = source.collect(ready, state)
-        except SourceError as exc:
+        except SourceError:
             # a source may say its state describes nothing left unstored (a feed's health)
-            if getattr(exc, "keep_state", False) and state != before:
+            if source.outcome.keep_state and state != before:
                 store.set_source_state(name, state)
             raise
         # A collector reads its publisher's own metadata, so a frequency it reports anew is
@@ -247,7 +247,7 @@ def collect_source(
         report.events_added = result.events_added
         report.series_changed = result.series_changed
         report.incomplete = list(batch.incomplete)
-        if source.attempted:  # a run with nothing due is no news of the source's health
+        if source.outcome.attempted:  # a run with nothing due is no news of the source's health
             store.record_source_result(name, ok=True, stored=result.observations_added)
     except Exception as exc:  # a source failure is data, not a crash
         # an HTTP error may quote a URL's credentials: the report is shown, logged and stored

@@ -26,12 +26,17 @@ A source with settings declares a :class:`~signalflow.settings.SourceSettings` m
 light module, registers it in the ``signalflow.settings`` group and names it in
 ``config_model``; ``self.config`` is then that model, filled from the settings, and its
 ``schedule`` is how often the daemon runs the source.
+
+A run that is more than its batch (or its error) says so in ``self.outcome``, a
+:class:`RunOutcome`: a source whose items are on their own schedules sets
+``RunOutcome(attempted=False)`` when nothing was due.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -49,11 +54,26 @@ class RefWarning(str):
     input stays unknown until the user configures it (e.g. a ``csv.NAME`` not yet set up)."""
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a ``collect()`` run tells its caller beside the batch it returns or the error it
+    raises; a source sets it as ``self.outcome`` (the default: attempted, state kept only
+    with the stored batch)."""
+
+    # False: nothing was due (feeds on longer schedules). The run tried nothing, so it is no
+    # news of the source's health: its health stays what its last attempt left.
+    attempted: bool = True
+    # True: the state the run changed describes no data left unstored (a feed's health and
+    # fetch time), so it is kept even when the run fails with a SourceError.
+    keep_state: bool = False
+
+
 class Source(ABC):
     """A collector for one family of series references (``name.…``)."""
 
     name: ClassVar[str]
     config_model: ClassVar[type[PluginSettings]] = SourceSettings
+    outcome: RunOutcome = RunOutcome()  # set by collect() when a run says more (RunOutcome)
 
     def __init__(
         self, settings: Settings, http: HttpClient | None = None, *, clock: Clock = utcnow
@@ -62,9 +82,6 @@ class Source(ABC):
         self.config = settings.section(self.config_model)
         self.http = http
         self.clock = clock  # injected by tests so that time is controlled, never slept
-        # False after a collect() that found nothing due (feeds on longer schedules): that run
-        # tried nothing, so the source's health stays what its last attempt left.
-        self.attempted = True
 
     def handles(self, ref: str) -> bool:
         return ref.split(".", 1)[0] == self.name

@@ -52,7 +52,8 @@ from signalflow.series import (
     story_ref,
     utcnow,
 )
-from signalflow.sources.base import Source
+from signalflow.sources.base import RunOutcome, Source
+from signalflow.sources.conditional import Validators
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 from signalflow.sources.validate import in_range
 
@@ -166,7 +167,7 @@ class NewsSource(Source):
 
         index = StoryIndex.from_json(state.get(STORIES_KEY))
         due = [feed for feed in self.feeds() if self._due(feed, state)]
-        self.attempted = bool(due)
+        self.outcome = RunOutcome(attempted=bool(due))
         failed: list[str] = []
         try:
             for feed in due:
@@ -185,10 +186,9 @@ class NewsSource(Source):
             # once here, as a run's warnings are, and kept in its health (`signalflow feeds`).
             for warning in failed:
                 log.warning("source warning", extra={"source": self.name, "warning": warning})
-            exc = SourceError(self.name, f"every feed failed ({len(due)}); each one's error: `signalflow feeds`")
             # the feeds' health and fetch times describe no unstored data: keep them
-            exc.keep_state = True  # type: ignore[attr-defined]
-            raise exc
+            self.outcome = RunOutcome(attempted=True, keep_state=True)
+            raise SourceError(self.name, f"every feed failed ({len(due)}); each one's error: `signalflow feeds`")
         batch.series = self._series_infos(batch.observations)
         return batch
 
@@ -208,10 +208,9 @@ class NewsSource(Source):
         old = FeedHealth.from_json(previous) if previous else None
         state[f"{key}:fetched_at"] = now.isoformat()
         url, shown = feed.url.get_secret_value(), endpoint(feed.url.get_secret_value())
+        kept = Validators.under(key, sep=":")
         try:
-            fetched = http.get(
-                url, etag=state.get(f"{key}:etag"), last_modified=state.get(f"{key}:last_modified")
-            )
+            fetched = kept.get(http, url, state)
         except SourceError as exc:
             failures = (old.consecutive_failures if old else 0) + 1
             health = FeedHealth(
@@ -229,10 +228,7 @@ class NewsSource(Source):
                 entries=old.entries if old else 0, last_success=now.isoformat(),
             ).to_json()  # fmt: skip
             return Batch()
-        if fetched.etag:
-            state[f"{key}:etag"] = fetched.etag
-        if fetched.last_modified:
-            state[f"{key}:last_modified"] = fetched.last_modified
+        state.update(kept.of(fetched))
         # The feed's Last-Modified dates its undated entries: they were in it by then.
         changed = _http_date(fetched.last_modified)
         try:

@@ -40,6 +40,7 @@ from signalflow.series import Batch
 from signalflow.sources import sec_accepted
 from signalflow.sources.base import Source
 from signalflow.sources.captured import parse_instant
+from signalflow.sources.conditional import Validators
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_derived import DERIVED_NAMES
 from signalflow.sources.sec_filing import FILING_SERIES, FilingIndex, accession_in, filing_batch
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 TICKERS_FILE = "sec_company_tickers.json"
 FILINGS_DIR = "sec_filings"
 TICKERS_MAX_AGE_S = 86400.0
+TICKERS = Validators.under("tickers")  # the ticker map's validators in the source state
 TICKER = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 SPECIAL = ("next_filing", *DERIVED_NAMES, *FILING_SERIES)
 # customer_share[CustomerA]: one series per customer member a filing names.
@@ -191,17 +193,14 @@ class SecSource(Source):
         path = self.tickers_path
         fresh = path.exists() and self._now() - path.stat().st_mtime < TICKERS_MAX_AGE_S
         if not fresh:
-            reply = self._client().get(
-                self.config.tickers_url.get_secret_value(),
-                etag=state.get("tickers.etag") if path.exists() else None,
-                last_modified=state.get("tickers.last_modified") if path.exists() else None,
-            )
+            # without the cached file a 304 would leave nothing to read: ask unconditionally
+            reply = TICKERS.get(self._client(), self.config.tickers_url.get_secret_value(), state if path.exists() else {})
             path.parent.mkdir(parents=True, exist_ok=True)
             if reply.not_modified:
                 path.touch()
             else:
                 path.write_bytes(reply.content)
-                _remember(state, "tickers", reply)
+                state.update(TICKERS.of(reply))
         return self.cached_tickers()
 
     # Collection --------------------------------------------------------------------
@@ -246,31 +245,24 @@ class SecSource(Source):
         base = self.config.base_url.get_secret_value().rstrip("/")
         batch = Batch()
         facts_key = f"facts.{cik:010d}"
+        facts_kept = Validators.under(facts_key)
         known = set(filter(None, state.get(f"{facts_key}.concepts", "").split(",")))
         # A newly referenced concept needs the full payload even if it did not change.
         conditional = concepts <= known
         collected_at = self.clock()
         facts_url = f"{base}/api/xbrl/companyfacts/CIK{cik:010d}.json"
-        reply = client.get(
-            facts_url,
-            etag=state.get(f"{facts_key}.etag") if conditional else None,
-            last_modified=state.get(f"{facts_key}.last_modified") if conditional else None,
-        )
+        reply = facts_kept.get(client, facts_url, state if conditional else {})
         facts = None
         if not reply.not_modified:
             try:
                 facts = reply.json()
             except ValueError as exc:
                 raise PayloadError(reply.url, f"invalid JSON: {exc}") from None
-            _remember(state, facts_key, reply)
+            state.update(facts_kept.of(reply))
             state[f"{facts_key}.concepts"] = ",".join(sorted(concepts | known))
-        subs_key = f"subs.{cik:010d}"
+        subs_kept = Validators.under(f"subs.{cik:010d}")
         # New facts need every acceptance time: then submissions is read whole, not conditionally.
-        reply = client.get(
-            f"{base}/submissions/CIK{cik:010d}.json",
-            etag=state.get(f"{subs_key}.etag") if facts is None else None,
-            last_modified=state.get(f"{subs_key}.last_modified") if facts is None else None,
-        )
+        reply = subs_kept.get(client, f"{base}/submissions/CIK{cik:010d}.json", state if facts is None else {})
         accepted = sec_accepted.load(self.settings.data_dir, cik)
         if not reply.not_modified:
             submissions = reply.json()
@@ -287,7 +279,7 @@ class SecSource(Source):
             expectation = expect_next(submissions, reply.url)
             if expectation is not None:
                 batch.extend(calendar_batch(expectation, ticker, accepted, collected_at))
-            _remember(state, subs_key, reply)
+            state.update(subs_kept.of(reply))
         if facts is not None:
             batch.extend(
                 normalize_companyfacts(facts, ticker, self.metrics, sorted(concepts), accepted, collected_at, facts_url)
@@ -431,13 +423,6 @@ def _beside(path: Path, cik: int) -> dict:
         if kind == "submissions" and int(payload.get("cik") or 0) == cik:
             times.update(sec_accepted.acceptance_times(payload))
     return times
-
-
-def _remember(state: MutableMapping[str, str], key: str, reply) -> None:
-    if reply.etag:
-        state[f"{key}.etag"] = reply.etag
-    if reply.last_modified:
-        state[f"{key}.last_modified"] = reply.last_modified
 
 
 def _cik(payload: dict, path: Path) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from signalflow.errors import PayloadError
+from signalflow.sources.conditional import Validators
 from signalflow.sources.http import HttpClient
 
 _EPOCH_MEMBERS = ("data_centers.csv", "data_center_timelines.csv")
@@ -50,15 +51,12 @@ def fetch_snapshot(
 
     Raises :class:`~signalflow.errors.FetchError` (naming the URL) when the server fails;
     nothing is saved then, and the kept snapshots stay as they were."""
-    got = http.get(url, etag=state.get(f"{publisher}.etag"), last_modified=state.get(f"{publisher}.last_modified"))
+    kept = Validators.under(publisher)
+    got = kept.get(http, url, state)
     if got.not_modified:
         return None
     digest = hashlib.sha256(got.content).hexdigest()
-    validators = {f"{publisher}.sha256": digest}
-    if got.etag:
-        validators[f"{publisher}.etag"] = got.etag
-    if got.last_modified:
-        validators[f"{publisher}.last_modified"] = got.last_modified
+    validators = {f"{publisher}.sha256": digest, **kept.of(got)}
     if state.get(f"{publisher}.sha256") == digest:
         state.update(validators)  # the same bytes again: nothing new to store
         return None
