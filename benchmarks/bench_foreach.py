@@ -4,7 +4,7 @@
 
 Naive: one thesis file per company (as a user would copy it), each parsed, loaded and
 evaluated on its own. Grouped: one ``for_each`` file, parsed once, its series loaded and
-indexed once (``thesis/group.py``), each expansion evaluated over its own timeline. Then the
+indexed once (``thesis/group.py``: a ``Group``), each expansion evaluated over its own timeline. Then the
 daemon's steady state: the next day's pass from each thesis's prior state. Prints the time of
 each phase and checks that both give the same states; asserts nothing else.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 
 from signalflow.series import FRAME_COLUMNS, MemoryProvider, SeriesFrame
 from signalflow.thesis.engine import evaluate
-from signalflow.thesis.group import evaluate_group
+from signalflow.thesis.group import Group
 from signalflow.thesis.loader import read_thesis, read_theses
 
 START = date(2015, 3, 31)
@@ -106,7 +106,8 @@ def main() -> None:
     theses, problems = read_theses("all.yaml", template(args.rules, f"for_each: {{ticker: [{', '.join(tickers)}]}}\n"))
     assert not problems, problems
     t3 = time.perf_counter()
-    grouped = evaluate_group(theses, provider, at)
+    group = Group(theses)  # kept for the next pass, as a daemon would
+    grouped = group.evaluate(provider, at)
     t4 = time.perf_counter()
 
     # The daemon's steady state: the next day's pass, from each thesis's prior state.
@@ -114,7 +115,7 @@ def main() -> None:
     t5 = time.perf_counter()
     naive_tick = [evaluate(thesis, provider, tick, e.state) for thesis, e in zip(copies, naive)]
     t6 = time.perf_counter()
-    grouped_tick = evaluate_group(theses, provider, tick, {t.id: e.state for t, e in zip(theses, grouped)})
+    grouped_tick = group.evaluate(provider, tick, {t.id: e.state for t, e in zip(theses, grouped)})
     t7 = time.perf_counter()
 
     same = all(

@@ -11,24 +11,22 @@ unknown; ``and`` / ``or`` follow three-valued (Kleene) logic: ``false and unknow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from signalflow.series import SeriesFrame
 from signalflow.thesis import lifecycle
 from signalflow.thesis.arrays import NAT, grid_points, ratio, td_ns
 from signalflow.thesis.ast import (
-    Binary, Call, DerivedRef, Duration, Name, Node, Number, RuleRef, SeriesRef, Unary, children, walk,
+    Binary, Call, DerivedRef, Duration, Name, Node, Number, RuleRef, SeriesRef, Unary, children,
 )
 from signalflow.thesis.data import default_kind
 from signalflow.thesis.frames import PitSeries, Shift
-from signalflow.thesis.model import Thesis, thesis_refs  # noqa: F401  (thesis_refs: importable from here too)
+from signalflow.thesis.model import Thesis, node_refs, thesis_refs  # noqa: F401  (both importable from here too)
 from signalflow.thesis.registry import FunctionRegistry
 
 CONDITIONS = ("growth", "liquidity")
-
-# Context.refs_of per (thesis, node) object: theses are not modified once loaded, and a
-# pass asks for a rule's inputs several times (lifecycle, causes, inputs, staleness).
-_REFS: dict[tuple[int, int], tuple[Thesis, Node, tuple[str, ...]]] = {}
 
 
 class Context:
@@ -132,15 +130,9 @@ class Context:
         return p
 
     def refs_of(self, node: Node) -> list[str]:
-        """Series references read by ``node``, through derived series (not through rules)."""
-        key = (id(self.thesis), id(node))
-        hit = _REFS.get(key)
-        # The entry holds the thesis and the node, so neither id is reused while it exists.
-        if hit is None or hit[0] is not self.thesis or hit[1] is not node:
-            if len(_REFS) > 100_000:
-                _REFS.clear()
-            hit = _REFS[key] = (self.thesis, node, tuple(sorted(node_refs(self.thesis, node))))
-        return list(hit[2])
+        """Series references read by ``node``, through derived series (not through rules),
+        sorted (remembered by the thesis: :meth:`Thesis.refs_of`)."""
+        return list(self.thesis.refs_of(node))
 
     def condition(self, name: str) -> np.ndarray:
         section = self.thesis.growth if name == "growth" else self.thesis.liquidity
@@ -205,21 +197,35 @@ class Context:
         return Context(self.thesis, self.all_series, t, functions=self.functions)
 
 
-class SharedValues:
-    """Values of expressions shared by the contexts of a group of theses (the expansions
-    of a ``for_each`` file), for the expressions whose value is provably the same in each.
+class SharedNodes:
+    """The expressions whose value is provably the same in each of a group of theses (the
+    expansions of a ``for_each`` file), found once for the group: whoever evaluates the
+    group pass after pass keeps this and gives each pass a new :class:`SharedValues`.
 
     An expression is shared when two or more of ``theses`` contain it and it reads only
     collected series, numbers, durations and function calls over them (no derived series,
-    rule or condition names, which each thesis resolves on its own): its value is then a
-    function of the node, the shifts, the instants, the series objects it reads, the grid
-    step and the function registry, and all of them are in the key. :meth:`timeline`
-    makes equal timelines one array, so expansions on the same calendar share values.
-    Entries hold their objects, so no id in a key is reused while the group lives; shared
-    arrays are read-only."""
+    rule or condition names, which each thesis resolves on its own). The group holds its
+    theses, so no node id in it is reused while it lives."""
 
-    def __init__(self, theses: list[Thesis]) -> None:
-        self._nodes = _shared_nodes(theses)
+    def __init__(self, theses: Sequence[Thesis]) -> None:
+        self.theses = tuple(theses)
+        # id -> (node, the first equal node, the series it reads)
+        self.by_id = _shared_nodes(self.theses)
+
+
+class SharedValues:
+    """Values of the expressions of :class:`SharedNodes`, shared by the contexts of a group
+    of theses during one pass.
+
+    The value of a shared expression is a function of the node, the shifts, the instants,
+    the series objects it reads, the grid step and the function registry, and all of them
+    are in the key. :meth:`timeline` makes equal timelines one array, so expansions on the
+    same calendar share values. Entries hold their objects, so no id in a key is reused
+    while this lives; shared arrays are read-only. A pass reads new series objects, so each
+    pass takes a new one."""
+
+    def __init__(self, nodes: SharedNodes) -> None:
+        self._nodes = nodes.by_id
         self._values: dict[tuple, tuple[tuple, np.ndarray]] = {}
         self._timelines: dict[tuple[int, bytes], np.ndarray] = {}
 
@@ -245,17 +251,9 @@ class SharedValues:
         return out
 
 
-# The shared nodes of a group, by its theses (the same objects pass after pass).
-_GROUPS: dict[tuple[int, ...], tuple[tuple[Thesis, ...], dict[int, tuple[Node, Node, tuple[str, ...]]]]] = {}
-
-
-def _shared_nodes(theses: list[Thesis]) -> dict[int, tuple[Node, Node, tuple[str, ...]]]:
+def _shared_nodes(theses: Sequence[Thesis]) -> dict[int, tuple[Node, Node, tuple[str, ...]]]:
     """id -> (node, the first equal node, the series it reads) for every node object of a
     value-free expression two or more of ``theses`` contain."""
-    key = tuple(id(t) for t in theses)
-    hit = _GROUPS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], theses)):
-        return hit[1]
     seen: dict[Node, int] = {}
     canonical: dict[Node, Node] = {}
     memo: dict[int, tuple[Node, frozenset[str] | None]] = {}
@@ -270,15 +268,12 @@ def _shared_nodes(theses: list[Thesis]) -> dict[int, tuple[Node, Node, tuple[str
     for node, refs in memo.values():
         if refs and seen.get(node, 0) > 1:
             out[id(node)] = (node, canonical[node], tuple(sorted(refs)))
-    if len(_GROUPS) >= 8:
-        _GROUPS.clear()
-    _GROUPS[key] = (tuple(theses), out)
     return out
 
 
 def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]], out: dict[Node, frozenset[str]]) -> frozenset[str] | None:
     """The series ``node`` reads when its value depends on nothing but them (see
-    :class:`SharedValues`), else None; each such node reading a series is added to ``out``
+    :class:`SharedNodes`), else None; each such node reading a series is added to ``out``
     (``memo``: by node object, holding it)."""
     hit = memo.get(id(node))
     if hit is not None and hit[0] is node:  # seen in another thesis: add its parts to out
@@ -299,18 +294,6 @@ def _value_free(node: Node, memo: dict[int, tuple[Node, frozenset[str] | None]],
     if refs:
         out[node] = refs
     return refs
-
-
-def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:
-    """Series references read by ``node``, through the thesis's derived series (not through
-    rules)."""
-    out: set[str] = set()
-    for n in walk(node):
-        if isinstance(n, SeriesRef):
-            out.add(n.ref)
-        elif isinstance(n, (DerivedRef, Name)) and n.name in thesis.series and n.name not in seen:
-            out |= node_refs(thesis, thesis.series[n.name].expr, seen | {n.name})
-    return out
 
 
 def _binary(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -14,7 +14,6 @@ expression is evaluated once over the whole timeline as arrays (see ``frames.py`
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import partial
@@ -25,7 +24,7 @@ import pandas as pd
 
 from signalflow.errors import EvaluationError
 from signalflow.thesis import lifecycle
-from signalflow.thesis.ast import Node, SeriesRef, to_text, walk
+from signalflow.thesis.ast import Node, SeriesRef, walk
 from signalflow.thesis.arrays import NAT, grid_points, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.causes import cause_of, edited, news, thesis_flip
@@ -115,30 +114,10 @@ def _first_instant(series: dict[str, PitSeries], hi: int, step: int) -> int:
     return min(firsts) if firsts else hi - hi % step
 
 
-_FINGERPRINTS: dict[int, tuple[Thesis, str]] = {}
-
-
 def fingerprint(thesis: Thesis) -> str:
-    """A hash of everything in a thesis that changes its evaluation (memoized per thesis
-    object: theses are not modified once loaded)."""
-    hit = _FINGERPRINTS.get(id(thesis))
-    if hit is not None and hit[0] is thesis:
-        return hit[1]
-    if len(_FINGERPRINTS) > 10_000:
-        _FINGERPRINTS.clear()
-    out = _fingerprint(thesis)
-    _FINGERPRINTS[id(thesis)] = (thesis, out)
-    return out
-
-
-def _fingerprint(thesis: Thesis) -> str:
-    parts = [thesis.id, str(thesis.every), to_text(thesis.growth.when), to_text(thesis.liquidity.when)]
-    for name, d in sorted(thesis.series.items()):
-        parts.append(f"{name}={to_text(d.expr)}|{d.stale_after}")
-    for r in thesis.rules:
-        resolve = to_text(r.resolve_when) if r.resolve_when is not None else ""
-        parts.append(f"{r.name}|{r.severity.value}|{to_text(r.when)}|{r.for_}|{r.keep_firing_for}|{resolve}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    """A hash of everything in a thesis that changes its evaluation (``thesis.fingerprint``,
+    computed once per thesis object)."""
+    return thesis.fingerprint
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """Evaluate many theses together, the expansions of a ``for_each`` file above all.
 
     evaluations = evaluate_group(theses, provider, at=now, priors={t.id: state})
+    group = Group(theses)                      # or keep the group, pass after pass
+    evaluations = group.evaluate(provider, at=now, priors={t.id: state})
 
 The expansions of one template were parsed and resolved once (``thesis/foreach.py``). Here
 they share the reading: every series any of them reads is loaded in one provider call and
@@ -9,6 +11,8 @@ per company. They also share values: equal timelines become one array, and an ex
 two or more of them contain that reads only collected series (``fred.BAMLH0A0HYM2 < 5``)
 is evaluated once for the group (:class:`~signalflow.thesis.context.SharedValues`). Each
 thesis is then evaluated over its own timeline, exactly as :func:`engine.evaluate` would.
+A :class:`Group` finds what its theses read and which expressions they share once, for
+every pass it evaluates.
 
 What is not shared: each expansion's own expressions, rule lifecycles, status and causes
 (per expansion by nature: they read its own series). Each costs about what one thesis
@@ -22,13 +26,13 @@ from datetime import datetime
 
 from signalflow.errors import EvaluationError
 from signalflow.series import SeriesProvider
-from signalflow.thesis.context import SharedValues, thesis_refs
+from signalflow.thesis.context import SharedNodes, SharedValues, thesis_refs
 from signalflow.thesis.engine import engine_frame, evaluate_series
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import EngineState, Evaluation
 
-__all__ = ["evaluate_group", "load_group"]
+__all__ = ["Group", "evaluate_group", "load_group"]
 
 
 def load_group(
@@ -42,24 +46,40 @@ def load_group(
     return {ref: PitSeries(engine_frame(ref, frames.get(ref))) for ref in wanted}
 
 
+class Group:
+    """Theses evaluated together pass after pass: the series each reads and the expressions
+    they share are found once, when the group is made."""
+
+    def __init__(self, theses: Sequence[Thesis]) -> None:
+        self.theses = tuple(theses)
+        self.reads = [thesis_refs(thesis) for thesis in self.theses]
+        self.shared = SharedNodes(self.theses)
+
+    def evaluate(
+        self, provider: SeriesProvider, at: datetime, priors: Mapping[str, EngineState | None] | None = None
+    ) -> list[Evaluation | EvaluationError]:
+        """Each thesis's evaluation at ``at`` (its prior state from ``priors`` by id), in
+        order, over series read once for all; a thesis that cannot be evaluated gives its
+        error in its place, never stopping the others."""
+        series = load_group(self.theses, provider, at, self.reads)
+        priors = priors or {}
+        shared = SharedValues(self.shared)
+        out: list[Evaluation | EvaluationError] = []
+        for thesis, refs in zip(self.theses, self.reads):
+            own = {ref: series[ref] for ref in refs}
+            try:
+                out.append(evaluate_series(thesis, own, at, priors.get(thesis.id), shared))
+            except EvaluationError as exc:
+                out.append(exc)
+        return out
+
+
 def evaluate_group(
     theses: Sequence[Thesis],
     provider: SeriesProvider,
     at: datetime,
     priors: Mapping[str, EngineState | None] | None = None,
 ) -> list[Evaluation | EvaluationError]:
-    """Each thesis's evaluation at ``at`` (its prior state from ``priors`` by id), in order,
-    over series read once for all; a thesis that cannot be evaluated gives its error in its
-    place, never stopping the others."""
-    reads = [thesis_refs(thesis) for thesis in theses]
-    series = load_group(theses, provider, at, reads)
-    priors = priors or {}
-    shared = SharedValues(list(theses))
-    out: list[Evaluation | EvaluationError] = []
-    for thesis, refs in zip(theses, reads):
-        own = {ref: series[ref] for ref in refs}
-        try:
-            out.append(evaluate_series(thesis, own, at, priors.get(thesis.id), shared))
-        except EvaluationError as exc:
-            out.append(exc)
-    return out
+    """One pass of :meth:`Group.evaluate` over ``theses`` (keep a :class:`Group` to
+    evaluate the same theses again)."""
+    return Group(theses).evaluate(provider, at, priors)

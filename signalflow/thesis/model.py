@@ -7,14 +7,16 @@ error can name file, line and column.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 from pathlib import Path
 
 from signalflow.errors import Location
 from signalflow.store.enums import Severity
-from signalflow.thesis.ast import Node, SeriesRef, walk
+from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text, walk
 
 LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
 
@@ -183,8 +185,50 @@ class Thesis:
                 return rule
         raise KeyError(name)
 
+    # Theses are not modified once loaded, so what is derived from one is computed once and
+    # kept on it: not a field, so equality, hashing, repr and ``replace`` ignore it.
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of everything in the thesis that changes its evaluation."""
+        parts = [self.id, str(self.every), to_text(self.growth.when), to_text(self.liquidity.when)]
+        for name, d in sorted(self.series.items()):
+            parts.append(f"{name}={to_text(d.expr)}|{d.stale_after}")
+        for r in self.rules:
+            resolve = to_text(r.resolve_when) if r.resolve_when is not None else ""
+            parts.append(f"{r.name}|{r.severity.value}|{to_text(r.when)}|{r.for_}|{r.keep_firing_for}|{resolve}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    def refs_of(self, node: Node) -> tuple[str, ...]:
+        """:func:`node_refs` of ``node``, sorted, remembered per node object (a pass asks for a
+        rule's inputs several times: lifecycle, causes, inputs, staleness)."""
+        memo = self._refs
+        hit = memo.get(id(node))
+        # The entry holds the node, so its id is not reused while the entry exists.
+        if hit is None or hit[0] is not node:
+            if len(memo) > 10_000:  # nodes from outside the thesis (extra conditions) come and go
+                memo.clear()
+            hit = memo[id(node)] = (node, tuple(sorted(node_refs(self, node))))
+        return hit[1]
+
+    @cached_property
+    def _refs(self) -> dict[int, tuple[Node, tuple[str, ...]]]:
+        return {}
+
 
 def thesis_refs(thesis: Thesis) -> set[str]:
     """Every collected series a thesis reads, through its derived series and rules: what the
     engine loads and what makes the daemon collect it."""
     return {n.ref for expr in thesis.expressions() for n in walk(expr) if isinstance(n, SeriesRef)}
+
+
+def node_refs(thesis: Thesis, node: Node, seen: frozenset[str] = frozenset()) -> set[str]:
+    """Series references read by ``node``, through the thesis's derived series (not through
+    rules)."""
+    out: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, SeriesRef):
+            out.add(n.ref)
+        elif isinstance(n, (DerivedRef, Name)) and n.name in thesis.series and n.name not in seen:
+            out |= node_refs(thesis, thesis.series[n.name].expr, seen | {n.name})
+    return out

@@ -11,7 +11,7 @@ import pytest
 from signalflow.series import MemoryProvider
 from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import backtest, evaluate
-from signalflow.thesis.group import evaluate_group, load_group
+from signalflow.thesis.group import Group, evaluate_group, load_group
 from signalflow.thesis.live import LiveEvaluator
 from signalflow.thesis.loader import read_theses
 
@@ -86,6 +86,24 @@ def test_grouped_incremental_passes_equal_each_thesis_alone():
         alone = evaluate(thesis, data, second, priors[thesis.id])
         assert together.status.to_json() == alone.status.to_json()
         assert together.state.to_json() == alone.state.to_json()
+
+
+def test_a_kept_group_evaluates_pass_after_pass_as_each_thesis_alone():
+    theses, _ = read_theses("d.yaml", TEMPLATE)
+    data = provider()
+    group = Group(theses)
+    shared = group.shared
+    priors: dict = {t.id: None for t in theses}
+    alone_priors = dict(priors)
+    for at in (datetime(2024, 6, 1), datetime(2024, 9, 1), datetime(2024, 12, 1), datetime(2025, 2, 1)):
+        grouped = group.evaluate(data, at, priors)
+        assert group.shared is shared and shared.theses == tuple(theses)
+        for thesis, together in zip(theses, grouped):
+            alone = evaluate(thesis, data, at, alone_priors[thesis.id])
+            assert together.status.to_json() == alone.status.to_json()
+            assert together.state.to_json() == alone.state.to_json()
+            priors[thesis.id], alone_priors[thesis.id] = together.state, alone.state
+    assert shared.by_id  # the expansions do share expressions (fred.HY < 5, ...)
 
 
 def test_the_group_reads_a_shared_series_once_and_each_expansion_backtests():
@@ -163,11 +181,11 @@ def test_a_rules_inputs_are_remembered_per_thesis_and_equal_a_fresh_walk():
 def test_value_free_expressions_are_evaluated_once_for_the_group_and_equal_each_own_value():
     from signalflow.thesis.ast import to_text, walk
     from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
-    from signalflow.thesis.context import Context, SharedValues
+    from signalflow.thesis.context import Context, SharedNodes, SharedValues
 
     theses, problems = read_theses("discipline.yaml", TEMPLATE)
     assert not problems
-    shared = SharedValues(theses)
+    shared = SharedValues(SharedNodes(theses))
     texts = {to_text(n) for t in theses for e in t.expressions() for n in walk(e) if shared.lookup(n)}
     # Only what every expansion reads alike: not sec.{ticker}.*, not `intensity > 40%`
     # (the same text, read through each expansion's own derived series).
