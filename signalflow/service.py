@@ -482,8 +482,11 @@ def evaluate(
     state is saved together with its alerts and outbox rows in one transaction. Without it
     (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
     ``at`` and nothing is written. With ``live`` (the daemon keeps one across passes),
-    series indexes are kept between passes and only rows stored since are read."""
-    from signalflow.thesis.cascade import cascade, readers_provider
+    series indexes are kept between passes and only rows stored since are read.
+
+    One cascade serves the pass: the layers its readers read, then,
+    when the binding layer is looked for, the other layered theses; each is backtested once."""
+    from signalflow.thesis.cascade import cascade
     from signalflow.thesis.engine import evaluate as evaluate_thesis
     from signalflow.thesis.layers import layer_order, layers_read
 
@@ -491,7 +494,7 @@ def evaluate(
     at = at or now
     results = []
     theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
-    layered = readers_provider(theses, store, at)
+    layers = cascade(theses, store, at, only={th.id for th in theses if layers_read(th)})
     # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
     shared = live is not None and record and live.refresh_for(theses)
     for thesis in theses:
@@ -499,8 +502,8 @@ def evaluate(
             prior = store.get_engine_state(thesis.id) if record else None
             if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
                 prior = None
-            if layered is not None and layers_read(thesis):
-                evaluation = evaluate_thesis(thesis, layered, at=at, prior=prior)
+            if layers_read(thesis):
+                evaluation = evaluate_thesis(thesis, layers.provider, at=at, prior=prior)
             elif live is not None and record:
                 evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
             else:
@@ -518,7 +521,7 @@ def evaluate(
     if record:
         from signalflow.alerts.cascade import pass_cascade
 
-        pass_cascade(store, settings, theses, results, lambda: cascade(theses, store, at).moves, at, now)
+        pass_cascade(store, settings, theses, results, lambda: layers.complete().moves, at, now)
     return results
 
 
