@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from signalflow.store.alerts import JournalEntry
     from signalflow.store.enums import Decision
     from signalflow.store.models import DecisionRow
+    from signalflow.thesis.cascade import Cascade
     from signalflow.thesis.model import Thesis
     from signalflow.thesis.live import LiveEvaluator
     from signalflow.thesis.results import Evaluation
@@ -482,8 +483,12 @@ def evaluate(
     state is saved together with its alerts and outbox rows in one transaction. Without it
     (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
     ``at`` and nothing is written. With ``live`` (the daemon keeps one across passes),
-    series indexes are kept between passes and only rows stored since are read."""
-    from signalflow.thesis.cascade import cascade, readers_provider
+    series indexes are kept between passes and only rows stored since are read.
+
+    One cascade serves the pass: the layers its readers read, those an ``ack --unless`` or a
+    plan condition reads, then, when the binding layer is looked for, the other layered
+    theses; each is backtested once."""
+    from signalflow.thesis.cascade import cascade
     from signalflow.thesis.engine import evaluate as evaluate_thesis
     from signalflow.thesis.layers import layer_order, layers_read
 
@@ -491,7 +496,7 @@ def evaluate(
     at = at or now
     results = []
     theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
-    layered = readers_provider(theses, store, at)
+    layers = cascade(theses, store, at, only={th.id for th in theses if layers_read(th)})
     # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
     shared = live is not None and record and live.refresh_for(theses)
     for thesis in theses:
@@ -499,8 +504,8 @@ def evaluate(
             prior = store.get_engine_state(thesis.id) if record else None
             if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
                 prior = None
-            if layered is not None and layers_read(thesis):
-                evaluation = evaluate_thesis(thesis, layered, at=at, prior=prior)
+            if layers_read(thesis):
+                evaluation = evaluate_thesis(thesis, layers.provider, at=at, prior=prior)
             elif live is not None and record:
                 evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
             else:
@@ -510,7 +515,7 @@ def evaluate(
             continue
         if record:
             try:
-                _record(settings, store, thesis, evaluation, now, live)
+                _record(settings, store, thesis, evaluation, now, live, layers)
             except Exception:  # nothing was saved: the next pass evaluates this thesis again
                 log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
                 continue
@@ -518,7 +523,7 @@ def evaluate(
     if record:
         from signalflow.alerts.cascade import pass_cascade
 
-        pass_cascade(store, settings, theses, results, lambda: cascade(theses, store, at).moves, at, now)
+        pass_cascade(store, settings, theses, results, lambda: layers.complete().moves, at, now)
     return results
 
 
@@ -558,7 +563,7 @@ def replay_downtime(
 
 def _record(
     settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime,
-    live: LiveEvaluator | None = None,
+    live: LiveEvaluator | None = None, layers: Cascade | None = None,
 ) -> None:
     """The thesis's new engine state, its alerts and their outbox rows: one transaction.
 
@@ -570,8 +575,8 @@ def _record(
     from signalflow.notifiers.notification import Kind
     from signalflow.thesis.plan import plan_conditions
 
-    unless = unless_values(store, thesis, evaluation, live)
-    plan = _conditions(store, thesis, evaluation, plan_conditions(thesis), live)
+    unless = unless_values(store, thesis, evaluation, live, layers)
+    plan = _conditions(store, thesis, evaluation, plan_conditions(thesis), live, layers)
     chart = _chart_path(settings, thesis, evaluation)
     with store.session() as session:
         store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
@@ -583,11 +588,13 @@ def _record(
 
 
 def unless_values(
-    store: Store, thesis: Thesis, evaluation: Evaluation, live: LiveEvaluator | None = None
+    store: Store, thesis: Thesis, evaluation: Evaluation, live: LiveEvaluator | None = None,
+    layers: Cascade | None = None,
 ) -> dict[str, bool | None]:
     """The value of each pending ``ack --unless`` of ``thesis`` at the evaluated instant,
-    for :func:`~signalflow.alerts.record_evaluation`. A condition that no longer resolves
-    (the thesis was edited since) is logged and left unknown: it never blocks the record."""
+    for :func:`~signalflow.alerts.record_evaluation` (``layer()`` read from ``layers``, the
+    pass's cascade). A condition that no longer resolves (the thesis was edited since) is
+    logged and left unknown: it never blocks the record."""
     from signalflow.alerts import pending_conditions, resolve_unless
 
     with store.session() as session:
@@ -598,18 +605,24 @@ def unless_values(
             nodes[text] = resolve_unless(thesis, text)
         except SignalflowError as exc:
             log.error("cannot evaluate unless", extra={"thesis": thesis.id, "unless": text, "error": str(exc)})
-    return _conditions(store, thesis, evaluation, nodes, live)
+    return _conditions(store, thesis, evaluation, nodes, live, layers)
 
 
 def _conditions(
-    store: Store, thesis: Thesis, evaluation: Evaluation, nodes: dict, live: LiveEvaluator | None = None
+    store: Store, thesis: Thesis, evaluation: Evaluation, nodes: dict, live: LiveEvaluator | None = None,
+    layers: Cascade | None = None,
 ) -> dict[str, bool | None]:
     """Extra resolved conditions of ``thesis`` at the evaluated instant (see
-    :func:`signalflow.thesis.engine.conditions_at`)."""
+    :func:`signalflow.thesis.engine.conditions_at`); ``layer()`` reads the series ``layers``
+    (the pass's cascade) holds, which the thesis itself read."""
     from signalflow.thesis.engine import conditions
+    from signalflow.thesis.layers import layers_called, layers_read
 
     if not nodes:
         return {}
+    read = layers_read(thesis) | layers_called(nodes.values())
+    if read and layers is not None:
+        return conditions(thesis, layers.read(read), evaluation.state, nodes)
     if live is not None:
         return live.conditions(thesis, evaluation.state, nodes)
     return conditions(thesis, store, evaluation.state, nodes)

@@ -4,6 +4,13 @@
     c.provider                            # ``provider`` plus the ``layer.*`` series
     c.moves                               # [Move(at, layer, previous, share, theses), ...]
 
+    c = cascade(theses, provider, at, only={"reader"})  # just the layers ``reader`` reads
+    c.read({"power"})                     # and power's, when a condition reads it too
+    c.complete().moves                    # the other layered theses, then the moves
+
+Each thesis is backtested at most once per ``Cascade``: a live pass builds one and lets its
+readers, their conditions and the cascade notification share it.
+
 A layer's share at T is the share of its theses in Soft Warning or Kill Switch at T (each
 thesis's state at T from its backtest, so from what was known at T); a thesis not yet
 evaluated at T (or that cannot be evaluated) counts as not warning. Theses are backtested in layer order
@@ -79,9 +86,11 @@ class LayeredProvider:
 
 @dataclass
 class Cascade:
-    """Every layered thesis's warning timeline and what follows from them."""
+    """Every layered thesis's warning timeline (or those asked for) and what follows from them."""
 
-    provider: SeriesProvider
+    provider: LayeredProvider
+    at: datetime
+    order: list[Thesis] = field(default_factory=list)  # the theses, in layer order
     warning: dict[str, pd.Series] = field(default_factory=dict)  # thesis id -> bool at change instants
     members: dict[str, list[str]] = field(default_factory=dict)  # layer -> thesis ids
     moves: list[Move] = field(default_factory=list)
@@ -98,6 +107,45 @@ class Cascade:
         moves = [m for m in self.moves if at is None or m.at <= at]
         return moves[-1] if moves else None
 
+    def read(self, layers: set[str]) -> LayeredProvider:
+        """:attr:`provider`, with the ``layer.*`` series of ``layers`` too (their theses, and
+        the layers those read, backtested if they were not yet)."""
+        todo = [m for name in layers for m in self.members.get(name, [])]
+        self._backtest(_closure(self.order, self.members, todo))
+        for name in sorted(layers):
+            self._frame(name)
+        return self.provider
+
+    def complete(self) -> Cascade:
+        """Every layered thesis backtested (those not yet) and the moves found; itself."""
+        self._backtest({th.id for th in self.order if th.layer})
+        for th in self.order:  # what every thesis reads, as a cascade of all theses has it
+            for name in layers_read(th):
+                self._frame(name)
+        self.moves = _moves(self.members, self.warning) if len(self.members) >= 2 else []
+        return self
+
+    def _frame(self, name: str) -> None:
+        frames = self.provider.frames
+        if layer_key(name) not in frames:
+            frames[layer_key(name)] = _share_frame(name, self.members.get(name, []), self.warning)
+
+    def _backtest(self, ids: set[str]) -> None:
+        """Backtest the theses of ``ids`` not backtested yet, in layer order, each over the
+        layers it reads (built once all their theses are)."""
+        for th in self.order:
+            if th.id not in ids or th.id in self.warning or th.id in self.failed:
+                continue
+            for name in layers_read(th):
+                self._frame(name)
+            try:
+                result = backtest(th, self.provider, None, self.at)
+            except Exception as exc:  # one broken thesis counts as not warning; the others go on
+                log.error("backtest for the cascade failed", extra={"thesis": th.id, "error": f"{type(exc).__name__}: {exc}"})
+                self.failed.append(th.id)
+                continue
+            self.warning[th.id] = _warning(result.timeline)
+
 
 def layer_rank(name: str) -> tuple[int, str]:
     """Bottleneck-map order, then other names alphabetically (the tie-break)."""
@@ -107,48 +155,28 @@ def layer_rank(name: str) -> tuple[int, str]:
 def cascade(theses: Sequence[Thesis], provider: SeriesProvider, at: datetime, only: set[str] | None = None) -> Cascade:
     """Backtest the layered theses (and the layers their ``layer()`` calls read) up to ``at``.
     With ``only`` (thesis ids), just what those theses read through ``layer()`` is built and
-    no moves are computed (the live pass before evaluating its readers)."""
+    no moves are computed (the live pass before evaluating its readers; :meth:`Cascade.complete`
+    adds the rest)."""
     ordered = layer_order(theses)
     members: dict[str, list[str]] = {}
     for th in ordered:
         if th.layer:
             members.setdefault(th.layer, []).append(th.id)
-    needed = _needed(ordered, members, only)
-    frames: dict[str, SeriesFrame] = {}
-    layered = LayeredProvider(provider, frames)
-    out = Cascade(layered, members=members)
-    for th in ordered:
-        if th.id not in needed:
-            continue
-        for name in layers_read(th):
-            if layer_key(name) not in frames:
-                frames[layer_key(name)] = _share_frame(name, members.get(name, []), out.warning)
-        try:
-            result = backtest(th, layered, None, at)
-        except Exception as exc:  # one broken thesis counts as not warning; the others go on
-            log.error("backtest for the cascade failed", extra={"thesis": th.id, "error": f"{type(exc).__name__}: {exc}"})
-            out.failed.append(th.id)
-            continue
-        out.warning[th.id] = _warning(result.timeline)
-    for th in ordered:  # what the theses not backtested here read (those without a layer)
-        if only is None or th.id in only:
-            for name in layers_read(th):
-                frames.setdefault(layer_key(name), _share_frame(name, members.get(name, []), out.warning))
-    if only is None and len(members) >= 2:
-        out.moves = _moves(members, out.warning)
+    out = Cascade(LayeredProvider(provider, {}), at, ordered, members=members)
+    if only is None:
+        return out.complete()
+    by_id = {th.id: th for th in ordered}
+    out.read({name for tid in sorted(only) if tid in by_id for name in layers_read(by_id[tid])})
     return out
 
 
-def _needed(ordered: list[Thesis], members: dict[str, list[str]], only: set[str] | None) -> set[str]:
-    """The theses to backtest: every layered one, or what ``only`` reads, transitively."""
-    if only is None:
-        return {th.id for th in ordered if th.layer}
+def _closure(ordered: list[Thesis], members: dict[str, list[str]], todo: list[str]) -> set[str]:
+    """The theses of ``todo`` and those they read through ``layer()``, transitively."""
     by_id = {th.id: th for th in ordered}
     needed: set[str] = set()
-    todo = [m for tid in only if tid in by_id for name in layers_read(by_id[tid]) for m in members.get(name, [])]
     while todo:
         tid = todo.pop()
-        if tid in needed:
+        if tid in needed or tid not in by_id:
             continue
         needed.add(tid)
         todo += [m for name in layers_read(by_id[tid]) for m in members.get(name, [])]

@@ -32,7 +32,7 @@ from signalflow.thesis.context import Context, SharedValues
 from signalflow.thesis.data import default_frequency, default_kind
 from signalflow.thesis.explain import explained, rule_status, stale_inputs
 from signalflow.thesis.frames import PitSeries, first_releases
-from signalflow.thesis.layers import layer_refs
+from signalflow.thesis.layers import layer_key, layer_refs, layers_called
 from signalflow.thesis.model import Thesis, thesis_refs
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, RuleState, ThesisState, ThesisStatus, Transition
 from signalflow.series import SeriesFrame, SeriesProvider
@@ -373,8 +373,10 @@ def explain(thesis: Thesis, provider: SeriesProvider, at: datetime) -> ThesisSta
 
 
 def condition_refs(thesis: Thesis, nodes: Mapping[str, Node]) -> set[str]:
-    """The series a thesis and extra conditions on it read."""
-    return thesis_refs(thesis) | {n.ref for node in nodes.values() for n in walk(node) if isinstance(n, SeriesRef)}
+    """The series a thesis and extra conditions on it read (``layer.*`` ones included: only
+    a provider holding them, such as the cascade's, gives their values)."""
+    read = {n.ref for node in nodes.values() for n in walk(node) if isinstance(n, SeriesRef)}
+    return thesis_refs(thesis) | layer_refs(thesis) | read | {layer_key(name) for name in layers_called(nodes.values())}
 
 
 def conditions_at(
