@@ -17,17 +17,16 @@ from slack_sdk.models.blocks import (
 
 from signalflow.notifiers.base import describe
 from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification, StoryLine
+from signalflow.notifiers.slack_text import HEADER_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT, fit, fit_lines, more
 
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
 MAX_DIGEST_ENTRIES = 45  # one section each, within Slack's 50 blocks
+INPUTS = ("input", "inputs")
+STORIES = ("story", "stories")
 ACTIONS_BLOCK = "signalflow_decide"
 DECISIONS = ("hold", "trim", "exit", "ignore")
 EXPLAIN = "explain"
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _yes_no(value: bool | None) -> str:
@@ -52,10 +51,18 @@ def story_text(line: StoryLine) -> str:
 
 
 def stories_text(n: Notification) -> str:
-    """The news stories behind the inputs, one line each ('' without any)."""
+    """The news stories behind the inputs, one line each, as many as fit in a section ('' without any)."""
     if not n.stories:
         return ""
-    return "*Stories behind the value*\n" + "\n".join(story_text(line) for line in n.stories)
+    return fit_lines(["*Stories behind the value*"], [story_text(line) for line in n.stories], SECTION_LIMIT, STORIES)
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=fit(text, SECTION_LIMIT)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=fit(text, SECTION_LIMIT))])
 
 
 def input_text(line: InputLine) -> str:
@@ -89,7 +96,7 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
     if n.kind is Kind.DIGEST:
         return digest_blocks(n, links or {})
     emoji = ":white_check_mark:" if n.kind is Kind.RESOLVED else EMOJI.get(n.severity, "")
-    blocks: list[Block] = [HeaderBlock(text=_truncate(f"{emoji} {n.headline}".strip(), 150))]
+    blocks: list[Block] = [HeaderBlock(text=fit(f"{emoji} {n.headline}".strip(), HEADER_LIMIT))]
     rule_text = f"*{n.rule}* — {n.summary}"
     if n.expression:
         rule_text += f"\n`{n.expression}`"
@@ -97,11 +104,12 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
         rule_text += f"\n{n.why}"
     if n.cause:
         rule_text += f"\nBecause {n.cause}"
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(rule_text, 3000))))
-    for line in n.inputs[:MAX_INPUTS]:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(input_text(line), 3000))))
+    blocks.append(_section(rule_text))
+    blocks += [_section(input_text(line)) for line in n.inputs[:MAX_INPUTS]]
+    if len(n.inputs) > MAX_INPUTS:
+        blocks.append(_context(more(len(n.inputs) - MAX_INPUTS, INPUTS)))
     if n.stories:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(stories_text(n), 3000))))
+        blocks.append(_section(stories_text(n)))
     blocks.append(
         SectionBlock(
             fields=[
@@ -113,18 +121,18 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
         )
     )
     if n.plan:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(f"*Plan*: {n.plan}", 3000))))
+        blocks.append(_section(f"*Plan*: {n.plan}"))
     if n.position:
         checklist = "\n".join(f"• {k.replace('_', ' ')}: {v}" for k, v in n.position)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(f"*Position checklist*\n{checklist}", 3000))))
+        blocks.append(_section(f"*Position checklist*\n{checklist}"))
     if n.note:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(f"Decision: {n.note}", 3000))]))
+        blocks.append(_context(f"Decision: {n.note}"))
     blocks.append(DividerBlock())
     footer = [f"thesis `{n.thesis}`", f"at {n.at:%Y-%m-%d %H:%M} UTC"]
     if n.fired_at:
         footer.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
     footer.extend(f"<{link.url}|{link.label}>" for link in n.links[:5])
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(" · ".join(footer), 3000))]))
+    blocks.append(_context(" · ".join(footer)))
     if interactive and n.kind is not Kind.RESOLVED:
         blocks.append(decision_buttons(n))
     return blocks
@@ -146,17 +154,17 @@ def decision_buttons(n: Notification) -> ActionsBlock:
 def digest_blocks(n: Notification, links: dict[str, str]) -> list[Block]:
     """The digest: a header, then per alert its severity, thesis, rule, since when, latest
     values, decision and a link to its thread."""
-    blocks: list[Block] = [HeaderBlock(text=_truncate(f":bell: {n.headline}", 150))]
+    blocks: list[Block] = [HeaderBlock(text=fit(f":bell: {n.headline}", HEADER_LIMIT))]
     shown = n.digest[:MAX_DIGEST_ENTRIES]
     for entry in shown:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_truncate(digest_text(entry, links), 3000))))
+        blocks.append(_section(digest_text(entry, links)))
     footer = [f"at {n.at:%Y-%m-%d %H:%M} UTC"]
     if len(n.digest) > len(shown):
         footer.append(f"{len(n.digest) - len(shown)} more: " + ", ".join(f"{e.thesis}/{e.rule}" for e in n.digest[len(shown):]))
     if n.note:
         footer.append(f"{n.note} (see `signalflow journal`)")
     blocks.append(DividerBlock())
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_truncate(" · ".join(footer), 3000))]))
+    blocks.append(_context(" · ".join(footer)))
     return blocks
 
 
@@ -171,24 +179,23 @@ def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
     elif entry.ts:
         since += f" · thread {entry.channel} {entry.ts}"
     lines.append(since)
-    lines += [f"• {input_text(line).replace(chr(10), ' · ')}" for line in entry.inputs[:MAX_INPUTS]]
-    lines += [story_text(line) for line in entry.stories]
-    if entry.plan:
-        lines.append(f"*Plan*: {entry.plan}")
-    lines.append(f"_Decision: {entry.decision}_" if entry.decision else "_Not acknowledged_")
-    return "\n".join(lines)
+    values = [f"• {input_text(line).replace(chr(10), ' · ')}" for line in entry.inputs]
+    values += [story_text(line) for line in entry.stories]
+    tail = [f"*Plan*: {entry.plan}"] if entry.plan else []
+    tail.append(f"_Decision: {entry.decision}_" if entry.decision else "_Not acknowledged_")
+    return fit_lines(lines, values, SECTION_LIMIT, ("input or story", "inputs and stories"), tail)
 
 
 def fallback_text(n: Notification) -> str:
     """The plain text shown in notifications and by clients without Block Kit; a digest's
-    names the stories behind each alert's latest values, as its sections do."""
+    names the stories behind each alert's latest values, as its sections do, as many as fit."""
     if n.kind is Kind.DIGEST:
         news = [
-            f"{e.thesis}/{e.rule}:\n" + "\n".join(story_text(line) for line in e.stories)
-            for e in n.digest[:MAX_DIGEST_ENTRIES]
+            "\n".join([f"{e.thesis}/{e.rule}:", *(story_text(line) for line in e.stories)])
+            for e in n.digest
             if e.stories
         ]
-        return _truncate("\n".join([f"{n.headline} — {n.summary}", *news]), 3000)
+        return fit_lines([f"{n.headline} — {n.summary}"], news, MESSAGE_LIMIT, ("alert", "alerts"))
     plan = f" — Plan: {n.plan}" if n.plan else ""
     news = "".join(f" — {escape(line.title)} {_link(line.url, line.url)}" for line in n.stories)
-    return _truncate(f"{n.headline} — {n.rule}: {n.summary}{plan}{news}", 3000)
+    return fit(f"{n.headline} — {n.rule}: {n.summary}{plan}{news}", MESSAGE_LIMIT)

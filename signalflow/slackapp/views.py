@@ -12,11 +12,11 @@ from typing import Any
 from signalflow.errors import DecisionRefused
 from signalflow.notifiers.notification import StoryLine
 from signalflow.notifiers.slack_blocks import story_text
+from signalflow.notifiers.slack_text import SECTION_LIMIT, fit
 from signalflow.store.enums import Decision
 
 MODAL = "signalflow_decision"
 DECIDED_BLOCK = "signalflow_decided"
-MAX_TEXT = 3000  # Slack's limit for one section's text
 
 
 @dataclass(frozen=True)
@@ -197,4 +197,4 @@ def journal_text(entries) -> str:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    return fit(text, SECTION_LIMIT)  # a section's limit: what these texts are shown in

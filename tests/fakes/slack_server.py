@@ -335,4 +335,7 @@ def _valid_blocks(blocks: Any) -> bool:
             return False
         if block["type"] == "section" and not (block.get("text") or block.get("fields")):
             return False
+        texts = [block.get("text") or {}, *block.get("fields", ()), *block.get("elements", ())]
+        if block["type"] in ("section", "context") and any(len(t.get("text", "")) > 3000 for t in texts):
+            return False  # Slack's limit for a text object
     return True
