@@ -187,8 +187,9 @@ def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
 
 
 def fallback_text(n: Notification) -> str:
-    """The plain text shown in notifications and by clients without Block Kit; a digest's
-    names the stories behind each alert's latest values, as its sections do, as many as fit."""
+    """The plain text shown in notifications and by clients without Block Kit: the headline,
+    then the stories behind the values as the sections show them (a digest's under each
+    alert's name), as many as fit."""
     if n.kind is Kind.DIGEST:
         news = [
             "\n".join([f"{e.thesis}/{e.rule}:", *(story_text(line) for line in e.stories)])
@@ -197,5 +198,5 @@ def fallback_text(n: Notification) -> str:
         ]
         return fit_lines([f"{n.headline} — {n.summary}"], news, MESSAGE_LIMIT, ("alert", "alerts"))
     plan = f" — Plan: {n.plan}" if n.plan else ""
-    news = "".join(f" — {escape(line.title)} {_link(line.url, line.url)}" for line in n.stories)
-    return fit(f"{n.headline} — {n.rule}: {n.summary}{plan}{news}", MESSAGE_LIMIT)
+    head = f"{n.headline} — {n.rule}: {n.summary}{plan}"
+    return fit_lines([head], [story_text(line) for line in n.stories], MESSAGE_LIMIT, STORIES)

@@ -85,8 +85,10 @@ def test_a_news_alert_lists_the_stories_behind_its_value_as_known_then(http_serv
     blocks = json.dumps([b.to_dict() for b in blocks_for(n)])
     assert f"<{OHIO}|Microsoft delays 300 MW data center in Ohio by six months> (2 outlets)" in blocks
     assert "by a year &amp; more>" in blocks  # feed text is escaped
+    # The notification preview shows them as the digest's does: first seen, title, outlets.
     text = fallback_text(n)
-    assert f"<{OHIO}|{OHIO}>" in text and f"<{WISCONSIN}|{WISCONSIN}>" in text
+    assert f"\n• 2025-03-04 10:00 UTC <{OHIO}|Microsoft delays 300 MW data center in Ohio by six months> (2 outlets)" in text
+    assert f"\n• 2025-03-10 09:00 UTC <{WISCONSIN}|" in text and "by a year &amp; more> (1 outlet)" in text
 
     # A title or URL from a feed is literal text: no mention, link or markup of its own.
     hostile = replace(

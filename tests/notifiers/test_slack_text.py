@@ -121,6 +121,21 @@ def alert(**changes) -> Notification:
     return replace(n, **changes)
 
 
+def test_the_single_alert_fallback_names_each_story_first_seen_and_outlets_as_the_digest_does(fake_slack):
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
+    n = alert()
+    slack.send(n)
+    [root] = fake_slack.roots(CHANNEL)
+    assert root.text.split("\n") == [
+        "Soft Warning: Delays repeat — delays_repeat: Deployment delays repeat — Plan: Hold the first tranche",
+        "• 2025-03-10 10:00 UTC <https://reuters.test/9|Microsoft delays 300 MW data center &amp; more &lt;x&gt;> (2 outlets)",
+        "• 2025-03-04 10:00 UTC <https://reuters.test/3|Microsoft delays 300 MW data center &amp; more &lt;x&gt;> (1 outlet)",
+    ]
+    entry = DigestEntry(n.alert_key, n.thesis, n.title, n.rule, n.severity, AT, stories=n.stories)
+    digest = fallback_text(replace(n, kind=Kind.DIGEST, title="Daily digest", digest=(entry,)))
+    assert root.text.split("\n")[1:] == digest.split("\n")[2:], "one formatter for both"
+
+
 def test_an_alert_with_stories_and_inputs_over_slacks_limits_is_posted_whole_items_and_counts(fake_slack):
     slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
     long_title = "Microsoft delays a data center <in Ohio> & Texas " * 18  # 1080 characters escaped: two fit
@@ -137,6 +152,7 @@ def test_an_alert_with_stories_and_inputs_over_slacks_limits_is_posted_whole_ite
     assert "… and 3 more inputs" in texts
     assert sum(t.startswith("*fred.SERIES") and t.endswith(MARKER) for t in texts) == MAX_INPUTS
     assert_valid(root.text, 3000)
+    assert root.text.endswith("… and 3 more stories") and root.text.count(" (2 outlets)") == 2
 
 
 def test_a_digest_over_slacks_limits_counts_the_alerts_and_lines_it_left_out(fake_slack):
