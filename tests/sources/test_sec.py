@@ -265,7 +265,7 @@ def test_collected_facts_are_known_from_their_acceptance(sec_settings, http_serv
     }
 
     http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(404, "gone")
-    sec_settings.data_dir.joinpath("sec_accepted", f"CIK{CIK:010d}.json").unlink()
+    sec_settings.data_dir.joinpath("sec_filings", f"CIK{CIK:010d}.json").unlink()
     batch = source.collect(["sec.VRT.capex"], {})
     capex = {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"}
     assert capex[date(2025, 3, 31)] == (datetime(2025, 4, 24, 4), KnownAtBasis.END_OF_DAY)
