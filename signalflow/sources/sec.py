@@ -20,7 +20,8 @@ The ticker -> CIK map (company_tickers.json) is cached in ``data_dir`` and refre
 
 Point in time: each fact is known from its filing's EDGAR acceptance (``acceptanceDateTime``
 in ``submissions``, read for every accession whenever companyfacts changes, older pages
-included), else from the end of its filing day in New York; see :mod:`.sec_accepted`.
+included), else from the end of its filing day in New York; see :mod:`.sec_accepted`, which
+also says where each filing's acceptance time is kept.
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ from typing import TYPE_CHECKING
 
 from signalflow.errors import ConfigError, PayloadError, SourceError
 from signalflow.series import Batch
-from signalflow.sources import sec_accepted
 from signalflow.sources.base import Source
 from signalflow.sources.captured import parse_instant
 from signalflow.sources.conditional import Validators
+from signalflow.sources.sec_accepted import FilingIndex, acceptance_times
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_derived import DERIVED_NAMES
-from signalflow.sources.sec_filing import FILING_SERIES, FilingIndex, accession_in, filing_batch
+from signalflow.sources.sec_filing import FILING_SERIES, accession_in, filing_batch
 from signalflow.sources.sec_settings import SecSettings
 from signalflow.sources.sec_xbrl import read_document
 from signalflow.sources.sec_xbrl import sniff as sniff_xbrl
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
 # imported where they are used: ``signalflow check`` starts this source for check_ref only.
 
 TICKERS_FILE = "sec_company_tickers.json"
-FILINGS_DIR = "sec_filings"
 TICKERS_MAX_AGE_S = 86400.0
 TICKERS = Validators.under("tickers")  # the ticker map's validators in the source state
 TICKER = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
@@ -177,8 +177,8 @@ class SecSource(Source):
 
     @property
     def filings(self) -> FilingIndex:
-        """Accession -> acceptance time of every filing seen in submissions (collected or imported)."""
-        return FilingIndex(self.settings.data_dir / FILINGS_DIR)
+        """Every filing seen in submissions (collected or imported), with its acceptance time."""
+        return FilingIndex(self.settings.data_dir)
 
     def cached_tickers(self) -> dict[str, int]:
         """TICKER -> CIK from the cached company_tickers.json (empty when there is none)."""
@@ -263,19 +263,17 @@ class SecSource(Source):
         subs_kept = Validators.under(f"subs.{cik:010d}")
         # New facts need every acceptance time: then submissions is read whole, not conditionally.
         reply = subs_kept.get(client, f"{base}/submissions/CIK{cik:010d}.json", state if facts is None else {})
-        accepted = sec_accepted.load(self.settings.data_dir, cik)
+        accepted = self.filings.accepted(cik)
         if not reply.not_modified:
             submissions = reply.json()
-            self.filings.add(submissions)
-            times = sec_accepted.acceptance_times(submissions)
+            pages = []
             for page in (submissions.get("filings") or {}).get("files") or []:
                 if facts is not None and isinstance(page, dict) and page.get("name"):
                     try:
-                        older = client.get(f"{base}/submissions/{page['name']}")
-                        times.update(sec_accepted.acceptance_times(older.json()))
+                        pages.append(client.get(f"{base}/submissions/{page['name']}").json())
                     except (SourceError, ValueError) as exc:  # its facts fall back to the filing day's end
                         batch.warnings.append(f"sec {ticker}: older submissions page {page['name']}: {exc}")
-            accepted = sec_accepted.remember(self.settings.data_dir, cik, times)
+            accepted = self.filings.add(cik, submissions, pages)
             expectation = expect_next(submissions, reply.url)
             if expectation is not None:
                 batch.extend(calendar_batch(expectation, ticker, accepted, collected_at))
@@ -350,14 +348,13 @@ class SecSource(Source):
         collected_at = parse_instant(metadata.get("fetched_at"))
         cik = _cik(payload, path)
         if kind == "submissions":
-            self.filings.add(payload)
-            accepted = sec_accepted.remember(self.settings.data_dir, cik, sec_accepted.acceptance_times(payload))
+            accepted = self.filings.add(cik, payload)
             expectation = expect_next(payload, str(path))
             return calendar_batch(expectation, ticker, accepted, collected_at) if expectation else Batch()
         concepts = [
             r.name for r in map(SecRef.parse, refs) if r is not None and r.ticker == ticker and CONCEPT_NAME.match(r.name)
         ]
-        accepted = {**_beside(Path(path), cik), **sec_accepted.load(self.settings.data_dir, cik)}
+        accepted = {**_beside(Path(path), cik), **self.filings.accepted(cik)}
         return normalize_companyfacts(
             payload, ticker, self.metrics, concepts, accepted=accepted, collected_at=collected_at, origin=str(path)
         )
@@ -421,7 +418,7 @@ def _beside(path: Path, cik: int) -> dict:
         except PayloadError:
             continue
         if kind == "submissions" and int(payload.get("cik") or 0) == cik:
-            times.update(sec_accepted.acceptance_times(payload))
+            times.update(acceptance_times(payload))
     return times
 
 

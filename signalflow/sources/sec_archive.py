@@ -1,6 +1,6 @@
 """Fetching a filing's XBRL from the EDGAR archive during collection.
 
-For each recent 10-Q/10-K of a company (from its submissions, :class:`.sec_filing.FilingIndex`)
+For each recent 10-Q/10-K of a company (from its submissions, :class:`.sec_accepted.FilingIndex`)
 not read before, the filing index (``.../Archives/edgar/data/CIK/ACCESSION/index.json``)
 names the documents; the XBRL instance (``*_htm.xml``, or ``name-YYYYMMDD.xml`` for filings
 before inline XBRL) is read, else the inline primary document. That is two requests per
@@ -19,7 +19,8 @@ from signalflow.errors import FetchError, PayloadError
 from signalflow.series import Batch
 from signalflow.sources.http import HttpClient
 from signalflow.sources.sec_facts import company_url
-from signalflow.sources.sec_filing import FilingRecord, filing_batch
+from signalflow.sources.sec_accepted import FilingRecord
+from signalflow.sources.sec_filing import filing_batch
 from signalflow.sources.sec_xbrl import parse_root
 
 FORMS = ("10-Q", "10-K")

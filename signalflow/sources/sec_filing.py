@@ -21,10 +21,9 @@ concentration observation at all: silence is not zero.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from signalflow.series import Batch, Observation, SeriesInfo, SeriesKind
@@ -187,64 +186,3 @@ def accession_in(path: Path) -> str | None:
     folder named ``0001045810-23-000175``), or None."""
     found = ACCESSION.findall(str(path))
     return "-".join(found[-1]) if found else None
-
-
-@dataclass(frozen=True, slots=True)
-class FilingRecord:
-    """What submissions says of one filing."""
-
-    accession: str
-    form: str
-    report_date: str
-    accepted: datetime  # naive UTC
-    primary_document: str = ""
-
-
-class FilingIndex:
-    """Each company's filings (accession, form, report date, acceptance time) from its
-    submissions, kept in ``directory`` so that a filing document imported later knows when
-    it was accepted."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-
-    def _path(self, cik: int) -> Path:
-        return self.directory / f"CIK{cik:010d}.json"
-
-    def add(self, submissions: dict) -> None:
-        cik = int(submissions.get("cik") or 0)
-        recent = (submissions.get("filings") or {}).get("recent") or {}
-        known = {r.accession: r for r in self.records(cik)}
-        columns = [recent.get(k) or [] for k in ("accessionNumber", "form", "reportDate", "acceptanceDateTime")]
-        documents = recent.get("primaryDocument") or []
-        for i, (accn, form, report, accepted) in enumerate(zip(*columns)):
-            try:
-                when = datetime.fromisoformat(accepted.replace("Z", "+00:00"))
-            except (AttributeError, ValueError):
-                continue
-            when = when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-            doc = documents[i] if i < len(documents) else ""
-            known[accn] = FilingRecord(accn, form or "", report or "", when, doc or "")
-        if not cik or not known:
-            return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        rows = [asdict(r) | {"accepted": r.accepted.isoformat()} for r in sorted(known.values(), key=lambda r: r.accession)]
-        self._path(cik).write_text(json.dumps(rows, indent=0))
-
-    def records(self, cik: int) -> list[FilingRecord]:
-        try:
-            rows = json.loads(self._path(cik).read_text("utf-8"))
-        except (OSError, ValueError):
-            return []
-        return [FilingRecord(**(r | {"accepted": datetime.fromisoformat(r["accepted"])})) for r in rows]
-
-    def find(self, cik: int, accession: str | None, doc: XbrlDocument) -> FilingRecord | None:
-        """The filing by accession, else the one of the document's form and period (the
-        original, not a later amendment)."""
-        records = self.records(cik)
-        if accession:
-            return next((r for r in records if r.accession == accession), None)
-        form = doc.dei.get("DocumentType", "").strip()
-        end = doc.period_end
-        matches = [r for r in records if end and r.form == form and r.report_date == end.isoformat()]
-        return min(matches, key=lambda r: r.accepted) if matches else None

@@ -265,8 +265,104 @@ def test_collected_facts_are_known_from_their_acceptance(sec_settings, http_serv
     }
 
     http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(404, "gone")
-    sec_settings.data_dir.joinpath("sec_accepted", f"CIK{CIK:010d}.json").unlink()
+    sec_settings.data_dir.joinpath("sec_filings", f"CIK{CIK:010d}.json").unlink()
     batch = source.collect(["sec.VRT.capex"], {})
     capex = {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"}
     assert capex[date(2025, 3, 31)] == (datetime(2025, 4, 24, 4), KnownAtBasis.END_OF_DAY)
     assert any("submissions-001" in w for w in batch.warnings)
+
+
+def _acceptance_routes(http_server) -> None:
+    """Submissions whose recent list accepts the Q2 10-Q, an older page the Q1 one."""
+    from fakes.http_server import Reply
+
+    _serve(http_server)
+    recent = dict(SUBMISSIONS["filings"]["recent"])
+    recent["acceptanceDateTime"] = ["2025-07-29T22:01:00.000Z", "2025-06-03T20:00:00.000Z", "", ""]
+    older = {"accessionNumber": ["0001628280-25-019372"], "acceptanceDateTime": ["2025-04-23T10:30:05.000Z"]}
+    http_server.routes[SUBS_PATH] = Reply(
+        200, {**SUBMISSIONS, "filings": {"recent": recent, "files": [{"name": "CIK0001674101-submissions-001.json"}]}}
+    )
+    http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(200, older)
+
+
+ACCEPTED = {
+    date(2025, 3, 31): (datetime(2025, 4, 23, 10, 30, 5), KnownAtBasis.EXACT),  # older page
+    date(2025, 6, 30): (datetime(2025, 7, 29, 22, 1), KnownAtBasis.EXACT),  # recent list
+}
+
+
+def test_a_collection_keeps_each_acceptance_time_once(sec_settings, http_server) -> None:
+    """Every filing's acceptance time is kept in one record per company, sec_filings/, the older
+    page's with it; nothing is written to the sec_accepted/ of earlier versions."""
+    _acceptance_routes(http_server)
+    source = SecSource(sec_settings, limiter=RateLimiter(10, clock=FakeClock()), now=lambda: 1e9)
+    source.collect(["sec.VRT.capex"], {})
+    data_dir = sec_settings.data_dir
+    assert sorted(p.name for p in data_dir.iterdir()) == ["sec_company_tickers.json", "sec_filings"]
+    rows = json.loads((data_dir / "sec_filings" / f"CIK{CIK:010d}.json").read_text())
+    assert [(r["accession"], r["form"], r["accepted"]) for r in rows] == [
+        ("0001628280-25-019372", "", "2025-04-23T10:30:05"),
+        ("0001674101-25-000008", "10-Q", "2025-07-29T22:01:00"),
+        ("a-8k", "8-K", "2025-06-03T20:00:00"),
+    ]
+    facts = data_dir.parent / "VRT_companyfacts.json"
+    facts.write_text(json.dumps(FACTS))
+    batch = source.import_file(facts)
+    assert {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"} == ACCEPTED
+
+
+def test_a_data_dir_of_the_two_place_layout_is_read_then_folded_into_one(sec_settings, http_server) -> None:
+    """Earlier versions kept acceptance times twice: sec_accepted/ (accession -> instant, older
+    pages included) and sec_filings/ (the recent list's filings). Both are read; the next write
+    folds sec_accepted/ into sec_filings/ and removes it, losing nothing, and doing it again
+    changes nothing."""
+    data_dir = sec_settings.data_dir
+    (data_dir / "sec_accepted").mkdir(parents=True)
+    (data_dir / "sec_filings").mkdir()
+    legacy = data_dir / "sec_accepted" / f"CIK{CIK:010d}.json"
+    # The files as the earlier version wrote them after collecting with the older page.
+    legacy.write_text(
+        '{\n"0001628280-25-019372": "2025-04-23T10:30:05",\n"0001674101-25-000008": "2025-07-29T22:01:00",\n'
+        '"a-8k": "2025-06-03T20:00:00"\n}'
+    )
+    filings = data_dir / "sec_filings" / f"CIK{CIK:010d}.json"
+    filings.write_text(json.dumps([
+        {"accession": "0001674101-25-000008", "form": "10-Q", "report_date": "2025-06-30",
+         "accepted": "2025-07-29T22:01:00", "primary_document": "vrt-20250630.htm"},
+        {"accession": "a-8k", "form": "8-K", "report_date": "2025-06-02",
+         "accepted": "2025-06-03T20:00:00", "primary_document": ""},
+    ], indent=0))
+    facts = data_dir.parent / "VRT_companyfacts.json"
+    facts.write_text(json.dumps(FACTS))
+    source = SecSource(sec_settings, limiter=RateLimiter(10, clock=FakeClock()), now=lambda: 1e9)
+
+    def capex() -> dict:
+        batch = source.import_file(facts)
+        return {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"}
+
+    assert capex() == ACCEPTED
+    assert source.filings.records(CIK)[1].primary_document == "vrt-20250630.htm"
+
+    # Submissions unchanged since (304): the kept times serve the collected facts.
+    from fakes.http_server import Reply
+
+    _serve(http_server)
+    http_server.routes[SUBS_PATH] = Reply(304, b"")
+    batch = source.collect(["sec.VRT.capex"], {})
+    assert {o.period_end: (o.known_at, o.known_at_basis) for o in batch.observations if o.series == "sec.VRT.capex"} == ACCEPTED
+    assert legacy.exists()  # nothing written yet
+
+    _acceptance_routes(http_server)
+    http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(404, "gone")
+    source.collect(["sec.VRT.capex"], {})  # the next write: the older page is gone, its time is not
+    assert not (data_dir / "sec_accepted").exists()
+    folded = filings.read_text()
+    assert capex() == ACCEPTED
+    assert [(r.accession, r.form, r.primary_document) for r in source.filings.records(CIK)] == [
+        ("0001628280-25-019372", "", ""),
+        ("0001674101-25-000008", "10-Q", ""),  # the newer submissions gave no primaryDocument
+        ("a-8k", "8-K", ""),
+    ]
+    source.collect(["sec.VRT.capex"], {})
+    assert filings.read_text() == folded

@@ -13,7 +13,7 @@ from fakes.clock import FakeClock
 from signalflow.sources.http import RateLimiter
 from signalflow.sources.sec import SecSource
 from signalflow.sources.sec_archive import archives_base, instance_name, to_read
-from signalflow.sources.sec_filing import FilingRecord
+from signalflow.sources.sec_accepted import FilingRecord
 
 CIK = 1045810
 SUBMISSIONS = "qihuizzz_sec-xbrl-reports/NVDA_submissions_CIK0001045810.json"
