@@ -1,0 +1,225 @@
+"""The evaluation pass: each thesis evaluated over one cascade, its new state, alerts, plan
+and outbox rows recorded in one transaction; the ``ack --unless`` and plan conditions read
+at the evaluated instant; the episodes missed while nothing evaluated replayed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from signalflow.errors import SignalflowError
+from signalflow.series import SeriesProvider
+from signalflow.settings import Settings
+from signalflow.store import Store
+from signalflow.store.models import utcnow
+
+if TYPE_CHECKING:
+    from signalflow.thesis.cascade import Cascade
+    from signalflow.thesis.model import Thesis
+    from signalflow.thesis.live import LiveEvaluator
+    from signalflow.thesis.results import Evaluation
+
+log = logging.getLogger(__name__)
+
+
+def evaluate(
+    settings: Settings,
+    store: Store,
+    theses: Sequence[Thesis],
+    at: datetime | None = None,
+    record: bool = True,
+    live: LiveEvaluator | None = None,
+) -> list[Evaluation]:
+    """Evaluate each thesis at ``at`` (default now).
+
+    With ``record`` (live), each thesis continues from its stored engine state and its new
+    state is saved together with its alerts and outbox rows in one transaction. Without it
+    (``evaluate --as-of``), the thesis is evaluated from scratch with only what was known at
+    ``at`` and nothing is written. With ``live`` (the daemon keeps one across passes),
+    series indexes are kept between passes and only rows stored since are read.
+
+    One cascade serves the pass: the layers its readers read, those an ``ack --unless`` or a
+    plan condition reads, then, when the binding layer is looked for, the other layered
+    theses; each is backtested once."""
+    from signalflow.thesis.cascade import cascade
+    from signalflow.thesis.engine import evaluate as evaluate_thesis
+    from signalflow.thesis.layers import layer_order, layers_read
+
+    now = utcnow()
+    at = at or now
+    results = []
+    theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
+    layers = cascade(theses, store, at, only={th.id for th in theses if layers_read(th)})
+    # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
+    shared = live is not None and record and live.refresh_for(theses)
+    for thesis in theses:
+        try:
+            prior = store.get_engine_state(thesis.id) if record else None
+            if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
+                prior = None
+            if layers_read(thesis):
+                evaluation = evaluate_thesis(thesis, layers.provider, at=at, prior=prior)
+            elif live is not None and record:
+                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
+            else:
+                evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
+        except Exception as exc:
+            log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        if record:
+            try:
+                _record(settings, store, thesis, evaluation, now, live, layers)
+            except Exception:  # nothing was saved: the next pass evaluates this thesis again
+                log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
+                continue
+        results.append(evaluation)
+    if record:
+        from signalflow.alerts.cascade import pass_cascade
+
+        pass_cascade(store, settings, theses, results, lambda: layers.complete().moves, at, now)
+    return results
+
+
+def replay_downtime(
+    settings: Settings, store: Store, theses: Sequence[Thesis], now: datetime | None = None
+) -> int:
+    """Tell the episodes that began and ended while nothing evaluated: for each thesis with
+    a stored state older than ``now``, the engine's backtest up to ``now`` (from the first
+    known value, so ``for`` and windows see the history before) gives the transitions after
+    the state's instant; each episode that fired and resolved there is queued once as a
+    ``missed`` notification. The daemon calls it before its first pass after a start (that
+    pass moves the state on). Returns the number of outbox rows written."""
+    from signalflow.alerts.missed import missed_episodes, record_missed, record_missed_adds
+    from signalflow.thesis.cascade import readers_provider
+    from signalflow.thesis.engine import backtest
+
+    now = now or utcnow()
+    written = 0
+    layered = readers_provider(theses, store, now)  # layer() read as the layer stood
+    for thesis in theses:
+        try:
+            prior = store.get_engine_state(thesis.id)
+            if prior is None or prior.evaluated_at is None or prior.evaluated_at >= now:
+                continue
+            result = backtest(thesis, layered or store, None, now)
+            episodes = missed_episodes(result.transitions, prior.evaluated_at)
+            with store.session() as session:  # a plan's adds announced and cleared meanwhile
+                written += len(record_missed_adds(session, thesis, result, prior.evaluated_at, settings, now))
+            if not episodes or result.status_at is None:
+                continue
+            with store.session() as session:
+                written += len(record_missed(session, thesis, result.status_at, episodes, settings, now))
+        except Exception as exc:
+            log.error("replaying the downtime failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
+    return written
+
+
+def _record(
+    settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime,
+    live: LiveEvaluator | None = None, layers: Cascade | None = None,
+) -> None:
+    """The thesis's new engine state, its alerts and their outbox rows: one transaction.
+
+    Everything the alerts need is computed before it (the ``unless`` conditions) or after it
+    commits (the chart), so the transaction holds no lock while the engine or matplotlib runs.
+    """
+    from signalflow.alerts import record_evaluation
+    from signalflow.alerts.plan import record_plan
+    from signalflow.notifiers.notification import Kind
+    from signalflow.thesis.plan import plan_conditions
+
+    unless = unless_values(store, thesis, evaluation, live, layers)
+    plan = _conditions(store, thesis, evaluation, plan_conditions(thesis), live, layers)
+    chart = _chart_path(settings, thesis, evaluation)
+    with store.session() as session:
+        store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
+        rows = record_evaluation(session, thesis, evaluation, settings, now, unless=unless, chart_path=chart)
+        record_plan(session, thesis, evaluation.status, plan, settings, now)
+        starts_thread = any(Kind(row.kind).starts_thread for row in rows)
+    if chart and starts_thread:
+        _draw_chart(store, thesis, evaluation, chart)
+
+
+def unless_values(
+    store: Store, thesis: Thesis, evaluation: Evaluation, live: LiveEvaluator | None = None,
+    layers: Cascade | None = None,
+) -> dict[str, bool | None]:
+    """The value of each pending ``ack --unless`` of ``thesis`` at the evaluated instant,
+    for :func:`~signalflow.alerts.record_evaluation` (``layer()`` read from ``layers``, the
+    pass's cascade). A condition that no longer resolves (the thesis was edited since) is
+    logged and left unknown: it never blocks the record."""
+    from signalflow.alerts import pending_conditions, resolve_unless
+
+    with store.session() as session:
+        texts = pending_conditions(session, thesis.id)
+    nodes = {}
+    for text in texts:
+        try:
+            nodes[text] = resolve_unless(thesis, text)
+        except SignalflowError as exc:
+            log.error("cannot evaluate unless", extra={"thesis": thesis.id, "unless": text, "error": str(exc)})
+    return _conditions(store, thesis, evaluation, nodes, live, layers)
+
+
+def _conditions(
+    store: Store, thesis: Thesis, evaluation: Evaluation, nodes: dict, live: LiveEvaluator | None = None,
+    layers: Cascade | None = None,
+) -> dict[str, bool | None]:
+    """Extra resolved conditions of ``thesis`` at the evaluated instant (see
+    :func:`signalflow.thesis.engine.conditions_at`); ``layer()`` reads the series ``layers``
+    (the pass's cascade) holds, which the thesis itself read."""
+    from signalflow.thesis.engine import conditions
+    from signalflow.thesis.layers import layers_called, layers_read
+
+    if not nodes:
+        return {}
+    read = layers_read(thesis) | layers_called(nodes.values())
+    if read and layers is not None:
+        return conditions(thesis, layers.read(read), evaluation.state, nodes)
+    if live is not None:
+        return live.conditions(thesis, evaluation.state, nodes)
+    return conditions(thesis, store, evaluation.state, nodes)
+
+
+def unless_check(provider: SeriesProvider) -> Callable[[Thesis, str, datetime], bool | None]:
+    """Evaluate an ``ack --unless`` expression for a thesis at any instant (the thesis
+    evaluated up to it first); raises ThesisError when the expression does not resolve."""
+
+    def check(thesis: Thesis, text: str, at: datetime) -> bool | None:
+        from signalflow.alerts import resolve_unless
+        from signalflow.thesis.engine import conditions, evaluate
+
+        node = resolve_unless(thesis, text)
+        return conditions(thesis, provider, evaluate(thesis, provider, at).state, {text: node})[text]
+
+    return check
+
+
+def _chart_path(settings: Settings, thesis: Thesis, evaluation: Evaluation) -> str:
+    """With ``alert_charts``, where the chart of a thesis whose rule just started firing goes
+    (drawn once the alert is committed); '' otherwise."""
+    from signalflow.thesis.results import RuleState
+
+    if not settings.alert_charts or not any(t.to_state is RuleState.FIRING for t in evaluation.transitions):
+        return ""
+    at = evaluation.status.at
+    return str(settings.data_dir / "charts" / f"{thesis.id}-{at:%Y%m%dT%H%M}.png")
+
+
+def _draw_chart(store: Store, thesis: Thesis, evaluation: Evaluation, path: str) -> None:
+    """The last year of the thesis, drawn after the alert's transaction committed and before
+    its delivery, so a slow drawing holds no lock. A chart is a nicety: on failure the alert
+    goes out without it (the notifier finds no file)."""
+    from datetime import timedelta
+
+    from signalflow.viz.plot import plot_thesis
+
+    at = evaluation.status.at
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        plot_thesis(thesis, store, at - timedelta(days=365), at, path)
+    except Exception as exc:
+        log.warning("alert chart failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
