@@ -13,7 +13,7 @@ import pytest
 from signalflow.errors import FetchError, PayloadError
 from signalflow.series import KnownAtBasis
 from signalflow.sources.http import HttpClient
-from signalflow.sources.snapshot_files import DcSource, GridSource, kept_snapshots
+from signalflow.sources.snapshot_files import DcSource, GridSource, kept_snapshots, load_snapshot
 from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import diff_snapshots, read_snapshot
 
@@ -76,7 +76,7 @@ def test_a_new_file_is_kept_and_diffed_and_an_unchanged_one_stores_nothing(make_
     state: dict[str, str] = {}
 
     first = GridSource(settings, quick_http(), clock=lambda: NOW).collect(refs, state)
-    assert kept_snapshots(settings.data_dir, "ercot") == [date(2025, 11, 1)]  # the report's run date
+    assert kept_snapshots(settings.data_dir, "ercot") == [NOW]  # the instant it was fetched
     assert {o.series for o in first.observations} >= {"grid.ercot.queue_mw"} and not first.events
     assert {o.known_at for o in first.observations} == {NOW}
     assert {o.known_at_basis for o in first.observations} == {KnownAtBasis.COLLECTED}
@@ -90,7 +90,8 @@ def test_a_new_file_is_kept_and_diffed_and_an_unchanged_one_stores_nothing(make_
 
     publisher.set(nov, '"nov"', "Tue, 02 Dec 2025 15:00:00 GMT")
     second = GridSource(settings, quick_http(), clock=lambda: LATER).collect(refs, state)
-    assert kept_snapshots(settings.data_dir, "ercot") == [date(2025, 11, 1), date(2025, 12, 1)]
+    assert kept_snapshots(settings.data_dir, "ercot") == [NOW, LATER]
+    assert [load_snapshot(settings.data_dir, "ercot", at).as_of for at in (NOW, LATER)] == [date(2025, 11, 1), date(2025, 12, 1)]
     expected = [c for c in diff_snapshots(read_snapshot(oct_), read_snapshot(nov)) if c.kind == "cod_slip"]
     slips = [o for o in second.observations if o.series == "grid.ercot.cod_slip.mw"]
     assert expected and len(slips) == len(expected)
@@ -107,10 +108,11 @@ def test_a_server_without_validators_sending_the_same_bytes_stores_nothing(make_
     state: dict[str, str] = {}
     first = GridSource(settings, quick_http(), clock=lambda: NOW).collect(["grid.miso.queue_mw"], state)
     assert [o.value for o in first.observations if o.series == "grid.miso.queue_mw"]
-    assert kept_snapshots(settings.data_dir, "miso") == [NOW.date()]  # MISO's file carries no date
+    assert kept_snapshots(settings.data_dir, "miso") == [NOW]
+    assert load_snapshot(settings.data_dir, "miso", NOW).as_of == NOW.date()  # MISO's file carries no date
     again = GridSource(settings, quick_http(), clock=lambda: LATER).collect(["grid.miso.queue_mw"], state)
     assert "if-none-match" not in http_server.requests[-1].headers
-    assert not again.observations and kept_snapshots(settings.data_dir, "miso") == [NOW.date()]
+    assert not again.observations and kept_snapshots(settings.data_dir, "miso") == [NOW]
 
 
 def test_a_failing_server_names_the_url_and_keeps_earlier_snapshots(make_settings, http_server, infra) -> None:
@@ -160,7 +162,7 @@ def test_epoch_zip_is_unpacked_with_its_timelines_and_diffed(make_settings, http
     expected = read_snapshot(infra / "epoch_ai" / "2026-08-03_data_centers.csv", as_of=date(2026, 8, 3))
     before = read_snapshot(infra / "epoch_ai" / "2026-07-07_data_centers.csv", as_of=date(2026, 7, 7))
     assert added == sorted(set(expected.projects["id"]) - set(before.projects["id"])) and len(added) == 7
-    assert kept_snapshots(settings.data_dir, "epoch") == [date(2026, 7, 7), date(2026, 8, 3)]
+    assert kept_snapshots(settings.data_dir, "epoch") == [datetime(2026, 7, 7, 12), datetime(2026, 8, 3, 12)]
 
 
 def test_an_unconfigured_publisher_is_skipped_quietly_naming_its_setting(make_settings, http_server) -> None:

@@ -55,7 +55,7 @@ def test_import_diffs_each_snapshot_against_the_one_before(env: Path) -> None:
     for path, day in ((jan, "2025-01-01"), (feb, "2025-02-01"), (mar, "2025-03-01")):
         code, reports = run_import(str(path), "--known-at", day)
         assert code == 0 and reports[0]["source"] == "grid", reports
-    assert kept_snapshots(env / "data", "miso") == [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
+    assert kept_snapshots(env / "data", "miso") == [datetime(2025, 1, 1), datetime(2025, 2, 1), datetime(2025, 3, 1)]
 
     store = Store.open(f"sqlite:///{env / 'sf.db'}")
     try:
@@ -100,7 +100,7 @@ def test_an_unreadable_file_names_file_and_row_and_keeps_earlier_snapshots(env: 
     bad = write_miso(env / "bad.csv", [miso_row("J1", "Active", "100", ""), miso_row("J2", "Active", "lots", "")])
     code, reports = run_import(str(bad), "--known-at", "2025-02-01")
     assert code == 1 and "bad.csv" in reports[0]["error"] and "3" in reports[0]["error"]
-    assert kept_snapshots(env / "data", "miso") == [date(2025, 1, 1)]
+    assert kept_snapshots(env / "data", "miso") == [datetime(2025, 1, 1)]
 
 
 def test_a_file_without_a_date_needs_known_at(env: Path) -> None:
@@ -143,8 +143,9 @@ def test_real_ercot_reports_dated_by_their_run_date(env: Path, infra: Path) -> N
     code, reports = run_import(*map(str, files))
     assert code == 0, reports
     assert [r["source"] for r in reports] == ["grid", "grid"]
-    # The MANIFEST: October's report ran 2025-11-01, November's 2025-12-01.
-    assert kept_snapshots(env / "data", "ercot") == [date(2025, 11, 1), date(2025, 12, 1)]
+    # The MANIFEST: October's report ran 2025-11-01, November's 2025-12-01; known from the end
+    # of those days in Austin (CDT, then CST).
+    assert kept_snapshots(env / "data", "ercot") == [datetime(2025, 11, 2, 5), datetime(2025, 12, 2, 6)]
     assert reports[0]["events_added"] == 0 and reports[1]["events_added"] > 0
 
 
@@ -155,7 +156,7 @@ def test_real_epoch_sites_with_their_timelines(env: Path, infra: Path) -> None:
     assert code == 0, reports
     assert [r["source"] for r in reports] == ["dc", "dc"]
     assert reports[0]["observations_added"] == 0 and reports[1]["observations_added"] > 0
-    assert kept_snapshots(env / "data", "epoch") == [date(2026, 7, 6)]
+    assert kept_snapshots(env / "data", "epoch") == [datetime(2026, 7, 6)]
 
 
 def test_series_show_lists_each_slipped_project(env: Path) -> None:
