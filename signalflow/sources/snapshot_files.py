@@ -43,7 +43,7 @@ import logging
 import pickle
 import re
 from collections.abc import MutableMapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import ClassVar
 
@@ -116,8 +116,8 @@ def _kept(data_dir: Path, publisher: str) -> dict[datetime, Path]:
         return {}
     migrate_pickles(folder)
     found: dict[datetime, Path] = {}
-    # Sorted by name, a file named by its date comes before one named by an instant; were both
-    # the same instant, the one written by this version is read (keep_snapshot writes neither).
+    # keep_snapshot never names a second file for a kept instant; were a day-named and an
+    # instant-named file the same instant all the same, the latter (sorted after it) is read.
     for path in sorted(folder.glob(f"*{SUFFIX}")):
         at = kept_instant(path.name, publisher)
         if at is not None:
@@ -130,6 +130,16 @@ def _instant(when: datetime) -> datetime:
     if when.tzinfo is not None:
         when = when.astimezone(timezone.utc).replace(tzinfo=None)
     return when.replace(microsecond=0)
+
+
+def _slot(kept: dict[datetime, Path], snapshot: Snapshot, when: datetime) -> datetime:
+    """The instant to keep ``snapshot`` under: ``when``, unless a different snapshot is kept for
+    it (a day-named file whose day ends then, two files dated alike), then the next free second,
+    so that neither is lost. The same snapshot kept for it stands (the same file imported again)."""
+    at = _instant(when)
+    while at in kept and not same_kept(load_kept(kept[at]), snapshot):
+        at += timedelta(seconds=1)
+    return at
 
 
 def migrate_pickles(folder: Path) -> list[Path]:
@@ -157,12 +167,15 @@ def load_snapshot(data_dir: Path, publisher: str, when: datetime) -> Snapshot:
 
 def keep_snapshot(data_dir: Path, snapshot: Snapshot, when: datetime) -> Path:
     """Save the snapshot whole as known at ``when`` (atomically: a half-written file never
-    replaces a kept one). A snapshot kept for the same instant, under either name, is replaced:
-    the same file imported again."""
+    replaces a kept one), or a second later when a different snapshot is kept for ``when``; the
+    same snapshot kept for it is left as it is. Never replaces another kept snapshot."""
+    kept = _kept(data_dir, snapshot.publisher)
+    at = _slot(kept, snapshot, when)
+    if at in kept:
+        return kept[at]
     folder = snapshot_dir(data_dir, snapshot.publisher)
     folder.mkdir(parents=True, exist_ok=True)
-    at = _instant(when)
-    target = _kept(data_dir, snapshot.publisher).get(at) or folder / f"{at.strftime(STAMP)}{SUFFIX}"
+    target = folder / f"{at.strftime(STAMP)}{SUFFIX}"
     dump_kept(snapshot, target)
     return target
 
@@ -293,7 +306,10 @@ class SnapshotSource(Source):
         """Keep the snapshot whole; its levels and its changes since the kept one before it."""
         data_dir = self.settings.data_dir
         kept = _kept(data_dir, snapshot.publisher)
-        earlier = [path for at, path in kept.items() if at < _instant(when)]
+        slot = _slot(kept, snapshot, when)
+        if slot != _instant(when):  # a different snapshot is kept for that second: this one comes after it
+            when = slot
+        earlier = [path for at, path in kept.items() if at < slot]
         previous = load_kept(earlier[-1]) if earlier else None
         if previous is not None and same_kept(previous, snapshot):
             # The snapshot kept last, again (a server ignoring validators before its digest was
@@ -302,7 +318,7 @@ class SnapshotSource(Source):
             before = load_kept(earlier[-2]) if len(earlier) > 1 else None
             return snapshot_batch(snapshot, when, before, OWNER_TICKERS, basis)
         batch = snapshot_batch(snapshot, when, previous, OWNER_TICKERS, basis)
-        later = [at for at in kept if at > _instant(when)]
+        later = [at for at in kept if at > slot]
         if later:
             batch.warnings.append(
                 f"{snapshot.origin}: imported after the {snapshot.publisher} snapshot known at "
