@@ -4,8 +4,10 @@ The reply's ``ETag`` and ``Last-Modified`` are kept in the source state (``PUBLI
 ``PUBLISHER.last_modified``) and sent back as ``If-None-Match``/``If-Modified-Since``: a 304
 stores nothing, and neither does a 200 whose bytes equal the last file's (``PUBLISHER.sha256``;
 a server without validators). A new file is saved whole under
-``data_dir/snapshots/PUBLISHER/fetched/STAMP/`` (an Epoch ``data_centers.zip`` is unpacked
-there, so the timelines sit beside the sites file) and handed back to be read and diffed.
+``data_dir/snapshots/PUBLISHER/fetched/STAMP/``, STAMP the fetch instant in UTC
+(``20261202T130512Z``; an Epoch ``data_centers.zip`` is unpacked there, so the timelines sit
+beside the sites file), and handed back to be read, diffed and kept as
+``PUBLISHER/STAMP.json.gz`` (:mod:`signalflow.sources.snapshot_files`).
 
 Point in time: the file is known at the instant it was fetched (``KnownAtBasis.COLLECTED``).
 ``Last-Modified`` is not used to date it earlier: it is a server's file time (a mirror, a

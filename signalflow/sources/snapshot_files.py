@@ -6,13 +6,17 @@ file carries (ERCOT and CAISO run dates, NYISO's saved date; PJM, MISO and Epoch
 none and need ``--known-at``). A file dated by itself is known from the end of that day in the
 publisher's time zone (``KnownAtBasis.END_OF_DAY``, :data:`~signalflow.series.PUBLISHER_ZONES`),
 never from its 00:00 UTC; ``--known-at`` is taken as the instant given. Each imported snapshot is kept whole under
-``data_dir/snapshots/PUBLISHER/DATE.json.gz`` (the normalized frame, timelines and metadata as
-gzip JSON, :mod:`signalflow.sources.snapshots.kept`; pickles kept by earlier versions are
-converted once, when the folder is next read), so the
-next import is compared with the snapshot before it in date order, whatever order the files
-come in: the batch holds the snapshot's levels and, when an earlier snapshot of the same
-publisher is kept, the changes since it. A file that cannot be read raises
-:class:`~signalflow.errors.PayloadError` naming the file and row, and no kept snapshot changes.
+``data_dir/snapshots/PUBLISHER/INSTANT.json.gz``, named by the instant it is known at in UTC
+(``20261202T130512Z.json.gz``: two changes of a file on one day are two kept snapshots), as
+gzip JSON (the normalized frame, timelines and metadata, :mod:`signalflow.sources.snapshots.kept`).
+Snapshots earlier versions kept as ``DATE.json.gz`` are read in place as known from the end
+of that day in the publisher's time zone, as a self-dated file is; pickles they kept are
+converted once, when the folder is next read. The next import is compared with the snapshot
+before it in the order of those instants, whatever order the files come in: the batch holds
+the snapshot's levels and, when an earlier snapshot of the same publisher is kept, the
+changes since it. A snapshot equal to the one kept before it is not kept twice. A file that
+cannot be read raises :class:`~signalflow.errors.PayloadError` naming the file and row, and
+no kept snapshot changes.
 
 Collecting. With a URL set (``grid_ercot_url``, ``grid_pjm_url``, ``grid_nyiso_url``,
 ``grid_miso_url``, ``grid_caiso_url``, ``dc_epoch_url``) the daemon fetches the publisher's file
@@ -37,8 +41,9 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 from collections.abc import MutableMapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import ClassVar
 
@@ -47,7 +52,7 @@ from signalflow.series import DC_CHANGES, GRID_CHANGES, Batch, KnownAtBasis, end
 from signalflow.sources.base import Source
 from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import Snapshot, detect_publisher, read_snapshot, snapshot_batch
-from signalflow.sources.snapshots.kept import SUFFIX, dump_kept, load_kept
+from signalflow.sources.snapshots.kept import SUFFIX, dump_kept, load_kept, same_kept
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,9 @@ OWNER_TICKERS = {
 }
 
 _GRID_LEVELS = ("queue_mw", "queue_count", "load_mw", "load_count")
+STAMP = "%Y%m%dT%H%M%SZ"  # a kept snapshot's name: the instant it is known at, UTC
+_STAMPED = re.compile(r"\d{8}T\d{6}Z")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # how earlier versions named a kept snapshot
 _DC_LEVELS = ("power_mw", "sites", "h100e")
 
 
@@ -80,19 +88,58 @@ def snapshot_dir(data_dir: Path, publisher: str) -> Path:
     return data_dir / "snapshots" / publisher
 
 
-def kept_snapshots(data_dir: Path, publisher: str) -> list[date]:
-    """The dates of the snapshots kept for ``publisher``, oldest first."""
+def kept_snapshots(data_dir: Path, publisher: str) -> list[datetime]:
+    """The instants (naive UTC) the snapshots kept for ``publisher`` are known at, oldest first."""
+    return list(_kept(data_dir, publisher))
+
+
+def kept_instant(name: str, publisher: str) -> datetime | None:
+    """When the kept snapshot file ``name`` is known: the instant it is named by, or for a file
+    an earlier version named by its date, the end of that day in the publisher's time zone
+    (never before the publisher's day was over); None for any other file."""
+    stem = name.removesuffix(SUFFIX)
+    if _STAMPED.fullmatch(stem):
+        return datetime.strptime(stem, STAMP)
+    if _DAY.fullmatch(stem):
+        return end_of_day(date.fromisoformat(stem), _zone(publisher))
+    return None
+
+
+def _zone(publisher: str) -> str:
+    return publisher_zone(f"{'dc' if publisher == 'epoch' else 'grid'}.{publisher}")
+
+
+def _kept(data_dir: Path, publisher: str) -> dict[datetime, Path]:
+    """The kept snapshot files by instant, oldest first."""
     folder = snapshot_dir(data_dir, publisher)
     if not folder.is_dir():
-        return []
+        return {}
     migrate_pickles(folder)
-    found = []
-    for path in folder.glob(f"*{SUFFIX}"):
-        try:
-            found.append(date.fromisoformat(path.name.removesuffix(SUFFIX)))
-        except ValueError:
-            continue
-    return sorted(found)
+    found: dict[datetime, Path] = {}
+    # keep_snapshot never names a second file for a kept instant; were a day-named and an
+    # instant-named file the same instant all the same, the latter (sorted after it) is read.
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        at = kept_instant(path.name, publisher)
+        if at is not None:
+            found[at] = path
+    return dict(sorted(found.items()))
+
+
+def _instant(when: datetime) -> datetime:
+    """``when`` as a kept snapshot's name holds it: naive UTC, to the second."""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when.replace(microsecond=0)
+
+
+def _slot(kept: dict[datetime, Path], snapshot: Snapshot, when: datetime) -> datetime:
+    """The instant to keep ``snapshot`` under: ``when``, unless a different snapshot is kept for
+    it (a day-named file whose day ends then, two files dated alike), then the next free second,
+    so that neither is lost. The same snapshot kept for it stands (the same file imported again)."""
+    at = _instant(when)
+    while at in kept and not same_kept(load_kept(kept[at]), snapshot):
+        at += timedelta(seconds=1)
+    return at
 
 
 def migrate_pickles(folder: Path) -> list[Path]:
@@ -110,15 +157,25 @@ def migrate_pickles(folder: Path) -> list[Path]:
     return written
 
 
-def load_snapshot(data_dir: Path, publisher: str, when: date) -> Snapshot:
-    return load_kept(snapshot_dir(data_dir, publisher) / f"{when.isoformat()}{SUFFIX}")
+def load_snapshot(data_dir: Path, publisher: str, when: datetime) -> Snapshot:
+    """The snapshot kept for ``publisher`` at the instant ``when`` (one of :func:`kept_snapshots`)."""
+    kept = _kept(data_dir, publisher)
+    if _instant(when) not in kept:
+        raise FileNotFoundError(f"no {publisher} snapshot kept for {_instant(when):%Y-%m-%d %H:%M:%S} UTC")
+    return load_kept(kept[_instant(when)])
 
 
-def keep_snapshot(data_dir: Path, snapshot: Snapshot) -> Path:
-    """Save the snapshot whole (atomically: a half-written file never replaces a kept one)."""
+def keep_snapshot(data_dir: Path, snapshot: Snapshot, when: datetime) -> Path:
+    """Save the snapshot whole as known at ``when`` (atomically: a half-written file never
+    replaces a kept one), or a second later when a different snapshot is kept for ``when``; the
+    same snapshot kept for it is left as it is. Never replaces another kept snapshot."""
+    kept = _kept(data_dir, snapshot.publisher)
+    at = _slot(kept, snapshot, when)
+    if at in kept:
+        return kept[at]
     folder = snapshot_dir(data_dir, snapshot.publisher)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{snapshot.as_of.isoformat()}{SUFFIX}"
+    target = folder / f"{at.strftime(STAMP)}{SUFFIX}"
     dump_kept(snapshot, target)
     return target
 
@@ -243,23 +300,32 @@ class SnapshotSource(Source):
             return self._keep(snapshot, known_at, KnownAtBasis.REPORTED)
         # A date-only publication is visible from the end of the publisher's day (as FRED and
         # EIA dates are): ERCOT runs its report at 08:00 Central and posts it later that day.
-        zone = publisher_zone(f"{self.name}.{snapshot.publisher}")
-        return self._keep(snapshot, end_of_day(snapshot.as_of, zone), KnownAtBasis.END_OF_DAY)
+        return self._keep(snapshot, end_of_day(snapshot.as_of, _zone(snapshot.publisher)), KnownAtBasis.END_OF_DAY)
 
     def _keep(self, snapshot: Snapshot, when: datetime, basis: KnownAtBasis) -> Batch:
         """Keep the snapshot whole; its levels and its changes since the kept one before it."""
         data_dir = self.settings.data_dir
-        kept = kept_snapshots(data_dir, snapshot.publisher)
-        earlier = [d for d in kept if d < snapshot.as_of]
-        previous = load_snapshot(data_dir, snapshot.publisher, earlier[-1]) if earlier else None
+        kept = _kept(data_dir, snapshot.publisher)
+        slot = _slot(kept, snapshot, when)
+        if slot != _instant(when):  # a different snapshot is kept for that second: this one comes after it
+            when = slot
+        earlier = [path for at, path in kept.items() if at < slot]
+        previous = load_kept(earlier[-1]) if earlier else None
+        if previous is not None and same_kept(previous, snapshot):
+            # The snapshot kept last, again (a server ignoring validators before its digest was
+            # remembered, or a store that failed after the snapshot was kept): not kept twice,
+            # and its changes given once more, so that ones never stored are stored now.
+            before = load_kept(earlier[-2]) if len(earlier) > 1 else None
+            return snapshot_batch(snapshot, when, before, OWNER_TICKERS, basis)
         batch = snapshot_batch(snapshot, when, previous, OWNER_TICKERS, basis)
-        later = [d for d in kept if d > snapshot.as_of]
+        later = [at for at in kept if at > slot]
         if later:
             batch.warnings.append(
-                f"{snapshot.origin}: imported after the {snapshot.publisher} snapshot of {later[0]}, whose "
-                "changes were computed without this one; import snapshots in date order"
+                f"{snapshot.origin}: imported after the {snapshot.publisher} snapshot known at "
+                f"{later[0]:%Y-%m-%d %H:%M:%S} UTC, whose changes were computed without this one; "
+                "import snapshots in date order"
             )
-        keep_snapshot(data_dir, snapshot)
+        keep_snapshot(data_dir, snapshot, when)
         return batch
 
     def check_ref(self, ref: str) -> str | None:

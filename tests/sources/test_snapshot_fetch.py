@@ -13,12 +13,12 @@ import pytest
 from signalflow.errors import FetchError, PayloadError
 from signalflow.series import KnownAtBasis
 from signalflow.sources.http import HttpClient
-from signalflow.sources.snapshot_files import DcSource, GridSource, kept_snapshots
+from signalflow.sources.snapshot_files import DcSource, GridSource, kept_snapshots, load_snapshot
 from signalflow.sources.snapshot_settings import DcSettings, GridSettings
 from signalflow.sources.snapshots import diff_snapshots, read_snapshot
 
 from fakes.http_server import Reply, Request
-from .test_snapshots import infra  # noqa: F401  (fixture)
+from .test_snapshots import infra, miso_row, write_miso  # noqa: F401  (infra is a fixture)
 
 NOW = datetime(2025, 12, 3, 14, 30)
 LATER = datetime(2026, 1, 2, 9, 0)
@@ -76,7 +76,7 @@ def test_a_new_file_is_kept_and_diffed_and_an_unchanged_one_stores_nothing(make_
     state: dict[str, str] = {}
 
     first = GridSource(settings, quick_http(), clock=lambda: NOW).collect(refs, state)
-    assert kept_snapshots(settings.data_dir, "ercot") == [date(2025, 11, 1)]  # the report's run date
+    assert kept_snapshots(settings.data_dir, "ercot") == [NOW]  # the instant it was fetched
     assert {o.series for o in first.observations} >= {"grid.ercot.queue_mw"} and not first.events
     assert {o.known_at for o in first.observations} == {NOW}
     assert {o.known_at_basis for o in first.observations} == {KnownAtBasis.COLLECTED}
@@ -90,7 +90,8 @@ def test_a_new_file_is_kept_and_diffed_and_an_unchanged_one_stores_nothing(make_
 
     publisher.set(nov, '"nov"', "Tue, 02 Dec 2025 15:00:00 GMT")
     second = GridSource(settings, quick_http(), clock=lambda: LATER).collect(refs, state)
-    assert kept_snapshots(settings.data_dir, "ercot") == [date(2025, 11, 1), date(2025, 12, 1)]
+    assert kept_snapshots(settings.data_dir, "ercot") == [NOW, LATER]
+    assert [load_snapshot(settings.data_dir, "ercot", at).as_of for at in (NOW, LATER)] == [date(2025, 11, 1), date(2025, 12, 1)]
     expected = [c for c in diff_snapshots(read_snapshot(oct_), read_snapshot(nov)) if c.kind == "cod_slip"]
     slips = [o for o in second.observations if o.series == "grid.ercot.cod_slip.mw"]
     assert expected and len(slips) == len(expected)
@@ -107,10 +108,11 @@ def test_a_server_without_validators_sending_the_same_bytes_stores_nothing(make_
     state: dict[str, str] = {}
     first = GridSource(settings, quick_http(), clock=lambda: NOW).collect(["grid.miso.queue_mw"], state)
     assert [o.value for o in first.observations if o.series == "grid.miso.queue_mw"]
-    assert kept_snapshots(settings.data_dir, "miso") == [NOW.date()]  # MISO's file carries no date
+    assert kept_snapshots(settings.data_dir, "miso") == [NOW]
+    assert load_snapshot(settings.data_dir, "miso", NOW).as_of == NOW.date()  # MISO's file carries no date
     again = GridSource(settings, quick_http(), clock=lambda: LATER).collect(["grid.miso.queue_mw"], state)
     assert "if-none-match" not in http_server.requests[-1].headers
-    assert not again.observations and kept_snapshots(settings.data_dir, "miso") == [NOW.date()]
+    assert not again.observations and kept_snapshots(settings.data_dir, "miso") == [NOW]
 
 
 def test_a_failing_server_names_the_url_and_keeps_earlier_snapshots(make_settings, http_server, infra) -> None:
@@ -160,7 +162,7 @@ def test_epoch_zip_is_unpacked_with_its_timelines_and_diffed(make_settings, http
     expected = read_snapshot(infra / "epoch_ai" / "2026-08-03_data_centers.csv", as_of=date(2026, 8, 3))
     before = read_snapshot(infra / "epoch_ai" / "2026-07-07_data_centers.csv", as_of=date(2026, 7, 7))
     assert added == sorted(set(expected.projects["id"]) - set(before.projects["id"])) and len(added) == 7
-    assert kept_snapshots(settings.data_dir, "epoch") == [date(2026, 7, 7), date(2026, 8, 3)]
+    assert kept_snapshots(settings.data_dir, "epoch") == [datetime(2026, 7, 7, 12), datetime(2026, 8, 3, 12)]
 
 
 def test_an_unconfigured_publisher_is_skipped_quietly_naming_its_setting(make_settings, http_server) -> None:
@@ -208,3 +210,76 @@ def test_the_daemons_collection_stores_a_new_file_once_and_remembers_its_etag(ma
         assert second.events_added == len(changes)
     finally:
         store.close()
+
+
+MORNING, AFTERNOON, EVENING = datetime(2025, 12, 3, 9, 15, 7), datetime(2025, 12, 3, 16, 40, 2), datetime(2025, 12, 3, 21, 0)
+
+
+def miso_files(folder: Path) -> tuple[Path, Path]:
+    """MISO's queue in the morning, and in the afternoon of the same day: J1 slipped, J3 new."""
+    morning = write_miso(folder / "morning.csv", [
+        miso_row("J1", "Active", "100", "2026-01-01"), miso_row("J2", "Active", "50", "2027-06-01")])
+    afternoon = write_miso(folder / "afternoon.csv", [
+        miso_row("J1", "Active", "100", "2026-04-01"), miso_row("J2", "Active", "50", "2027-06-01"),
+        miso_row("J3", "Active", "300", "2028-01-01")])
+    return morning, afternoon
+
+
+def test_two_changes_of_a_file_on_one_day_are_both_kept_and_stored_in_order(make_settings, http_server, tmp_path) -> None:
+    from signalflow.store import Store
+
+    morning, afternoon = miso_files(tmp_path)
+    publisher = Publisher(morning, '"a"', None)
+    http_server.routes["/miso.csv"] = publisher
+    settings = make_settings(grid_miso_url=f"{http_server.url}/miso.csv")
+    refs = ["grid.miso.queue_mw", "grid.miso.cod_slip.mw"]
+    state: dict[str, str] = {}
+    store = Store.open(settings.database_url)
+    try:
+        for when, path, etag in ((MORNING, morning, '"a"'), (AFTERNOON, afternoon, '"b"')):
+            publisher.set(path, etag, None)
+            store.add_batch(GridSource(settings, quick_http(), clock=lambda when=when: when).collect(refs, state))
+        frames = store.load({"grid.miso.queue_mw", "grid.miso.cod_slip.mw"})
+    finally:
+        store.close()
+    assert kept_snapshots(settings.data_dir, "miso") == [MORNING, AFTERNOON]
+    assert sorted(p.name for p in (settings.data_dir / "snapshots" / "miso").glob("*.json.gz")) == [
+        "20251203T091507Z.json.gz", "20251203T164002Z.json.gz"]
+    assert list(load_snapshot(settings.data_dir, "miso", MORNING).projects["id"]) == ["J1", "J2"]
+    queue = frames["grid.miso.queue_mw"].data.sort_values("known_at")
+    assert [(t.to_pydatetime(), v) for t, v in zip(queue["known_at"], queue["value"])] == [(MORNING, 150.0), (AFTERNOON, 450.0)]
+    slips = frames["grid.miso.cod_slip.mw"].data  # the afternoon's file against the morning's
+    assert [(t.to_pydatetime(), v) for t, v in zip(slips["known_at"], slips["value"])] == [(AFTERNOON, 100.0)]
+
+
+def test_the_same_body_again_is_kept_once_even_with_its_digest_forgotten(make_settings, http_server, tmp_path) -> None:
+    morning, _ = miso_files(tmp_path)
+    http_server.routes["/miso.csv"] = Publisher(morning, None, None)  # a server without validators
+    settings = make_settings(grid_miso_url=f"{http_server.url}/miso.csv")
+    state: dict[str, str] = {}
+    GridSource(settings, quick_http(), clock=lambda: MORNING).collect(["grid.miso.queue_mw"], state)
+    again = GridSource(settings, quick_http(), clock=lambda: AFTERNOON).collect(["grid.miso.queue_mw"], state)
+    assert not again.observations and kept_snapshots(settings.data_dir, "miso") == [MORNING]
+    # The digest never remembered (the store failed before the state was saved): still one snapshot.
+    forgotten = GridSource(settings, quick_http(), clock=lambda: EVENING).collect(["grid.miso.queue_mw"], {})
+    assert kept_snapshots(settings.data_dir, "miso") == [MORNING]
+    assert [o.value for o in forgotten.observations if o.series == "grid.miso.queue_mw"] == [150.0]
+
+
+def test_changes_kept_but_never_stored_are_given_again_by_the_next_fetch(make_settings, http_server, tmp_path) -> None:
+    morning, afternoon = miso_files(tmp_path)
+    publisher = Publisher(morning, '"a"', None)
+    http_server.routes["/miso.csv"] = publisher
+    settings = make_settings(grid_miso_url=f"{http_server.url}/miso.csv")
+    refs = ["grid.miso.queue_mw", "grid.miso.cod_slip.mw"]
+    state: dict[str, str] = {}
+    GridSource(settings, quick_http(), clock=lambda: MORNING).collect(refs, state)
+    saved = dict(state)
+    publisher.set(afternoon, '"b"', None)
+    lost = GridSource(settings, quick_http(), clock=lambda: AFTERNOON).collect(refs, state)
+    assert [o.value for o in lost.observations if o.series == "grid.miso.cod_slip.mw"] == [100.0]
+    # The store failed: the batch is lost and the state is not saved, but the snapshot is kept.
+    retry = GridSource(settings, quick_http(), clock=lambda: EVENING).collect(refs, dict(saved))
+    assert kept_snapshots(settings.data_dir, "miso") == [MORNING, AFTERNOON]
+    slips = [(o.value, o.known_at) for o in retry.observations if o.series == "grid.miso.cod_slip.mw"]
+    assert slips == [(100.0, EVENING)]  # the same change, known no earlier than it was stored

@@ -55,7 +55,7 @@ def test_import_diffs_each_snapshot_against_the_one_before(env: Path) -> None:
     for path, day in ((jan, "2025-01-01"), (feb, "2025-02-01"), (mar, "2025-03-01")):
         code, reports = run_import(str(path), "--known-at", day)
         assert code == 0 and reports[0]["source"] == "grid", reports
-    assert kept_snapshots(env / "data", "miso") == [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
+    assert kept_snapshots(env / "data", "miso") == [datetime(2025, 1, 1), datetime(2025, 2, 1), datetime(2025, 3, 1)]
 
     store = Store.open(f"sqlite:///{env / 'sf.db'}")
     try:
@@ -100,7 +100,7 @@ def test_an_unreadable_file_names_file_and_row_and_keeps_earlier_snapshots(env: 
     bad = write_miso(env / "bad.csv", [miso_row("J1", "Active", "100", ""), miso_row("J2", "Active", "lots", "")])
     code, reports = run_import(str(bad), "--known-at", "2025-02-01")
     assert code == 1 and "bad.csv" in reports[0]["error"] and "3" in reports[0]["error"]
-    assert kept_snapshots(env / "data", "miso") == [date(2025, 1, 1)]
+    assert kept_snapshots(env / "data", "miso") == [datetime(2025, 1, 1)]
 
 
 def test_a_file_without_a_date_needs_known_at(env: Path) -> None:
@@ -143,8 +143,9 @@ def test_real_ercot_reports_dated_by_their_run_date(env: Path, infra: Path) -> N
     code, reports = run_import(*map(str, files))
     assert code == 0, reports
     assert [r["source"] for r in reports] == ["grid", "grid"]
-    # The MANIFEST: October's report ran 2025-11-01, November's 2025-12-01.
-    assert kept_snapshots(env / "data", "ercot") == [date(2025, 11, 1), date(2025, 12, 1)]
+    # The MANIFEST: October's report ran 2025-11-01, November's 2025-12-01; known from the end
+    # of those days in Austin (CDT, then CST).
+    assert kept_snapshots(env / "data", "ercot") == [datetime(2025, 11, 2, 5), datetime(2025, 12, 2, 6)]
     assert reports[0]["events_added"] == 0 and reports[1]["events_added"] > 0
 
 
@@ -155,7 +156,7 @@ def test_real_epoch_sites_with_their_timelines(env: Path, infra: Path) -> None:
     assert code == 0, reports
     assert [r["source"] for r in reports] == ["dc", "dc"]
     assert reports[0]["observations_added"] == 0 and reports[1]["observations_added"] > 0
-    assert kept_snapshots(env / "data", "epoch") == [date(2026, 7, 6)]
+    assert kept_snapshots(env / "data", "epoch") == [datetime(2026, 7, 6)]
 
 
 def test_series_show_lists_each_slipped_project(env: Path) -> None:
@@ -276,3 +277,54 @@ def test_real_snapshots_fire_the_theses_as_of_the_right_dates(env: Path, infra: 
     assert "amazon_stalls" not in _firing("datacenter_buildout", "2026-07-06")
     assert "amazon_stalls" not in _firing("datacenter_buildout", "2026-08-02")
     assert "amazon_stalls" in _firing("datacenter_buildout", "2026-08-03")
+
+
+def test_a_snapshot_an_earlier_version_kept_under_its_day_is_diffed_and_ordered_by_that_days_end(env: Path) -> None:
+    from signalflow.sources.snapshot_files import snapshot_dir
+    from signalflow.sources.snapshots.kept import dump_kept
+    from signalflow.store import Store
+
+    jan, feb, _ = queues(env)
+    folder = snapshot_dir(env / "data", "miso")
+    folder.mkdir(parents=True)
+    dump_kept(read_miso(jan, as_of=date(2025, 1, 1)), folder / "2025-01-01.json.gz")  # as earlier versions named it
+    code, reports = run_import(str(feb), "--known-at", "2025-02-01T15:30")
+    assert code == 0 and reports[0]["events_added"] > 0, reports
+    # Known from the end of 2025-01-01 in MISO's zone (Eastern), then at the instant given.
+    assert kept_snapshots(env / "data", "miso") == [datetime(2025, 1, 2, 5), datetime(2025, 2, 1, 15, 30)]
+    assert sorted(p.name for p in folder.iterdir()) == ["2025-01-01.json.gz", "20250201T153000Z.json.gz"]
+    store = Store.open(f"sqlite:///{env / 'sf.db'}")
+    try:
+        slips = store.load({"grid.miso.cod_slip.mw"})["grid.miso.cod_slip.mw"].data
+    finally:
+        store.close()
+    assert list(slips["source_ref"]) == ["feb.csv#J1"] and list(slips["known_at"]) == [datetime(2025, 2, 1, 15, 30)]
+
+    # A snapshot known at noon on January 1 comes before the one known from that day's end.
+    noon = write_miso(env / "noon.csv", [miso_row("J1", "Active", "100", "2025-12-01")])
+    code, reports = run_import(str(noon), "--known-at", "2025-01-01T12:00")
+    assert code == 0 and any("2025-01-02 05:00:00 UTC" in w and "date order" in w for w in reports[0]["warnings"])
+    assert kept_snapshots(env / "data", "miso")[0] == datetime(2025, 1, 1, 12)
+
+
+def test_a_different_snapshot_for_a_kept_instant_is_kept_a_second_later(env: Path) -> None:
+    from signalflow.sources.snapshot_files import load_snapshot, snapshot_dir
+    from signalflow.sources.snapshots.kept import dump_kept
+    from signalflow.store import Store
+
+    jan, feb, _ = queues(env)
+    folder = snapshot_dir(env / "data", "miso")
+    folder.mkdir(parents=True)
+    dump_kept(read_miso(jan, as_of=date(2025, 1, 1)), folder / "2025-01-01.json.gz")  # known from 2025-01-02 05:00 UTC
+    for _ in range(2):  # the second time, the same file again: nothing more is kept
+        code, reports = run_import(str(feb), "--known-at", "2025-01-02T05:00")
+        assert code == 0, reports
+    assert kept_snapshots(env / "data", "miso") == [datetime(2025, 1, 2, 5), datetime(2025, 1, 2, 5, 0, 1)]
+    assert sorted(p.name for p in folder.iterdir()) == ["2025-01-01.json.gz", "20250102T050001Z.json.gz"]
+    assert load_snapshot(env / "data", "miso", datetime(2025, 1, 2, 5)).as_of == date(2025, 1, 1)  # not replaced
+    store = Store.open(f"sqlite:///{env / 'sf.db'}")
+    try:
+        slips = store.load({"grid.miso.cod_slip.mw"})["grid.miso.cod_slip.mw"].data
+    finally:
+        store.close()
+    assert list(slips["source_ref"]) == ["feb.csv#J1"] and list(slips["known_at"]) == [datetime(2025, 1, 2, 5, 0, 1)]

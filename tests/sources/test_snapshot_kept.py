@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -62,9 +62,10 @@ def test_pickles_of_earlier_versions_are_converted_once(tmp_path: Path) -> None:
     with (folder / "2025-01-01.pkl").open("wb") as handle:  # as keep_snapshot wrote them before
         pickle.dump(jan, handle)
 
-    assert kept_snapshots(tmp_path / "data", "miso") == [date(2025, 1, 1)]
+    # Known from the end of 2025-01-01 in MISO's zone (Eastern), as a day-named snapshot is.
+    assert kept_snapshots(tmp_path / "data", "miso") == [datetime(2025, 1, 2, 5)]
     assert sorted(p.name for p in folder.iterdir()) == ["2025-01-01.json.gz"]
-    converted = load_snapshot(tmp_path / "data", "miso", date(2025, 1, 1))
+    converted = load_snapshot(tmp_path / "data", "miso", datetime(2025, 1, 2, 5))
     same(converted, jan)
     assert diff_snapshots(converted, feb) == diff_snapshots(jan, feb) and diff_snapshots(jan, feb)
     assert migrate_pickles(folder) == []  # once

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from signalflow.cli import app
+from signalflow.series import end_of_day
 from signalflow.settings import Settings
 from signalflow.sources.base import Source
 from signalflow.sources.registry import in_date_order
@@ -64,7 +65,7 @@ def test_a_folder_whose_names_sort_wrong_is_imported_in_date_order(env: Path, in
     assert [Path(r["path"]).name for r in reports] == [names[2], names[0], names[1]]
     assert not [w for r in reports for w in r["warnings"] if "date order" in w]
     kept = kept_snapshots(env / "data", "nyiso")
-    assert len(kept) == 3 and kept == sorted(read_snapshot(folder / n).as_of for n in names)
+    assert len(kept) == 3 and kept == sorted(end_of_day(read_snapshot(folder / n).as_of, "America/New_York") for n in names)
 
     # Each snapshot was compared with the one before it in date order: December with November.
     nov, dec = read_snapshot(folder / names[2]), read_snapshot(folder / names[0])

@@ -26,7 +26,21 @@ SUFFIX = ".json.gz"
 
 def dump_kept(snapshot: Snapshot, path: Path) -> None:
     """Write ``snapshot`` to ``path`` atomically: a half-written file never replaces a kept one."""
-    document = {
+    document = _document(snapshot)
+    partial = path.with_name(path.name + ".partial")
+    with gzip.open(partial, "wt", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
+    partial.replace(path)
+
+
+def same_kept(a: Snapshot, b: Snapshot) -> bool:
+    """Whether ``a`` and ``b`` would be kept as the same document, cell for cell (a missing
+    value is a missing value, whether it was read as None or NaN)."""
+    return _document(a) == _document(b)
+
+
+def _document(snapshot: Snapshot) -> dict[str, Any]:
+    return {
         "format": FORMAT,
         "publisher": snapshot.publisher,
         "kind": snapshot.kind,
@@ -38,10 +52,6 @@ def dump_kept(snapshot: Snapshot, path: Path) -> None:
         "projects": _frame(snapshot.projects),
         "timelines": None if snapshot.timelines is None else _frame(snapshot.timelines),
     }
-    partial = path.with_name(path.name + ".partial")
-    with gzip.open(partial, "wt", encoding="utf-8") as handle:
-        json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
-    partial.replace(path)
 
 
 def load_kept(path: Path) -> Snapshot:
