@@ -66,12 +66,34 @@ def test_import_diffs_each_snapshot_against_the_one_before(env: Path) -> None:
     slips = frames["grid.miso.cod_slip.mw"].data
     # J1 slipped in February and again in March: one row each, known at each snapshot's date.
     assert sorted(slips["known_at"].dt.date) == [date(2025, 2, 1), date(2025, 3, 1)]
-    assert set(slips["source_ref"]) == {"feb.csv#J1", "mar.csv#J1"}
+    assert set(slips["source_ref"]) == {"feb.csv#J1@2025-01-01..2025-02-01", "mar.csv#J1@2025-02-01..2025-03-01"}
     assert list(frames["grid.miso.cod_slip"].data["value"]) == [1.0, 1.0]
     assert list(frames["grid.miso.withdrawn.mw"].data["value"]) == [50.0]
     assert list(frames["grid.miso.new_request.mw"].data["value"]) == [300.0]
     queue = frames["grid.miso.queue_mw"].data.sort_values("known_at")
     assert list(queue["value"]) == [150.0, 400.0, 420.0]
+
+
+def test_a_project_changing_twice_in_a_file_that_keeps_its_name_keeps_both_changes(env: Path) -> None:
+    # A fetched publisher file has one name month after month: a project's second slip must
+    # not be taken for its first (change series are event series, told apart by source_ref).
+    from signalflow.store import Store
+
+    jan, feb, mar = queues(env)
+    same = env / "queue.csv"
+    for path, day in ((jan, "2025-01-01"), (feb, "2025-02-01"), (mar, "2025-03-01"), (mar, "2025-03-01")):
+        same.write_bytes(path.read_bytes())
+        code, reports = run_import(str(same), "--known-at", day)
+        assert code == 0, reports
+    store = Store.open(f"sqlite:///{env / 'sf.db'}")
+    try:
+        slips = store.load({"grid.miso.cod_slip.mw"})["grid.miso.cod_slip.mw"].data.sort_values("known_at")
+    finally:
+        store.close()
+    # 90 days in February, 183 in March (2026-04-01 -> 2026-10-01), MW 100 then 120; the
+    # same file imported twice in March adds nothing.
+    assert list(slips["value"]) == [100.0, 120.0]
+    assert list(slips["source_ref"]) == ["queue.csv#J1@2025-01-01..2025-02-01", "queue.csv#J1@2025-02-01..2025-03-01"]
 
 
 def test_each_import_matches_a_diff_of_the_two_files(env: Path) -> None:
@@ -90,7 +112,7 @@ def test_out_of_order_import_diffs_against_the_earlier_date_and_warns(env: Path)
     source.import_file(mar, known_at=datetime(2025, 3, 1))
     batch = source.import_file(feb, known_at=datetime(2025, 2, 1))
     # February is compared with January, not with March.
-    assert {o.source_ref for o in batch.observations if o.series == "grid.miso.new_request.mw"} == {"feb.csv#J3"}
+    assert {o.source_ref for o in batch.observations if o.series == "grid.miso.new_request.mw"} == {"feb.csv#J3@2025-01-01..2025-02-01"}
     assert any("2025-03-01" in w and "date order" in w for w in batch.warnings)
 
 
@@ -298,7 +320,7 @@ def test_a_snapshot_an_earlier_version_kept_under_its_day_is_diffed_and_ordered_
         slips = store.load({"grid.miso.cod_slip.mw"})["grid.miso.cod_slip.mw"].data
     finally:
         store.close()
-    assert list(slips["source_ref"]) == ["feb.csv#J1"] and list(slips["known_at"]) == [datetime(2025, 2, 1, 15, 30)]
+    assert list(slips["source_ref"]) == ["feb.csv#J1@2025-01-01..2025-02-01"] and list(slips["known_at"]) == [datetime(2025, 2, 1, 15, 30)]
 
     # A snapshot known at noon on January 1 comes before the one known from that day's end.
     noon = write_miso(env / "noon.csv", [miso_row("J1", "Active", "100", "2025-12-01")])
@@ -327,4 +349,4 @@ def test_a_different_snapshot_for_a_kept_instant_is_kept_a_second_later(env: Pat
         slips = store.load({"grid.miso.cod_slip.mw"})["grid.miso.cod_slip.mw"].data
     finally:
         store.close()
-    assert list(slips["source_ref"]) == ["feb.csv#J1"] and list(slips["known_at"]) == [datetime(2025, 1, 2, 5, 0, 1)]
+    assert list(slips["source_ref"]) == ["feb.csv#J1@2025-01-01..2025-01-02"] and list(slips["known_at"]) == [datetime(2025, 1, 2, 5, 0, 1)]

@@ -79,7 +79,8 @@ def test_a_folder_whose_names_sort_wrong_is_imported_in_date_order(env: Path, in
     finally:
         store.close()
     in_december = slips[slips["period_end"].astype(str) == dec.as_of.isoformat()]
-    assert sorted(ref.split("#", 1)[1] for ref in in_december["source_ref"]) == expected
+    assert sorted(ref.split("#", 1)[1].split("@", 1)[0] for ref in in_december["source_ref"]) == expected
+    assert all(ref.endswith(f"..{dec.as_of.isoformat()}") for ref in in_december["source_ref"])
 
 
 def test_a_file_read_to_date_it_is_read_once(env: Path, infra: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -197,7 +197,7 @@ def test_levels_and_observations(miso_pair) -> None:
     changes = diff_snapshots(old, new)
     rows = change_observations(changes, old, new, KNOWN)
     slip = [o for o in rows if o.series == "grid.miso.cod_slip.mw"]
-    assert len(slip) == 1 and slip[0].value == 100 and slip[0].source_ref == "new.csv#J1"
+    assert len(slip) == 1 and slip[0].value == 100 and slip[0].source_ref == "new.csv#J1@2025-01-01..2025-02-01"
     assert (slip[0].period_start, slip[0].period_end, slip[0].known_at) == (date(2025, 1, 1), date(2025, 2, 1), KNOWN)
     assert [o.value for o in rows if o.series == "grid.miso.cod_slip.days"] == [90.0]
     assert not [o for o in rows if o.series.startswith("grid.miso.renamed")]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from signalflow.series import Batch, Event, KnownAtBasis, Observation, SeriesInfo, SeriesKind
 from signalflow.sources.snapshots._common import Snapshot, slug
@@ -101,14 +101,16 @@ def change_observations(
     ``dc.KIND``, ``dc.KIND.mw``, ``dc.KIND.days``.
 
     The period runs from the older snapshot's date to the newer one's (the change happened in
-    between); ``source_ref`` is ``file#id`` of the newer file, so each project keeps its own row.
+    between); ``source_ref`` is ``file#id@OLD..NEW`` (:func:`change_ref`), so each project
+    keeps its own row and each of its changes its own occurrence, even in a file fetched
+    under one name month after month.
     ``renamed`` and ``basis_change`` carry no measure and give no observation (their events
     say them).
     """
     out: list[Observation] = []
     prefix = _grid_prefix(new) if new.kind == "grid" else "dc"
     for c in changes:
-        ref = new.ref(c.id)
+        ref = change_ref(new.ref(c.id), old.as_of, new.as_of)
         if c.kind in _UNMEASURED:
             continue
         out.append(Observation(f"{prefix}.{c.kind}", old.as_of, new.as_of, 1.0, known_at, "count", ref, basis))
@@ -117,6 +119,15 @@ def change_observations(
         if c.days is not None:
             out.append(Observation(f"{prefix}.{c.kind}.days", old.as_of, new.as_of, float(c.days), known_at, "days", ref, basis))
     return out
+
+
+def change_ref(ref: str, start: date, end: date) -> str:
+    """The identity of one change of one project: ``file#id@START..END``, the snapshot
+    dates it happened between. A change series is an event series, whose rows are told
+    apart by ``source_ref`` alone: ``file#id`` would keep only a project's first change
+    when the publisher's file keeps its name (every fetched snapshot)."""
+    suffix = f"@{start.isoformat()}..{end.isoformat()}"
+    return ref[: 300 - len(suffix)] + suffix
 
 
 def change_events(changes: Iterable[Change], new: Snapshot, known_at: datetime) -> list[Event]:
