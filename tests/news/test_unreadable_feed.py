@@ -31,9 +31,11 @@ class Feed:
         self.body, self.content_type, self.etag, self.modified = body, content_type, etag, modified
 
     def __call__(self, request: Request) -> Reply:
-        if request.headers.get("if-none-match") == self.etag or request.headers.get("if-modified-since") == self.modified:
+        sent = request.headers
+        if sent.get("if-none-match") == self.etag or sent.get("if-modified-since") == self.modified:
             return Reply(304, b"", {"ETag": self.etag})
-        return Reply(200, self.body, {"ETag": self.etag, "Last-Modified": self.modified, "Content-Type": self.content_type})
+        headers = {"ETag": self.etag, "Last-Modified": self.modified, "Content-Type": self.content_type}
+        return Reply(200, self.body, headers)
 
 
 def sent_validators(request: Request) -> dict[str, str]:

@@ -53,7 +53,8 @@ def last(http_server, path: str) -> Request:
 @pytest.mark.parametrize("body, problem", BROKEN)
 def test_unreadable_companyfacts_are_read_whole_again(sec_settings, http_server, body, problem) -> None:
     facts = Served(FACTS, '"v0"')
-    http_server.routes.update({TICKERS_PATH: Reply(200, TICKERS), FACTS_PATH: facts, SUBS_PATH: Reply(200, SUBMISSIONS)})
+    http_server.routes.update({TICKERS_PATH: Reply(200, TICKERS), FACTS_PATH: facts})
+    http_server.routes[SUBS_PATH] = Reply(200, SUBMISSIONS)
     state: dict[str, str] = {}
     assert source(sec_settings).collect(["sec.VRT.capex"], state).observations
     assert state[f"facts.{CIK:010d}.etag"] == '"v0"'
@@ -67,8 +68,9 @@ def test_unreadable_companyfacts_are_read_whole_again(sec_settings, http_server,
     assert "if-none-match" not in last(http_server, FACTS_PATH).headers
 
     facts.serve(FACTS, '"v1"')
-    capex = [o for o in source(sec_settings).collect(["sec.VRT.capex"], state).observations if o.series == "sec.VRT.capex"]
-    assert len(capex) == 2 and state[f"facts.{CIK:010d}.etag"] == '"v1"'
+    fixed = source(sec_settings).collect(["sec.VRT.capex"], state)
+    assert len([o for o in fixed.observations if o.series == "sec.VRT.capex"]) == 2
+    assert state[f"facts.{CIK:010d}.etag"] == '"v1"'
     again = source(sec_settings).collect(["sec.VRT.capex"], state)
     assert not any(o.series == "sec.VRT.capex" for o in again.observations)  # 304 now
     assert last(http_server, FACTS_PATH).headers["if-none-match"] == '"v1"'
@@ -101,7 +103,9 @@ def test_a_company_failing_after_its_facts_keeps_no_facts_validators(sec_setting
 
 
 @pytest.mark.parametrize("body, problem", [*BROKEN, pytest.param(b"{}", "an empty company_tickers map", id="empty map")])
-def test_an_unreadable_ticker_map_is_not_cached_nor_its_validators_kept(sec_settings, http_server, body, problem) -> None:
+def test_an_unreadable_ticker_map_is_not_cached_nor_its_validators_kept(
+    sec_settings, http_server, body, problem
+) -> None:
     tickers = Served(body, '"t1"')
     http_server.routes.update({TICKERS_PATH: tickers, FACTS_PATH: Reply(200, FACTS), SUBS_PATH: Reply(200, SUBMISSIONS)})
     state: dict[str, str] = {}
