@@ -8,15 +8,17 @@ Usage::
     if reply.not_modified:                      # a 304: the copy read last time stands
         return
     ...                                         # read reply.content
-    state.update(kept.of(reply))                # the next GET is conditional
+    state.update(kept.of(reply))                # once read and stored: the next GET is conditional
 
+A reply that cannot be read must leave no validators behind (``kept.forget(state)``): the
+next GET would be answered 304 and the unread body passed as unchanged, never read again.
 A server that ignores the validators answers 200 with the whole file again; what to do with
 bytes equal to the last ones is the caller's (a snapshot compares their digest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,3 +49,12 @@ class Validators:
             return {}
         found = {self.etag_key: reply.etag, self.last_modified_key: reply.last_modified}
         return {key: value for key, value in found.items() if value}
+
+    def forget(self, state: MutableMapping[str, str]) -> None:
+        """Drop the validators kept in ``state``, after a reply that could not be read: the
+        next GET is a plain one, so the whole body is read again."""
+        # Emptied, not removed: the store keeps every key it was once given (it only upserts
+        # the state), so a removed validator would be read back on the next run.
+        for key in (self.etag_key, self.last_modified_key):
+            if state.get(key):
+                state[key] = ""

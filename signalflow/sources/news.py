@@ -3,8 +3,12 @@
 Each feed is fetched with a conditional GET (the ETag and Last-Modified of the last reply
 are kept in the source state), parsed with feedparser from the raw bytes and the reply's
 headers so declared and undeclared encodings decode right, and classified entry by entry.
-A malformed ("bozo") feed still yields the entries that parsed. Entries already seen (by id,
-else link) are skipped across runs; the store's unique (source, entry_id) is the backstop.
+A malformed ("bozo") feed still yields the entries that parsed. A reply with no feed in it
+(broken XML without entries, an HTML page, an empty body) fails the feed, naming where the
+parser stopped. Only a feed read whole keeps its validators: after a malformed or unreadable
+reply the next GET is a plain one, so a 304 never passes an unread body as unchanged.
+Entries already seen (by id, else link) are skipped across runs; the store's unique
+(source, entry_id) is the backstop.
 
 Labelled entries are grouped into stories (``news/stories.py``): the copies of one event
 from any outlets are one story. The stories still open are kept in the source state, so
@@ -37,6 +41,7 @@ from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
 from typing import Any
+from xml.sax import SAXParseException
 
 from signalflow.errors import PayloadError, SourceError
 from signalflow.redact import endpoint
@@ -228,7 +233,6 @@ class NewsSource(Source):
                 entries=old.entries if old else 0, last_success=now.isoformat(),
             ).to_json()  # fmt: skip
             return Batch()
-        state.update(kept.of(fetched))
         # The feed's Last-Modified dates its undated entries: they were in it by then.
         changed = _http_date(fetched.last_modified)
         try:
@@ -238,12 +242,19 @@ class NewsSource(Source):
                 undated_at=changed if changed is not None and changed <= now else None,
             )
         except SourceError as exc:
+            # Kept validators would get a 304 next time: the feed passed as unchanged and healthy,
+            # its body never read again. Without them the next run reads it whole.
+            kept.forget(state)
             state[f"{key}:health"] = FeedHealth(
                 feed.name, shown, "failing", now.isoformat(), str(exc),
-                last_success=old.last_success if old else "",
+                entries=old.entries if old else 0, last_success=old.last_success if old else "",
                 consecutive_failures=(old.consecutive_failures if old else 0) + 1,
             ).to_json()  # fmt: skip
             return Batch(warnings=[str(exc)])
+        if problem:
+            kept.forget(state)  # read in part: the next run reads it whole (and reports it again)
+        else:
+            state.update(kept.of(fetched))  # kept with the batch: the service stores both or neither
         _remember(state, key, [e.entry_id for e in batch.events])
         state[f"{key}:health"] = FeedHealth(
             feed.name, shown, "bozo" if problem else "ok", now.isoformat(), problem,
@@ -262,7 +273,8 @@ class NewsSource(Source):
     ) -> Batch:
         """Entries of one feed payload as events and observations; ``seen`` ids are skipped.
 
-        Raises PayloadError when nothing in the payload parses as a feed."""
+        Raises PayloadError when the payload holds no feed: no entry parsed and no feed root
+        found, or the XML broke before any entry."""
         return self._parse(feed_name, content, headers, seen, origin)[0]
 
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -309,9 +321,12 @@ class NewsSource(Source):
         # text/xml without a charset "declares" us-ascii (RFC 3023); feedparser then flags the
         # document's real encoding as an override although it decoded right: not a health problem
         if parsed.get("bozo") and not isinstance(exc, feedparser.CharacterEncodingOverride):
-            problem = f"{type(exc).__name__}: {exc}"
-            if not parsed.entries and not parsed.get("version"):
-                raise PayloadError(origin or feed_name, f"not an RSS or Atom feed ({problem})")
+            problem = _parser_problem(exc, content)
+        # An empty body or a well-formed HTML page parses without complaint and without entries:
+        # a failure, never an empty feed; so is XML that broke before its first entry.
+        if not parsed.entries and (not parsed.get("version") or isinstance(exc, SAXParseException)):
+            detail = "empty body" if not content.strip() else problem or _no_feed(headers)
+            raise PayloadError(origin or feed_name, f"not a readable RSS or Atom feed ({detail})")
         batch = Batch(warnings=[f"feed {feed_name}: malformed, kept what parsed ({problem})"] if problem else [])
         stories: dict[str, Story] = {}
         for entry in parsed.entries:
@@ -442,6 +457,23 @@ def _http_date(text: str | None) -> datetime | None:
     if stamp.tzinfo is None:
         return stamp
     return stamp.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _parser_problem(exc: BaseException, content: bytes) -> str:
+    """What the parser said, with the line and column of the payload where it stopped, when
+    it tells them (feedparser puts an XML declaration line before a document without one)."""
+    if not isinstance(exc, SAXParseException):
+        return f"{type(exc).__name__}: {exc}"
+    line, column = exc.getLineNumber(), exc.getColumnNumber()
+    head = content[:64].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xfe\xff")
+    if not head.startswith(b"<?xml") and line > 1:
+        line -= 1
+    return f"{exc.getMessage()} at line {line}, column {column}"
+
+
+def _no_feed(headers: dict[str, str]) -> str:
+    served = headers.get("content-type", "").split(";")[0].strip()
+    return "no rss, feed or RDF root element" + (f"; served as {served}" if served else "")
 
 
 def _nearest(word: str, choices: Sequence[str]) -> str:

@@ -15,7 +15,8 @@ References:
 Fetching is polite, as SEC fair access asks: a User-Agent naming the user (collection refuses
 to start without ``sec_user_agent``), at most ``sec_max_rps`` requests per second across the
 whole process (one limiter shared by every instance and thread), gzip, retries with backoff on
-429/5xx, and conditional requests (ETag / Last-Modified kept in the source state).
+429/5xx, and conditional requests (ETag / Last-Modified kept in the source state, only with
+what the reply held: a reply that is no JSON forgets them, so the next request reads it whole).
 The ticker -> CIK map (company_tickers.json) is cached in ``data_dir`` and refreshed daily.
 
 Point in time: each fact is known from its filing's EDGAR acceptance (``acceptanceDateTime``
@@ -183,10 +184,9 @@ class SecSource(Source):
     def cached_tickers(self) -> dict[str, int]:
         """TICKER -> CIK from the cached company_tickers.json (empty when there is none)."""
         try:
-            data = json.loads(self.tickers_path.read_bytes())
-        except (OSError, ValueError):
+            return _ticker_map(self.tickers_path.read_bytes(), str(self.tickers_path))
+        except (OSError, PayloadError):
             return {}
-        return {str(v["ticker"]).upper(): int(v["cik_str"]) for v in data.values()}
 
     def tickers(self, state: MutableMapping[str, str]) -> dict[str, int]:
         """TICKER -> CIK, refreshing the cached map when it is older than a day."""
@@ -199,6 +199,11 @@ class SecSource(Source):
             if reply.not_modified:
                 path.touch()
             else:
+                try:
+                    _ticker_map(reply.content, reply.url)
+                except PayloadError:
+                    TICKERS.forget(state)  # the cached map stays; the next refresh reads it whole
+                    raise
                 path.write_bytes(reply.content)
                 state.update(TICKERS.of(reply))
         return self.cached_tickers()
@@ -244,6 +249,10 @@ class SecSource(Source):
         client = self._client()
         base = self.config.base_url.get_secret_value().rstrip("/")
         batch = Batch()
+        # Validators of the replies read, kept only once the company's whole batch is built: a
+        # later failure (its submissions) drops the facts read, and their ETag kept would get a
+        # 304 next time, so they would never be stored.
+        read: dict[str, str] = {}
         facts_key = f"facts.{cik:010d}"
         facts_kept = Validators.under(facts_key)
         known = set(filter(None, state.get(f"{facts_key}.concepts", "").split(",")))
@@ -254,18 +263,15 @@ class SecSource(Source):
         reply = facts_kept.get(client, facts_url, state if conditional else {})
         facts = None
         if not reply.not_modified:
-            try:
-                facts = reply.json()
-            except ValueError as exc:
-                raise PayloadError(reply.url, f"invalid JSON: {exc}") from None
-            state.update(facts_kept.of(reply))
-            state[f"{facts_key}.concepts"] = ",".join(sorted(concepts | known))
+            facts = _json(reply, facts_kept, state)
+            read.update(facts_kept.of(reply))
+            read[f"{facts_key}.concepts"] = ",".join(sorted(concepts | known))
         subs_kept = Validators.under(f"subs.{cik:010d}")
         # New facts need every acceptance time: then submissions is read whole, not conditionally.
         reply = subs_kept.get(client, f"{base}/submissions/CIK{cik:010d}.json", state if facts is None else {})
         accepted = self.filings.accepted(cik)
         if not reply.not_modified:
-            submissions = reply.json()
+            submissions = _json(reply, subs_kept, state)
             pages = []
             for page in (submissions.get("filings") or {}).get("files") or []:
                 if facts is not None and isinstance(page, dict) and page.get("name"):
@@ -277,7 +283,7 @@ class SecSource(Source):
             expectation = expect_next(submissions, reply.url)
             if expectation is not None:
                 batch.extend(calendar_batch(expectation, ticker, accepted, collected_at))
-            state.update(subs_kept.of(reply))
+            read.update(subs_kept.of(reply))
         if facts is not None:
             batch.extend(
                 normalize_companyfacts(facts, ticker, self.metrics, sorted(concepts), accepted, collected_at, facts_url)
@@ -285,6 +291,7 @@ class SecSource(Source):
         if read_filings:
             archives = archives_base(self.config.base_url.get_secret_value())
             batch.extend(collect_filings(client, archives, cik, ticker, self.filings.records(cik), state))
+        state.update(read)
         return batch
 
     # Checking and importing -------------------------------------------------------
@@ -404,6 +411,41 @@ class SecSource(Source):
         if "_" in path.name and TICKER.match(prefix) and not prefix.startswith("CIK"):
             return prefix
         return f"CIK{cik:010d}"
+
+
+def _ticker_map(content: bytes, origin: str) -> dict[str, int]:
+    """TICKER -> CIK from a company_tickers.json, or a PayloadError naming ``origin``."""
+    data = _parsed(content, origin)
+    try:
+        found = {str(v["ticker"]).upper(): int(v["cik_str"]) for v in data.values()}
+    except (TypeError, KeyError, ValueError, AttributeError):
+        raise PayloadError(origin, "not a company_tickers map ({\"0\": {\"cik_str\": ..., \"ticker\": ...}})") from None
+    if not found:
+        raise PayloadError(origin, "an empty company_tickers map")
+    return found
+
+
+def _json(reply, kept: Validators, state: MutableMapping[str, str]) -> dict:
+    """The JSON object a reply carries. One that is none forgets its resource's validators in
+    ``state`` (the next request is plain, never answered 304) and raises a PayloadError."""
+    try:
+        return _parsed(reply.content, reply.url)
+    except PayloadError:
+        kept.forget(state)
+        raise
+
+
+def _parsed(content: bytes, origin: str) -> dict:
+    """``content`` as a JSON object, or a PayloadError naming ``origin`` and where it broke."""
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(origin, f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except ValueError as exc:  # not even text (UnicodeDecodeError)
+        raise PayloadError(origin, f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(origin, f"a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def _beside(path: Path, cik: int) -> dict:

@@ -3,7 +3,9 @@
 The reply's ``ETag`` and ``Last-Modified`` are kept in the source state (``PUBLISHER.etag``,
 ``PUBLISHER.last_modified``) and sent back as ``If-None-Match``/``If-Modified-Since``: a 304
 stores nothing, and neither does a 200 whose bytes equal the last file's (``PUBLISHER.sha256``;
-a server without validators). A new file is saved whole under
+a server without validators). The validators of a new file are kept only once it was read
+and stored; a file that cannot be read leaves the publisher's kept ones emptied, so the next
+fetch is a plain GET and reads it whole again. A new file is saved whole under
 ``data_dir/snapshots/PUBLISHER/fetched/STAMP/``, STAMP the fetch instant in UTC
 (``20261202T130512Z``; an Epoch ``data_centers.zip`` is unpacked there, so the timelines sit
 beside the sites file), and handed back to be read, diffed and kept as
@@ -52,7 +54,9 @@ def fetch_snapshot(
     """The publisher's file if it changed since the last fetch, else ``None``.
 
     Raises :class:`~signalflow.errors.FetchError` (naming the URL) when the server fails;
-    nothing is saved then, and the kept snapshots stay as they were."""
+    nothing is saved then, and the kept snapshots stay as they were. Raises
+    :class:`~signalflow.errors.PayloadError` when the file cannot be unpacked, forgetting
+    the publisher's validators."""
     kept = Validators.under(publisher)
     got = kept.get(http, url, state)
     if got.not_modified:
@@ -68,6 +72,7 @@ def fetch_snapshot(
         path = _save(got.content, publisher, url, target)
     except Exception:
         shutil.rmtree(target, ignore_errors=True)
+        kept.forget(state)
         raise
     return Download(publisher, got.url, path, now, validators)
 
@@ -77,9 +82,11 @@ def remember(download: Download, state: MutableMapping[str, str]) -> None:
     state.update(download.validators)
 
 
-def discard(download: Download) -> None:
-    """Forget a file that could not be read (the next run fetches it again)."""
+def discard(download: Download, state: MutableMapping[str, str]) -> None:
+    """Forget a file that could not be read, and the publisher's validators: the next run
+    fetches it whole again, never answered 304 for a file it did not read."""
     shutil.rmtree(download.path.parent, ignore_errors=True)
+    Validators.under(download.publisher).forget(state)
 
 
 def _save(content: bytes, publisher: str, url: str, target: Path) -> Path:

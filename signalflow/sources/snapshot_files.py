@@ -246,10 +246,10 @@ class SnapshotSource(Source):
             if snapshot.publisher != publisher:
                 raise PayloadError(download.url, f"serves a {snapshot.publisher} file, not {publisher}")
         except PayloadError as exc:
-            discard(download)
+            discard(download, state)
             raise PayloadError(download.url, str(exc)) from exc
         except Exception:
-            discard(download)
+            discard(download, state)
             raise
         batch = self._keep(snapshot, now, KnownAtBasis.COLLECTED)
         remember(download, state)

@@ -293,21 +293,29 @@ class TabularSource(Source):
 
     def _collect_one(self, http: HttpClient, ref: str, state: MutableMapping[str, str], window) -> Batch:
         spec = self.configured()[ref.split(".", 1)[1]]
+        etag = None
         if _remote(spec):
             fetched = http.get(spec.url.get_secret_value(), etag=state.get(f"{ref}:etag"))
             if fetched.not_modified:
                 return Batch()
-            content = fetched.content
-            if fetched.etag:
-                state[f"{ref}:etag"] = fetched.etag
+            content, etag = fetched.content, fetched.etag
         else:
             try:
                 content = Path(spec.url.get_secret_value()).expanduser().read_bytes()
             except OSError as exc:
                 raise PayloadError(_shown(spec), f"cannot read {ref}: {exc.strerror or exc}") from None
-        batch = parse_table(content, _shown(spec), ref, spec, collected_at=self.clock())
+        try:
+            batch = parse_table(content, _shown(spec), ref, spec, collected_at=self.clock())
+        except SourceError:
+            # An ETag kept for a file not read would get a 304 next time and the file would
+            # never be read; emptied, not removed (the store keeps every key it was given).
+            if state.get(f"{ref}:etag"):
+                state[f"{ref}:etag"] = ""
+            raise
         batch.frame = restamp_seen(batch.frame, state.get(f"{ref}:last"), window, self.clock())
         remember_last(batch.frame, state, f"{ref}:last")
+        if etag:
+            state[f"{ref}:etag"] = etag
         return batch
 
     def needs(self, ref: str) -> str | None:

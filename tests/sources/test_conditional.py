@@ -56,3 +56,18 @@ def test_validators_sent_and_kept(http_server, state, reply, sent, not_modified,
 def test_the_separator_names_the_state_keys() -> None:
     assert Validators.under("reuters", sep=":") == Validators("reuters:etag", "reuters:last_modified")
     assert Validators.under("ercot") == Validators("ercot.etag", "ercot.last_modified")
+
+
+def test_forgotten_validators_leave_the_next_get_plain(http_server) -> None:
+    # emptied rather than removed: the store keeps every key it was once given
+    state = {"grid.etag": '"v1"', "grid.last_modified": MONDAY, "grid.sha256": "abc"}
+    KEPT.forget(state)
+    assert state == {"grid.etag": "", "grid.last_modified": "", "grid.sha256": "abc"}
+    http_server.routes["/file"] = Reply(200, b"file", {"ETag": '"v1"'})
+    with HttpClient("grid", retries=0, sleep=lambda seconds: None) as http:
+        KEPT.get(http, f"{http_server.url}/file", state)
+    (request,) = http_server.requests
+    assert not {"if-none-match", "if-modified-since"} & set(request.headers)
+    empty: dict[str, str] = {}
+    KEPT.forget(empty)
+    assert empty == {}  # nothing kept: no keys made up

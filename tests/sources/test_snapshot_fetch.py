@@ -283,3 +283,60 @@ def test_changes_kept_but_never_stored_are_given_again_by_the_next_fetch(make_se
     assert kept_snapshots(settings.data_dir, "miso") == [MORNING, AFTERNOON]
     slips = [(o.value, o.known_at) for o in retry.observations if o.series == "grid.miso.cod_slip.mw"]
     assert slips == [(100.0, EVENING)]  # the same change, known no earlier than it was stored
+
+
+def _cut_xlsx(infra: Path) -> bytes:
+    return (infra / "ercot_gis" / "GIS_Report_November2025.xlsx").read_bytes()[:4000]
+
+
+@pytest.mark.parametrize(
+    "source, setting, path, refs, good, broken, later",
+    [
+        pytest.param(
+            GridSource, "grid_ercot_url", "/gis.xlsx", ["grid.ercot.queue_mw"],
+            "ercot_gis/GIS_Report_October2025.xlsx", lambda infra: b"<html>maintenance</html>",
+            "ercot_gis/GIS_Report_November2025.xlsx", id="HTML page",
+        ),
+        pytest.param(
+            GridSource, "grid_ercot_url", "/gis.xlsx", ["grid.ercot.queue_mw"],
+            "ercot_gis/GIS_Report_October2025.xlsx", lambda infra: b"",
+            "ercot_gis/GIS_Report_November2025.xlsx", id="empty body",
+        ),
+        pytest.param(
+            GridSource, "grid_ercot_url", "/gis.xlsx", ["grid.ercot.queue_mw"],
+            "ercot_gis/GIS_Report_October2025.xlsx", _cut_xlsx,
+            "ercot_gis/GIS_Report_November2025.xlsx", id="cut-off xlsx",
+        ),
+        pytest.param(
+            DcSource, "dc_epoch_url", "/data_centers.csv", ["dc.power_mw"],
+            "epoch_ai/2026-07-07_data_centers.csv", lambda infra: b"PK\x03\x04 not a zip after all",
+            "epoch_ai/2026-08-03_data_centers.csv", id="broken zip",
+        ),
+    ],
+)  # fmt: skip
+def test_an_unreadable_file_keeps_no_validators_and_is_fetched_whole_again(
+    make_settings, http_server, infra, source, setting, path, refs, good, broken, later
+) -> None:
+    publisher = Publisher(infra / good, '"good"')
+    http_server.routes[path] = publisher
+    settings = make_settings(**{setting: f"{http_server.url}{path}"})
+    name = "ercot" if source is GridSource else "epoch"
+    state: dict[str, str] = {}
+    source(settings, quick_http(), clock=lambda: NOW).collect(refs, state)
+    assert state[f"{name}.etag"] == '"good"'
+
+    # the file breaks; the server keeps validators for it and answers 304 when they come back
+    publisher.set(broken(infra), '"broken"', "Tue, 02 Dec 2025 15:00:00 GMT")
+    for _ in range(2):
+        with pytest.raises(PayloadError) as failed:
+            source(settings, quick_http(), clock=lambda: LATER).collect(refs, state)
+        assert f"{http_server.url}{path}" in str(failed.value)
+        assert (state[f"{name}.etag"], state[f"{name}.last_modified"]) == ("", "")
+    assert not {"if-none-match", "if-modified-since"} & set(http_server.requests[-1].headers)
+
+    publisher.set(infra / later, '"broken"', "Tue, 02 Dec 2025 15:00:00 GMT")  # fixed, same validators
+    fixed = source(settings, quick_http(), clock=lambda: LATER).collect(refs, state)
+    assert fixed.observations and state[f"{name}.etag"] == '"broken"'
+    again = source(settings, quick_http(), clock=lambda: LATER).collect(refs, state)
+    assert http_server.requests[-1].headers["if-none-match"] == '"broken"'
+    assert not again.observations and not again.events

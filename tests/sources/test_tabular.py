@@ -69,6 +69,47 @@ def test_json_over_http_with_records_path_and_etag(settings, http_server) -> Non
     assert again.frame is None
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param("<html><body>Service Unavailable</body></html>", id="HTML error page"),
+        pytest.param("", id="empty body"),
+        pytest.param('{"response": {"data": [{"period": "2026-01-01", ', id="cut-off JSON"),
+    ],
+)
+def test_an_unreadable_reply_keeps_no_etag(settings, http_server, broken) -> None:
+    from fakes.http_server import Reply
+
+    good = {"response": {"data": [{"period": "2026-01-01", "util": 81.5}]}}
+    served = {"body": good, "etag": '"e0"'}
+
+    def handle(request):
+        if request.headers.get("if-none-match") == served["etag"]:
+            return Reply(304)
+        return Reply(200, served["body"], {"ETag": served["etag"], "Content-Type": "application/json"})
+
+    http_server.routes["/util.json"] = handle
+    spec = {"name": "util", "url": f"{http_server.url}/util.json", "format": "json", "records_path": "response.data",
+            "date_column": "period", "value_column": "util", "frequency": "monthly"}
+    source = _source(HttpSource, _with(settings, spec))
+    state: dict[str, str] = {}
+    source.collect(["http.util"], state)
+    assert state["http.util:etag"] == '"e0"'
+
+    served.update(body=broken, etag='"e1"')  # the body breaks; the server keeps an ETag for it
+    for _ in range(2):
+        with pytest.raises(PayloadError, match="util.json"):
+            source.collect(["http.util"], state)
+        assert state["http.util:etag"] == ""
+    assert "if-none-match" not in http_server.requests[-1].headers
+
+    served["body"] = {"response": {"data": [*good["response"]["data"], {"period": "2026-02-01", "util": 83}]}}
+    assert list(source.collect(["http.util"], state).frame["value"]) == [81.5, 83.0]
+    assert state["http.util:etag"] == '"e1"'
+    assert source.collect(["http.util"], state).frame is None
+    assert http_server.requests[-1].headers["if-none-match"] == '"e1"'
+
+
 def test_known_at_column_is_reported(settings, tmp_path: Path) -> None:
     path = tmp_path / "capacity.csv"
     path.write_text("quarter,mw,published\n2025-10-01,120,2026-02-10T14:30:00Z\n2026-01-01,150,\n")
