@@ -41,9 +41,12 @@ def fit_table(
     title: str | None = None,
     width: int | None = None,
     console: Console | None = None,
+    group: int | None = None,
 ) -> Table:
     """A rich Table of ``rows`` that fits ``width`` (default: the console's) by dropping the
-    lowest-priority columns whose minimum widths do not fit."""
+    lowest-priority columns whose minimum widths do not fit. ``group``: a column whose
+    value, where not empty, starts a group of rows (a board's layer); when that column is
+    dropped, each group gets a heading row of its own instead, so the grouping still shows."""
     width = width or (console or Console()).width
     cells = [[cell(v) for v in row] for row in rows]
     keep = list(range(len(columns)))
@@ -62,7 +65,8 @@ def fit_table(
             break
         if columns[i].priority > 0:
             keep.remove(i)
-    dropped = [columns[i].header for i in range(len(columns)) if i not in keep]
+    headed = group is not None and group not in keep
+    dropped = [columns[i].header for i in range(len(columns)) if i not in keep and not (headed and i == group)]
     table = Table(
         title=title,
         caption=f"not shown at this width: {', '.join(dropped)} (widen the terminal or use --json)" if dropped else None,
@@ -73,6 +77,10 @@ def fit_table(
             columns[i].header, no_wrap=columns[i].no_wrap, justify=columns[i].justify,  # type: ignore[arg-type]
             min_width=minimum(i), overflow="fold",
         )
-    for row in cells:
+    for n, row in enumerate(cells):
+        if headed and group < len(row) and row[group].plain:
+            if n:
+                table.add_section()
+            table.add_row(Text(row[group].plain, style="bold"), *(Text("") for _ in keep[1:]))
         table.add_row(*(row[i] if i < len(row) else Text("") for i in keep))
     return table

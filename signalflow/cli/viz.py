@@ -119,7 +119,7 @@ def status(rules: RulesOption = None, as_json: JsonOption = False) -> None:
                 r.stalest.text() if r.stalest else "",
                 cell(f"{review} overdue", "bold red") if r.review_overdue else review,
             ])
-    console.print(fit_table(columns, table_rows, title="Theses by bottleneck layer", console=console))
+    console.print(fit_table(columns, table_rows, title="Theses by bottleneck layer", console=console, group=0))
     if binds is not None:
         console.print(binds.text())
     waiting: dict[str, list[str]] = {}

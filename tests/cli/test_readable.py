@@ -38,6 +38,23 @@ def test_a_narrow_table_drops_low_priority_columns_and_keeps_the_rest_whole() ->
     assert max(len(line) for line in narrow.splitlines()) <= 40
 
 
+def test_a_dropped_group_column_becomes_a_heading_row_per_group() -> None:
+    # The board groups theses by layer: when the layer column does not fit, each layer
+    # heads its own rows instead of vanishing from the board.
+    rows = [["compute", "nvda_valuation", "ok", "fred.BAMLH0A0HYM2 (no value)"],
+            ["", "memory_hbm", "soft_warning", "fred.BAMLH0A0HYM2 (no value)"],
+            ["power", "power_bottleneck", "kill_switch", "grid.ercot.queue_mw (2026-08-01, stale)"]]
+    columns = [Col("layer", 4), Col("thesis", no_wrap=True), Col("state", no_wrap=True), Col("stalest input", 6)]
+    wide = _render(fit_table(columns, rows, width=200, group=0), 200)
+    assert [line.split("│")[1].strip() for line in wide.splitlines() if line.startswith("│")] == ["compute", "", "power"]
+    narrow = _render(fit_table(columns, rows, width=40, group=0), 40)
+    firsts = [line.split("│")[1].strip() for line in narrow.splitlines() if line.startswith("│")]
+    assert firsts == ["compute", "nvda_valuation", "memory_hbm", "power", "power_bottleneck"]
+    caption = " ".join(narrow.split())
+    assert "stalest input" in caption and "layer" not in caption.split("not shown at this width:")[1]
+    assert max(len(line) for line in narrow.splitlines()) <= 40
+
+
 def test_cells_are_data_not_markup() -> None:
     rows = [["csv", "add a [[tabular]] table with name = 'x' [bold]now[/bold]"]]
     text = _render(fit_table([Col("source"), Col("last error")], rows))
