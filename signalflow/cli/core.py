@@ -204,7 +204,7 @@ def import_(
     if as_json:
         print_json([r.to_json() for r in reports])
     else:
-        from signalflow.cli.importing import print_import
+        from signalflow.cli.importing import failures, print_import
 
         print_import(reports, verbose=verbose)
         for r in reports:
@@ -212,8 +212,8 @@ def import_(
                 typer.echo(f"warning: {r.path.name}: {warning}", err=True)
             for missing in r.incomplete:
                 typer.echo(f"incomplete: {r.path.name}: {missing}", err=True)
-        for r in failed:
-            typer.echo(f"error: {r.error}", err=True)
+        for line in failures(reports):
+            typer.echo(line, err=True)
     partial = [r for r in reports if r.incomplete]
     if partial and not as_json:
         typer.echo(f"{len(partial)} file(s) imported partially: their missing rows are not stored", err=True)

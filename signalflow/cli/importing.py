@@ -35,6 +35,29 @@ def totals(reports: Sequence) -> list[str]:
     return lines
 
 
+def failures(reports: Sequence) -> list[str]:
+    """The files not imported, each named; files that failed alike (a folder of saved 429
+    replies) are said once: the reason, then each file relative to their common folder."""
+    import os
+
+    by_reason: dict[str, list] = {}
+    for r in reports:
+        if r.error:
+            prefix = f"{r.path}: "
+            reason = r.error[len(prefix):] if r.error.startswith(prefix) else r.error
+            by_reason.setdefault(reason, []).append(r)
+    lines = []
+    for reason, group in by_reason.items():
+        if len(group) == 1:
+            lines.append(f"error: {group[0].error}")
+            continue
+        root = os.path.commonpath([str(r.path.parent) for r in group])
+        lines.append(f"error: {_count(len(group), 'file')}: {reason}")
+        lines.append(f"  in {root}:")
+        lines += [f"    {os.path.relpath(r.path, root)}" for r in group]
+    return lines
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 

@@ -160,6 +160,22 @@ def test_import_prints_one_totals_line_per_source_and_the_files_with_verbose(tmp
     assert "alpha.csv" in again.stdout and "new observations" in again.stdout.splitlines()[1]
 
 
+def test_import_says_a_failure_shared_by_many_files_once_and_names_each_file(tmp_path: Path, monkeypatch) -> None:
+    # The FRED history holds saved 429 replies: one reason, seven files, each still named.
+    monkeypatch.setenv("COLUMNS", "80")
+    limited = '{"error_code":429,"error_message":"Too Many Requests.  Exceeded Rate Limit"}'
+    for series in ("DGS10", "M2SL"):
+        (tmp_path / series).mkdir()
+        (tmp_path / series / "2026-05-30T15-04-40-00-00_482e2529f1.json").write_text(limited)
+    result = CliRunner().invoke(app, ["import", str(tmp_path)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: 2 files: API error 429")
+    assert f"  in {tmp_path}:" in result.stderr.splitlines()
+    assert {"    DGS10/2026-05-30T15-04-40-00-00_482e2529f1.json", "    M2SL/2026-05-30T15-04-40-00-00_482e2529f1.json"} <= set(
+        result.stderr.splitlines())
+
+
 def test_status_prints_a_stored_hint_with_brackets_as_written(tmp_path: Path, monkeypatch) -> None:
     from signalflow.store import Store
 
