@@ -164,14 +164,15 @@ def test_import_says_a_failure_shared_by_many_files_once_and_names_each_file(tmp
     # The FRED history holds saved 429 replies: one reason, seven files, each still named.
     monkeypatch.setenv("COLUMNS", "80")
     limited = '{"error_code":429,"error_message":"Too Many Requests.  Exceeded Rate Limit"}'
+    history = tmp_path / "history"
     for series in ("DGS10", "M2SL"):
-        (tmp_path / series).mkdir()
-        (tmp_path / series / "2026-05-30T15-04-40-00-00_482e2529f1.json").write_text(limited)
-    result = CliRunner().invoke(app, ["import", str(tmp_path)])
+        (history / series).mkdir(parents=True)
+        (history / series / "2026-05-30T15-04-40-00-00_482e2529f1.json").write_text(limited)
+    result = CliRunner().invoke(app, ["import", str(history)])
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith("error: 2 files: API error 429")
-    assert f"  in {tmp_path}:" in result.stderr.splitlines()
+    assert f"  in {history}:" in result.stderr.splitlines()
     assert {"    DGS10/2026-05-30T15-04-40-00-00_482e2529f1.json", "    M2SL/2026-05-30T15-04-40-00-00_482e2529f1.json"} <= set(
         result.stderr.splitlines())
 
