@@ -100,12 +100,14 @@ def journal(
         print_json([e.to_json() for e in entries])
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table("when", "entry", "thesis", "rule", "what", "state", "detail")
-    for e in entries:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.entry, e.thesis, e.rule, e.what, e.state, e.detail)
-    Console().print(table)
+    from signalflow.cli.tables import Col, fit_table
+
+    columns = [Col("when", no_wrap=True), Col("entry", 2), Col("thesis"), Col("rule", 1), Col("what"), Col("state", 3),
+               Col("detail", 4)]
+    cells = [[f"{e.at:%Y-%m-%d %H:%M}", e.entry, e.thesis, e.rule, e.what, e.state, e.detail] for e in entries]
+    console = Console()
+    console.print(fit_table(columns, cells, console=console))
 
 
 @app.command()

@@ -274,10 +274,10 @@ def explain(
     if status.because:
         console.print(f"  {status.because}", markup=False, soft_wrap=True)
     if status.stale_inputs:
-        console.print(f"  stale inputs: {', '.join(status.stale_inputs)}", markup=False)
+        console.print(_indented(f"stale inputs: {', '.join(status.stale_inputs)}", 2))
     for rule in status.rules:
-        console.print(f"  [{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}", markup=False)
-        console.print(f"      why: {rule.why}", markup=False)
+        console.print(_indented(f"[{rule.severity}] {rule.name}: {rule.state.value} - {rule.expression}", 2))
+        console.print(_indented(f"why: {rule.why}", 6))
         if rule.cause is not None:
             console.print(_indented(f"because: {rule.cause.text()}", 6))
         for i in rule.inputs:
@@ -286,11 +286,10 @@ def explain(
             threshold = f"  threshold {i.threshold}" if i.threshold else ""
             basis = f" ({i.basis})" if i.basis else ""
             published = f"  {i.published}" if i.published and i.basis else ""
-            console.print(
-                f"      {i.ref} = {i.value if i.value is not None else 'unknown'} {i.unit}{threshold}  period {period}  "
-                f"known_at {i.known_at}{basis}{published}  {i.source_ref}{flag}",
-                markup=False,
-            )
+            # The value first, then where it comes from, each wrapped under its own indent.
+            console.print(_indented(f"{i.ref} = {i.value if i.value is not None else 'unknown'} {i.unit}{threshold}{flag}", 6))
+            if i.period_end:
+                console.print(_indented(f"period {period}, known_at {i.known_at}{basis}{published}, {i.source_ref}".rstrip(", "), 8))
             for line in stories.get((rule.name, i.ref), ()):
                 console.print(f"        story first seen {line.first_seen} UTC, {line.outlets_text}", markup=False)
                 console.print(f"          {line.title}", markup=False)

@@ -145,7 +145,6 @@ def _point_json(p) -> dict:
 
 def _print(values, problems, points, chart, stored_points=()) -> None:
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     from signalflow.cli.tables import Col, cell, fit_table
@@ -160,13 +159,14 @@ def _print(values, problems, points, chart, stored_points=()) -> None:
     columns = [Col("series", no_wrap=True), Col("value"), Col("known from", 2, no_wrap=True), Col("based on", 1)]
     console.print(fit_table(columns, rows, title="Efficiency estimates", console=console))
     if points:
-        dp = Table("datapoint", "boundary", "operating point", "tok/s", "W", "tokens/J", "published",
-                   title="Datapoints behind them")
-        for p in points:
-            dp.add_row(Text(f"{p.n_accelerators}x {p.hardware}\n") + Text(p.id, style="dim"), p.boundary.value, p.point.describe(),
-                       f"{p.tokens_per_s:,.0f}", f"{p.power_w:,.0f}", f"{p.tokens_per_joule:.3g}",
-                       p.published.isoformat())
-        console.print(dp)
+        dp_columns = [Col("datapoint"), Col("boundary", 3), Col("operating point", 4), Col("tok/s", 2, justify="right"),
+                      Col("W", 2, justify="right"), Col("tokens/J", justify="right"), Col("published", 1, no_wrap=True)]
+        dp_rows = [
+            [Text(f"{p.n_accelerators}x {p.hardware}\n") + Text(p.id, style="dim"), p.boundary.value, p.point.describe(),
+             f"{p.tokens_per_s:,.0f}", f"{p.power_w:,.0f}", f"{p.tokens_per_joule:.3g}", p.published.isoformat()]
+            for p in points
+        ]
+        console.print(fit_table(dp_columns, dp_rows, title="Datapoints behind them", console=console))
     if stored_points:
         from signalflow.cli.tables import Col, fit_table
 

@@ -81,7 +81,6 @@ def show(
     """Print a series period by period: start, end, fiscal year and quarter, value, unit,
     when it became known and the filing (accession) it came from."""
     from rich.console import Console
-    from rich.table import Table
 
     from signalflow.store import Store
     from signalflow.suggest import did_you_mean
@@ -111,20 +110,19 @@ def show(
     title = f"{key}: {info.title}" if info.title else key
     if at is not None:
         title += f" (as of {at:%Y-%m-%d %H:%M} UTC)"
-    table = Table(title=title)
-    for name in ("period start", "period end", "fiscal", "value", "unit", "known at", "accession / ref"):
-        table.add_column(name, no_wrap=True, justify="right" if name == "value" else "left")
-    for row in rows:
-        table.add_row(
-            str(row["period_start"]),
-            str(row["period_end"]),
-            _fiscal(row),
-            _number(row["value"]),
-            row["unit"],
-            _when(row["known_at"]),
-            row["accession"] or row["source_ref"],
-        )
-    Console().print(table)
+    from signalflow.cli.tables import Col, fit_table
+
+    columns = [Col("period start", 3, no_wrap=True), Col("period end", no_wrap=True), Col("fiscal", 5),
+               Col("value", no_wrap=True, justify="right"), Col("unit", 4), Col("known at", no_wrap=True),
+               Col("accession / ref", 2)]
+    cells = [
+        [str(row["period_start"]), str(row["period_end"]), _fiscal(row), _number(row["value"]), row["unit"],
+         _when(row["known_at"]), row["accession"] or row["source_ref"]]
+        for row in rows
+    ]
+    console = Console()
+    table = fit_table(columns, cells, title=title, console=console)
+    console.print(table)
     if not rows:
         typer.echo("no observations known at that time" if at else "no observations")
 
@@ -153,7 +151,6 @@ def _show_changes(settings, stream: str, at, as_json: bool) -> None:
     """The changes of a snapshot stream (``grid.ercot.cod_slip``), one project per row: when
     the change became known, the project, its old and new date, days moved and MW."""
     from rich.console import Console
-    from rich.table import Table
 
     from signalflow.store import Store
 
@@ -167,21 +164,19 @@ def _show_changes(settings, stream: str, at, as_json: bool) -> None:
         print_json(rows)
         return
     title = f"{stream}: {len(rows)} change(s)" + (f" known at {at:%Y-%m-%d %H:%M} UTC" if at else "")
-    table = Table(title=title)
-    for name in ("known at", "id", "name", "old date", "new date", "days", "MW"):
-        wrap = name == "name"
-        table.add_column(name, justify="right" if name in ("days", "MW") else "left", no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
-    for row in rows:
-        table.add_row(
-            _when(row["known_at"]),
-            row["id"],
-            row["name"],
-            row["old_date"] or "-",
-            row["new_date"] or "-",
-            "" if row["days"] is None else f"{row['days']:+d}",
-            _number(row["mw"]),
-        )
-    Console().print(table)
+    from signalflow.cli.tables import Col, fit_table
+
+    columns = [Col("known at", no_wrap=True), Col("id", no_wrap=True), Col("name", 3), Col("old date", 2, no_wrap=True),
+               Col("new date", 1, no_wrap=True), Col("days", no_wrap=True, justify="right"),
+               Col("MW", no_wrap=True, justify="right")]
+    cells = [
+        [_when(row["known_at"]), row["id"], row["name"], row["old_date"] or "-", row["new_date"] or "-",
+         "" if row["days"] is None else f"{row['days']:+d}", _number(row["mw"])]
+        for row in rows
+    ]
+    console = Console()
+    table = fit_table(columns, cells, title=title, console=console)
+    console.print(table)
     if not rows:
         typer.echo(f"no {label} changes stored for {source} (import its snapshots in date order)")
 
@@ -194,7 +189,6 @@ def list_series(
 ) -> None:
     """List every stored series: key, kind, unit, frequency and title."""
     from rich.console import Console
-    from rich.table import Table
 
     from signalflow.store import Store
 
@@ -213,7 +207,9 @@ def list_series(
             ]
         )
         return
-    table = Table("key", "kind", "unit", "frequency", "title")
-    for s in infos:
-        table.add_row(s.key, str(getattr(s.kind, "value", s.kind)), s.unit, s.frequency, s.title)
-    Console().print(table)
+    from signalflow.cli.tables import Col, fit_table
+
+    columns = [Col("key", no_wrap=True), Col("kind", 3), Col("unit", 4), Col("frequency", 2), Col("title", 1)]
+    cells = [[s.key, str(getattr(s.kind, "value", s.kind)), s.unit, s.frequency, s.title] for s in infos]
+    console = Console()
+    console.print(fit_table(columns, cells, console=console))

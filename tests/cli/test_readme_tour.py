@@ -37,7 +37,7 @@ EXPECTED_EXIT = {
     '--unless "fred.BAMLH0A0HYM2 > 7"': 1,
 }
 # Boards whose cells must never be cut to stubs at 80 columns (columns are dropped instead).
-BOARDS = {"status", "evaluate", "feeds", "hypotheses", "efficiency", "import"}
+BOARDS = {"status", "evaluate", "feeds", "hypotheses", "efficiency", "import", "series", "journal", "explain"}
 # One diagnostic or setting per line, whatever its length, so editors and grep can use them.
 LINE_ORIENTED = {"check", "test", "config"}
 
