@@ -38,9 +38,14 @@ class Validators:
         """``KEY.etag`` and ``KEY.last_modified`` (or with another separator)."""
         return cls(f"{key}{sep}etag", f"{key}{sep}last_modified")
 
-    def get(self, http: HttpClient, url: str, state: Mapping[str, str]) -> Fetched:
-        """GET ``url``, conditional on the validators kept in ``state`` (none kept: a plain GET)."""
-        return http.get(url, etag=state.get(self.etag_key), last_modified=state.get(self.last_modified_key))
+    def get(
+        self, http: HttpClient, url: str, state: Mapping[str, str], params: Mapping[str, str | int] | None = None
+    ) -> Fetched:
+        """GET ``url`` (with query ``params``), conditional on the validators kept in ``state``
+        (none kept: a plain GET)."""
+        return http.get(
+            url, params=params, etag=state.get(self.etag_key), last_modified=state.get(self.last_modified_key)
+        )
 
     def of(self, reply: Fetched) -> dict[str, str]:
         """The validators ``reply`` carries, by state key, to keep once it has been read: none

@@ -31,6 +31,7 @@ from signalflow.errors import ApiError, FetchError, PayloadError, SourceError
 from signalflow.series import Batch
 from signalflow.sources.base import Source
 from signalflow.sources.captured import captured_at
+from signalflow.sources.conditional import Validators
 from signalflow.sources.fred_formats import (
     SERIES_ID,
     FredFormat,
@@ -158,16 +159,23 @@ class FredSource(Source):
         self, http: HttpClient, series_id: str, state: MutableMapping[str, str], window: timedelta
     ) -> Batch:
         url = self.config.graph_url.get_secret_value()
-        fetched = http.get(url, params={"id": series_id}, etag=state.get(f"{series_id}:etag"))
+        origin = f"{url}?id={series_id}"
+        kept = Validators.under(series_id, sep=":")
+        fetched = kept.get(http, url, state, params={"id": series_id})
         if fetched.not_modified:
             return Batch()
-        batch = parse_fredgraph_csv(fetched.text(), f"{url}?id={series_id}", collected_at=self.clock())
-        if series_info(series_id, None).key not in {s.key for s in batch.series}:
-            raise PayloadError(f"{url}?id={series_id}", f"the CSV has no column {series_id}")
+        try:
+            batch = parse_fredgraph_csv(fetched.text(), origin, collected_at=self.clock())
+            if series_info(series_id, None).key not in {s.key for s in batch.series}:
+                raise PayloadError(origin, f"the CSV has no column {series_id}")
+        except SourceError:
+            # Validators kept for a reply not read would get a 304 next time, and the series
+            # would pass as unchanged: without them the next run reads the CSV whole.
+            kept.forget(state)
+            raise
         if batch.frame is not None:
             batch.frame = restamp_seen(batch.frame, state.get(f"{series_id}:last"), window, self.clock())
-        if fetched.etag:
-            state[f"{series_id}:etag"] = fetched.etag
+        state.update(kept.of(fetched))
         remember_last(batch.frame, state, f"{series_id}:last")
         log.info("FRED series collected", extra={"series": series_id, "mode": "fredgraph"})
         return batch

@@ -16,7 +16,8 @@ Fetching is polite, as SEC fair access asks: a User-Agent naming the user (colle
 to start without ``sec_user_agent``), at most ``sec_max_rps`` requests per second across the
 whole process (one limiter shared by every instance and thread), gzip, retries with backoff on
 429/5xx, and conditional requests (ETag / Last-Modified kept in the source state, only with
-what the reply held: a reply that is no JSON forgets them, so the next request reads it whole).
+what the reply held: a reply that is not the JSON object expected, such as an error object,
+fails its company and forgets them, so the next request reads it whole).
 The ticker -> CIK map (company_tickers.json) is cached in ``data_dir`` and refreshed daily.
 
 Point in time: each fact is known from its filing's EDGAR acceptance (``acceptanceDateTime``
@@ -59,6 +60,9 @@ if TYPE_CHECKING:
 TICKERS_FILE = "sec_company_tickers.json"
 TICKERS_MAX_AGE_S = 86400.0
 TICKERS = Validators.under("tickers")  # the ticker map's validators in the source state
+# Where each reply holds its data: anything else (an error object, a list) fails its company.
+FACTS_SHAPE = ("facts",)
+SUBMISSIONS_SHAPE = ("filings", "recent")
 TICKER = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 SPECIAL = ("next_filing", *DERIVED_NAMES, *FILING_SERIES)
 # customer_share[CustomerA]: one series per customer member a filing names.
@@ -263,7 +267,7 @@ class SecSource(Source):
         reply = facts_kept.get(client, facts_url, state if conditional else {})
         facts = None
         if not reply.not_modified:
-            facts = _json(reply, facts_kept, state)
+            facts = _json(reply, facts_kept, state, FACTS_SHAPE)
             read.update(facts_kept.of(reply))
             read[f"{facts_key}.concepts"] = ",".join(sorted(concepts | known))
         subs_kept = Validators.under(f"subs.{cik:010d}")
@@ -271,14 +275,22 @@ class SecSource(Source):
         reply = subs_kept.get(client, f"{base}/submissions/CIK{cik:010d}.json", state if facts is None else {})
         accepted = self.filings.accepted(cik)
         if not reply.not_modified:
-            submissions = _json(reply, subs_kept, state)
+            submissions = _json(reply, subs_kept, state, SUBMISSIONS_SHAPE)
             pages = []
             for page in (submissions.get("filings") or {}).get("files") or []:
                 if facts is not None and isinstance(page, dict) and page.get("name"):
                     try:
-                        pages.append(client.get(f"{base}/submissions/{page['name']}").json())
+                        older = client.get(f"{base}/submissions/{page['name']}").json()
                     except (SourceError, ValueError) as exc:  # its facts fall back to the filing day's end
                         batch.warnings.append(f"sec {ticker}: older submissions page {page['name']}: {exc}")
+                        continue
+                    if isinstance(older, dict) and isinstance(older.get("accessionNumber"), list):
+                        pages.append(older)
+                    else:
+                        batch.warnings.append(
+                            f"sec {ticker}: older submissions page {page['name']}: expected an object "
+                            f"with an 'accessionNumber' list, got {_excerpt(older)}"
+                        )
             accepted = self.filings.add(cik, submissions, pages)
             expectation = expect_next(submissions, reply.url)
             if expectation is not None:
@@ -425,27 +437,49 @@ def _ticker_map(content: bytes, origin: str) -> dict[str, int]:
     return found
 
 
-def _json(reply, kept: Validators, state: MutableMapping[str, str]) -> dict:
-    """The JSON object a reply carries. One that is none forgets its resource's validators in
-    ``state`` (the next request is plain, never answered 304) and raises a PayloadError."""
+def _json(reply, kept: Validators, state: MutableMapping[str, str], shape: tuple[str, ...]) -> dict:
+    """The JSON object a reply carries, holding an object at ``shape`` (``("filings", "recent")``
+    is ``data["filings"]["recent"]``). Any other reply (no JSON, an error object such as
+    ``{"message": ...}``, a list) forgets its resource's validators in ``state`` (the next
+    request is plain, never answered 304) and raises a PayloadError naming what was expected."""
     try:
-        return _parsed(reply.content, reply.url)
+        data = _decoded(reply.content, reply.url)
+        inner = data
+        for key in shape:
+            inner = inner.get(key) if isinstance(inner, dict) else None
+        if not isinstance(inner, dict):
+            expected = f"an object with a {'.'.join(shape)!r} object"
+            raise PayloadError(reply.url, f"expected {expected}, got {_excerpt(data)}")
+        return data
     except PayloadError:
         kept.forget(state)
         raise
 
 
+def _excerpt(data: object, limit: int = 80) -> str:
+    """A JSON value as shown in an error: a list by its type, anything else by its start."""
+    if isinstance(data, list):
+        return "a JSON list"
+    text = json.dumps(data, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _parsed(content: bytes, origin: str) -> dict:
     """``content`` as a JSON object, or a PayloadError naming ``origin`` and where it broke."""
+    data = _decoded(content, origin)
+    if not isinstance(data, dict):
+        raise PayloadError(origin, f"a JSON {type(data).__name__}, not an object")
+    return data
+
+
+def _decoded(content: bytes, origin: str) -> object:
+    """``content`` as JSON, or a PayloadError naming ``origin`` and where it broke."""
     try:
-        data = json.loads(content)
+        return json.loads(content)
     except json.JSONDecodeError as exc:
         raise PayloadError(origin, f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     except ValueError as exc:  # not even text (UnicodeDecodeError)
         raise PayloadError(origin, f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError(origin, f"a JSON {type(data).__name__}, not an object")
-    return data
 
 
 def _beside(path: Path, cik: int) -> dict:

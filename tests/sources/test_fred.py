@@ -292,3 +292,48 @@ def test_import_series_override(settings, tmp_path: Path) -> None:
     multi.write_text("observation_date,A,B\n2026-01-01,1,2\n")
     with pytest.raises(PayloadError, match="holds 2 series"):
         source.import_file(multi, series="fred.C")
+
+
+UNREADABLE_CSV = [
+    pytest.param("<html><body>Service Unavailable</body></html>", "expected a date column",
+                 id="HTML error page"),
+    pytest.param("observation_date,DGS10\n2026-07-01,4.40\n", "the CSV has no column WALCL", id="another series"),
+    pytest.param("observation_date,WALCL\n2026-07-01,lots\n", "lots", id="a value that is no number"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body, problem", UNREADABLE_CSV)
+def test_keyless_unreadable_csv_keeps_no_validators(settings, http_server, shared_data: Path, body, problem) -> None:
+    """A fredgraph.csv reply that cannot be read forgets the ETag and Last-Modified kept from
+    the last good one: kept, the next run could get a 304 and never read the fixed CSV."""
+    from fakes.http_server import Reply
+
+    good = (shared_data / "fred" / "alvin076_Fred_Strategy" / "WALCL.csv").read_text()
+    served = {"body": good, "etag": '"v1"', "modified": "Wed, 01 Jul 2026 10:00:00 GMT"}
+
+    def graph(request):
+        if request.headers.get("if-none-match") == served["etag"]:
+            return Reply(304)
+        return Reply(200, served["body"], {"ETag": served["etag"], "Last-Modified": served["modified"]})
+
+    http_server.routes["/graph/fredgraph.csv"] = graph
+    source = _source(settings, http_server)
+    state: dict[str, str] = {}
+    source.collect(["fred.WALCL"], state)
+    assert (state["WALCL:etag"], state["WALCL:last_modified"]) == ('"v1"', served["modified"])
+
+    served.update(body=body, etag='"v2"', modified="Thu, 02 Jul 2026 10:00:00 GMT")
+    for _ in range(2):
+        with pytest.raises(PayloadError) as failed:
+            source.collect(["fred.WALCL"], state)
+        assert "fredgraph.csv?id=WALCL" in str(failed.value) and problem in str(failed.value)
+        assert (state["WALCL:etag"], state["WALCL:last_modified"]) == ("", "")
+    assert "if-none-match" not in http_server.requests[-1].headers
+    assert "if-modified-since" not in http_server.requests[-1].headers
+
+    served.update(body=good)
+    fixed = source.collect(["fred.WALCL"], state)
+    assert "if-none-match" not in http_server.requests[-1].headers
+    assert fixed.frame is not None and not fixed.frame.empty  # the seen days within the revision window
+    assert state["WALCL:etag"] == '"v2"'
+    assert source.collect(["fred.WALCL"], state).frame is None  # 304 now

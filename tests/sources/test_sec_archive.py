@@ -130,3 +130,63 @@ def test_a_server_failure_keeps_what_was_read_and_retries_the_rest_next_time(nvd
     second = source.collect(["sec.NVDA.top_customer_share"], state)
     assert refs(second) == {"0001045810-25-000023", "0001045810-25-000209"}
     assert not any("000104581024000029" in r.path for r in http_server.requests[before:])
+
+
+BROKEN_DOCUMENT = [
+    pytest.param(b'<?xml version="1.0"?><xbrl><context id="c1"><period>', "not well-formed XML", id="cut-off XML"),
+    pytest.param(b"<html><body>Page moved</body></html>", "no XBRL facts found", id="no XBRL in it"),
+]
+LATEST = "0001045810-25-000209"
+LATEST_DOCUMENT = f"/Archives/edgar/data/{CIK}/000104581025000209/nvda-20250727.htm"
+
+
+def _latest(batch) -> list:
+    return [o for o in batch.observations if o.source_ref.startswith(LATEST)]
+
+
+@pytest.mark.parametrize("body, problem", BROKEN_DOCUMENT)
+def test_an_unparseable_filing_is_tried_again_then_given_up_once(nvda, http_server, body, problem) -> None:
+    from fakes.http_server import Reply
+
+    source, _, _ = nvda
+    http_server.routes[LATEST_DOCUMENT] = Reply(200, body)
+    state: dict[str, str] = {}
+    refs = ["sec.NVDA.top_customer_share"]
+    for attempt in (1, 2):
+        batch = source.collect(refs, state)
+        assert not _latest(batch) and not batch.incomplete
+        failures = [w for w in batch.warnings if LATEST in w]
+        assert len(failures) == 1 and LATEST_DOCUMENT in failures[0] and problem in failures[0]
+        assert f"attempt {attempt} of 3" in failures[0]
+        assert state[f"xbrl.{CIK:010d}.failed"] == f"{LATEST}={attempt}"
+        assert LATEST not in state[f"xbrl.{CIK:010d}.read"]
+
+    given_up = source.collect(refs, state)
+    assert not _latest(given_up) and not any(LATEST in w for w in given_up.warnings)
+    assert len(given_up.incomplete) == 1
+    assert LATEST in given_up.incomplete[0] and LATEST_DOCUMENT in given_up.incomplete[0]
+    assert "given up after 3 attempts" in given_up.incomplete[0] and problem in given_up.incomplete[0]
+    assert state[f"xbrl.{CIK:010d}.failed"] == "" and LATEST in state[f"xbrl.{CIK:010d}.read"]
+
+    asked = len([r for r in http_server.requests if r.path == LATEST_DOCUMENT])
+    after = source.collect(refs, state)
+    assert not after.incomplete and not any(LATEST in w for w in after.warnings)
+    assert len([r for r in http_server.requests if r.path == LATEST_DOCUMENT]) == asked == 3
+
+
+def test_a_filing_readable_on_its_second_attempt_is_stored_whole(nvda, http_server, shared_data: Path) -> None:
+    from fakes.http_server import Reply
+
+    source, accepted, _ = nvda
+    http_server.routes[LATEST_DOCUMENT] = Reply(200, BROKEN_DOCUMENT[0].values[0])
+    state: dict[str, str] = {}
+    first = source.collect(["sec.NVDA.top_customer_share"], state)
+    assert not _latest(first) and state[f"xbrl.{CIK:010d}.failed"] == f"{LATEST}=1"
+
+    http_server.routes[LATEST_DOCUMENT] = Reply(200, (shared_data / "sec/xbrl/NVDA/nvda-10-q-2025-08-27.html").read_bytes())
+    second = source.collect(["sec.NVDA.top_customer_share"], state)
+    assert [(o.known_at, o.value) for o in _latest(second) if o.series == "sec.NVDA.top_customer_share"] == [
+        (accepted[LATEST], 0.23)
+    ]
+    assert not second.incomplete and not any(LATEST in w for w in second.warnings)
+    assert state[f"xbrl.{CIK:010d}.failed"] == "" and LATEST in state[f"xbrl.{CIK:010d}.read"]
