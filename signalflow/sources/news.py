@@ -25,17 +25,17 @@ A saved feed file imports exactly as if collected (``signalflow import feed.xml`
 is named after the file stem, and the collection time of undated entries is the file's
 modification time (when it was saved). Entry ids dedup against earlier collections and
 imports of the same feed name through the store.
+
+The default feed list and what is kept per feed (health, ids seen) are in ``news_feeds.py``.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import logging
 import re
-import tomllib
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
 from hashlib import sha1
@@ -59,54 +59,26 @@ from signalflow.series import (
 )
 from signalflow.sources.base import RunOutcome, Source
 from signalflow.sources.conditional import Validators
+from signalflow.sources.news_feeds import (  # noqa: F401  (importable from here too)
+    DEFAULT_FEEDS_FILE,
+    SEEN_LIMIT,
+    FeedHealth,
+    _remember,
+    _seen,
+    default_feeds,
+    feed_health,
+)
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 from signalflow.sources.validate import in_range
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FEEDS_FILE = Path(__file__).resolve().parent.parent / "data" / "feeds.toml"
-SEEN_LIMIT = 5000  # ids remembered per feed; feeds show far fewer entries than this
 FIELDS = ("mw", "usd")
 STORIES_KEY = "stories"  # the source state entry holding the open stories
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
 
 
-
-def default_feeds(path: Path = DEFAULT_FEEDS_FILE) -> list[FeedConfig]:
-    """The documented default feeds (``signalflow/data/feeds.toml``)."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return [FeedConfig(**{k: v for k, v in f.items() if k in FeedConfig.model_fields}) for f in data["feed"]]
-
-
-@dataclass(frozen=True)
-class FeedHealth:
-    """How the last attempt on one feed went: ok, bozo (parsed with a problem) or failing."""
-
-    feed: str
-    url: str
-    status: str  # ok | bozo | failing | not_modified
-    checked_at: str  # ISO time of the attempt
-    reason: str = ""
-    entries: int = 0  # entries in the feed at the last successful parse
-    new_entries: int = 0
-    last_success: str = ""
-    consecutive_failures: int = 0
-    other_language: int = 0  # new entries left unclassified: not in a language the rules are for
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> FeedHealth:
-        data = json.loads(text)
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-def feed_health(state: MutableMapping[str, str] | dict[str, str]) -> list[FeedHealth]:
-    """Every feed's health record found in the news source state."""
-    return [FeedHealth.from_json(v) for k, v in sorted(state.items()) if k.endswith(":health")]
 
 
 def parse_ref(ref: str) -> tuple[str, str | None, str | None] | None:
@@ -479,20 +451,6 @@ def _no_feed(headers: dict[str, str]) -> str:
 def _nearest(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(choices)}"
-
-
-def _seen(state: MutableMapping[str, str], key: str) -> set[str]:
-    raw = state.get(f"{key}:seen")
-    return set(json.loads(raw)) if raw else set()
-
-
-def _remember(state: MutableMapping[str, str], key: str, ids: list[str]) -> None:
-    if not ids:
-        return
-    raw = state.get(f"{key}:seen")
-    known = json.loads(raw) if raw else []
-    known.extend(i for i in ids if i not in set(known))
-    state[f"{key}:seen"] = json.dumps(known[-SEEN_LIMIT:])
 
 
 def _stamp_time(stamp: Any) -> datetime | None:
