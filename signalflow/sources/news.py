@@ -26,7 +26,8 @@ is named after the file stem, and the collection time of undated entries is the 
 modification time (when it was saved). Entry ids dedup against earlier collections and
 imports of the same feed name through the store.
 
-The default feed list and what is kept per feed (health, ids seen) are in ``news_feeds.py``.
+The default feed list and what is kept per feed (health, ids seen) are in ``news_feeds.py``;
+the helpers that read one payload (dates, parser problems, outlets) in ``news_parse.py``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ import logging
 import re
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import replace
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
@@ -68,14 +68,13 @@ from signalflow.sources.news_feeds import (  # noqa: F401  (importable from here
     default_feeds,
     feed_health,
 )
+from signalflow.sources.news_parse import _FEED_ROOT, _host, _http_date, _no_feed, _parser_problem, _stamp_time
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
-from signalflow.sources.validate import in_range
 
 log = logging.getLogger(__name__)
 
 FIELDS = ("mw", "usd")
 STORIES_KEY = "stories"  # the source state entry holding the open stories
-_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
 _REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
 
 
@@ -411,55 +410,6 @@ def story_observations(assignment, event: Event, basis: KnownAtBasis = KnownAtBa
     return out
 
 
-def _host(link: str) -> str:
-    from urllib.parse import urlsplit
-
-    host = urlsplit(link).hostname or ""
-    return host.removeprefix("www.")
-
-
-def _http_date(text: str | None) -> datetime | None:
-    """An HTTP date (``Wed, 30 Jul 2025 10:00:00 GMT``) as naive UTC, or None."""
-    if not text:
-        return None
-    try:
-        stamp = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if stamp.tzinfo is None:
-        return stamp
-    return stamp.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _parser_problem(exc: BaseException, content: bytes) -> str:
-    """What the parser said, with the line and column of the payload where it stopped, when
-    it tells them (feedparser puts an XML declaration line before a document without one)."""
-    if not isinstance(exc, SAXParseException):
-        return f"{type(exc).__name__}: {exc}"
-    line, column = exc.getLineNumber(), exc.getColumnNumber()
-    head = content[:64].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xfe\xff")
-    if not head.startswith(b"<?xml") and line > 1:
-        line -= 1
-    return f"{exc.getMessage()} at line {line}, column {column}"
-
-
-def _no_feed(headers: dict[str, str]) -> str:
-    served = headers.get("content-type", "").split(";")[0].strip()
-    return "no rss, feed or RDF root element" + (f"; served as {served}" if served else "")
-
-
 def _nearest(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(choices)}"
-
-
-def _stamp_time(stamp: Any) -> datetime | None:
-    """A feed's date, or None when it is missing or no real date (year 0, year 9999):
-    such an entry is undated, like one without a date."""
-    if not stamp:
-        return None
-    try:
-        value = datetime(*stamp[:6])
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return value if in_range(value) else None
