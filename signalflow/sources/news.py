@@ -27,14 +27,14 @@ modification time (when it was saved). Entry ids dedup against earlier collectio
 imports of the same feed name through the store.
 
 The default feed list and what is kept per feed (health, ids seen) are in ``news_feeds.py``;
-the helpers that read one payload (dates, parser problems, outlets) in ``news_parse.py``.
+the helpers that read one payload (dates, parser problems, outlets) in ``news_parse.py``; the
+``news.*`` references and the rows a story adds to its series in ``news_series.py``.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import re
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -54,7 +54,6 @@ from signalflow.series import (
     SeriesKind,
     Story,
     capped,
-    story_ref,
     utcnow,
 )
 from signalflow.sources.base import RunOutcome, Source
@@ -69,26 +68,12 @@ from signalflow.sources.news_feeds import (  # noqa: F401  (importable from here
     feed_health,
 )
 from signalflow.sources.news_parse import _FEED_ROOT, _host, _http_date, _no_feed, _parser_problem, _stamp_time
+from signalflow.sources.news_series import FIELDS, _REF, parse_ref, series_key, story_observations  # noqa: F401
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("mw", "usd")
 STORIES_KEY = "stories"  # the source state entry holding the open stories
-_REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
-
-
-
-
-def parse_ref(ref: str) -> tuple[str, str | None, str | None] | None:
-    """``news.label[TICKER].field`` -> (label, ticker, field), or None if not that shape."""
-    match = _REF.match(ref)
-    return (match.group(1), match.group(2), match.group(3)) if match else None
-
-
-def series_key(label: str, ticker: str | None = None, field: str | None = None) -> str:
-    key = f"news.{label}" + (f"[{ticker}]" if ticker else "")
-    return f"{key}.{field}" if field else key
 
 
 class NewsSource(Source):
@@ -381,33 +366,6 @@ class NewsSource(Source):
         if field is not None and field not in FIELDS:
             return f"unknown field {field!r} in {ref}" + _nearest(field, FIELDS)
         return None
-
-
-def story_observations(assignment, event: Event, basis: KnownAtBasis = KnownAtBasis.EXACT) -> list[Observation]:
-    """The ``news.*`` rows one item adds to its story (an :class:`~signalflow.news.stories.Assignment`):
-    an outlet row when its outlet is new to the story (or it names a company new to it), the
-    story's figures when it opened the story, a new version of them when it filled one in."""
-    story = assignment.story
-    day = story.known_at.date()
-    out: list[Observation] = []
-
-    def row(series: str, value: float, unit: str, ref: str) -> None:
-        out.append(
-            Observation(
-                series=series, period_start=day, period_end=day, value=value, known_at=event.published,
-                unit=unit, source_ref=ref[:300], known_at_basis=basis,
-            )  # fmt: skip
-        )
-
-    figures = [(f, v, u) for f, v, u in (("mw", story.mw, "MW"), ("usd", story.amount_usd, "USD")) if v is not None]
-    for ticker in (None, *story.companies):
-        new_here = ticker in assignment.new_companies
-        if assignment.new_outlet or new_here:
-            row(series_key(story.label, ticker), 1.0, "event", story_ref(story.id, event.outlet))
-        if assignment.new_story or assignment.revised or new_here:
-            for field, value, unit in figures:
-                row(series_key(story.label, ticker, field), value, unit, story_ref(story.id, version=story.version))
-    return out
 
 
 def _nearest(word: str, choices: Sequence[str]) -> str:
