@@ -46,7 +46,12 @@ RANKS: dict[str, int] = {
 }
 
 # The alert layer turns transitions into notifications: it never runs the engine.
-ENGINE_MODULES = ("signalflow.thesis.engine", "signalflow.thesis.live", "signalflow.thesis.explain")
+ENGINE_MODULES = (
+    "signalflow.thesis.engine",
+    "signalflow.thesis.run",
+    "signalflow.thesis.live",
+    "signalflow.thesis.explain",
+)
 
 
 def _modules() -> dict[str, Path]:

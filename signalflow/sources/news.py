@@ -25,18 +25,18 @@ A saved feed file imports exactly as if collected (``signalflow import feed.xml`
 is named after the file stem, and the collection time of undated entries is the file's
 modification time (when it was saved). Entry ids dedup against earlier collections and
 imports of the same feed name through the store.
+
+The default feed list and what is kept per feed (health, ids seen) are in ``news_feeds.py``;
+the helpers that read one payload (dates, parser problems, outlets) in ``news_parse.py``; the
+``news.*`` references and the rows a story adds to its series in ``news_series.py``.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import logging
-import re
-import tomllib
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from email.utils import parsedate_to_datetime
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
@@ -54,70 +54,26 @@ from signalflow.series import (
     SeriesKind,
     Story,
     capped,
-    story_ref,
     utcnow,
 )
 from signalflow.sources.base import RunOutcome, Source
 from signalflow.sources.conditional import Validators
+from signalflow.sources.news_feeds import (  # noqa: F401  (importable from here too)
+    DEFAULT_FEEDS_FILE,
+    SEEN_LIMIT,
+    FeedHealth,
+    _remember,
+    _seen,
+    default_feeds,
+    feed_health,
+)
+from signalflow.sources.news_parse import _FEED_ROOT, _host, _http_date, _no_feed, _parser_problem, _stamp_time
+from signalflow.sources.news_series import FIELDS, _REF, parse_ref, series_key, story_observations  # noqa: F401
 from signalflow.sources.news_settings import FeedConfig, NewsSettings
-from signalflow.sources.validate import in_range
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FEEDS_FILE = Path(__file__).resolve().parent.parent / "data" / "feeds.toml"
-SEEN_LIMIT = 5000  # ids remembered per feed; feeds show far fewer entries than this
-FIELDS = ("mw", "usd")
 STORIES_KEY = "stories"  # the source state entry holding the open stories
-_FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.IGNORECASE)
-_REF = re.compile(r"^news\.([A-Za-z0-9_]+)(?:\[([^\]]*)\])?(?:\.([A-Za-z0-9_]+))?$")
-
-
-
-def default_feeds(path: Path = DEFAULT_FEEDS_FILE) -> list[FeedConfig]:
-    """The documented default feeds (``signalflow/data/feeds.toml``)."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return [FeedConfig(**{k: v for k, v in f.items() if k in FeedConfig.model_fields}) for f in data["feed"]]
-
-
-@dataclass(frozen=True)
-class FeedHealth:
-    """How the last attempt on one feed went: ok, bozo (parsed with a problem) or failing."""
-
-    feed: str
-    url: str
-    status: str  # ok | bozo | failing | not_modified
-    checked_at: str  # ISO time of the attempt
-    reason: str = ""
-    entries: int = 0  # entries in the feed at the last successful parse
-    new_entries: int = 0
-    last_success: str = ""
-    consecutive_failures: int = 0
-    other_language: int = 0  # new entries left unclassified: not in a language the rules are for
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> FeedHealth:
-        data = json.loads(text)
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-
-def feed_health(state: MutableMapping[str, str] | dict[str, str]) -> list[FeedHealth]:
-    """Every feed's health record found in the news source state."""
-    return [FeedHealth.from_json(v) for k, v in sorted(state.items()) if k.endswith(":health")]
-
-
-def parse_ref(ref: str) -> tuple[str, str | None, str | None] | None:
-    """``news.label[TICKER].field`` -> (label, ticker, field), or None if not that shape."""
-    match = _REF.match(ref)
-    return (match.group(1), match.group(2), match.group(3)) if match else None
-
-
-def series_key(label: str, ticker: str | None = None, field: str | None = None) -> str:
-    key = f"news.{label}" + (f"[{ticker}]" if ticker else "")
-    return f"{key}.{field}" if field else key
 
 
 class NewsSource(Source):
@@ -412,96 +368,6 @@ class NewsSource(Source):
         return None
 
 
-def story_observations(assignment, event: Event, basis: KnownAtBasis = KnownAtBasis.EXACT) -> list[Observation]:
-    """The ``news.*`` rows one item adds to its story (an :class:`~signalflow.news.stories.Assignment`):
-    an outlet row when its outlet is new to the story (or it names a company new to it), the
-    story's figures when it opened the story, a new version of them when it filled one in."""
-    story = assignment.story
-    day = story.known_at.date()
-    out: list[Observation] = []
-
-    def row(series: str, value: float, unit: str, ref: str) -> None:
-        out.append(
-            Observation(
-                series=series, period_start=day, period_end=day, value=value, known_at=event.published,
-                unit=unit, source_ref=ref[:300], known_at_basis=basis,
-            )  # fmt: skip
-        )
-
-    figures = [(f, v, u) for f, v, u in (("mw", story.mw, "MW"), ("usd", story.amount_usd, "USD")) if v is not None]
-    for ticker in (None, *story.companies):
-        new_here = ticker in assignment.new_companies
-        if assignment.new_outlet or new_here:
-            row(series_key(story.label, ticker), 1.0, "event", story_ref(story.id, event.outlet))
-        if assignment.new_story or assignment.revised or new_here:
-            for field, value, unit in figures:
-                row(series_key(story.label, ticker, field), value, unit, story_ref(story.id, version=story.version))
-    return out
-
-
-def _host(link: str) -> str:
-    from urllib.parse import urlsplit
-
-    host = urlsplit(link).hostname or ""
-    return host.removeprefix("www.")
-
-
-def _http_date(text: str | None) -> datetime | None:
-    """An HTTP date (``Wed, 30 Jul 2025 10:00:00 GMT``) as naive UTC, or None."""
-    if not text:
-        return None
-    try:
-        stamp = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if stamp.tzinfo is None:
-        return stamp
-    return stamp.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def _parser_problem(exc: BaseException, content: bytes) -> str:
-    """What the parser said, with the line and column of the payload where it stopped, when
-    it tells them (feedparser puts an XML declaration line before a document without one)."""
-    if not isinstance(exc, SAXParseException):
-        return f"{type(exc).__name__}: {exc}"
-    line, column = exc.getLineNumber(), exc.getColumnNumber()
-    head = content[:64].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xfe\xff")
-    if not head.startswith(b"<?xml") and line > 1:
-        line -= 1
-    return f"{exc.getMessage()} at line {line}, column {column}"
-
-
-def _no_feed(headers: dict[str, str]) -> str:
-    served = headers.get("content-type", "").split(";")[0].strip()
-    return "no rss, feed or RDF root element" + (f"; served as {served}" if served else "")
-
-
 def _nearest(word: str, choices: Sequence[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(choices)}"
-
-
-def _seen(state: MutableMapping[str, str], key: str) -> set[str]:
-    raw = state.get(f"{key}:seen")
-    return set(json.loads(raw)) if raw else set()
-
-
-def _remember(state: MutableMapping[str, str], key: str, ids: list[str]) -> None:
-    if not ids:
-        return
-    raw = state.get(f"{key}:seen")
-    known = json.loads(raw) if raw else []
-    known.extend(i for i in ids if i not in set(known))
-    state[f"{key}:seen"] = json.dumps(known[-SEEN_LIMIT:])
-
-
-def _stamp_time(stamp: Any) -> datetime | None:
-    """A feed's date, or None when it is missing or no real date (year 0, year 9999):
-    such an entry is undated, like one without a date."""
-    if not stamp:
-        return None
-    try:
-        value = datetime(*stamp[:6])
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return value if in_range(value) else None

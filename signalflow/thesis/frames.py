@@ -5,7 +5,8 @@ for a whole array of instants ``T`` at once, questions such as "which period is 
 known at T", "what value of period p was known at T" or "what is the sum of the values of
 the periods in a window, each as known at T". Instants and period ends are ``int64``
 nanoseconds since the epoch (naive UTC); ``arrays.NAT`` marks "no such period" (the time
-and array helpers themselves are in ``arrays.py``).
+and array helpers themselves are in ``arrays.py``; shifts between periods and staleness
+limits in ``periods.py``).
 
 The key fact that keeps this vectorized: the latest period known at T is a cumulative
 maximum of ``period_end`` over the rows sorted by ``known_at``, and the version of period p
@@ -17,28 +18,14 @@ period list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from signalflow.series import SeriesFrame, SeriesKind
 from signalflow.thesis.arrays import DAY, NAT, sorted_unique, to_ns, window_moments
+from signalflow.thesis.periods import QUARTER, STALE_DAYS, YEAR, Shift, _infer_frequency, _shift_in  # noqa: F401
 
-@dataclass(frozen=True)
-class Shift:
-    """Move from a period to an earlier one: ``lag`` periods back, to the period nearest
-    ``months`` calendar months earlier (within ``tolerance``), or to the latest period ending
-    at least ``window`` before."""
-
-    lag: int = 0
-    months: int = 0
-    tolerance: int = 0
-    window: int = 0
-
-
-YEAR = Shift(months=12, tolerance=16 * DAY)
-QUARTER = Shift(months=3, tolerance=16 * DAY)
 MEMO_ENTRIES = 12  # lookups remembered per series: a few names, each at a few instant arrays
 
 
@@ -398,50 +385,3 @@ def first_releases(frame: SeriesFrame) -> SeriesFrame:
     # Rows of one period known at its first instant are its first version.
     data = data[data["known_at"] == first]
     return SeriesFrame(frame.key, data.reset_index(drop=True), frame.kind, frame.unit, frame.frequency, frame.url)
-
-
-STALE_DAYS = {"hourly": 2, "daily": 7, "weekly": 21, "monthly": 75, "quarterly": 135, "annual": 500}
-
-
-def _infer_frequency(periods: np.ndarray) -> str:
-    if len(periods) < 2:
-        return ""
-    step = float(np.median(np.diff(periods))) / DAY
-    for name, upto in (("hourly", 0.5), ("daily", 4), ("weekly", 10), ("monthly", 45), ("quarterly", 140)):
-        if step <= upto:
-            return name
-    return "annual"
-
-
-def _shift_in(periods: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
-    """``shift`` applied within one sorted list of period ends."""
-    out = np.full(len(period), NAT, dtype=np.int64)
-    ok = period != NAT
-    if not ok.any() or not len(periods):
-        return out
-    p = period[ok]
-    if shift.lag:
-        idx = np.searchsorted(periods, p, side="right") - 1 - shift.lag
-        good = idx >= 0
-        res = np.full(len(p), NAT, dtype=np.int64)
-        res[good] = periods[idx[good]]
-    elif shift.months:
-        target = (
-            (pd.DatetimeIndex(p.view("datetime64[ns]")) - pd.DateOffset(months=shift.months))
-            .to_numpy()
-            .astype("datetime64[ns]")
-            .view("int64")
-        )
-        right = np.clip(np.searchsorted(periods, target), 0, len(periods) - 1)
-        left = np.clip(right - 1, 0, len(periods) - 1)
-        dl, dr = np.abs(periods[left] - target), np.abs(periods[right] - target)
-        best = np.where(dl <= dr, left, right)
-        dist = np.minimum(dl, dr)
-        res = np.where(dist <= shift.tolerance, periods[best], NAT)
-    else:
-        idx = np.searchsorted(periods, p - shift.window, side="right") - 1
-        good = idx >= 0
-        res = np.full(len(p), NAT, dtype=np.int64)
-        res[good] = periods[idx[good]]
-    out[ok] = res
-    return out
