@@ -17,13 +17,16 @@ from slack_sdk.models.blocks import (
 
 from signalflow.notifiers.base import describe
 from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification, StoryLine
-from signalflow.notifiers.slack_text import HEADER_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT, fit, fit_lines, more
+from signalflow.notifiers.slack_text import HEADER_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT, fit, fit_lines, fitting, more
 
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
 MAX_DIGEST_ENTRIES = 45  # one section each, within Slack's 50 blocks
 INPUTS = ("input", "inputs")
 STORIES = ("story", "stories")
+LINKS = ("link", "links")
+ALERTS = ("alert", "alerts")
+MAX_LINKS = 5  # a thesis's links in an alert's footer
 ACTIONS_BLOCK = "signalflow_decide"
 DECISIONS = ("hold", "trim", "exit", "ignore")
 EXPLAIN = "explain"
@@ -128,14 +131,23 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
     if n.note:
         blocks.append(_context(f"Decision: {n.note}"))
     blocks.append(DividerBlock())
-    footer = [f"thesis `{n.thesis}`", f"at {n.at:%Y-%m-%d %H:%M} UTC"]
+    head = [f"thesis `{n.thesis}`", f"at {n.at:%Y-%m-%d %H:%M} UTC"]
     if n.fired_at:
-        footer.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
-    footer.extend(f"<{link.url}|{link.label}>" for link in n.links[:5])
-    blocks.append(_context(" · ".join(footer)))
+        head.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
+    blocks.append(_context(_footer(head, [_link(link.url, link.label) for link in n.links])))
     if interactive and n.kind is not Kind.RESOLVED:
         blocks.append(decision_buttons(n))
     return blocks
+
+
+def _footer(head: list[str], links: list[str]) -> str:
+    """'thesis `x` · at … UTC · <url|label> · … and 2 more links': the first links, whole."""
+
+    def shown(kept: int) -> str:
+        left = [more(len(links) - kept, LINKS)] if kept < len(links) else []
+        return " · ".join([*head, *links[:kept], *left])
+
+    return shown(fitting(shown, len(links), SECTION_LIMIT, most=MAX_LINKS))
 
 
 def decision_buttons(n: Notification) -> ActionsBlock:
@@ -158,14 +170,22 @@ def digest_blocks(n: Notification, links: dict[str, str]) -> list[Block]:
     shown = n.digest[:MAX_DIGEST_ENTRIES]
     for entry in shown:
         blocks.append(_section(digest_text(entry, links)))
-    footer = [f"at {n.at:%Y-%m-%d %H:%M} UTC"]
-    if len(n.digest) > len(shown):
-        footer.append(f"{len(n.digest) - len(shown)} more: " + ", ".join(f"{e.thesis}/{e.rule}" for e in n.digest[len(shown):]))
-    if n.note:
-        footer.append(f"{n.note} (see `signalflow journal`)")
     blocks.append(DividerBlock())
-    blocks.append(_context(" · ".join(footer)))
+    blocks.append(_context(_digest_footer(n, [escape(f"{e.thesis}/{e.rule}") for e in n.digest[len(shown):]])))
     return blocks
+
+
+def _digest_footer(n: Notification, rest: list[str]) -> str:
+    """'at … UTC · 60 more: a/r, b/r, … and 58 more alerts · note': the alerts without a
+    section of their own, by whole names, as many as fit."""
+    note = [f"{n.note} (see `signalflow journal`)"] if n.note else []
+
+    def shown(kept: int) -> str:
+        names = rest[:kept] + ([more(len(rest) - kept, ALERTS)] if kept < len(rest) else [])
+        listed = [f"{len(rest)} more: " + ", ".join(names)] if rest else []
+        return " · ".join([f"at {n.at:%Y-%m-%d %H:%M} UTC", *listed, *note])
+
+    return shown(fitting(shown, len(rest), SECTION_LIMIT))
 
 
 def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:
