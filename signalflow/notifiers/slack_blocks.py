@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,10 +16,12 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from signalflow.errors import DeliveryError
 from signalflow.notifiers.base import describe
 from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification, StoryLine
 from signalflow.notifiers.slack_text import HEADER_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT, fit, fit_lines, fitting, more
 
+log = logging.getLogger(__name__)
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
 MAX_DIGEST_ENTRIES = 45  # one section each, within Slack's 50 blocks
@@ -27,6 +30,7 @@ STORIES = ("story", "stories")
 LINKS = ("link", "links")
 ALERTS = ("alert", "alerts")
 MAX_LINKS = 5  # a thesis's links in an alert's footer
+VALUE_LIMIT = 2000  # Slack's limit for a button's value
 ACTIONS_BLOCK = "signalflow_decide"
 DECISIONS = ("hold", "trim", "exit", "ignore")
 EXPLAIN = "explain"
@@ -136,7 +140,11 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
         head.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
     blocks.append(_context(_footer(head, [_link(link.url, link.label) for link in n.links])))
     if interactive and n.kind is not Kind.RESOLVED:
-        blocks.append(decision_buttons(n))
+        try:
+            blocks.append(decision_buttons(n))
+        except DeliveryError as exc:  # the alert itself still goes out, without its buttons
+            log.warning("%s", exc)
+            blocks.append(_context("No decision buttons: decide with `signalflow ack`."))
     return blocks
 
 
@@ -150,16 +158,29 @@ def _footer(head: list[str], links: list[str]) -> str:
     return shown(fitting(shown, len(links), SECTION_LIMIT, most=MAX_LINKS))
 
 
+def button_value(n: Notification) -> str:
+    """What the decision buttons carry: the ids of the thesis, rule and alert, as compact
+    JSON: a few hundred characters for ids as the store keeps them (100 characters each).
+    A value over Slack's 2000 characters is refused, never cut into broken JSON."""
+    value = json.dumps({"thesis": n.thesis, "rule": n.rule, "alert": n.alert_key}, separators=(",", ":"), ensure_ascii=False)
+    if len(value) > VALUE_LIMIT:
+        raise DeliveryError(
+            "slack", f"the ids of alert {n.alert_key[:100]!r} take {len(value)} characters, over a button's {VALUE_LIMIT}",
+            permanent=True,
+        )
+    return value
+
+
 def decision_buttons(n: Notification) -> ActionsBlock:
     """Hold, Trim, Exit, Ignore (each opens the decision modal) and Explain; every button's
-    value names the thesis, rule and alert it is about."""
-    value = json.dumps({"thesis": n.thesis, "rule": n.rule, "alert": n.alert_key}, separators=(",", ":"))
+    value names the thesis, rule and alert it is about (:func:`button_value`)."""
+    value = button_value(n)
     buttons = [
-        ButtonElement(text=choice.title(), action_id=f"signalflow_{choice}", value=value[:2000],
+        ButtonElement(text=choice.title(), action_id=f"signalflow_{choice}", value=value,
                       style="danger" if choice == "exit" else None)
         for choice in DECISIONS
     ]
-    buttons.append(ButtonElement(text="Explain", action_id=f"signalflow_{EXPLAIN}", value=value[:2000]))
+    buttons.append(ButtonElement(text="Explain", action_id=f"signalflow_{EXPLAIN}", value=value))
     return ActionsBlock(block_id=ACTIONS_BLOCK, elements=buttons)
 
 
