@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -15,15 +16,21 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from signalflow.errors import DeliveryError
 from signalflow.notifiers.base import describe
 from signalflow.notifiers.notification import DigestEntry, InputLine, Kind, Notification, StoryLine
-from signalflow.notifiers.slack_text import HEADER_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT, fit, fit_lines, more
+from signalflow.notifiers.slack_text import HEADER_LIMIT, MESSAGE_LIMIT, SECTION_LIMIT, fit, fit_lines, fitting, more
 
+log = logging.getLogger(__name__)
 EMOJI = {"kill_switch": ":rotating_light:", "soft_warning": ":warning:", "info": ":information_source:"}
 MAX_INPUTS = 12  # Slack allows 50 blocks; the rest of the message needs about a dozen
 MAX_DIGEST_ENTRIES = 45  # one section each, within Slack's 50 blocks
 INPUTS = ("input", "inputs")
 STORIES = ("story", "stories")
+LINKS = ("link", "links")
+ALERTS = ("alert", "alerts")
+MAX_LINKS = 5  # a thesis's links in an alert's footer
+VALUE_LIMIT = 2000  # Slack's limit for a button's value
 ACTIONS_BLOCK = "signalflow_decide"
 DECISIONS = ("hold", "trim", "exit", "ignore")
 EXPLAIN = "explain"
@@ -128,26 +135,52 @@ def blocks_for(n: Notification, links: dict[str, str] | None = None, interactive
     if n.note:
         blocks.append(_context(f"Decision: {n.note}"))
     blocks.append(DividerBlock())
-    footer = [f"thesis `{n.thesis}`", f"at {n.at:%Y-%m-%d %H:%M} UTC"]
+    head = [f"thesis `{n.thesis}`", f"at {n.at:%Y-%m-%d %H:%M} UTC"]
     if n.fired_at:
-        footer.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
-    footer.extend(f"<{link.url}|{link.label}>" for link in n.links[:5])
-    blocks.append(_context(" · ".join(footer)))
+        head.append(f"firing since {n.fired_at:%Y-%m-%d %H:%M}")
+    blocks.append(_context(_footer(head, [_link(link.url, link.label) for link in n.links])))
     if interactive and n.kind is not Kind.RESOLVED:
-        blocks.append(decision_buttons(n))
+        try:
+            blocks.append(decision_buttons(n))
+        except DeliveryError as exc:  # the alert itself still goes out, without its buttons
+            log.warning("%s", exc)
+            blocks.append(_context("No decision buttons: decide with `signalflow ack`."))
     return blocks
+
+
+def _footer(head: list[str], links: list[str]) -> str:
+    """'thesis `x` · at … UTC · <url|label> · … and 2 more links': the first links, whole."""
+
+    def shown(kept: int) -> str:
+        left = [more(len(links) - kept, LINKS)] if kept < len(links) else []
+        return " · ".join([*head, *links[:kept], *left])
+
+    return shown(fitting(shown, len(links), SECTION_LIMIT, most=MAX_LINKS))
+
+
+def button_value(n: Notification) -> str:
+    """What the decision buttons carry: the ids of the thesis, rule and alert, as compact
+    JSON: a few hundred characters for ids as the store keeps them (100 characters each).
+    A value over Slack's 2000 characters is refused, never cut into broken JSON."""
+    value = json.dumps({"thesis": n.thesis, "rule": n.rule, "alert": n.alert_key}, separators=(",", ":"), ensure_ascii=False)
+    if len(value) > VALUE_LIMIT:
+        raise DeliveryError(
+            "slack", f"the ids of alert {n.alert_key[:100]!r} take {len(value)} characters, over a button's {VALUE_LIMIT}",
+            permanent=True,
+        )
+    return value
 
 
 def decision_buttons(n: Notification) -> ActionsBlock:
     """Hold, Trim, Exit, Ignore (each opens the decision modal) and Explain; every button's
-    value names the thesis, rule and alert it is about."""
-    value = json.dumps({"thesis": n.thesis, "rule": n.rule, "alert": n.alert_key}, separators=(",", ":"))
+    value names the thesis, rule and alert it is about (:func:`button_value`)."""
+    value = button_value(n)
     buttons = [
-        ButtonElement(text=choice.title(), action_id=f"signalflow_{choice}", value=value[:2000],
+        ButtonElement(text=choice.title(), action_id=f"signalflow_{choice}", value=value,
                       style="danger" if choice == "exit" else None)
         for choice in DECISIONS
     ]
-    buttons.append(ButtonElement(text="Explain", action_id=f"signalflow_{EXPLAIN}", value=value[:2000]))
+    buttons.append(ButtonElement(text="Explain", action_id=f"signalflow_{EXPLAIN}", value=value))
     return ActionsBlock(block_id=ACTIONS_BLOCK, elements=buttons)
 
 
@@ -158,14 +191,22 @@ def digest_blocks(n: Notification, links: dict[str, str]) -> list[Block]:
     shown = n.digest[:MAX_DIGEST_ENTRIES]
     for entry in shown:
         blocks.append(_section(digest_text(entry, links)))
-    footer = [f"at {n.at:%Y-%m-%d %H:%M} UTC"]
-    if len(n.digest) > len(shown):
-        footer.append(f"{len(n.digest) - len(shown)} more: " + ", ".join(f"{e.thesis}/{e.rule}" for e in n.digest[len(shown):]))
-    if n.note:
-        footer.append(f"{n.note} (see `signalflow journal`)")
     blocks.append(DividerBlock())
-    blocks.append(_context(" · ".join(footer)))
+    blocks.append(_context(_digest_footer(n, [escape(f"{e.thesis}/{e.rule}") for e in n.digest[len(shown):]])))
     return blocks
+
+
+def _digest_footer(n: Notification, rest: list[str]) -> str:
+    """'at … UTC · 60 more: a/r, b/r, … and 58 more alerts · note': the alerts without a
+    section of their own, by whole names, as many as fit."""
+    note = [f"{n.note} (see `signalflow journal`)"] if n.note else []
+
+    def shown(kept: int) -> str:
+        names = rest[:kept] + ([more(len(rest) - kept, ALERTS)] if kept < len(rest) else [])
+        listed = [f"{len(rest)} more: " + ", ".join(names)] if rest else []
+        return " · ".join([f"at {n.at:%Y-%m-%d %H:%M} UTC", *listed, *note])
+
+    return shown(fitting(shown, len(rest), SECTION_LIMIT))
 
 
 def digest_text(entry: DigestEntry, links: dict[str, str]) -> str:

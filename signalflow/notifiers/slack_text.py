@@ -12,7 +12,7 @@ were left out::
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 MARKER = "…"
 SECTION_LIMIT = 3000  # Slack's limit for a section's (or a context element's) mrkdwn text
@@ -49,15 +49,23 @@ def fit_lines(
     """``head``, ``items`` and ``tail``, one a line, within ``limit``: as many whole items as
     fit, then a line saying how many were left out (``noun``: singular and plural). When
     even the head and tail do not fit, the whole text is cut by :func:`fit`."""
-    whole = "\n".join([*head, *items, *tail])
-    if len(whole) <= limit:
-        return whole
-    kept = 0  # all of them do not fit: at least the last is left out
-    while kept < len(items) - 1 and len(_joined(head, items, kept + 1, noun, tail)) <= limit:
+
+    def shown(kept: int) -> str:
+        left = [more(len(items) - kept, noun)] if kept < len(items) else []
+        return "\n".join([*head, *items[:kept], *left, *tail])
+
+    text = shown(fitting(shown, len(items), limit))
+    return text if len(text) <= limit else fit(shown(len(items)), limit)
+
+
+def fitting(shown: Callable[[int], str], count: int, limit: int, most: int | None = None) -> int:
+    """How many of ``count`` items fit: ``shown(k)`` is the text with the first ``k`` of them
+    (and, when ``k < count``, a word on the rest). All of them (at most ``most``) when that
+    fits, else the most that fit, 0 when none does (the caller cuts what is left)."""
+    top = count if most is None else min(count, most)
+    if len(shown(top)) <= limit:
+        return top
+    kept = 0
+    while kept < top - 1 and len(shown(kept + 1)) <= limit:
         kept += 1
-    text = _joined(head, items, kept, noun, tail)
-    return text if len(text) <= limit else fit(whole, limit)
-
-
-def _joined(head: Sequence[str], items: Sequence[str], kept: int, noun: tuple[str, str], tail: Sequence[str]) -> str:
-    return "\n".join([*head, *items[:kept], more(len(items) - kept, noun), *tail])
+    return kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from signalflow.errors import DecisionRefused
@@ -58,25 +58,21 @@ class Submission:
         view = body["view"]
         values = view["state"]["values"]
 
-        def value(block: str) -> Any:
-            element = next(iter(values.get(block, {}).values()), {})
-            if element.get("type") == "static_select":
-                return (element.get("selected_option") or {}).get("value", "")
-            if element.get("type") == "datepicker":
-                return element.get("selected_date") or ""
-            return element.get("value") or ""
+        def element(block: str) -> dict[str, Any]:
+            return next(iter(values.get(block, {}).values()), {})
 
-        day = value("until")
-        until = None
-        if day:
-            d = date.fromisoformat(day)
-            until = datetime(d.year, d.month, d.day)
+        def value(block: str) -> str:
+            found = element(block)
+            if found.get("type") == "static_select":
+                return (found.get("selected_option") or {}).get("value", "")
+            return found.get("value") or ""
+
         return cls(
             Target(**json.loads(view["private_metadata"])),
             body["user"]["id"],
             value("decision"),
             value("note").strip(),
-            until,
+            _until(element("until")),
             value("unless").strip(),
         )
 
@@ -96,15 +92,15 @@ class Submission:
         target = f"{self.target.thesis}/{self.target.rule}" if self.target.rule else self.target.thesis
         lines = [f":white_check_mark: <@{self.user}> decided *{self.decision}* on `{target}`: {self.note}"]
         if self.until:
-            lines.append(f"re-arms on {self.until:%Y-%m-%d}")
+            lines.append(f"re-arms at {self.until:%Y-%m-%d %H:%M} UTC")
         if self.unless:
             lines.append(f"re-arms when `{self.unless}`")
         return _cut("\n".join(lines))
 
 
 def decision_modal(target: Target, decision: str) -> dict[str, Any]:
-    """The modal a decision button opens: decision (preset), note (required), re-arm date and
-    re-arm condition (optional); ``private_metadata`` carries the alert it is about."""
+    """The modal a decision button opens: decision (preset), note (required), re-arm instant
+    and re-arm condition (optional); ``private_metadata`` carries the alert it is about."""
     options = [
         {"text": {"type": "plain_text", "text": d.title()}, "value": d} for d in ("hold", "trim", "exit", "ignore")
     ]
@@ -134,8 +130,9 @@ def decision_modal(target: Target, decision: str) -> dict[str, Any]:
                 "type": "input",
                 "block_id": "until",
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Re-arm on"},
-                "element": {"type": "datepicker", "action_id": "value"},
+                "label": {"type": "plain_text", "text": "Re-arm at"},
+                "hint": {"type": "plain_text", "text": "a date and time in your own time zone"},
+                "element": {"type": "datetimepicker", "action_id": "value"},
             },
             {
                 "type": "input",
@@ -194,6 +191,22 @@ def journal_text(entries) -> str:
         return "Nothing in the journal."
     lines = [f"• {e.at:%Y-%m-%d %H:%M} {e.entry} {e.rule}: {e.what} {e.state} {e.detail}".rstrip() for e in entries[-40:]]
     return _cut("\n".join(lines))
+
+
+def _until(element: dict[str, Any]) -> datetime | None:
+    """The re-arm instant, naive UTC: a ``datetimepicker``'s Unix time (picked in the user's
+    own time zone), or 00:00 UTC of a ``datepicker``'s day (a modal opened before the
+    datetimepicker, read as it always was)."""
+    if element.get("type") == "datepicker":
+        day = element.get("selected_date")
+        if not day:
+            return None
+        d = date.fromisoformat(day)
+        return datetime(d.year, d.month, d.day)
+    stamp = element.get("selected_date_time")
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(int(stamp), timezone.utc).replace(tzinfo=None)
 
 
 def _cut(text: str) -> str:

@@ -28,7 +28,11 @@ from signalflow.alerts.delivery import deliver_pending
 T0 = datetime(2025, 5, 1, 12, 0)
 CHANNEL = "C0ALERTS"
 DECIDER, STRANGER = "U0123", "U0999"
-SOON = (datetime.now(timezone.utc) + timedelta(days=30)).date().isoformat()
+NEW_YORK = timezone(timedelta(hours=-5))
+# A re-arm instant as a user in New York picks it: 09:30 their time, a month from now.
+SOON = (datetime.now(timezone.utc) + timedelta(days=30)).astimezone(NEW_YORK).replace(hour=9, minute=30, second=0, microsecond=0)
+SOON_UTC = SOON.astimezone(timezone.utc).replace(tzinfo=None)  # 14:30, as the store keeps instants
+PAST = int(datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp())
 
 
 @pytest.fixture
@@ -87,8 +91,10 @@ def test_a_click_a_modal_and_a_submit_record_one_decision_shown_in_the_thread(de
     [opened] = fake_slack.views
     assert opened["trigger_id"] == f"trigger-{DECIDER}-1700000100.000001"
     assert opened["view"]["blocks"][1]["element"]["initial_option"]["value"] == "trim"
+    [picker] = [b["element"] for b in opened["view"]["blocks"] if b.get("block_id") == "until"]
+    assert picker["type"] == "datetimepicker", "a re-arm is an instant, not a day"
 
-    payload = slack_user.submit(DECIDER, opened, "trim", "spreads at 5.6, cut half", until=SOON,
+    payload = slack_user.submit(DECIDER, opened, "trim", "spreads at 5.6, cut half", until=int(SOON.timestamp()),
                                 unless="fred.BAMLH0A0HYM2 > 7")
     status, body = send(desk, payload)
     again = send(desk, payload, timestamp=int(time.time()) + 1)  # the same decision submitted again
@@ -100,19 +106,38 @@ def test_a_click_a_modal_and_a_submit_record_one_decision_shown_in_the_thread(de
     assert (row.thesis, row.rule, row.decision, row.note, row.unless_expr) == (
         "liquidity_regime", "spread_widening", "trim", "spreads at 5.6, cut half", "fred.BAMLH0A0HYM2 > 7"
     )
-    assert row.until == datetime.fromisoformat(SOON) and row.alert_id is not None
+    assert row.until == SOON_UTC and SOON_UTC.hour == 14 and row.alert_id is not None
     [reply] = [m for m in fake_slack.replies(root) if "decided" in m.text]
-    assert f"<@{DECIDER}> decided *trim*" in reply.text and f"re-arms on {SOON}" in reply.text
+    assert f"<@{DECIDER}> decided *trim*" in reply.text
+    assert f"re-arms at {SOON_UTC:%Y-%m-%d} 14:30 UTC" in reply.text
     shown = [b for b in root.edits[-1]["blocks"] if b.get("block_id") == "signalflow_decided"]
     assert len(shown) == 1 and "decided *trim*" in shown[0]["elements"][0]["text"]
     assert [b["type"] for b in root.edits[-1]["blocks"]][-1] == "actions", "the buttons stay"
+
+
+def test_a_modal_opened_before_the_datetimepicker_still_re_arms_at_the_start_of_its_day(desk, fake_slack):
+    """A datepicker modal (opened before an upgrade) keeps its recorded meaning: 00:00 UTC."""
+    root = alert_root(fake_slack)
+    send(desk, slack_user.click(DECIDER, root, "signalflow_hold"))
+    opened = fake_slack.views[-1]
+    blocks = [
+        b | {"element": {"type": "datepicker", "action_id": "value"}} if b.get("block_id") == "until" else b
+        for b in opened["view"]["blocks"]
+    ]
+    older = opened | {"view": opened["view"] | {"blocks": blocks}}
+    day = SOON_UTC.date()
+    assert send(desk, slack_user.submit(DECIDER, older, "hold", "wait", until=day.isoformat()))[0] == 200
+    desk.drain()
+    [row] = decisions(desk)
+    assert row.until == datetime(day.year, day.month, day.day)
+    assert any(f"re-arms at {day.isoformat()} 00:00 UTC" in m.text for m in fake_slack.replies(root))
 
 
 @pytest.mark.parametrize(
     ("given", "field", "says"),
     [
         ({"note": ""}, "note", "say why"),
-        ({"until": "2025-06-01"}, "until", "not in the future"),
+        ({"until": PAST}, "until", "not in the future"),
         ({"unless": "fred.NOPE > 7"}, "unless", "series fred.NOPE is neither read"),
         ({"unless": "no_such_rule"}, "unless", "unknown name 'no_such_rule'"),
     ],
@@ -268,7 +293,7 @@ def test_socket_mode_runs_the_same_handlers(desk, fake_slack, monkeypatch):
         root = alert_root(fake_slack)
         socket_slack.send("interactive", slack_user.click(DECIDER, root, "signalflow_hold"))
         [opened] = fake_slack.views
-        refused = socket_slack.send("interactive", slack_user.submit(DECIDER, opened, "hold", "wait", until="2025-06-01"))
+        refused = socket_slack.send("interactive", slack_user.submit(DECIDER, opened, "hold", "wait", until=PAST))
         accepted = socket_slack.send("interactive", slack_user.submit(DECIDER, opened, "hold", "wait for Q2"))
         command = dict(parse_qsl(slack_user.slash(STRANGER, "journal liquidity_regime").decode()))
         answered = socket_slack.send("slash_commands", command)

@@ -58,13 +58,17 @@ def click(user: str, root, action_id: str, action_ts: str = "1700000100.000001")
     }
 
 
-def submit(user: str, opened: dict, decision: str, note: str, until: str | None = None, unless: str = "") -> dict:
-    """A ``view_submission`` payload: ``user`` filled the modal ``opened`` (as views.open got it)."""
+def submit(user: str, opened: dict, decision: str, note: str, until: int | str | None = None, unless: str = "") -> dict:
+    """A ``view_submission`` payload: ``user`` filled the modal ``opened`` (as views.open got it).
+    ``until`` is what the modal's re-arm element holds, as Slack sends it: a datetimepicker's
+    Unix time in seconds, or an older modal's datepicker date ('YYYY-MM-DD')."""
     view = opened["view"]
+    kind = next((b["element"]["type"] for b in view.get("blocks", ()) if b.get("block_id") == "until"), "datetimepicker")
+    picked = {"selected_date": until} if kind == "datepicker" else {"selected_date_time": until}
     values = {
         "decision": {"value": {"type": "static_select", "selected_option": {"value": decision}}},
         "note": {"value": {"type": "plain_text_input", "value": note or None}},
-        "until": {"value": {"type": "datepicker", "selected_date": until}},
+        "until": {"value": {"type": kind, **picked}},
         "unless": {"value": {"type": "plain_text_input", "value": unless or None}},
     }
     return {

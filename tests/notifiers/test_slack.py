@@ -113,3 +113,27 @@ def test_an_input_source_quoted_from_a_feed_is_text_not_markup(url: str) -> None
     assert "&lt;!channel&gt;" in text
     if url:
         assert text.count("<https://example.test/item|") == 1
+
+
+def test_a_button_value_is_whole_json_of_ids_and_refused_never_cut_when_over_slacks_limit(fake_slack, caplog):
+    import json
+    from dataclasses import replace
+
+    from signalflow.notifiers.slack_blocks import VALUE_LIMIT, button_value
+
+    # The longest ids the store keeps (100 characters each), quotes and all: well within the limit.
+    longest = replace(note(Kind.FIRING), thesis="t" * 100, rule='r"\\' * 33 + "r", alert_key=f"{'t' * 100}/{'r' * 100}/999999")
+    value = button_value(longest)
+    assert len(value) < VALUE_LIMIT / 2
+    assert json.loads(value) == {"thesis": longest.thesis, "rule": longest.rule, "alert": longest.alert_key}
+
+    huge = replace(note(Kind.FIRING), rule="r" * 2500, alert_key=f"liquidity_regime/{'r' * 2500}/1")
+    with pytest.raises(DeliveryError, match="over a button's 2000"):
+        button_value(huge)
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2, interactive=True)
+    slack.send(huge)  # the alert itself goes out, without buttons
+    [message] = fake_slack.roots(CHANNEL)
+    assert [b for b in message.blocks if b["type"] == "actions"] == []
+    last = message.blocks[-1]
+    assert last["type"] == "context" and "decide with `signalflow ack`" in last["elements"][0]["text"]
+    assert "over a button's 2000" in caplog.text

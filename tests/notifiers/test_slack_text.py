@@ -178,3 +178,65 @@ def test_a_digest_over_slacks_limits_counts_the_alerts_and_lines_it_left_out(fak
     assert_valid(big, 3000)
     assert re.search(r"\n… and \d+ more inputs and stories\n_Not acknowledged_$", big)
     assert json.dumps(root.blocks).count("more inputs and stories") == 1
+
+
+def footer(blocks: list[dict]) -> str:
+    """The text of the message's last context block (the footer, below the divider)."""
+    return [b for b in blocks if b["type"] == "context"][-1]["elements"][0]["text"]
+
+
+def test_a_thesis_s_links_are_escaped_like_story_links_and_the_footer_says_how_many_it_left_out(fake_slack):
+    from signalflow.notifiers.notification import Link
+
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
+    hostile = Link("Ohio & <Texas> filings", "https://sec.test/a?b=1&c=2|<!channel>")
+    plain = [Link(f"memo {i}", f"https://memo.test/{i}") for i in range(7)]
+    slack.send(alert(links=(hostile, Link("<!here>", "javascript:alert(1)"), *plain)))
+    [root] = fake_slack.roots(CHANNEL)
+    text = footer(root.blocks)
+    assert text == (
+        "thesis `delays` · at 2025-03-12 09:00 UTC"
+        " · <https://sec.test/a?b=1&amp;c=2%7C&lt;!channel&gt;|Ohio &amp; &lt;Texas&gt; filings>"
+        " · &lt;!here&gt;"  # not a web link: its label alone, as a story's
+        " · <https://memo.test/0|memo 0> · <https://memo.test/1|memo 1> · <https://memo.test/2|memo 2>"
+        " · … and 4 more links"
+    )
+    story_link = story_text(StoryLine("x", "2025-03-01T10:00:00", hostile.label, 1, hostile.url))
+    assert "<https://sec.test/a?b=1&amp;c=2%7C&lt;!channel&gt;|Ohio &amp; &lt;Texas&gt; filings>" in story_link
+
+
+def test_links_too_long_for_the_footer_are_left_out_whole_and_counted(fake_slack):
+    from signalflow.notifiers.notification import Link
+
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
+    links = tuple(Link(f"filing {i}", f"https://sec.test/{i}/" + "a&b" * 400) for i in range(4))  # 2000+ escaped
+    slack.send(alert(links=links))
+    [root] = fake_slack.roots(CHANNEL)
+    text = footer(root.blocks)
+    assert_valid(text, 3000)
+    assert text.endswith(" · … and 3 more links") and text.count("<https://sec.test/") == 1
+    assert "|filing 0>" in text
+
+
+def test_a_digest_names_the_alerts_beyond_its_sections_whole_and_counts_the_rest(fake_slack):
+    from signalflow.notifiers.slack_blocks import MAX_DIGEST_ENTRIES
+
+    slack = SlackNotifier(TOKEN, CHANNEL, api_url=fake_slack.api_url, timeout=2)
+    total = MAX_DIGEST_ENTRIES + 100
+    names = [(f"thesis_{i:03d}_" + "x" * 30, "spread_widening") for i in range(total)]  # 100 x 57: over 3000
+    entries = tuple(DigestEntry(f"{t}/{r}/1", t, "T", r, "soft_warning", AT) for t, r in names)
+    n = Notification(
+        key="digest@slack", alert_key="", kind=Kind.DIGEST, severity="info", thesis="", title="Daily digest",
+        rule="", at=AT, summary=f"{total} alerts still firing", digest=entries, note="2 decisions expired",
+    )  # fmt: skip
+    slack.send(n)
+    [root] = fake_slack.roots(CHANNEL)
+    text = footer(root.blocks)
+    assert_valid(text, 3000)
+    head, listed, note = text.split(" · ")
+    assert (head, note) == ("at 2025-03-12 09:00 UTC", "2 decisions expired (see `signalflow journal`)")
+    assert listed.startswith("100 more: ")
+    *shown, rest = listed.removeprefix("100 more: ").split(", ")
+    left = int(re.fullmatch(r"… and (\d+) more alerts", rest).group(1))
+    assert shown == [f"{t}/{r}" for t, r in names[MAX_DIGEST_ENTRIES:MAX_DIGEST_ENTRIES + len(shown)]], "whole names"
+    assert len(shown) + left == 100 and len(shown) > 40
