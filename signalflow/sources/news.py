@@ -41,6 +41,7 @@ from datetime import datetime, timedelta, timezone
 from hashlib import sha1
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax import SAXParseException
 
 from signalflow.errors import PayloadError, SourceError
@@ -74,6 +75,28 @@ from signalflow.sources.news_settings import FeedConfig, NewsSettings
 log = logging.getLogger(__name__)
 
 STORIES_KEY = "stories"  # the source state entry holding the open stories
+
+
+def alike(failed: list[tuple[FeedConfig, str]]) -> list[str]:
+    """The warnings of failed feeds, those that failed alike said once: twelve feeds that
+    cannot be reached offline are one line naming the twelve, not twelve lines. Two
+    warnings are alike when they read the same once the feed's name and host are left out."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for feed, warning in failed:
+        reason = warning.removeprefix(f"feed {feed.name}: ")
+        url = feed.url.get_secret_value()
+        reason = reason.replace(endpoint(url), "each one's URL")
+        host = urlsplit(url).hostname
+        if host:
+            reason = reason.replace(host, "each one's host")
+        groups.setdefault(reason, []).append((feed.name, warning))
+    out = []
+    for reason, group in groups.items():
+        if len(group) == 1:
+            out.append(group[0][1])
+        else:
+            out.append(f"{len(group)} feeds failed alike: {reason}: {', '.join(name for name, _ in group)}")
+    return out
 
 
 class NewsSource(Source):
@@ -129,13 +152,13 @@ class NewsSource(Source):
         index = StoryIndex.from_json(state.get(STORIES_KEY))
         due = [feed for feed in self.feeds() if self._due(feed, state)]
         self.outcome = RunOutcome(attempted=bool(due))
-        failed: list[str] = []
+        failed: list[tuple[FeedConfig, str]] = []
         try:
             for feed in due:
                 part = self.collect_feed(feed, state, http, index)
                 batch.extend(part)
                 if FeedHealth.from_json(state[f"{feed.name}:health"]).status == "failing":
-                    failed.append(part.warnings[0] if part.warnings else f"feed {feed.name} failed")
+                    failed.append((feed, part.warnings[0] if part.warnings else f"feed {feed.name} failed"))
         finally:
             if owned:
                 http.close()
@@ -145,7 +168,7 @@ class NewsSource(Source):
             # Like every collector: a run that got nothing is a failed run, not a healthy one.
             # Its error stays one line (the status board shows it); each feed's is logged
             # once here, as a run's warnings are, and kept in its health (`signalflow feeds`).
-            for warning in failed:
+            for warning in alike(failed):
                 log.warning("source warning", extra={"source": self.name, "warning": warning})
             # the feeds' health and fetch times describe no unstored data: keep them
             self.outcome = RunOutcome(attempted=True, keep_state=True)

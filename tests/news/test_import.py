@@ -247,3 +247,22 @@ def test_status_reports_the_news_source_failing_when_every_feed_failed(cli_env, 
     assert again.ok and len(http_server.requests) == asked
     (news,) = [s for s in json.loads(CliRunner().invoke(app, ["status", "--json"]).stdout)["sources"] if s["source"] == "news"]
     assert news["consecutive_failures"] == 1 and news["last_success"] is None
+
+
+def test_feeds_that_failed_alike_are_one_warning_naming_each(cli_env, http_server, monkeypatch, caplog):
+    """Offline, every feed fails the same way: one line names them all, not one line each;
+    a feed that failed otherwise keeps its own line."""
+    for name in ("a", "b", "c"):
+        http_server.routes[f"/{name}.xml"] = Reply(503, "down for maintenance")
+    http_server.routes["/d.xml"] = Reply(404, "no such feed")
+    feeds = [{"name": n, "url": f"{http_server.url}/{n}.xml", "schedule": "30m"} for n in ("a", "b", "c", "d")]
+    monkeypatch.setenv("SIGNALFLOW_FEEDS", json.dumps(feeds))
+    with caplog.at_level("WARNING", logger="signalflow.sources.news"):
+        report = collect_news(Settings())
+    assert not report.ok and "every feed failed (4)" in report.error
+    said = [r.warning for r in caplog.records if r.getMessage() == "source warning"]
+    assert len(said) == 2, said
+    (together,) = [w for w in said if w.startswith("3 feeds failed alike: ")]
+    assert together.endswith(": a, b, c") and "503" in together and "127.0.0.1" not in together
+    (alone,) = [w for w in said if w is not together]
+    assert alone.startswith("feed d: ") and "404" in alone
