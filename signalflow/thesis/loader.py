@@ -49,7 +49,7 @@ THESIS_KEYS = (
 CONDITION_KEYS = ("reason", "when")
 RULE_KEYS = ("name", "when", "for", "keep_firing_for", "resolve_when", "stale_after", "summary")
 DERIVED_KEYS = ("expr", "stale_after")
-MAX_ID = 100  # what the store keeps of a thesis id
+MAX_ID = 100  # what the store keeps of a thesis id and of a rule name
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -392,6 +392,10 @@ class _ThesisBuilder:
             return False
         if name in KEYWORDS or name in CONDITIONS or name in FUNCTIONS:
             self.problem(node, f"{what} name {name!r} is reserved", "choose another name")
+            return False
+        if what == "rule" and len(name) > MAX_ID:
+            # alerts, decisions and Slack's buttons keep a rule's name whole, up to this
+            self.problem(node, f"rule name {name[:20]}... is longer than {MAX_ID} characters", "choose a shorter name")
             return False
         return True
 

@@ -157,6 +157,7 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
         ("  - name: capex_slows", "  - name: liquidity_lost", "26:11: duplicate rule name 'liquidity_lost'"),
         ("  - name: capex_slows", "  - name: capex", "26:11: rule 'capex' has the name of a derived series"),
         ("  - name: capex_slows", "  - name: growth", "26:11: rule name 'growth' is reserved"),
+        ("  - name: capex_slows", "  - name: " + "c" * 101, "26:11: rule name cccccccccccccccccccc... is longer than 100 characters"),
         ("thesis: demo", "thesis: Demo-1", "1:9: thesis id 'Demo-1' must be lowercase"),
         ("title: \"Demo thesis\"", "title: [a]", "2:8: title must be text, not a list"),
     ],
@@ -165,6 +166,10 @@ def test_problems_name_line_and_column(tmp_path: Path, old: str, new: str, expec
     assert old in VALID
     found = problems_of(tmp_path, VALID.replace(old, new, 1))
     assert any(p.startswith(expected) for p in found), found
+
+
+def test_a_rule_name_of_100_characters_is_kept_whole(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, VALID.replace("  - name: capex_slows", "  - name: " + "c" * 100, 1)) == []
 
 
 def test_every_problem_is_collected_not_just_the_first(tmp_path: Path) -> None:
