@@ -152,14 +152,15 @@ def test_window_mean_sees_revisions_as_known_at_t():
     assert value("mean(fred.R, 5d)", {"fred.R": points}, datetime(2025, 1, 10)) == pytest.approx(9)
 
 
-def _zscore_at(points: list[tuple], t: np.ndarray) -> np.ndarray:
-    thesis, problems = read_thesis("z.yaml", yaml.safe_dump({
-        "thesis": "z", "title": "z", "series": {"x": "zscore(fred.Z, 200d)"},
+def _series_at(expr: str, points: list[tuple], t: np.ndarray, key: str = "fred.M") -> np.ndarray:
+    """``expr`` (reading series ``key`` of ``points``) evaluated at instants ``t``."""
+    thesis, problems = read_thesis("m.yaml", yaml.safe_dump({
+        "thesis": "m", "title": "m", "series": {"x": expr},
         "growth": {"reason": "g", "when": "x > 0"}, "liquidity": {"reason": "l", "when": "1 > 0"},
         "soft_warning": [{"name": "s", "when": "1 < 0"}], "kill_switch": [{"name": "k", "when": "1 < 0"}],
     }, sort_keys=False))
     assert thesis is not None, problems
-    series = {"fred.Z": PitSeries(frame_from_points("fred.Z", points))}
+    series = {key: PitSeries(frame_from_points(key, points))}
     return Context(thesis, series, t, functions=BUILTIN_FUNCTIONS).eval(thesis.series["x"].expr)
 
 
@@ -175,20 +176,9 @@ def test_zscore_of_equal_values_is_unknown_whatever_instants_were_evaluated_befo
     points = [(e.item(), v, datetime.combine(e.item(), datetime.min.time())) for e, v in zip(ends, values)]
     at = datetime(2023, 11, 1)
     days = np.arange(np.datetime64("2020-01-31"), np.datetime64(at.date()) + 1).astype("datetime64[ns]").view(np.int64)
-    live = _zscore_at(points, np.array([_ns(at)], np.int64))[-1]
-    full = _zscore_at(points, days)[-1]
+    live = _series_at("zscore(fred.Z, 200d)", points, np.array([_ns(at)], np.int64), "fred.Z")[-1]
+    full = _series_at("zscore(fred.Z, 200d)", points, days, "fred.Z")[-1]
     assert math.isnan(live) and math.isnan(full)
-
-
-def _series_at(expr: str, points: list[tuple], t: np.ndarray) -> np.ndarray:
-    thesis, problems = read_thesis("m.yaml", yaml.safe_dump({
-        "thesis": "m", "title": "m", "series": {"x": expr},
-        "growth": {"reason": "g", "when": "x > 0"}, "liquidity": {"reason": "l", "when": "1 > 0"},
-        "soft_warning": [{"name": "s", "when": "1 < 0"}], "kill_switch": [{"name": "k", "when": "1 < 0"}],
-    }, sort_keys=False))
-    assert thesis is not None, problems
-    series = {"fred.M": PitSeries(frame_from_points("fred.M", points))}
-    return Context(thesis, series, t, functions=BUILTIN_FUNCTIONS).eval(thesis.series["x"].expr)
 
 
 @pytest.mark.parametrize("expr", ["mean(fred.M, 30d)", "mean(fred.M * 1, 30d)", "zscore(fred.M, 30d)", "fred.M - mean(fred.M, 30d)"])
