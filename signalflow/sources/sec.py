@@ -47,6 +47,15 @@ from signalflow.sources.sec_accepted import FilingIndex, acceptance_times
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_derived import DERIVED_NAMES
 from signalflow.sources.sec_filing import FILING_SERIES, accession_in, filing_batch
+from signalflow.sources.sec_replies import (  # noqa: F401  (importable from here too)
+    FACTS_SHAPE,
+    SUBMISSIONS_SHAPE,
+    _decoded,
+    _excerpt,
+    _json,
+    _parsed,
+    _ticker_map,
+)
 from signalflow.sources.sec_settings import SecSettings
 from signalflow.sources.sec_xbrl import read_document
 from signalflow.sources.sec_xbrl import sniff as sniff_xbrl
@@ -60,9 +69,6 @@ if TYPE_CHECKING:
 TICKERS_FILE = "sec_company_tickers.json"
 TICKERS_MAX_AGE_S = 86400.0
 TICKERS = Validators.under("tickers")  # the ticker map's validators in the source state
-# Where each reply holds its data: anything else (an error object, a list) fails its company.
-FACTS_SHAPE = ("facts",)
-SUBMISSIONS_SHAPE = ("filings", "recent")
 TICKER = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
 SPECIAL = ("next_filing", *DERIVED_NAMES, *FILING_SERIES)
 # customer_share[CustomerA]: one series per customer member a filing names.
@@ -423,63 +429,6 @@ class SecSource(Source):
         if "_" in path.name and TICKER.match(prefix) and not prefix.startswith("CIK"):
             return prefix
         return f"CIK{cik:010d}"
-
-
-def _ticker_map(content: bytes, origin: str) -> dict[str, int]:
-    """TICKER -> CIK from a company_tickers.json, or a PayloadError naming ``origin``."""
-    data = _parsed(content, origin)
-    try:
-        found = {str(v["ticker"]).upper(): int(v["cik_str"]) for v in data.values()}
-    except (TypeError, KeyError, ValueError, AttributeError):
-        raise PayloadError(origin, "not a company_tickers map ({\"0\": {\"cik_str\": ..., \"ticker\": ...}})") from None
-    if not found:
-        raise PayloadError(origin, "an empty company_tickers map")
-    return found
-
-
-def _json(reply, kept: Validators, state: MutableMapping[str, str], shape: tuple[str, ...]) -> dict:
-    """The JSON object a reply carries, holding an object at ``shape`` (``("filings", "recent")``
-    is ``data["filings"]["recent"]``). Any other reply (no JSON, an error object such as
-    ``{"message": ...}``, a list) forgets its resource's validators in ``state`` (the next
-    request is plain, never answered 304) and raises a PayloadError naming what was expected."""
-    try:
-        data = _decoded(reply.content, reply.url)
-        inner = data
-        for key in shape:
-            inner = inner.get(key) if isinstance(inner, dict) else None
-        if not isinstance(inner, dict):
-            expected = f"an object with a {'.'.join(shape)!r} object"
-            raise PayloadError(reply.url, f"expected {expected}, got {_excerpt(data)}")
-        return data
-    except PayloadError:
-        kept.forget(state)
-        raise
-
-
-def _excerpt(data: object, limit: int = 80) -> str:
-    """A JSON value as shown in an error: a list by its type, anything else by its start."""
-    if isinstance(data, list):
-        return "a JSON list"
-    text = json.dumps(data, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _parsed(content: bytes, origin: str) -> dict:
-    """``content`` as a JSON object, or a PayloadError naming ``origin`` and where it broke."""
-    data = _decoded(content, origin)
-    if not isinstance(data, dict):
-        raise PayloadError(origin, f"a JSON {type(data).__name__}, not an object")
-    return data
-
-
-def _decoded(content: bytes, origin: str) -> object:
-    """``content`` as JSON, or a PayloadError naming ``origin`` and where it broke."""
-    try:
-        return json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise PayloadError(origin, f"invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    except ValueError as exc:  # not even text (UnicodeDecodeError)
-        raise PayloadError(origin, f"invalid JSON: {exc}") from None
 
 
 def _beside(path: Path, cik: int) -> dict:
