@@ -28,7 +28,6 @@ also says where each filing's acceptance time is kept.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -43,7 +42,7 @@ from signalflow.series import Batch
 from signalflow.sources.base import Source
 from signalflow.sources.captured import parse_instant
 from signalflow.sources.conditional import Validators
-from signalflow.sources.sec_accepted import FilingIndex, acceptance_times
+from signalflow.sources.sec_accepted import FilingIndex
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_derived import DERIVED_NAMES
 from signalflow.sources.sec_filing import FILING_SERIES, accession_in, filing_batch
@@ -56,6 +55,7 @@ from signalflow.sources.sec_replies import (  # noqa: F401  (importable from her
     _parsed,
     _ticker_map,
 )
+from signalflow.sources.sec_saved import _beside, _cik, read_payload
 from signalflow.sources.sec_settings import SecSettings
 from signalflow.sources.sec_xbrl import read_document
 from signalflow.sources.sec_xbrl import sniff as sniff_xbrl
@@ -109,29 +109,6 @@ class SecRef:
         if len(parts) not in (3, 4) or parts[0] != "sec":
             return None
         return cls(parts[1].upper(), parts[2], parts[3] if len(parts) == 4 else "")
-
-
-def read_payload(path: Path) -> tuple[str, dict, dict]:
-    """(kind, payload, metadata) of a saved SEC file; kind is companyfacts, submissions or tickers.
-
-    Accepts the plain API reply and the ``{"metadata": ..., "raw_payload": ...}`` wrapping."""
-    try:
-        data = json.loads(Path(path).read_bytes())
-    except json.JSONDecodeError as exc:
-        raise PayloadError(str(path), f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-    except OSError as exc:
-        raise PayloadError(str(path), f"cannot read: {exc.strerror}") from None
-    metadata: dict = {}
-    if isinstance(data, dict) and isinstance(data.get("raw_payload"), dict):
-        metadata = data.get("metadata") or {}
-        data = data["raw_payload"]
-    if isinstance(data, dict) and isinstance(data.get("facts"), dict):
-        return "companyfacts", data, metadata
-    if isinstance(data, dict) and isinstance(data.get("filings"), dict):
-        return "submissions", data, metadata
-    if isinstance(data, dict) and data and all(isinstance(v, dict) and "cik_str" in v for v in data.values()):
-        return "tickers", data, metadata
-    raise PayloadError(str(path), "not an SEC companyfacts, submissions or company_tickers payload")
 
 
 class SecSource(Source):
@@ -429,28 +406,3 @@ class SecSource(Source):
         if "_" in path.name and TICKER.match(prefix) and not prefix.startswith("CIK"):
             return prefix
         return f"CIK{cik:010d}"
-
-
-def _beside(path: Path, cik: int) -> dict:
-    """Acceptance times from the submissions files of company ``cik`` in ``path``'s folder."""
-    times: dict = {}
-    for other in sorted(path.parent.glob("*.json")):
-        name = other.name.lower()
-        if other == path or ("submissions" not in name and f"{cik:010d}" not in name):
-            continue
-        try:
-            kind, payload, _ = read_payload(other)
-        except PayloadError:
-            continue
-        if kind == "submissions" and int(payload.get("cik") or 0) == cik:
-            times.update(acceptance_times(payload))
-    return times
-
-
-def _cik(payload: dict, path: Path) -> int:
-    """The payload's CIK as a number, or a PayloadError naming the file."""
-    raw = payload.get("cik") or 0
-    try:
-        return int(str(raw).strip())
-    except ValueError:
-        raise PayloadError(str(path), f"'cik' is not a number: {str(raw)[:40]!r}") from None
