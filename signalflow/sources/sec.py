@@ -28,11 +28,9 @@ also says where each filing's acceptance time is kept.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,8 +42,8 @@ from signalflow.sources.captured import parse_instant
 from signalflow.sources.conditional import Validators
 from signalflow.sources.sec_accepted import FilingIndex
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
-from signalflow.sources.sec_derived import DERIVED_NAMES
 from signalflow.sources.sec_filing import FILING_SERIES, accession_in, filing_batch
+from signalflow.sources.sec_refs import FILTERED, SPECIAL, TICKER, SecRef
 from signalflow.sources.sec_replies import (  # noqa: F401  (importable from here too)
     FACTS_SHAPE,
     SUBMISSIONS_SHAPE,
@@ -69,10 +67,6 @@ if TYPE_CHECKING:
 TICKERS_FILE = "sec_company_tickers.json"
 TICKERS_MAX_AGE_S = 86400.0
 TICKERS = Validators.under("tickers")  # the ticker map's validators in the source state
-TICKER = re.compile(r"^[A-Z][A-Z0-9-]{0,9}$")
-SPECIAL = ("next_filing", *DERIVED_NAMES, *FILING_SERIES)
-# customer_share[CustomerA]: one series per customer member a filing names.
-FILTERED = re.compile(r"^customer_share\[[A-Za-z0-9_]+\]$")
 USER_AGENT_HINT = (
     "set SIGNALFLOW_SEC_USER_AGENT='Your Name you@example.com' "
     "(or sec_user_agent in signalflow.toml): the SEC asks every client to name a contact"
@@ -90,25 +84,6 @@ def shared_limiter(rate: float) -> RateLimiter:
         if rate not in _limiters:
             _limiters[rate] = RateLimiter(rate)
         return _limiters[rate]
-
-
-@dataclass(frozen=True, slots=True)
-class SecRef:
-    """``sec.TICKER.name[.UNIT]`` taken apart."""
-
-    ticker: str
-    name: str
-    unit: str = ""
-
-    @classmethod
-    def parse(cls, ref: str) -> SecRef | None:
-        head, bracket, tail = ref.partition("[")
-        parts = head.split(".")
-        if bracket:  # sec.T.customer_share[CustomerA]: the filter belongs to the name
-            parts[-1] += bracket + tail
-        if len(parts) not in (3, 4) or parts[0] != "sec":
-            return None
-        return cls(parts[1].upper(), parts[2], parts[3] if len(parts) == 4 else "")
 
 
 class SecSource(Source):
