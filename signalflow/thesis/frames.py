@@ -321,17 +321,20 @@ class PitSeries:
         a_lo = self._dominance(t, lo)
         return tuple(h - l for h, l in zip(a_hi[:3], a_lo[:3])) + (a_hi[3], np.stack(a_hi[4:]))
 
-    def window_moments(self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...] | None:
+    def window_moments(self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: int) -> tuple[np.ndarray, ...] | None:
         """(count, mean, sample variance) of the values of the periods ending in (lo, hi],
         each as known at T, every window summed on its own (:func:`arrays.window_moments`),
         so the result never depends on the instants evaluated; None when the periods were
         not known in the order they end (late filings), where the known periods of a window
-        are not a run of consecutive periods."""
+        are not a run of consecutive periods, or when the windows hold more than ``budget``
+        values in all."""
         if not self.in_order:
             return None
         known = np.searchsorted(self.first_known, t, "right")  # a prefix of `periods`
         a = np.searchsorted(self.periods, lo, "right")
         b = np.where(hi == NAT, a, np.minimum(np.searchsorted(self.periods, hi, "right"), known))
+        if int(np.maximum(b - a, 0).sum()) > budget:
+            return None
         if self.simple:  # one version per period: a known period's value is its only one
             return window_moments(a, b, lambda i, idx: self.v[idx])
         return window_moments(a, b, lambda i, idx: self.value_at(t[i], self.periods[idx]))

@@ -39,6 +39,7 @@ from signalflow.thesis.registry import EvalContext, Impl, count_arg, event_ref, 
 from signalflow.thesis.stories import distinct_outlets, latest_story, stories_known, story_sum
 
 RELATIVE_VARIANCE_FLOOR = 1e-12  # (std / level)^2: a relative spread of 1e-6
+EXACT_ELEMENTS = 4_000_000  # window values summed one by one per call, at most (about 0.1 s)
 
 
 def _growth(shift: Shift) -> Impl:
@@ -76,36 +77,46 @@ def mean_n(ctx: EvalContext, call: Call, sh: tuple[Shift, ...]) -> np.ndarray:
 
 
 def window_stats(ctx: EvalContext, x: Node, w: int, sh: tuple[Shift, ...]) -> tuple[np.ndarray, ...]:
-    """(count, mean, sample variance) of ``x`` over the window, per instant. Each window is
-    summed on its own, so a live pass and a backtest agree exactly; only a series whose
-    periods were filed out of order still uses running sums, with a floor for their
-    round-off."""
+    """(count, mean, sample variance) of ``x`` over the window, per instant.
+
+    Each window is summed on its own (:func:`arrays.window_moments`), so a live pass and a
+    backtest agree to the bit, while the windows of the call hold at most
+    :data:`EXACT_ELEMENTS` values in all (a live pass always: it evaluates a few instants).
+    Past that (years of daily instants, each with a window of years), and for a series whose
+    periods were filed out of order, the sums are differences of running sums over the
+    history, in time proportional to the instants, with a floor for their round-off."""
     while isinstance(x, DerivedRef):
         x = ctx.thesis.series[x.name].expr
-    noise = 0.0
     if isinstance(x, SeriesRef) and not ctx.series(x.ref).events:
         s = ctx.series(x.ref)
         hi = s.latest_period(ctx.t)
         for shift in sh:
             hi = s.shifted(ctx.t, hi, shift)
         lo = np.where(hi == NAT, NAT, hi - w)
-        exact = s.window_moments(ctx.t, lo, hi)
+        exact = s.window_moments(ctx.t, lo, hi, EXACT_ELEMENTS)
         if exact is None:
-            return _running_window_stats(s, ctx.t, lo, hi)
-        cnt, mean, var = exact
-    else:
-        grid, values = ctx.on_grid(x, sh, w)
-        hi_i = np.searchsorted(grid, ctx.t, "right")
-        lo_i = np.searchsorted(grid, ctx.t - w, "right")
-        cnt, mean, var = window_moments(lo_i, hi_i, lambda i, idx: values[idx])
-    return _floored(cnt, mean, var, noise)
+            cnt, total, sq, centre_arr, (size, size_sq) = s.window_stats(ctx.t, lo, hi)
+            return _running(cnt, total, sq, float(centre_arr[0]) if len(centre_arr) else 0.0, size, size_sq)
+        return _floored(*exact, 0.0)
+    grid, values = ctx.on_grid(x, sh, w)
+    hi_i = np.searchsorted(grid, ctx.t, "right")
+    lo_i = np.searchsorted(grid, ctx.t - w, "right")
+    if int(np.maximum(hi_i - lo_i, 0).sum()) <= EXACT_ELEMENTS:
+        return _floored(*window_moments(lo_i, hi_i, lambda i, idx: values[idx]), 0.0)
+    finite = np.isfinite(values)
+    centre = float(np.median(values[finite])) if finite.any() else 0.0
+    xv = np.where(finite, values - centre, 0.0)
+    c = np.concatenate([[0.0], np.cumsum(finite)])
+    s1 = np.concatenate([[0.0], np.cumsum(xv)])
+    s2 = np.concatenate([[0.0], np.cumsum(xv * xv)])
+    size = np.concatenate([[0.0], np.cumsum(np.abs(xv))])[hi_i]
+    return _running(c[hi_i] - c[lo_i], s1[hi_i] - s1[lo_i], s2[hi_i] - s2[lo_i], centre, size, s2[hi_i])
 
 
-def _running_window_stats(s, t: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Window statistics as differences of running sums over the whole history (a series
-    whose periods were filed out of order)."""
-    cnt, total, sq, centre_arr, (size, size_sq) = s.window_stats(t, lo, hi)
-    centre = float(centre_arr[0]) if len(centre_arr) else 0.0
+def _running(cnt, total, sq, centre: float, size, size_sq) -> tuple[np.ndarray, ...]:
+    """Window statistics from differences of running sums (values centred on ``centre``;
+    ``size`` and ``size_sq``: the sums of |x| and x * x the running sums added, their
+    round-off's scale)."""
     with np.errstate(all="ignore"):
         centred = total / cnt
         var = (sq - cnt * centred * centred) / (cnt - 1)

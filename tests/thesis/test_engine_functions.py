@@ -18,6 +18,7 @@ from signalflow.thesis.context import Context
 from signalflow.thesis.data import frame_from_points
 from signalflow.thesis.engine import _ns
 from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.functions import _running as RUNNING
 from signalflow.thesis.loader import read_thesis
 
 
@@ -217,3 +218,26 @@ def test_window_moments_match_each_window_summed_alone_in_chunks(monkeypatch):
         assert cnt[i] == len(w)
         assert (math.isnan(mean[i]) if not w else mean[i] == pytest.approx(statistics.fmean(w), rel=1e-12))
         assert (math.isnan(var[i]) if len(w) < 2 else var[i] == pytest.approx(statistics.variance(w), rel=1e-9))
+
+
+@pytest.mark.parametrize("expr", ["mean(fred.M, 30d)", "zscore(fred.M * 1, 30d)"])
+def test_windows_past_the_exact_budget_are_summed_by_running_sums_to_the_same_values(expr: str, monkeypatch):
+    # Years of daily instants with windows of years would gather billions of values: past
+    # the budget, running sums (time linear in the instants) give the same statistics but
+    # for round-off.
+    from signalflow.thesis import functions
+
+    rng = np.random.default_rng(11)
+    days = [date(2024, 1, 1) + timedelta(days=d) for d in range(120)]
+    points = [(d, float(v), datetime.combine(d, datetime.min.time()) + timedelta(hours=18))
+              for d, v in zip(days, rng.normal(50, 5, 120))]
+    every = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-05-01")).astype("datetime64[ns]").view(np.int64)
+    used = []
+    monkeypatch.setattr(functions, "_running", lambda *a: used.append(1) or RUNNING(*a))
+    exact = _series_at(expr, points, every)
+    assert not used
+    monkeypatch.setattr(functions, "EXACT_ELEMENTS", 10)
+    running = _series_at(expr, points, every)
+    assert used
+    assert np.isnan(exact).sum() == np.isnan(running).sum() < len(every)
+    assert np.allclose(exact, running, rtol=1e-9, equal_nan=True)
