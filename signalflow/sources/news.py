@@ -298,8 +298,11 @@ class NewsSource(Source):
         problem = ""
         exc = parsed.get("bozo_exception")
         # text/xml without a charset "declares" us-ascii (RFC 3023); feedparser then flags the
-        # document's real encoding as an override although it decoded right: not a health problem
-        if parsed.get("bozo") and not isinstance(exc, feedparser.CharacterEncodingOverride):
+        # document's real encoding as an override although it decoded right; a feed served as
+        # text/html or application/octet-stream is flagged although it parsed whole: neither is
+        # a health problem (and flagging it would drop its validators, so no 304 ever again)
+        benign = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+        if parsed.get("bozo") and not isinstance(exc, benign):
             problem = _parser_problem(exc, content)
         # An empty body or a well-formed HTML page parses without complaint and without entries:
         # a failure, never an empty feed; so is XML that broke before its first entry.

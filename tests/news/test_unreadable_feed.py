@@ -56,7 +56,7 @@ def run(settings: Settings, store) -> None:
         pytest.param(BROKEN_XML, "application/rss+xml", "mismatched tag at line 3", id="broken XML"),
         pytest.param(
             "<html><body><h1>Service Unavailable</h1></body></html>", "text/html",
-            "text/html is not an XML media type", id="HTML error page",
+            "no rss, feed or RDF root element; served as text/html", id="HTML error page",
         ),
         pytest.param(
             "<html><body><h1>Service Unavailable</h1></body></html>", "application/rss+xml",
@@ -118,3 +118,19 @@ def test_a_feed_read_in_part_keeps_its_entries_but_not_its_validators(http_serve
     assert sent_validators(http_server.requests[-1]) == {}
     assert feed_health(store.get_source_state("news"))[0].status == "bozo"
     assert [e.entry_id for e in store.events("grid")] == ["grid-1"]
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "application/octet-stream"])
+def test_a_whole_feed_served_under_another_media_type_is_healthy_and_keeps_its_validators(
+    http_server, store, monkeypatch, content_type
+) -> None:
+    # feedparser flags a feed served as text/html although it parsed whole: that is no reason
+    # to read it whole on every run.
+    http_server.routes["/grid.xml"] = Feed(POWER_FEED, content_type, '"v1"', MONDAY)
+    monkeypatch.setenv("SIGNALFLOW_FEEDS", f'[{{"name": "grid", "url": "{http_server.url}/grid.xml"}}]')
+    settings = Settings()
+    run(settings, store)
+    assert feed_health(store.get_source_state("news"))[0].status == "ok"
+    run(settings, store)
+    assert sent_validators(http_server.requests[-1]) == {"if-none-match": '"v1"', "if-modified-since": MONDAY}
+    assert feed_health(store.get_source_state("news"))[0].status == "not_modified"
