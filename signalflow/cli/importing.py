@@ -51,10 +51,11 @@ def failures(reports: Sequence) -> list[str]:
         if len(group) == 1:
             lines.append(f"error: {group[0].error}")
             continue
-        root = os.path.commonpath([str(r.path.parent) for r in group])
+        # absolute first: files named as `a/x.json` and `/data/y.json` share a folder too
+        root = os.path.commonpath([os.path.abspath(r.path.parent) for r in group])
         lines.append(f"error: {_count(len(group), 'file')}: {reason}")
         lines.append(f"  in {root}:")
-        lines += [f"    {os.path.relpath(r.path, root)}" for r in group]
+        lines += [f"    {os.path.relpath(os.path.abspath(r.path), root)}" for r in group]
     return lines
 
 

@@ -83,7 +83,11 @@ def collect_filings(
         folder = f"{archives}/Archives/edgar/data/{cik}/{record.accession.replace('-', '')}"
         url = f"{folder}/index.json"
         try:
-            name = instance_name(client.get(url).json(), record.primary_document)
+            index = client.get(url).json()
+            if not isinstance(index, dict) or not isinstance(index.get("directory"), dict):
+                got = "a JSON list" if isinstance(index, list) else str(index)[:80]
+                raise PayloadError(url, f"expected a filing index object with a 'directory', got {got}")
+            name = instance_name(index, record.primary_document)
             if name is None:
                 batch.warnings.append(f"sec: {ticker} {record.accession}: no XBRL document in the filing index")
             else:

@@ -175,6 +175,11 @@ def test_import_says_a_failure_shared_by_many_files_once_and_names_each_file(tmp
     assert f"  in {history}:" in result.stderr.splitlines()
     assert {"    DGS10/2026-05-30T15-04-40-00-00_482e2529f1.json", "    M2SL/2026-05-30T15-04-40-00-00_482e2529f1.json"} <= set(
         result.stderr.splitlines())
+    # one file named relative to the working folder, one absolute: still one folder, no crash
+    monkeypatch.chdir(history)
+    mixed = CliRunner().invoke(app, ["import", "DGS10", str(history / "M2SL")])
+    assert mixed.exit_code == 1 and mixed.exception is None or isinstance(mixed.exception, SystemExit), mixed.output
+    assert f"  in {history}:" in mixed.stderr.splitlines() and "error: 2 files: API error 429" in mixed.stderr
 
 
 def test_status_prints_a_stored_hint_with_brackets_as_written(tmp_path: Path, monkeypatch) -> None:

@@ -174,6 +174,29 @@ def test_an_unparseable_filing_is_tried_again_then_given_up_once(nvda, http_serv
     assert len([r for r in http_server.requests if r.path == LATEST_DOCUMENT]) == asked == 3
 
 
+LATEST_INDEX = f"/Archives/edgar/data/{CIK}/000104581025000209/index.json"
+
+
+@pytest.mark.parametrize(
+    "index, problem",
+    [([{"name": "nvda-20250727.htm"}], "got a JSON list"), ({"message": "Not Found"}, "got {'message': 'Not Found'}")],
+    ids=["a list", "an error object"],
+)
+def test_a_filing_index_of_the_wrong_shape_is_an_attempt_not_a_crash_or_a_read(nvda, http_server, index, problem) -> None:
+    # A list used to end the whole SEC run (AttributeError) every run; an error object used to
+    # mark the filing read at once, as if it had no XBRL document.
+    from fakes.http_server import Reply
+
+    source, _, _ = nvda
+    http_server.routes[LATEST_INDEX] = Reply(200, index)
+    state: dict[str, str] = {}
+    batch = source.collect(["sec.NVDA.top_customer_share"], state)
+    (failure,) = [w for w in batch.warnings if LATEST in w]
+    assert "attempt 1 of 3" in failure and problem in failure and LATEST_INDEX in failure
+    assert LATEST not in state[f"xbrl.{CIK:010d}.read"]
+    assert [o for o in batch.observations if not o.source_ref.startswith(LATEST)]  # the other filings are read
+
+
 def test_a_filing_readable_on_its_second_attempt_is_stored_whole(nvda, http_server, shared_data: Path) -> None:
     from fakes.http_server import Reply
 
