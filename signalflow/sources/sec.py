@@ -173,6 +173,17 @@ class SecSource(Source):
     # Collection --------------------------------------------------------------------
 
     def collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
+        # A client this source opened for the run is closed with it (the daemon makes a new
+        # source each run: left open, each run's connections stayed until collected).
+        owned = self.http is None
+        try:
+            return self._collect(refs, state)
+        finally:
+            if owned and self.http is not None:
+                self.http.close()
+                self.http = None
+
+    def _collect(self, refs: Sequence[str], state: MutableMapping[str, str]) -> Batch:
         from signalflow.sources.collect import collect_each
 
         wanted: dict[str, set[str]] = {}

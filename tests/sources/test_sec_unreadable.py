@@ -202,3 +202,16 @@ def test_an_older_submissions_page_of_the_wrong_shape_is_a_warning(sec_settings,
     assert batch.warnings == [
         f"sec VRT: older submissions page {page}: expected an object with an 'accessionNumber' list, got {got}"
     ]
+
+
+def test_a_client_the_source_opened_is_closed_with_its_run(sec_settings, http_server) -> None:
+    # The daemon makes a new source each run: a client left open kept its connections until
+    # the garbage collector found it (a ResourceWarning in an unrelated test).
+    http_server.routes.update({TICKERS_PATH: Reply(200, TICKERS), FACTS_PATH: Reply(200, FACTS), SUBS_PATH: Reply(200, SUBMISSIONS)})
+    sec = source(sec_settings)
+    assert sec.collect(["sec.VRT.capex"], {}).observations
+    assert sec.http is None
+    http_server.routes[FACTS_PATH] = Reply(200, [])
+    with pytest.raises(PayloadError):
+        sec.collect(["sec.VRT.capex"], {})
+    assert sec.http is None  # closed on failure too
