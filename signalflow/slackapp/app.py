@@ -152,7 +152,15 @@ class SlackDesk:
 
         if not self.app_token:
             raise SignalflowError("Socket Mode needs slack_app_token (xapp-...)")
-        return SocketModeHandler(self.app, self.app_token, web_client=self.app.client)
+
+        class Handler(SocketModeHandler):
+            def close(self) -> None:
+                super().close()
+                # close() disconnects, then joins the client's reconnect monitor; a reconnect
+                # that monitor was making meanwhile leaves a new session open: close it too
+                self.client.disconnect()
+
+        return Handler(self.app, self.app_token, web_client=self.app.client)
 
     def _refuse(self, verdict: str) -> tuple[int, str, str]:
         self.counters.add("slack_requests", verdict)

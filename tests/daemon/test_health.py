@@ -179,10 +179,12 @@ def test_the_daemon_runs_socket_mode_with_an_app_token_and_survives_slack_down(s
         up.start_server()
         connected = socket_slack.connected.wait(10)
         up.socket.close()
+        assert not up.socket.client.is_connected()  # no session left open behind close()
         fake_slack.socket_url = "ws://127.0.0.1:9/nowhere"  # nothing listens there
         down = Daemon(configured, store, [], lease=LocalLease())
         down.start_server()  # returns: the client logs the refusal and reconnects on its own
         down.socket.close()
+        assert not down.socket.client.is_connected()
     finally:
         socket_slack.stop()
         store.close()
