@@ -101,7 +101,8 @@ class DaemonProcess:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=2) as reply:
                 return reply.status, reply.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+            with exc:  # an error reply holds its connection until closed
+                return exc.code, exc.read().decode()
         except OSError:
             return 0, ""
 

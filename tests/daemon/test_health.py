@@ -28,7 +28,8 @@ def get(url: str) -> tuple[int, str, str]:
         with urllib.request.urlopen(url, timeout=5) as reply:
             return reply.status, reply.headers["Content-Type"], reply.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers["Content-Type"], exc.read().decode()
+        with exc:  # an error reply holds its connection until closed
+            return exc.code, exc.headers["Content-Type"], exc.read().decode()
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -152,6 +153,7 @@ def test_the_daemon_serves_the_slack_request_url_and_counts_refusals(settings, f
         )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=5)
+        refused.value.close()  # its connection, else left to the garbage collector
         _, _, text = get(f"http://127.0.0.1:{port}/metrics")
     finally:
         d.server.stop()

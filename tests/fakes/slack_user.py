@@ -32,7 +32,8 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         with urllib.request.urlopen(request, timeout=10) as reply:
             return reply.status, reply.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:  # an error reply holds its connection until closed
+            return exc.code, exc.read().decode()
 
 
 def interactive(payload: dict) -> bytes:
