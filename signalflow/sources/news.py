@@ -164,11 +164,14 @@ class NewsSource(Source):
                 http.close()
         index.prune(self.clock())
         state[STORIES_KEY] = index.to_json()
+        # Feeds that failed alike are one warning, whether some feeds or all failed.
+        own, grouped = {warning for _, warning in failed}, alike(failed)
+        batch.warnings = [w for w in batch.warnings if w not in own] + grouped
         if due and len(failed) == len(due):
             # Like every collector: a run that got nothing is a failed run, not a healthy one.
             # Its error stays one line (the status board shows it); each feed's is logged
             # once here, as a run's warnings are, and kept in its health (`signalflow feeds`).
-            for warning in alike(failed):
+            for warning in grouped:
                 log.warning("source warning", extra={"source": self.name, "warning": warning})
             # the feeds' health and fetch times describe no unstored data: keep them
             self.outcome = RunOutcome(attempted=True, keep_state=True)

@@ -266,3 +266,18 @@ def test_feeds_that_failed_alike_are_one_warning_naming_each(cli_env, http_serve
     assert together.endswith(": a, b, c") and "503" in together and "127.0.0.1" not in together
     (alone,) = [w for w in said if w is not together]
     assert alone.startswith("feed d: ") and "404" in alone
+
+
+def test_some_feeds_failing_alike_are_one_warning_too(cli_env, http_server, monkeypatch, caplog):
+    """A run where most feeds fail the same way and one works is no failed run, and its
+    warnings say the alike failures once, naming each feed."""
+    for name in ("a", "b", "c"):
+        http_server.routes[f"/{name}.xml"] = Reply(503, "down for maintenance")
+    http_server.routes["/ok.xml"] = Reply(200, POWER_FEED, {"Content-Type": "application/rss+xml"})
+    feeds = [{"name": n, "url": f"{http_server.url}/{n}.xml", "schedule": "30m"} for n in ("a", "b", "c", "ok")]
+    monkeypatch.setenv("SIGNALFLOW_FEEDS", json.dumps(feeds))
+    with caplog.at_level("WARNING", logger="signalflow.service.collection"):
+        report = collect_news(Settings())
+    assert report.ok
+    said = [r.warning for r in caplog.records if r.getMessage() == "source warning"]
+    assert len(said) == 1 and said[0].startswith("3 feeds failed alike: ") and said[0].endswith(": a, b, c")
