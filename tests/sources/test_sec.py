@@ -247,14 +247,7 @@ def test_collected_facts_are_known_from_their_acceptance(sec_settings, http_serv
     fails leaves its facts at the end of their filing day, with a warning."""
     from fakes.http_server import Reply
 
-    _serve(http_server)
-    recent = dict(SUBMISSIONS["filings"]["recent"])
-    recent["acceptanceDateTime"] = ["2025-07-29T22:01:00.000Z", "2025-06-03T20:00:00.000Z", "", ""]
-    older = {"accessionNumber": ["0001628280-25-019372"], "acceptanceDateTime": ["2025-04-23T10:30:05.000Z"]}
-    http_server.routes[SUBS_PATH] = Reply(
-        200, {**SUBMISSIONS, "filings": {"recent": recent, "files": [{"name": "CIK0001674101-submissions-001.json"}]}}
-    )
-    http_server.routes["/submissions/CIK0001674101-submissions-001.json"] = Reply(200, older)
+    _acceptance_routes(http_server)
     source = SecSource(sec_settings, limiter=RateLimiter(10, clock=FakeClock()), now=lambda: 1e9)
     source.clock = lambda: datetime(2025, 12, 1)
     batch = source.collect(["sec.VRT.capex"], {})
