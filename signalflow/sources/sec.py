@@ -44,15 +44,7 @@ from signalflow.sources.sec_accepted import FilingIndex
 from signalflow.sources.sec_concepts import CONCEPT_NAME, METRIC_NAME, Metric, load_metrics
 from signalflow.sources.sec_filing import FILING_SERIES, accession_in, filing_batch
 from signalflow.sources.sec_refs import FILTERED, SPECIAL, TICKER, SecRef
-from signalflow.sources.sec_replies import (  # noqa: F401  (importable from here too)
-    FACTS_SHAPE,
-    SUBMISSIONS_SHAPE,
-    _decoded,
-    _excerpt,
-    _json,
-    _parsed,
-    _ticker_map,
-)
+from signalflow.sources.sec_replies import FACTS_SHAPE, SUBMISSIONS_SHAPE, _excerpt, _json, _ticker_map
 from signalflow.sources.sec_saved import _beside, _cik, read_payload
 from signalflow.sources.sec_settings import SecSettings
 from signalflow.sources.sec_xbrl import read_document
