@@ -146,11 +146,7 @@ class Context:
         rule = self.thesis.rule(name)
         cond = self.eval(rule.when)
         resolve = self.eval(rule.resolve_when) if rule.resolve_when is not None else None
-        spec = lifecycle.Spec(
-            for_ns=td_ns(rule.for_.duration) if rule.for_.duration else 0,
-            for_releases=rule.for_.releases or 0,
-            keep_ns=td_ns(rule.keep_firing_for) if rule.keep_firing_for else 0,
-        )
+        spec = self.spec(name)
         s0 = self.start
         releases = self.new_observations(self.refs_of(rule.when))
         part = lifecycle.run(
@@ -161,18 +157,17 @@ class Context:
             None if resolve is None else resolve[s0:],
             self.memories.get(name),
         )
-        memory = self.memory(name)
-        head = len(self.t) - len(part.state)
-        trace = lifecycle.Trace(
-            np.concatenate([np.full(head, memory.state, np.int8), part.state]),
-            np.concatenate([np.full(head, memory.active_at if memory.state else NAT, np.int64), part.active_at]),
-            np.concatenate(
-                [np.full(head, memory.fired_at if memory.state == lifecycle.FIRING else NAT, np.int64), part.fired_at]
-            ),
-            part.memory,
-        )
-        self._traces[name] = trace
+        trace = self._traces[name] = headed(part, self.memory(name), len(self.t) - len(part.state))
         return trace
+
+    def spec(self, name: str) -> lifecycle.Spec:
+        """The lifecycle parameters of rule ``name``."""
+        rule = self.thesis.rule(name)
+        return lifecycle.Spec(
+            for_ns=td_ns(rule.for_.duration) if rule.for_.duration else 0,
+            for_releases=rule.for_.releases or 0,
+            keep_ns=td_ns(rule.keep_firing_for) if rule.keep_firing_for else 0,
+        )
 
     def new_observations(self, refs: list[str]) -> np.ndarray:
         """True at each instant where one of ``refs`` gained a row since the previous instant."""
@@ -195,6 +190,19 @@ class Context:
     def at(self, t: np.ndarray) -> Context:
         """The same thesis, series and functions evaluated at other instants ``t``."""
         return Context(self.thesis, self.all_series, t, functions=self.functions)
+
+
+def headed(part: lifecycle.Trace, memory: lifecycle.Memory, head: int) -> lifecycle.Trace:
+    """``part`` (the lifecycle after the first ``head`` instants) preceded by those instants,
+    which an earlier pass evaluated and left in ``memory``."""
+    return lifecycle.Trace(
+        np.concatenate([np.full(head, memory.state, np.int8), part.state]),
+        np.concatenate([np.full(head, memory.active_at if memory.state else NAT, np.int64), part.active_at]),
+        np.concatenate(
+            [np.full(head, memory.fired_at if memory.state == lifecycle.FIRING else NAT, np.int64), part.fired_at]
+        ),
+        part.memory,
+    )
 
 
 class SharedNodes:

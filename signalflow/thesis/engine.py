@@ -36,7 +36,7 @@ from signalflow.thesis.frames import PitSeries, first_releases
 from signalflow.thesis.layers import layer_key, layer_refs, layers_called
 from signalflow.thesis.model import Thesis, thesis_refs
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, ThesisStatus
-from signalflow.thesis.run import RULE_STATES, THESIS_STATES, Run, _bool, _ns, _run, fingerprint
+from signalflow.thesis.run import RULE_STATES, THESIS_STATES, Run, _bool, _ns, _run, context, finish, fingerprint
 from signalflow.series import SeriesFrame, SeriesProvider
 
 __all__ = ["backtest", "conditions", "conditions_at", "engine_frame", "evaluate", "evaluate_series", "explain", "fingerprint"]
@@ -178,17 +178,37 @@ def evaluate_series(
     never read (this is how live passes keep their indexes between passes). ``shared``
     holds the values of expressions shared with the other theses of a group (see
     :class:`~signalflow.thesis.context.SharedValues`)."""
+    ctx, continued = pass_context(thesis, series, at, prior, shared)
+    try:
+        run = finish(ctx, continued)
+    except (KeyError, AssertionError) as exc:
+        raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
+    return evaluation_of(run, prior)
+
+
+def pass_context(
+    thesis: Thesis, series: dict[str, PitSeries], at: datetime, prior: EngineState | None = None,
+    shared: SharedValues | None = None,
+) -> tuple[Context, EngineState | None]:
+    """The context of one pass of :func:`evaluate_series` (nothing evaluated yet) and the
+    prior it continues from: ``prior`` when it is usable (only the instants after it are
+    evaluated), else None (the whole timeline from the first known value)."""
     end = _ns(at)
     if _usable(thesis, series, prior, end):
         assert prior is not None and prior.evaluated_at is not None
         last = _ns(prior.evaluated_at)
         t = _timeline(series, last, end, td_ns(thesis.every))
-        t = np.r_[last, t[t > last]]
-        run = _run(thesis, series, t, prior, shared)
-    else:
-        run = _full_over(thesis, series, None, at, shared)
-        if run is None:
-            raise EvaluationError(thesis.id, "nothing to evaluate")
+        return context(thesis, series, np.r_[last, t[t > last]], prior, shared), prior
+    t = _timeline(series, None, end, td_ns(thesis.every))
+    if not len(t):
+        raise EvaluationError(thesis.id, "nothing to evaluate")
+    return context(thesis, series, t, None, shared), None
+
+
+def evaluation_of(run: Run, prior: EngineState | None) -> Evaluation:
+    """What a live pass gives from its run: the transitions since ``prior`` (the previous
+    pass's state, whether or not the run continued from it), the status and the new state."""
+    thesis = run.ctx.thesis
     transitions = news(run.transitions(), prior)
     status = run.status(len(run.t) - 1, run.changing(transitions), flip=True)
     if status.flip is not None:  # its cause computed now: the evaluation keeps no arrays

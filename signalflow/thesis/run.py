@@ -130,20 +130,35 @@ def _run(
     """Evaluate at instants ``t``; with ``prior``, ``t[0]`` is its last instant (already
     evaluated) and the lifecycle continues from its memory. ``shared``: values shared with
     the other theses of a group."""
+    return finish(context(thesis, series, t, prior, shared), prior)
+
+
+def context(
+    thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: EngineState | None,
+    shared: SharedValues | None = None,
+) -> Context:
+    """The context of a run at instants ``t`` (see :func:`_run`), nothing evaluated yet."""
     memories = {}
-    start, state0, since0 = 0, 0, NAT
+    start = 0
     if prior is not None:
         memories = {k: lifecycle.Memory.from_json(v) for k, v in prior.rules.items()}
         start = 1
-        state0 = int(prior.memory.get("state", 0))
-        since0 = int(prior.memory.get("since", NAT))
     if shared is not None:
         t = shared.timeline(t)
     ctx = Context(thesis, series, t, start=start, memories=memories, functions=BUILTIN_FUNCTIONS, shared=shared)
     ctx.first = int(prior.memory.get("first", NAT)) if prior is not None else int(t[0])
+    return ctx
+
+
+def finish(ctx: Context, prior: EngineState | None) -> Run:
+    """The run of ``ctx`` (made by :func:`context` with the same ``prior``): the thesis
+    state at each instant from its rules' traces (computed here unless already known)."""
+    t, start = ctx.t, ctx.start
+    state0 = int(prior.memory.get("state", 0)) if prior is not None else 0
+    since0 = int(prior.memory.get("since", NAT)) if prior is not None else NAT
     kill = np.zeros(len(t), bool)
     soft = np.zeros(len(t), bool)
-    for rule in thesis.rules:
+    for rule in ctx.thesis.rules:
         firing = ctx.trace(rule.name).state == lifecycle.FIRING
         if rule.severity.value == "kill_switch":
             kill |= firing
