@@ -91,11 +91,24 @@ def run(
 
 
 def _vectorized(t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray) -> Trace:
+    state, active, fired_at, count = _arrays(t, true, spec, rel, None)
+    return Trace(state, active, fired_at, _memory_at(len(t) - 1, true, spec, state, active, fired_at, count))
+
+
+def _arrays(
+    t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray, breaks: np.ndarray | None
+) -> tuple[np.ndarray, ...]:
+    """State, active_at, fired_at and the release count at each instant, from inactive;
+    ``breaks`` (True where a timeline of its own begins) starts every run anew there."""
     n = len(t)
     idx = np.arange(n)
-    starts = true & ~np.r_[False, true[:-1]]
+    before_true = np.r_[False, true[:-1]]
+    if breaks is not None:
+        before_true[breaks] = False
+    starts = true & ~before_true
     run_start = np.maximum.accumulate(np.where(starts, idx, 0)) if n else idx
     active = np.where(true, t[run_start] if n else t, NAT)
+    count = None
     if spec.for_releases:
         counted = np.cumsum(rel & true)
         before = np.where(run_start > 0, counted[run_start - 1] if n else 0, 0)
@@ -104,17 +117,59 @@ def _vectorized(t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray) ->
     else:
         fire = true & (t - np.where(true, active, 0) >= spec.for_ns)
     state = np.where(fire, FIRING, np.where(true, PENDING, INACTIVE)).astype(np.int8)
-    fire_start = fire & ~np.r_[False, fire[:-1]]
+    before_fire = np.r_[False, fire[:-1]]
+    if breaks is not None:
+        before_fire[breaks] = False
+    fire_start = fire & ~before_fire
     fired_idx = np.maximum.accumulate(np.where(fire_start, idx, 0)) if n else idx
     fired_at = np.where(fire, t[fired_idx] if n else t, NAT)
+    return state, active, fired_at, count
+
+
+def _memory_at(i: int, true, spec: Spec, state, active, fired_at, count) -> Memory:
+    """The memory after instant ``i`` of :func:`_arrays`' output (``i`` < 0: none evaluated)."""
     memory = Memory()
-    if n and true[-1]:
-        memory.active_at = int(active[-1])
-        memory.state = int(state[-1])
-        memory.fired_at = int(fired_at[-1])
-        if spec.for_releases and state[-1] == PENDING:
-            memory.releases = int(count[-1])
-    return Trace(state, active, fired_at, memory)
+    if i >= 0 and true[i]:
+        memory.active_at = int(active[i])
+        memory.state = int(state[i])
+        memory.fired_at = int(fired_at[i])
+        if spec.for_releases and state[i] == PENDING:
+            memory.releases = int(count[i])
+    return memory
+
+
+def run_each(
+    t: np.ndarray,
+    cond: np.ndarray,
+    spec: Spec,
+    bounds: np.ndarray,
+    releases: np.ndarray,
+    resolve: np.ndarray | None,
+    memories: list[Memory | None],
+) -> list[Trace]:
+    """:func:`run` over many timelines laid end to end: timeline ``k`` is
+    ``t[bounds[k]:bounds[k + 1]]`` and starts from ``memories[k]``. The timelines that
+    :func:`run` would compute with array operations are computed in one go; the others
+    each on their own. Equal, timeline by timeline, to :func:`run`."""
+    out: list[Trace | None] = [None] * len(memories)
+    together = not spec.keep_ns and resolve is None
+    if together:
+        fresh = [k for k, m in enumerate(memories) if m is None or m.state == INACTIVE]
+        lengths = np.diff(bounds)
+        breaks = np.zeros(len(t), bool)
+        breaks[bounds[:-1][lengths > 0]] = True
+        true = cond == 1.0
+        arrays = _arrays(t, true, spec, releases, breaks)
+        state, active, fired_at, count = arrays
+        for k in fresh:
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            memory = _memory_at(b - 1, true, spec, *arrays) if b > a else Memory()
+            out[k] = Trace(state[a:b], active[a:b], fired_at[a:b], memory)
+    for k, memory in enumerate(memories):
+        if out[k] is None:
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            out[k] = run(t[a:b], cond[a:b], spec, releases[a:b], None if resolve is None else resolve[a:b], memory)
+    return out  # type: ignore[return-value]
 
 
 def _segments(
