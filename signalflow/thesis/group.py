@@ -14,25 +14,39 @@ thesis is then evaluated over its own timeline, exactly as :func:`engine.evaluat
 A :class:`Group` finds what its theses read and which expressions they share once, for
 every pass it evaluates.
 
-What is not shared: each expansion's own expressions, rule lifecycles, status and causes
-(per expansion by nature: they read its own series). Each costs about what one thesis
-evaluated alone costs, so a group of N costs about N single evaluations, less the reading.
+The expansions of one template are evaluated together (``thesis/stacked.py``): their
+timelines laid end to end, each expression walked once for all of them and each rule's
+lifecycle run for all at once, in chunks of at most :data:`STACKED_INSTANTS` instants so
+that a first pass over years of history holds only so many arrays. A template that cannot
+be stacked (a news or revision function, a window over a computed expression) is evaluated
+expansion by expansion, with the same results.
+
+What is not shared: each expansion's status, transitions and their causes, read from its
+own part exactly as when it is evaluated alone (per expansion by nature: they are its
+alerts and its board row).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from signalflow.errors import EvaluationError
 from signalflow.series import SeriesProvider
-from signalflow.thesis.context import SharedNodes, SharedValues, thesis_refs
-from signalflow.thesis.engine import engine_frame, evaluate_series
+from signalflow.thesis.context import Context, SharedNodes, SharedValues, thesis_refs
+from signalflow.thesis.engine import engine_frame, evaluation_of, pass_context
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import EngineState, Evaluation
+from signalflow.thesis.run import finish
+from signalflow.thesis.stacked import stack
 
 __all__ = ["Group", "evaluate_group", "load_group"]
+
+log = logging.getLogger(__name__)
+
+STACKED_INSTANTS = 200_000  # instants evaluated together at most (their arrays in memory at once)
 
 
 def load_group(
@@ -54,6 +68,7 @@ class Group:
         self.theses = tuple(theses)
         self.reads = [thesis_refs(thesis) for thesis in self.theses]
         self.shared = SharedNodes(self.theses)
+        self.together = 0  # expansions the last pass evaluated together (thesis/stacked.py)
 
     def evaluate(
         self, provider: SeriesProvider, at: datetime, priors: Mapping[str, EngineState | None] | None = None
@@ -61,17 +76,67 @@ class Group:
         """Each thesis's evaluation at ``at`` (its prior state from ``priors`` by id), in
         order, over series read once for all; a thesis that cannot be evaluated gives its
         error in its place, never stopping the others."""
-        series = load_group(self.theses, provider, at, self.reads)
+        return self.evaluate_series(load_group(self.theses, provider, at, self.reads), at, priors)
+
+    def evaluate_series(
+        self, series: Mapping[str, PitSeries], at: datetime, priors: Mapping[str, EngineState | None] | None = None
+    ) -> list[Evaluation | EvaluationError]:
+        """:meth:`evaluate` over series already indexed (every series a thesis reads), as
+        ``engine.evaluate_series`` is to ``engine.evaluate``."""
         priors = priors or {}
         shared = SharedValues(self.shared)
-        out: list[Evaluation | EvaluationError] = []
-        for thesis, refs in zip(self.theses, self.reads):
-            own = {ref: series[ref] for ref in refs}
+        out: list[Evaluation | EvaluationError | None] = [None] * len(self.theses)
+        pending: dict[str, list[tuple[int, Context, EngineState | None]]] = {}
+        for i, (thesis, refs) in enumerate(zip(self.theses, self.reads)):
             try:
-                out.append(evaluate_series(thesis, own, at, priors.get(thesis.id), shared))
+                ctx, continued = pass_context(thesis, {ref: series[ref] for ref in refs}, at, priors.get(thesis.id), shared)
             except EvaluationError as exc:
-                out.append(exc)
-        return out
+                out[i] = exc
+                continue
+            template = thesis.expansion.template if thesis.expansion is not None else f"\0{i}"
+            pending.setdefault(template, []).append((i, ctx, continued))
+        self.together = 0
+        for batch in pending.values():
+            for chunk in _chunks(batch, STACKED_INSTANTS):
+                self.together += _stack([ctx for _, ctx, _ in chunk])
+                for i, ctx, continued in chunk:
+                    out[i] = _evaluation(ctx, continued, priors.get(ctx.thesis.id))
+        return out  # type: ignore[return-value]
+
+
+def _chunks(batch: list, instants: int) -> list[list]:
+    """``batch`` cut into runs of contexts holding about ``instants`` instants each."""
+    out: list[list] = [[]]
+    size = 0
+    for item in batch:
+        if out[-1] and size + len(item[1].t) > instants:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += len(item[1].t)
+    return out
+
+
+def _stack(contexts: list[Context]) -> int:
+    """The expansions of one template evaluated together when they can be (their number
+    returned); else each is evaluated on its own as it is read (the reason logged)."""
+    if len(contexts) < 2:
+        return 0
+    try:
+        stack(contexts)
+    except Exception as exc:  # each expansion alone gives its own result or error
+        log.debug("expansions evaluated one by one", extra={"thesis": contexts[0].thesis.id, "reason": str(exc)})
+        return 0
+    return len(contexts)
+
+
+def _evaluation(ctx: Context, continued: EngineState | None, prior: EngineState | None) -> Evaluation | EvaluationError:
+    try:
+        return evaluation_of(finish(ctx, continued), prior)
+    except (KeyError, AssertionError) as exc:
+        return EvaluationError(ctx.thesis.id, f"cannot evaluate: {exc}")
+    except EvaluationError as exc:
+        return exc
 
 
 def evaluate_group(

@@ -1,0 +1,278 @@
+"""The expansions of one ``for_each`` template evaluated together, each expression walked
+once for all of them.
+
+    contexts = [pass_context(thesis, series_of[thesis.id], at, prior)[0] for thesis in expansions]
+    stack(contexts)        # every expression and rule lifecycle of all, computed at once
+    runs = [finish(ctx, prior) for ctx in contexts]   # as if each had been evaluated alone
+
+Each expansion keeps its own timeline, exactly the one it has alone; the timelines are laid
+end to end (a :class:`Layout`) and the template's expressions are evaluated once over the
+whole length: arithmetic, comparisons and logic in one array operation, each series lookup
+per expansion's part (:class:`StackedSeries`), each rule's lifecycle for every expansion
+starting inactive in one go (``lifecycle.run_each``). The values and traces are then handed
+to each expansion's own context as views of its part, so its status, transitions, causes
+and state are read exactly as when it is evaluated alone.
+
+Only what is known to keep the parts apart is stacked: the built-in functions listed in
+:data:`STACKABLE` (``mean`` and ``zscore`` over a window only of a collected series),
+series lookups of one kind. Anything else (news and revision functions, windows over a
+computed expression, a series read as events in one expansion only) raises
+:class:`Unstackable` and the caller evaluates each expansion alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from signalflow.thesis import lifecycle
+from signalflow.thesis.ast import Call, Node, SeriesRef, children
+from signalflow.thesis.context import Context, headed
+from signalflow.thesis.frames import PitSeries, Shift
+from signalflow.thesis.functions import IMPLEMENTATIONS
+
+__all__ = ["STACKABLE", "Unstackable", "stack"]
+
+# Functions whose value at an instant depends on that instant and the series only (never on
+# the other instants evaluated), through lookups a StackedSeries makes part by part.
+STACKABLE = frozenset(
+    IMPLEMENTATIONS[name]
+    for name in (
+        "yoy", "qoq", "pct_change", "change", "lag", "ttm", "mean_n", "mean_window", "sum", "min",
+        "max", "zscore", "abs", "latest", "days_since",
+    )
+)  # fmt: skip
+
+
+class Unstackable(Exception):
+    """The expansions cannot be evaluated together (the message says what): evaluate each."""
+
+
+class Layout:
+    """Timelines laid end to end: part ``k`` is ``t[bounds[k]:bounds[k + 1]]``."""
+
+    def __init__(self, timelines: Sequence[np.ndarray]) -> None:
+        self.bounds = np.r_[0, np.cumsum([len(t) for t in timelines])].astype(np.int64)
+        self.t = np.concatenate(timelines) if timelines else np.zeros(0, np.int64)
+        self._parts: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def parts(self, a: np.ndarray) -> list[np.ndarray]:
+        """``a`` (one value per instant of the whole length) cut into its parts, the same
+        view objects every time it is asked (series remember lookups by the array object)."""
+        if len(a) != len(self.t):
+            raise Unstackable(f"an array of {len(a)} values where {len(self.t)} instants are evaluated")
+        hit = self._parts.get(id(a))
+        if hit is None or hit[0] is not a:
+            b = self.bounds.tolist()
+            hit = self._parts[id(a)] = (a, [a[b[k] : b[k + 1]] for k in range(len(self))])
+        return hit[1]
+
+
+class StackedSeries:
+    """The series one reference of the template reads in each expansion, looked up part by
+    part: what :class:`PitSeries` answers for one timeline, this answers for the layout."""
+
+    def __init__(self, ref: str, layout: Layout, parts: Sequence[PitSeries]) -> None:
+        kinds = {p.events for p in parts}
+        if len(kinds) != 1:
+            raise Unstackable(f"{ref} is a stream of events in some expansions only")
+        self.ref = ref
+        self.events = kinds.pop()
+        self.layout = layout
+        self.parts = tuple(parts)
+
+    def _each(self, lookup: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+        cut = [self.layout.parts(a) for a in arrays]
+        return np.concatenate([lookup(s, *(c[k] for c in cut)) for k, s in enumerate(self.parts)])
+
+    def known_count(self, t: np.ndarray) -> np.ndarray:
+        return self._each(PitSeries.known_count, t)
+
+    def latest_period(self, t: np.ndarray) -> np.ndarray:
+        return self._each(PitSeries.latest_period, t)
+
+    def latest_value(self, t: np.ndarray) -> np.ndarray:
+        return self._each(PitSeries.latest_value, t)
+
+    def value_at(self, t: np.ndarray, period: np.ndarray) -> np.ndarray:
+        return self._each(PitSeries.value_at, t, period)
+
+    def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
+        return self._each(lambda s, t, p: s.shifted(t, p, shift), t, period)
+
+    def window_moments(
+        self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: int
+    ) -> tuple[np.ndarray, ...]:
+        cut = [self.layout.parts(a) for a in (t, lo, hi)]
+        each = [s.window_moments(cut[0][k], cut[1][k], cut[2][k], budget) for k, s in enumerate(self.parts)]
+        if any(part is None for part in each):  # a running-sum fallback centres each part on its own
+            raise Unstackable(f"a window of {self.ref} too large to sum exactly")
+        return tuple(np.concatenate(column) for column in zip(*each))
+
+    def window_stats(self, *args: object) -> tuple[np.ndarray, ...]:
+        raise Unstackable(f"running window sums of {self.ref}")
+
+
+class StackedContext(Context):
+    """One walk of the template's expressions over every expansion's timeline (the
+    template read as expansion 0 writes it; ``slots`` maps each of its series references to
+    what that reference reads in every expansion)."""
+
+    def __init__(self, contexts: Sequence[Context], layout: Layout, slots: dict[str, tuple[str, ...]]) -> None:
+        base = contexts[0]
+        super().__init__(base.thesis, {}, layout.t, functions=base.functions)
+        self.contexts = tuple(contexts)
+        self.layout = layout
+        self.slots = slots
+        self._stacked: dict[str, StackedSeries] = {}
+        starts = layout.bounds[:-1]
+        self.starts = starts
+        self.heads = starts[[ctx.start > 0 for ctx in contexts]]  # instants an earlier pass evaluated
+        self.parts: dict[str, list[lifecycle.Trace]] = {}  # rule -> its trace in each expansion
+
+    def series(self, ref: str) -> StackedSeries:  # type: ignore[override]
+        s = self._stacked.get(ref)
+        if s is None:
+            refs = self.slots.get(ref)
+            if refs is None:
+                raise Unstackable(f"{ref} is read where the template does not name it")
+            s = self._stacked[ref] = StackedSeries(ref, self.layout, [c.series(r) for c, r in zip(self.contexts, refs)])
+        return s
+
+    def eval(self, node: Node, sh: tuple[Shift, ...] = ()) -> np.ndarray:
+        key = (node, sh)
+        out = self._values.get(key)
+        if out is None:
+            # An expression the group shares (it reads no series of its own) is read from
+            # each expansion, which computes it once for all on the same calendar.
+            shared = [ctx for ctx in self.contexts if ctx.shared is not None and ctx.shared.lookup(node) is not None]
+            if len(shared) == len(self.contexts):
+                out = np.concatenate([ctx.eval(node, sh) for ctx in self.contexts])
+            else:
+                out = self._eval(node, sh)
+            self._values[key] = out
+        return out
+
+    def _eval(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:
+        if isinstance(node, Call) and self.functions.impl_of(self, node) not in STACKABLE:
+            raise Unstackable(f"{node.func}() is evaluated for each expansion alone")
+        return super()._eval(node, sh)
+
+    def on_grid(self, node: Node, sh: tuple[Shift, ...], window: int) -> tuple[np.ndarray, np.ndarray]:
+        raise Unstackable("a window over a computed expression")
+
+    def at(self, t: np.ndarray) -> Context:
+        raise Unstackable("an evaluation at other instants")
+
+    def new_observations(self, refs: list[str]) -> np.ndarray:
+        """:meth:`Context.new_observations` of each expansion, part by part."""
+        out = np.zeros(len(self.t), bool)
+        for ref in refs:
+            count = self.series(ref).known_count(self.t)
+            gained = np.r_[False, count[1:] > count[:-1]]
+            gained[self.starts] = count[self.starts] > 0
+            out |= gained
+        out[self.heads] = False
+        return out
+
+    def trace(self, name: str) -> lifecycle.Trace:
+        """The lifecycle of rule ``name`` in every expansion, each from its own memory."""
+        trace = self._traces.get(name)
+        if trace is not None:
+            return trace
+        rule = self.thesis.rule(name)
+        cond = self.eval(rule.when)
+        resolve = self.eval(rule.resolve_when) if rule.resolve_when is not None else None
+        releases = self.new_observations(self.refs_of(rule.when))
+        evaluated = np.ones(len(self.t), bool)
+        evaluated[self.heads] = False
+        lengths = np.diff(self.layout.bounds) - np.array([ctx.start for ctx in self.contexts], np.int64)
+        parts = lifecycle.run_each(
+            self.t[evaluated],
+            cond[evaluated],
+            self.spec(name),
+            np.r_[0, np.cumsum(lengths)],
+            releases[evaluated],
+            None if resolve is None else resolve[evaluated],
+            [ctx.memories.get(name) for ctx in self.contexts],
+        )
+        each = self.parts[name] = [
+            headed(part, ctx.memory(name), ctx.start) for part, ctx in zip(parts, self.contexts)
+        ]
+        trace = self._traces[name] = lifecycle.Trace(
+            np.concatenate([tr.state for tr in each]),
+            np.concatenate([tr.active_at for tr in each]),
+            np.concatenate([tr.fired_at for tr in each]),
+            lifecycle.Memory(),  # each expansion has its own: self.parts
+        )
+        return trace
+
+
+def counterparts(contexts: Sequence[Context]) -> tuple[dict[int, tuple[Node, ...]], dict[str, tuple[str, ...]]]:
+    """For each node of expansion 0's expressions (by id), the node at the same place in
+    every expansion; for each series reference of expansion 0, the reference read at its
+    places in every expansion. Raises :class:`Unstackable` when the expansions differ in
+    shape."""
+    nodes: dict[int, tuple[Node, ...]] = {}
+    slots: dict[str, tuple[str, ...]] = {}
+    keep: list[Node] = []  # holds the nodes whose ids are keys
+    trees = [list(ctx.thesis.expressions()) for ctx in contexts]
+    if len({len(t) for t in trees}) != 1:
+        raise Unstackable("the expansions have different expressions")
+    stack = [tuple(parts) for parts in zip(*trees)]
+    while stack:
+        same = stack.pop()
+        first = same[0]
+        if any(type(n) is not type(first) for n in same):
+            raise Unstackable("the expansions have different expressions")
+        seen = nodes.get(id(first))
+        if seen is not None:
+            if any(a is not b for a, b in zip(seen, same)):
+                raise Unstackable("one node of the template stands for different ones")
+            continue
+        nodes[id(first)] = same
+        keep.append(first)
+        if isinstance(first, SeriesRef):
+            refs = tuple(n.ref for n in same)  # type: ignore[attr-defined]
+            if slots.setdefault(first.ref, refs) != refs:
+                raise Unstackable(f"{first.ref} stands for different series")
+        kids = [children(n) for n in same]
+        if len({len(k) for k in kids}) != 1:
+            raise Unstackable("the expansions have different expressions")
+        stack.extend(tuple(parts) for parts in zip(*kids))
+    return nodes, slots
+
+
+def stack(contexts: Sequence[Context]) -> StackedContext:
+    """Evaluate every expression and rule of ``contexts`` (those of expansions of one
+    template, made by ``engine.pass_context``) together, and give each context its values
+    and traces (the stacked context returned); raises :class:`Unstackable` (nothing given)
+    when they cannot be."""
+    nodes, slots = counterparts(contexts)
+    layout = Layout([ctx.t for ctx in contexts])
+    whole = StackedContext(contexts, layout, slots)
+    thesis = whole.thesis
+    for rule in thesis.rules:
+        whole.trace(rule.name)
+    for name in ("growth", "liquidity"):
+        whole.condition(name)
+    for derived in thesis.series.values():
+        whole.eval(derived.expr)
+    own = layout.parts(layout.t)
+    for k, ctx in enumerate(contexts):
+        ctx.t = own[k]
+        ctx._instants.clear()
+        for name, parts in whole.parts.items():
+            ctx._traces[name] = parts[k]
+    for (node, sh), values in whole._values.items():
+        same = nodes.get(id(node))
+        cut = layout.parts(values)
+        for k, ctx in enumerate(contexts):
+            # A node of the tree: its counterpart; one made while evaluating (a name
+            # resolved to its derived series or rule): equal in every expansion.
+            ctx._values[(same[k] if same is not None and same[0] is node else node, sh)] = cut[k]
+    return whole
