@@ -4,9 +4,12 @@
 
 Naive: one thesis file per company (as a user would copy it), each parsed, loaded and
 evaluated on its own. Grouped: one ``for_each`` file, parsed once, its series loaded and
-indexed once (``thesis/group.py``: a ``Group``), each expansion evaluated over its own timeline. Then the
-daemon's steady state: the next day's pass from each thesis's prior state. Prints the time of
-each phase and checks that both give the same states; asserts nothing else.
+indexed once (``thesis/group.py``: a ``Group``), the expansions evaluated together
+(``thesis/stacked.py``), each over its own timeline. Then the daemon's steady state: the next
+day's pass from each thesis's prior state. A last table splits a grouped pass into the
+engine's part (expressions and rule lifecycles, stacked or one by one) and what is read per
+expansion from it (status, transitions and their causes, the new state). Prints the time of
+each phase and checks that all give the same states; asserts nothing else.
 """
 
 from __future__ import annotations
@@ -134,6 +137,44 @@ def main() -> None:
         print(f"{name:10}{a:10.2f}{b:11.2f}{a / b:8.1f}")
     print(f"per company: naive {1000 * (t2 - t0) / len(tickers):.1f} ms, grouped {1000 * (t4 - t2) / len(tickers):.1f} ms")
     print(f"same states, firing rules and rule memories: {same}")
+    print(f"expansions evaluated together: {group.together} of {len(theses)}")
+    split(group, provider, at, tick, {t.id: e.state for t, e in zip(theses, grouped)})
+
+
+def split(group: Group, provider: MemoryProvider, at: datetime, tick: datetime, priors: dict) -> None:
+    """The engine's part of a grouped pass, stacked and one by one, and the per-expansion part."""
+    from signalflow.thesis.engine import evaluation_of, pass_context
+    from signalflow.thesis.group import STACKED_INSTANTS, _chunks, load_group
+    from signalflow.thesis.run import finish
+    from signalflow.thesis.stacked import stack
+
+    print(f"{'pass':10}{'stacked s':>11}{'one by one s':>14}{'per expansion s':>17}")
+    for name, when, prior in (("first", at, {}), ("next day", tick, priors)):
+        series = load_group(group.theses, provider, when, group.reads)
+
+        def contexts() -> list:
+            return [
+                (None, *pass_context(t, {r: series[r] for r in refs}, when, prior.get(t.id)))
+                for t, refs in zip(group.theses, group.reads)
+            ]
+
+        for _, ctx, continued in contexts():  # the series' lazy indexes built before either is timed
+            finish(ctx, continued)
+        made = contexts()
+        t0 = time.perf_counter()
+        for chunk in _chunks(made, STACKED_INSTANTS):
+            stack([ctx for _, ctx, _ in chunk])
+        runs = [finish(ctx, continued) for _, ctx, continued in made]
+        stacked = time.perf_counter() - t0
+        alone = contexts()
+        t0 = time.perf_counter()
+        for _, ctx, continued in alone:
+            finish(ctx, continued)
+        one_by_one = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for run, (_, ctx, _) in zip(runs, made):
+            evaluation_of(run, prior.get(ctx.thesis.id))
+        print(f"{name:10}{stacked:11.2f}{one_by_one:14.2f}{time.perf_counter() - t0:17.2f}")
 
 
 if __name__ == "__main__":
