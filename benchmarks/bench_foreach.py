@@ -143,8 +143,10 @@ def main() -> None:
 
 def split(group: Group, provider: MemoryProvider, at: datetime, tick: datetime, priors: dict) -> None:
     """The engine's part of a grouped pass, stacked and one by one, and the per-expansion part."""
+    from collections import deque
+
     from signalflow.thesis.engine import evaluation_of, pass_context
-    from signalflow.thesis.group import STACKED_INSTANTS, _chunks, load_group
+    from signalflow.thesis.group import STACKED_INSTANTS, _take, load_group
     from signalflow.thesis.run import finish
     from signalflow.thesis.stacked import stack
 
@@ -162,8 +164,11 @@ def split(group: Group, provider: MemoryProvider, at: datetime, tick: datetime, 
             finish(ctx, continued)
         made = contexts()
         t0 = time.perf_counter()
-        for chunk in _chunks(made, STACKED_INSTANTS):
-            stack([ctx for _, ctx, _ in chunk])
+        batch = deque(made)
+        while batch:
+            chunk = _take(batch, STACKED_INSTANTS)
+            if len(chunk) > 1:
+                stack([ctx for _, ctx, _ in chunk])
         runs = [finish(ctx, continued) for _, ctx, continued in made]
         stacked = time.perf_counter() - t0
         alone = contexts()

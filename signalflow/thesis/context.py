@@ -141,24 +141,29 @@ class Context:
     def trace(self, name: str) -> lifecycle.Trace:
         """The lifecycle of rule ``name`` over the instants (computed once)."""
         trace = self._traces.get(name)
-        if trace is not None:
-            return trace
-        rule = self.thesis.rule(name)
-        cond = self.eval(rule.when)
-        resolve = self.eval(rule.resolve_when) if rule.resolve_when is not None else None
-        spec = self.spec(name)
+        if trace is None:
+            rule = self.thesis.rule(name)
+            cond = self.eval(rule.when)
+            resolve = self.eval(rule.resolve_when) if rule.resolve_when is not None else None
+            releases = self.new_observations(self.refs_of(rule.when))
+            trace = self._traces[name] = self._lifecycle(name, cond, resolve, releases)
+        return trace
+
+    def _lifecycle(
+        self, name: str, cond: np.ndarray, resolve: np.ndarray | None, releases: np.ndarray
+    ) -> lifecycle.Trace:
+        """Rule ``name``'s lifecycle given its condition, resolve condition and releases at
+        each instant, from its memory at ``start``."""
         s0 = self.start
-        releases = self.new_observations(self.refs_of(rule.when))
         part = lifecycle.run(
             self.t[s0:],
             cond[s0:],
-            spec,
+            self.spec(name),
             releases[s0:],
             None if resolve is None else resolve[s0:],
             self.memories.get(name),
         )
-        trace = self._traces[name] = headed(part, self.memory(name), len(self.t) - len(part.state))
-        return trace
+        return headed(part, self.memory(name), len(self.t) - len(part.state))
 
     def spec(self, name: str) -> lifecycle.Spec:
         """The lifecycle parameters of rule ``name``."""

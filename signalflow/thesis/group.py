@@ -16,8 +16,10 @@ every pass it evaluates.
 
 The expansions of one template are evaluated together (``thesis/stacked.py``): their
 timelines laid end to end, each expression walked once for all of them and each rule's
-lifecycle run for all at once, in chunks of at most :data:`STACKED_INSTANTS` instants so
-that a first pass over years of history holds only so many arrays. A template that cannot
+lifecycle run for all at once, in chunks of at most :data:`STACKED_INSTANTS` instants (a
+live pass, a few instants each, stacks thousands of expansions; a first pass over years of
+daily instants a few at a time: larger arrays leave the CPU's cache and run slower than one
+by one, ``benchmarks/bench_foreach.py``). A template that cannot
 be stacked (a news or revision function, a window over a computed expression) is evaluated
 expansion by expansion, with the same results.
 
@@ -29,6 +31,7 @@ alerts and its board row).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -46,7 +49,7 @@ __all__ = ["Group", "evaluate_group", "load_group"]
 
 log = logging.getLogger(__name__)
 
-STACKED_INSTANTS = 200_000  # instants evaluated together at most (their arrays in memory at once)
+STACKED_INSTANTS = 20_000  # instants evaluated together at most: arrays of 160 kB, which stay in the CPU's cache
 
 
 def load_group(
@@ -86,7 +89,7 @@ class Group:
         priors = priors or {}
         shared = SharedValues(self.shared)
         out: list[Evaluation | EvaluationError | None] = [None] * len(self.theses)
-        pending: dict[str, list[tuple[int, Context, EngineState | None]]] = {}
+        pending: dict[str, deque[tuple[int, Context, EngineState | None]]] = {}
         for i, (thesis, refs) in enumerate(zip(self.theses, self.reads)):
             try:
                 ctx, continued = pass_context(thesis, {ref: series[ref] for ref in refs}, at, priors.get(thesis.id), shared)
@@ -94,26 +97,25 @@ class Group:
                 out[i] = exc
                 continue
             template = thesis.expansion.template if thesis.expansion is not None else f"\0{i}"
-            pending.setdefault(template, []).append((i, ctx, continued))
+            pending.setdefault(template, deque()).append((i, ctx, continued))
         self.together = 0
         for batch in pending.values():
-            for chunk in _chunks(batch, STACKED_INSTANTS):
+            while batch:  # each chunk's arrays are let go before the next is evaluated
+                chunk = _take(batch, STACKED_INSTANTS)
                 self.together += _stack([ctx for _, ctx, _ in chunk])
                 for i, ctx, continued in chunk:
                     out[i] = _evaluation(ctx, continued, priors.get(ctx.thesis.id))
         return out  # type: ignore[return-value]
 
 
-def _chunks(batch: list, instants: int) -> list[list]:
-    """``batch`` cut into runs of contexts holding about ``instants`` instants each."""
-    out: list[list] = [[]]
-    size = 0
-    for item in batch:
-        if out[-1] and size + len(item[1].t) > instants:
-            out.append([])
-            size = 0
-        out[-1].append(item)
-        size += len(item[1].t)
+def _take(batch: deque, instants: int) -> list:
+    """The contexts at the front of ``batch`` (taken off it) holding at most ``instants``
+    instants in all, at least one."""
+    out = [batch.popleft()]
+    size = len(out[0][1].t)
+    while batch and size + len(batch[0][1].t) <= instants:
+        size += len(batch[0][1].t)
+        out.append(batch.popleft())
     return out
 
 

@@ -179,15 +179,11 @@ class StackedContext(Context):
         out[self.heads] = False
         return out
 
-    def trace(self, name: str) -> lifecycle.Trace:
-        """The lifecycle of rule ``name`` in every expansion, each from its own memory."""
-        trace = self._traces.get(name)
-        if trace is not None:
-            return trace
-        rule = self.thesis.rule(name)
-        cond = self.eval(rule.when)
-        resolve = self.eval(rule.resolve_when) if rule.resolve_when is not None else None
-        releases = self.new_observations(self.refs_of(rule.when))
+    def _lifecycle(
+        self, name: str, cond: np.ndarray, resolve: np.ndarray | None, releases: np.ndarray
+    ) -> lifecycle.Trace:
+        """Rule ``name``'s lifecycle in every expansion, each from its own memory (kept in
+        :attr:`parts`; the stacked trace holds no memory of its own)."""
         evaluated = np.ones(len(self.t), bool)
         evaluated[self.heads] = False
         lengths = np.diff(self.layout.bounds) - np.array([ctx.start for ctx in self.contexts], np.int64)
@@ -203,13 +199,12 @@ class StackedContext(Context):
         each = self.parts[name] = [
             headed(part, ctx.memory(name), ctx.start) for part, ctx in zip(parts, self.contexts)
         ]
-        trace = self._traces[name] = lifecycle.Trace(
+        return lifecycle.Trace(
             np.concatenate([tr.state for tr in each]),
             np.concatenate([tr.active_at for tr in each]),
             np.concatenate([tr.fired_at for tr in each]),
-            lifecycle.Memory(),  # each expansion has its own: self.parts
+            lifecycle.Memory(),
         )
-        return trace
 
 
 def counterparts(contexts: Sequence[Context]) -> tuple[dict[int, tuple[Node, ...]], dict[str, tuple[str, ...]]]:
@@ -270,9 +265,8 @@ def stack(contexts: Sequence[Context]) -> StackedContext:
             ctx._traces[name] = parts[k]
     for (node, sh), values in whole._values.items():
         same = nodes.get(id(node))
-        cut = layout.parts(values)
-        for k, ctx in enumerate(contexts):
-            # A node of the tree: its counterpart; one made while evaluating (a name
-            # resolved to its derived series or rule): equal in every expansion.
-            ctx._values[(same[k] if same is not None and same[0] is node else node, sh)] = cut[k]
+        if same is None or same[0] is not node:  # not a node of the tree: each computes it if asked
+            continue
+        for k, (ctx, part) in enumerate(zip(contexts, layout.parts(values))):
+            ctx._values[(same[k], sh)] = part
     return whole
