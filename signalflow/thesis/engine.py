@@ -36,7 +36,7 @@ from signalflow.thesis.frames import PitSeries, first_releases
 from signalflow.thesis.layers import layer_key, layer_refs, layers_called
 from signalflow.thesis.model import Thesis, thesis_refs
 from signalflow.thesis.results import Backtest, EngineState, Evaluation, Quadrant, ThesisStatus
-from signalflow.thesis.run import RULE_STATES, THESIS_STATES, Run, _bool, _ns, _run, context, finish, fingerprint
+from signalflow.thesis.run import RULE_STATES, THESIS_STATES, Run, _bool, _ns, context, finish, fingerprint
 from signalflow.series import SeriesFrame, SeriesProvider
 
 __all__ = ["backtest", "conditions", "conditions_at", "engine_frame", "evaluate", "evaluate_series", "explain", "fingerprint"]
@@ -105,17 +105,20 @@ def _full(thesis: Thesis, provider: SeriesProvider, start: datetime | None, end:
     return _full_over(thesis, _load(thesis, provider, end), start, end)
 
 
-def _full_over(
-    thesis: Thesis, series: dict[str, PitSeries], start: datetime | None, end: datetime,
-    shared: SharedValues | None = None,
-) -> Run | None:
+def _full_over(thesis: Thesis, series: dict[str, PitSeries], start: datetime | None, end: datetime) -> Run | None:
     t = _timeline(series, None if start is None else _ns(start), _ns(end), td_ns(thesis.every))
     if not len(t):
         return None
+    return finished(context(thesis, series, t, None), None)
+
+
+def finished(ctx: Context, continued: EngineState | None) -> Run:
+    """:func:`~signalflow.thesis.run.finish`, a thesis that cannot be evaluated reported
+    as an :class:`EvaluationError`."""
     try:
-        return _run(thesis, series, t, None, shared)
+        return finish(ctx, continued)
     except (KeyError, AssertionError) as exc:
-        raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
+        raise EvaluationError(ctx.thesis.id, f"cannot evaluate: {exc}") from exc
 
 
 def backtest(
@@ -179,11 +182,7 @@ def evaluate_series(
     holds the values of expressions shared with the other theses of a group (see
     :class:`~signalflow.thesis.context.SharedValues`)."""
     ctx, continued = pass_context(thesis, series, at, prior, shared)
-    try:
-        run = finish(ctx, continued)
-    except (KeyError, AssertionError) as exc:
-        raise EvaluationError(thesis.id, f"cannot evaluate: {exc}") from exc
-    return evaluation_of(run, prior)
+    return evaluation_of(finished(ctx, continued), prior)
 
 
 def pass_context(

@@ -38,11 +38,10 @@ from datetime import datetime
 from signalflow.errors import EvaluationError
 from signalflow.series import SeriesProvider
 from signalflow.thesis.context import Context, SharedNodes, SharedValues, thesis_refs
-from signalflow.thesis.engine import engine_frame, evaluation_of, pass_context
+from signalflow.thesis.engine import engine_frame, evaluation_of, finished, pass_context
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import EngineState, Evaluation
-from signalflow.thesis.run import finish
 from signalflow.thesis.stacked import stack
 
 __all__ = ["Group", "evaluate_group", "load_group"]
@@ -133,10 +132,9 @@ def _stack(contexts: list[Context]) -> int:
 
 
 def _evaluation(ctx: Context, continued: EngineState | None, prior: EngineState | None) -> Evaluation | EvaluationError:
+    """What ``engine.evaluate_series`` gives for ``ctx``, its error in its place."""
     try:
-        return evaluation_of(finish(ctx, continued), prior)
-    except (KeyError, AssertionError) as exc:
-        return EvaluationError(ctx.thesis.id, f"cannot evaluate: {exc}")
+        return evaluation_of(finished(ctx, continued), prior)
     except EvaluationError as exc:
         return exc
 

@@ -123,21 +123,13 @@ def _bool(x: float) -> bool | None:
     return None if np.isnan(x) else bool(x)
 
 
-def _run(
-    thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: EngineState | None,
-    shared: SharedValues | None = None,
-) -> Run:
-    """Evaluate at instants ``t``; with ``prior``, ``t[0]`` is its last instant (already
-    evaluated) and the lifecycle continues from its memory. ``shared``: values shared with
-    the other theses of a group."""
-    return finish(context(thesis, series, t, prior, shared), prior)
-
-
 def context(
     thesis: Thesis, series: dict[str, PitSeries], t: np.ndarray, prior: EngineState | None,
     shared: SharedValues | None = None,
 ) -> Context:
-    """The context of a run at instants ``t`` (see :func:`_run`), nothing evaluated yet."""
+    """The context of a run at instants ``t``, nothing evaluated yet (:func:`finish` runs
+    it); with ``prior``, ``t[0]`` is its last instant (already evaluated) and the lifecycle
+    continues from its memory. ``shared``: values shared with the other theses of a group."""
     memories = {}
     start = 0
     if prior is not None:

@@ -129,9 +129,13 @@ class StackedContext(Context):
         self.layout = layout
         self.slots = slots
         self._stacked: dict[str, StackedSeries] = {}
-        starts = layout.bounds[:-1]
-        self.starts = starts
-        self.heads = starts[[ctx.start > 0 for ctx in contexts]]  # instants an earlier pass evaluated
+        self.starts = layout.bounds[:-1]
+        self.heads = self.starts[[ctx.start > 0 for ctx in contexts]]  # instants an earlier pass evaluated
+        # The instants each rule's lifecycle runs over (not the heads), and their parts' bounds.
+        self.evaluated = np.ones(len(self.t), bool)
+        self.evaluated[self.heads] = False
+        lengths = np.diff(layout.bounds) - np.array([ctx.start for ctx in contexts], np.int64)
+        self.evaluated_bounds = np.r_[0, np.cumsum(lengths)]
         self.parts: dict[str, list[lifecycle.Trace]] = {}  # rule -> its trace in each expansion
 
     def series(self, ref: str) -> StackedSeries:  # type: ignore[override]
@@ -149,8 +153,7 @@ class StackedContext(Context):
         if out is None:
             # An expression the group shares (it reads no series of its own) is read from
             # each expansion, which computes it once for all on the same calendar.
-            shared = [ctx for ctx in self.contexts if ctx.shared is not None and ctx.shared.lookup(node) is not None]
-            if len(shared) == len(self.contexts):
+            if all(ctx.shared is not None and ctx.shared.lookup(node) is not None for ctx in self.contexts):
                 out = np.concatenate([ctx.eval(node, sh) for ctx in self.contexts])
             else:
                 out = self._eval(node, sh)
@@ -184,14 +187,12 @@ class StackedContext(Context):
     ) -> lifecycle.Trace:
         """Rule ``name``'s lifecycle in every expansion, each from its own memory (kept in
         :attr:`parts`; the stacked trace holds no memory of its own)."""
-        evaluated = np.ones(len(self.t), bool)
-        evaluated[self.heads] = False
-        lengths = np.diff(self.layout.bounds) - np.array([ctx.start for ctx in self.contexts], np.int64)
+        evaluated = self.evaluated
         parts = lifecycle.run_each(
             self.t[evaluated],
             cond[evaluated],
             self.spec(name),
-            np.r_[0, np.cumsum(lengths)],
+            self.evaluated_bounds,
             releases[evaluated],
             None if resolve is None else resolve[evaluated],
             [ctx.memories.get(name) for ctx in self.contexts],
@@ -214,7 +215,6 @@ def counterparts(contexts: Sequence[Context]) -> tuple[dict[int, tuple[Node, ...
     shape."""
     nodes: dict[int, tuple[Node, ...]] = {}
     slots: dict[str, tuple[str, ...]] = {}
-    keep: list[Node] = []  # holds the nodes whose ids are keys
     trees = [list(ctx.thesis.expressions()) for ctx in contexts]
     if len({len(t) for t in trees}) != 1:
         raise Unstackable("the expansions have different expressions")
@@ -229,8 +229,7 @@ def counterparts(contexts: Sequence[Context]) -> tuple[dict[int, tuple[Node, ...
             if any(a is not b for a, b in zip(seen, same)):
                 raise Unstackable("one node of the template stands for different ones")
             continue
-        nodes[id(first)] = same
-        keep.append(first)
+        nodes[id(first)] = same  # holds the node, so its id is not reused
         if isinstance(first, SeriesRef):
             refs = tuple(n.ref for n in same)  # type: ignore[attr-defined]
             if slots.setdefault(first.ref, refs) != refs:
