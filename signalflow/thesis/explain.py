@@ -11,7 +11,7 @@ import pandas as pd
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import COMPARISON, Binary, Call, Duration, Node, SeriesRef, to_text, walk
 from signalflow.thesis.causes import cause_of, last_transition
-from signalflow.thesis.comparisons import comparisons, thresholds
+from signalflow.thesis.comparisons import comparisons
 from signalflow.thesis.context import Context
 from signalflow.thesis.arrays import NAT
 from signalflow.thesis.model import Rule
@@ -145,7 +145,7 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
     """Each series ``rule`` reads, as known at instant ``i``: value, period, when and on what
     basis it became known, where it came from, and the rule's threshold for it."""
     limits = _limits(ctx)
-    texts = thresholds(rule.when)
+    texts = rule.thresholds
     out = []
     at = ctx.instant(i)
     for ref in ctx.refs_of(rule.when):

@@ -17,6 +17,7 @@ from pathlib import Path
 from signalflow.errors import Location
 from signalflow.store.enums import Severity
 from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text, walk
+from signalflow.thesis.comparisons import thresholds
 
 LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
 
@@ -46,6 +47,12 @@ class Rule:
     resolve_when_text: str = ""
     stale_after: timedelta | None = None
     summary: str = ""
+
+    @cached_property
+    def thresholds(self) -> dict[str, str]:
+        """:func:`~signalflow.thesis.comparisons.thresholds` of ``when``, computed once (each
+        status of a firing rule shows them beside its inputs). Read only."""
+        return thresholds(self.when)
 
 
 @dataclass(frozen=True)
