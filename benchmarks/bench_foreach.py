@@ -168,7 +168,7 @@ def split(group: Group, provider: MemoryProvider, at: datetime, tick: datetime, 
         while batch:
             chunk = _take(batch, STACKED_INSTANTS)
             if len(chunk) > 1:
-                stack([ctx for _, ctx, _ in chunk])
+                stack([ctx for _, ctx, _ in chunk], group.shapes[group.theses[0].expansion.template])
         runs = [finish(ctx, continued) for _, ctx, continued in made]
         stacked = time.perf_counter() - t0
         alone = contexts()

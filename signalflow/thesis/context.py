@@ -11,7 +11,7 @@ unknown; ``and`` / ``or`` follow three-valued (Kleene) logic: ``false and unknow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -57,6 +57,9 @@ class Context:
         self._values: dict[tuple[Node, tuple[Shift, ...]], np.ndarray] = {}
         self._traces: dict[str, lifecycle.Trace] = {}
         self._instants: dict[int, np.ndarray] = {}
+        # Values computed elsewhere for this context's nodes (a stacked evaluation of its
+        # for_each group: ``stacked.Part``), asked before computing one: None when it has none.
+        self.borrowed: Callable[[Node, tuple[Shift, ...]], np.ndarray | None] | None = None
         # Causes of transitions by (rule name, instant index), computed once: a pass asks
         # for the cause of a rule's last transition as news and again for its status.
         self.causes: dict[tuple[str, int], object] = {}
@@ -85,8 +88,11 @@ class Context:
         key = (node, sh)
         out = self._values.get(key)
         if out is None:
-            shared = self.shared.lookup(node) if self.shared is not None else None
-            out = self._values[key] = self._eval(node, sh) if shared is None else shared.get(self, node, sh)
+            out = self.borrowed(node, sh) if self.borrowed is not None else None
+            if out is None:
+                shared = self.shared.lookup(node) if self.shared is not None else None
+                out = self._eval(node, sh) if shared is None else shared.get(self, node, sh)
+            self._values[key] = out
         return out
 
     def _eval(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray:

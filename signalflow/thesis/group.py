@@ -42,7 +42,7 @@ from signalflow.thesis.engine import engine_frame, evaluation_of, finished, pass
 from signalflow.thesis.frames import PitSeries
 from signalflow.thesis.model import Thesis
 from signalflow.thesis.results import EngineState, Evaluation
-from signalflow.thesis.stacked import stack
+from signalflow.thesis.stacked import Shape, Unstackable, stack
 
 __all__ = ["Group", "evaluate_group", "load_group"]
 
@@ -71,6 +71,7 @@ class Group:
         self.reads = [thesis_refs(thesis) for thesis in self.theses]
         self.shared = SharedNodes(self.theses)
         self.together = 0  # expansions the last pass evaluated together (thesis/stacked.py)
+        self.shapes = _shapes(self.theses)
 
     def evaluate(
         self, provider: SeriesProvider, at: datetime, priors: Mapping[str, EngineState | None] | None = None
@@ -98,10 +99,10 @@ class Group:
             template = thesis.expansion.template if thesis.expansion is not None else f"\0{i}"
             pending.setdefault(template, deque()).append((i, ctx, continued))
         self.together = 0
-        for batch in pending.values():
+        for template, batch in pending.items():
             while batch:  # each chunk's arrays are let go before the next is evaluated
                 chunk = _take(batch, STACKED_INSTANTS)
-                self.together += _stack([ctx for _, ctx, _ in chunk])
+                self.together += _stack([ctx for _, ctx, _ in chunk], self.shapes.get(template))
                 for i, ctx, continued in chunk:
                     out[i] = _evaluation(ctx, continued, priors.get(ctx.thesis.id))
         return out  # type: ignore[return-value]
@@ -118,13 +119,30 @@ def _take(batch: deque, instants: int) -> list:
     return out
 
 
-def _stack(contexts: list[Context]) -> int:
+def _shapes(theses: Sequence[Thesis]) -> dict[str, Shape]:
+    """The shape of each template two or more of ``theses`` expand, when they can be stacked."""
+    by_template: dict[str, list[Thesis]] = {}
+    for thesis in theses:
+        if thesis.expansion is not None:
+            by_template.setdefault(thesis.expansion.template, []).append(thesis)
+    out = {}
+    for template, expansions in by_template.items():
+        if len(expansions) < 2:
+            continue
+        try:
+            out[template] = Shape(expansions)
+        except Unstackable as exc:
+            log.debug("expansions evaluated one by one", extra={"thesis": template, "reason": str(exc)})
+    return out
+
+
+def _stack(contexts: list[Context], shape: Shape | None) -> int:
     """The expansions of one template evaluated together when they can be (their number
     returned); else each is evaluated on its own as it is read (the reason logged)."""
-    if len(contexts) < 2:
+    if len(contexts) < 2 or shape is None:
         return 0
     try:
-        stack(contexts)
+        stack(contexts, shape)
     except Exception as exc:  # each expansion alone gives its own result or error
         log.debug("expansions evaluated one by one", extra={"thesis": contexts[0].thesis.id, "reason": str(exc)})
         return 0

@@ -31,8 +31,9 @@ from signalflow.thesis.ast import Call, Node, SeriesRef, children
 from signalflow.thesis.context import Context, headed
 from signalflow.thesis.frames import PitSeries, Shift
 from signalflow.thesis.functions import IMPLEMENTATIONS
+from signalflow.thesis.model import Thesis
 
-__all__ = ["STACKABLE", "Unstackable", "stack"]
+__all__ = ["STACKABLE", "Shape", "Unstackable", "stack"]
 
 # Functions whose value at an instant depends on that instant and the series only (never on
 # the other instants evaluated), through lookups a StackedSeries makes part by part.
@@ -119,12 +120,13 @@ class StackedSeries:
 
 class StackedContext(Context):
     """One walk of the template's expressions over every expansion's timeline (the
-    template read as expansion 0 writes it; ``slots`` maps each of its series references to
-    what that reference reads in every expansion)."""
+    template read as ``thesis``, its first expansion, writes it; ``slots`` maps each of its
+    series references to what that reference reads in each of ``contexts``)."""
 
-    def __init__(self, contexts: Sequence[Context], layout: Layout, slots: dict[str, tuple[str, ...]]) -> None:
-        base = contexts[0]
-        super().__init__(base.thesis, {}, layout.t, functions=base.functions)
+    def __init__(
+        self, thesis: Thesis, contexts: Sequence[Context], layout: Layout, slots: dict[str, tuple[str, ...]]
+    ) -> None:
+        super().__init__(thesis, {}, layout.t, functions=contexts[0].functions)
         self.contexts = tuple(contexts)
         self.layout = layout
         self.slots = slots
@@ -208,47 +210,85 @@ class StackedContext(Context):
         )
 
 
-def counterparts(contexts: Sequence[Context]) -> tuple[dict[int, tuple[Node, ...]], dict[str, tuple[str, ...]]]:
-    """For each node of expansion 0's expressions (by id), the node at the same place in
-    every expansion; for each series reference of expansion 0, the reference read at its
-    places in every expansion. Raises :class:`Unstackable` when the expansions differ in
-    shape."""
-    nodes: dict[int, tuple[Node, ...]] = {}
-    slots: dict[str, tuple[str, ...]] = {}
-    trees = [list(ctx.thesis.expressions()) for ctx in contexts]
-    if len({len(t) for t in trees}) != 1:
-        raise Unstackable("the expansions have different expressions")
-    stack = [tuple(parts) for parts in zip(*trees)]
-    while stack:
-        same = stack.pop()
-        first = same[0]
-        if any(type(n) is not type(first) for n in same):
+class Shape:
+    """The expansions of one template read as one, found once for every pass over them:
+    for each node of each expansion's expressions (by id), the node and the node at its
+    place in the first expansion (a node no expansion names differently is its own); for
+    each series reference of the first expansion, the reference read at its places in every
+    expansion. Raises :class:`Unstackable` when the expansions differ in shape."""
+
+    def __init__(self, theses: Sequence[Thesis]) -> None:
+        self.theses = tuple(theses)
+        self.index = {id(thesis): k for k, thesis in enumerate(self.theses)}
+        self.template: dict[int, tuple[Node, Node]] = {}  # holds each node, so its id is not reused
+        self.slots: dict[str, tuple[str, ...]] = {}
+        seen: dict[int, tuple[Node, ...]] = {}
+        trees = [list(thesis.expressions()) for thesis in self.theses]
+        if len({len(t) for t in trees}) != 1:
             raise Unstackable("the expansions have different expressions")
-        seen = nodes.get(id(first))
-        if seen is not None:
-            if any(a is not b for a, b in zip(seen, same)):
-                raise Unstackable("one node of the template stands for different ones")
-            continue
-        nodes[id(first)] = same  # holds the node, so its id is not reused
-        if isinstance(first, SeriesRef):
-            refs = tuple(n.ref for n in same)  # type: ignore[attr-defined]
-            if slots.setdefault(first.ref, refs) != refs:
-                raise Unstackable(f"{first.ref} stands for different series")
-        kids = [children(n) for n in same]
-        if len({len(k) for k in kids}) != 1:
-            raise Unstackable("the expansions have different expressions")
-        stack.extend(tuple(parts) for parts in zip(*kids))
-    return nodes, slots
+        stack = [tuple(parts) for parts in zip(*trees)]
+        while stack:
+            same = stack.pop()
+            first = same[0]
+            if any(type(n) is not type(first) for n in same):
+                raise Unstackable("the expansions have different expressions")
+            before = seen.get(id(first))
+            if before is not None:
+                if any(a is not b for a, b in zip(before, same)):
+                    raise Unstackable("one node of the template stands for different ones")
+                continue
+            seen[id(first)] = same
+            for node in same:
+                if self.template.setdefault(id(node), (node, first))[1] is not first:
+                    raise Unstackable("one node of an expansion stands for different ones of the template")
+            if isinstance(first, SeriesRef):
+                refs = tuple(n.ref for n in same)  # type: ignore[attr-defined]
+                if self.slots.setdefault(first.ref, refs) != refs:
+                    raise Unstackable(f"{first.ref} stands for different series")
+            kids = [children(n) for n in same]
+            if len({len(k) for k in kids}) != 1:
+                raise Unstackable("the expansions have different expressions")
+            stack.extend(tuple(parts) for parts in zip(*kids))
+
+    def slots_of(self, theses: Sequence[Thesis]) -> dict[str, tuple[str, ...]]:
+        """Each reference of the first expansion, and what it reads in each of ``theses``."""
+        at = []
+        for thesis in theses:
+            k = self.index.get(id(thesis))
+            if k is None or self.theses[k] is not thesis:
+                raise Unstackable(f"{thesis.id} is not one of the expansions")
+            at.append(k)
+        return {ref: tuple(refs[k] for k in at) for ref, refs in self.slots.items()}
 
 
-def stack(contexts: Sequence[Context]) -> StackedContext:
+class Part:
+    """Expansion ``k``'s values of a stacked evaluation, cut from the stack's when its
+    context asks for one (``Context.borrowed``): only what is read is looked up. Holds the
+    values, not the contexts, so a chunk's arrays go with its contexts."""
+
+    def __init__(self, template: dict[int, tuple[Node, Node]], values: dict, layout: Layout, k: int) -> None:
+        self.template = template
+        self.values = values
+        self.layout = layout
+        self.k = k
+
+    def __call__(self, node: Node, sh: tuple[Shift, ...]) -> np.ndarray | None:
+        hit = self.template.get(id(node))
+        if hit is None or hit[0] is not node:  # not a node of the tree: the context computes it
+            return None
+        values = self.values.get((hit[1], sh))
+        return None if values is None else self.layout.parts(values)[self.k]
+
+
+def stack(contexts: Sequence[Context], shape: Shape | None = None) -> StackedContext:
     """Evaluate every expression and rule of ``contexts`` (those of expansions of one
-    template, made by ``engine.pass_context``) together, and give each context its values
-    and traces (the stacked context returned); raises :class:`Unstackable` (nothing given)
-    when they cannot be."""
-    nodes, slots = counterparts(contexts)
+    template, made by ``engine.pass_context``; ``shape``: theirs, or that of all the
+    template's expansions, found once) together, and give each context its traces and, as
+    it reads them, its values (the stacked context returned); raises :class:`Unstackable`
+    (nothing given) when they cannot be."""
+    shape = shape or Shape([ctx.thesis for ctx in contexts])
     layout = Layout([ctx.t for ctx in contexts])
-    whole = StackedContext(contexts, layout, slots)
+    whole = StackedContext(shape.theses[0], contexts, layout, shape.slots_of([ctx.thesis for ctx in contexts]))
     thesis = whole.thesis
     for rule in thesis.rules:
         whole.trace(rule.name)
@@ -260,12 +300,7 @@ def stack(contexts: Sequence[Context]) -> StackedContext:
     for k, ctx in enumerate(contexts):
         ctx.t = own[k]
         ctx._instants.clear()
+        ctx.borrowed = Part(shape.template, whole._values, layout, k)
         for name, parts in whole.parts.items():
             ctx._traces[name] = parts[k]
-    for (node, sh), values in whole._values.items():
-        same = nodes.get(id(node))
-        if same is None or same[0] is not node:  # not a node of the tree: each computes it if asked
-            continue
-        for k, (ctx, part) in enumerate(zip(contexts, layout.parts(values))):
-            ctx._values[(same[k], sh)] = part
     return whole
