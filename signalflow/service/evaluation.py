@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from signalflow.thesis.cascade import Cascade
     from signalflow.thesis.model import Thesis
     from signalflow.thesis.live import LiveEvaluator
-    from signalflow.thesis.results import Evaluation
+    from signalflow.thesis.results import EngineState, Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,21 @@ def evaluate(
     layers = cascade(theses, store, at, only={th.id for th in theses if layers_read(th)})
     # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
     shared = live is not None and record and live.refresh_for(theses)
+    grouped = _expansions(store, theses, at, live) if shared and live is not None else {}
     for thesis in theses:
         try:
-            prior = store.get_engine_state(thesis.id) if record else None
-            if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
-                prior = None
-            if layers_read(thesis):
-                evaluation = evaluate_thesis(thesis, layers.provider, at=at, prior=prior)
-            elif live is not None and record:
-                evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
+            if thesis.id in grouped:
+                evaluation = grouped[thesis.id]
+                if isinstance(evaluation, Exception):
+                    raise evaluation
             else:
-                evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
+                prior = _prior(store, thesis, at) if record else None
+                if layers_read(thesis):
+                    evaluation = evaluate_thesis(thesis, layers.provider, at=at, prior=prior)
+                elif live is not None and record:
+                    evaluation = live.evaluate(thesis, at=at, prior=prior, refresh=not shared)
+                else:
+                    evaluation = evaluate_thesis(thesis, store, at=at, prior=prior)
         except Exception as exc:
             log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
             continue
@@ -81,6 +85,30 @@ def evaluate(
 
         pass_cascade(store, settings, theses, results, lambda: layers.complete().moves, at, now)
     return results
+
+
+def _prior(store: Store, thesis: Thesis, at: datetime) -> EngineState | None:
+    """The stored state a live pass at ``at`` continues from (none when it is later than ``at``)."""
+    prior = store.get_engine_state(thesis.id)
+    if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
+        return None
+    return prior
+
+
+def _expansions(
+    store: Store, theses: Sequence[Thesis], at: datetime, live: LiveEvaluator
+) -> dict[str, Evaluation | Exception]:
+    """The live pass of the ``for_each`` expansions among ``theses`` that read no layer,
+    each template's evaluated together (``LiveEvaluator.evaluate_expansions``), by id, an
+    error in its place; empty when that fails, so each is evaluated on its own."""
+    from signalflow.thesis.layers import layers_read
+
+    try:
+        chosen = [(th, _prior(store, th, at)) for th in theses if th.expansion is not None and not layers_read(th)]
+        return live.evaluate_expansions(chosen, at) if chosen else {}
+    except Exception as exc:
+        log.warning("evaluating the expansions together failed", extra={"error": f"{type(exc).__name__}: {exc}"})
+        return {}
 
 
 def replay_downtime(

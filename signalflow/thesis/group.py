@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from signalflow.errors import EvaluationError
@@ -82,15 +82,23 @@ class Group:
         return self.evaluate_series(load_group(self.theses, provider, at, self.reads), at, priors)
 
     def evaluate_series(
-        self, series: Mapping[str, PitSeries], at: datetime, priors: Mapping[str, EngineState | None] | None = None
+        self,
+        series: Mapping[str, PitSeries],
+        at: datetime,
+        priors: Mapping[str, EngineState | None] | None = None,
+        only: Collection[str] | None = None,
     ) -> list[Evaluation | EvaluationError]:
         """:meth:`evaluate` over series already indexed (every series a thesis reads), as
-        ``engine.evaluate_series`` is to ``engine.evaluate``."""
+        ``engine.evaluate_series`` is to ``engine.evaluate``; with ``only``, of the theses
+        with those ids alone, in order."""
         priors = priors or {}
         shared = SharedValues(self.shared)
-        out: list[Evaluation | EvaluationError | None] = [None] * len(self.theses)
+        chosen = [
+            (thesis, refs) for thesis, refs in zip(self.theses, self.reads) if only is None or thesis.id in only
+        ]
+        out: list[Evaluation | EvaluationError | None] = [None] * len(chosen)
         pending: dict[str, deque[tuple[int, Context, EngineState | None]]] = {}
-        for i, (thesis, refs) in enumerate(zip(self.theses, self.reads)):
+        for i, (thesis, refs) in enumerate(chosen):
             try:
                 ctx, continued = pass_context(thesis, {ref: series[ref] for ref in refs}, at, priors.get(thesis.id), shared)
             except EvaluationError as exc:

@@ -11,17 +11,23 @@ instant: every engine lookup is point in time, so the result equals
 
 Providers without incremental reads (``read_cursor``), such as literal series, are reloaded
 on every :meth:`LiveEvaluator.refresh` and indexed again only when a frame changed.
+
+The expansions of a ``for_each`` file go through :meth:`LiveEvaluator.evaluate_expansions`:
+those with nothing new keep their last evaluation, the others are evaluated together
+(``thesis/group.py``, a group kept per template while its theses are).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from signalflow.errors import EvaluationError
 from signalflow.thesis.ast import Node
 from signalflow.thesis.engine import condition_refs, conditions_at, engine_frame, evaluate_series, quiet
 from signalflow.thesis.frames import PitSeries
+from signalflow.thesis.group import Group
 from signalflow.thesis.model import Thesis, thesis_refs
 from signalflow.thesis.results import EngineState, Evaluation
 from signalflow.series import IncrementalSeriesProvider, SeriesProvider
@@ -41,6 +47,7 @@ class LiveEvaluator:
         self._seen: dict[str, tuple[object, int]] = {}  # key -> (frame, rows) for the others
         self.incremental = isinstance(provider, IncrementalSeriesProvider)
         self._last: dict[str, Evaluation] = {}  # thesis id -> its last evaluation here
+        self._groups: dict[tuple[int, ...], Group] = {}  # the last pass's, by its theses' ids
 
     def refresh(self, keys: Iterable[str]) -> None:
         """Bring the indexes of ``keys`` up to date with what the provider holds now."""
@@ -81,13 +88,54 @@ class LiveEvaluator:
         if refresh or not refs <= self.series.keys():
             self.refresh(refs)
         series = {ref: self.series[ref] for ref in refs}
-        last = self._last.get(thesis.id)
-        # Nothing new for this thesis since the pass that produced `prior`: same state.
-        if prior is not None and last is not None and last.state.to_json() == prior.to_json() and quiet(thesis, series, prior, at):
-            return Evaluation(last.status, [], last.state)
+        kept = self._kept(thesis, series, prior, at)
+        if kept is not None:
+            return kept
         evaluation = evaluate_series(thesis, series, at, prior)
         self._last[thesis.id] = evaluation
         return evaluation
+
+    def _kept(
+        self, thesis: Thesis, series: Mapping[str, PitSeries], prior: EngineState | None, at: datetime
+    ) -> Evaluation | None:
+        """The last evaluation here again when nothing is new for ``thesis`` since the pass
+        that produced ``prior`` (same state); else None."""
+        last = self._last.get(thesis.id)
+        if prior is not None and last is not None and last.state.to_json() == prior.to_json() and quiet(thesis, series, prior, at):
+            return Evaluation(last.status, [], last.state)
+        return None
+
+    def evaluate_expansions(
+        self, theses: Sequence[tuple[Thesis, EngineState | None]], at: datetime
+    ) -> dict[str, Evaluation | EvaluationError]:
+        """One pass of the expansions of ``for_each`` files (``refresh_for`` already read
+        their series): like :meth:`evaluate` for each, but the expansions of a template that
+        have something new are evaluated together (``thesis/group.py``), each by id, its
+        error in its place. The group of each template is kept while its theses are."""
+        by_template: dict[str, list[tuple[Thesis, EngineState | None]]] = {}
+        for thesis, prior in theses:
+            template = thesis.expansion.template if thesis.expansion is not None else thesis.id
+            by_template.setdefault(template, []).append((thesis, prior))
+        groups: dict[tuple[int, ...], Group] = {}
+        out: dict[str, Evaluation | EvaluationError] = {}
+        for members in by_template.values():
+            key = tuple(id(thesis) for thesis, _ in members)  # the group holds them: no id reused
+            group = groups[key] = self._groups.get(key) or Group([thesis for thesis, _ in members])
+            priors = {thesis.id: prior for thesis, prior in members}
+            new = set()
+            for thesis, refs in zip(group.theses, group.reads):
+                kept = self._kept(thesis, {ref: self.series[ref] for ref in refs}, priors[thesis.id], at)
+                if kept is None:
+                    new.add(thesis.id)
+                else:
+                    out[thesis.id] = kept
+            evaluated = group.evaluate_series(self.series, at, priors, new)
+            for thesis, evaluation in zip([t for t in group.theses if t.id in new], evaluated):
+                out[thesis.id] = evaluation
+                if isinstance(evaluation, Evaluation):
+                    self._last[thesis.id] = evaluation
+        self._groups = groups
+        return out
 
     def refresh_for(self, theses: Iterable[Thesis]) -> bool:
         """:meth:`refresh` for every series ``theses`` read, in one read of the provider;

@@ -95,3 +95,50 @@ def test_each_expansion_has_its_own_state_alerts_journal_and_board_row(tmp_path)
         assert rows["capex_floor[GOOGL]"].title == "GOOGL keeps spending"
     finally:
         store.close()
+
+
+def test_the_daemons_live_pass_evaluates_the_expansions_together_and_records_the_same(tmp_path):
+    """Pass after pass, a live pass (the daemon's) evaluates the expansions of a file
+    together and stores the same states, alerts and outbox messages as passes that evaluate
+    each expansion on its own."""
+    from signalflow.thesis.live import LiveEvaluator
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "capex.yaml").write_text(THESIS, encoding="utf-8")
+    tickers = ("MSFT", "GOOGL", "ORCL")
+    # Each company's capex, quarter by quarter, filed on its own day: in and out of the rules.
+    capex = {"MSFT": [30, 3, 30, 12], "GOOGL": [50, 50, 18, 50], "ORCL": [10, 4, 10, 40]}
+    recorded = {}
+    for live in (True, False):
+        url = f"sqlite:///{tmp_path / f'{live}.db'}"
+        config = Settings(database_url=url, rules_dir=rules, routes=[Route(name="desk", notifier="console")])
+        theses = service.load_theses(config)
+        store = Store.open(url)
+        evaluator = LiveEvaluator(store) if live else None
+        try:
+            for quarter in range(4):
+                filed = DAY + timedelta(days=91 * quarter)
+                observations = [Observation("fred.HY", date(2024, 12, 31), date(2024, 12, 31), 1.0, DAY, "", "", KnownAtBasis.VINTAGE)]
+                for n, ticker in enumerate(tickers):
+                    end = date(2024, 12, 31) + timedelta(days=91 * quarter)
+                    known = filed + timedelta(days=n, hours=3)
+                    value = float(capex[ticker][quarter])
+                    observations.append(Observation(f"sec.{ticker}.capex", end - timedelta(days=90), end, value, known, "", "", KnownAtBasis.VINTAGE))
+                store.add_batch(
+                    Batch(series=[SeriesInfo(o.series, o.series.split(".")[0]) for o in observations], observations=observations)
+                )
+                for hours in (1, 24 * 5):  # a pass before the others file, one after
+                    service.evaluate(config, store, theses, at=filed + timedelta(hours=hours), live=evaluator)
+                    if live and hours > 1:
+                        [group] = evaluator._groups.values()
+                        assert group.together == 3  # all three had something new, evaluated together
+            with store.session() as session:
+                rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()
+                messages = [(r.kind, Notification.from_json(r.payload_json).thesis) for r in rows]
+            states = {k: (v[0].to_json(), v[1]) for k, v in store.engine_states().items()}
+            recorded[live] = (states, messages)
+        finally:
+            store.close()
+    assert recorded[True] == recorded[False]
+    assert {kind for kind, _ in recorded[True][1]} >= {"firing", "escalated", "resolved"}  # the data exercise the rules
