@@ -295,12 +295,13 @@ class PitSeries:
         """The value of the latest period as known at each instant (NaN if none)."""
         return self._memoized("value", t, lambda t: self.values_of(self.latest_row(t)))
 
-    def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
-        """The period ``shift`` before ``period``, among the periods known at each instant."""
+    def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift, back: np.ndarray | None = None) -> np.ndarray:
+        """The period ``shift`` before ``period``, among the periods known at each instant
+        (``back``: see :func:`~signalflow.thesis.periods._shift_in`)."""
         if not len(self.periods):
             return np.full(len(t), NAT, dtype=np.int64)
         if self.in_order:
-            return _shift_in(self.periods, period, shift)
+            return _shift_in(self.periods, period, shift, back)
         # Exact fallback for late-filed older periods: the known periods differ per instant.
         out = np.full(len(t), NAT, dtype=np.int64)
         for i in range(len(t)):

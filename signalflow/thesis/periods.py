@@ -44,8 +44,19 @@ def _infer_frequency(periods: np.ndarray) -> str:
     return "annual"
 
 
-def _shift_in(periods: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
-    """``shift`` applied within one sorted list of period ends."""
+def months_back(period: np.ndarray, months: int) -> np.ndarray:
+    """Each period end (none NAT) moved ``months`` calendar months earlier."""
+    return (
+        (pd.DatetimeIndex(period.view("datetime64[ns]")) - pd.DateOffset(months=months))
+        .to_numpy()
+        .astype("datetime64[ns]")
+        .view("int64")
+    )
+
+
+def _shift_in(periods: np.ndarray, period: np.ndarray, shift: Shift, back: np.ndarray | None = None) -> np.ndarray:
+    """``shift`` applied within one sorted list of period ends (``back``: ``months_back``
+    of ``period`` where it is not NAT, when the caller computed it for many lists at once)."""
     out = np.full(len(period), NAT, dtype=np.int64)
     ok = period != NAT
     if not ok.any() or not len(periods):
@@ -57,12 +68,7 @@ def _shift_in(periods: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarr
         res = np.full(len(p), NAT, dtype=np.int64)
         res[good] = periods[idx[good]]
     elif shift.months:
-        target = (
-            (pd.DatetimeIndex(p.view("datetime64[ns]")) - pd.DateOffset(months=shift.months))
-            .to_numpy()
-            .astype("datetime64[ns]")
-            .view("int64")
-        )
+        target = months_back(p, shift.months) if back is None else back[ok]
         right = np.clip(np.searchsorted(periods, target), 0, len(periods) - 1)
         left = np.clip(right - 1, 0, len(periods) - 1)
         dl, dr = np.abs(periods[left] - target), np.abs(periods[right] - target)

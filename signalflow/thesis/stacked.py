@@ -27,11 +27,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from signalflow.thesis import lifecycle
+from signalflow.thesis.arrays import NAT
 from signalflow.thesis.ast import Call, Node, SeriesRef, children
 from signalflow.thesis.context import Context, headed
 from signalflow.thesis.frames import PitSeries, Shift
 from signalflow.thesis.functions import IMPLEMENTATIONS
 from signalflow.thesis.model import Thesis
+from signalflow.thesis.periods import months_back
 
 __all__ = ["STACKABLE", "Shape", "Unstackable", "stack"]
 
@@ -103,7 +105,13 @@ class StackedSeries:
         return self._each(PitSeries.value_at, t, period)
 
     def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
-        return self._each(lambda s, t, p: s.shifted(t, p, shift), t, period)
+        if not shift.months:
+            return self._each(lambda s, t, p: s.shifted(t, p, shift), t, period)
+        # The calendar arithmetic once for every part; each part then finds its own periods.
+        back = np.full(len(period), NAT, np.int64)
+        ok = period != NAT
+        back[ok] = months_back(period[ok], shift.months)
+        return self._each(lambda s, t, p, b: s.shifted(t, p, shift, b), t, period, back)
 
     def window_moments(
         self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: int
