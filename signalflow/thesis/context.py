@@ -206,13 +206,22 @@ class Context:
 def headed(part: lifecycle.Trace, memory: lifecycle.Memory, head: int) -> lifecycle.Trace:
     """``part`` (the lifecycle after the first ``head`` instants) preceded by those instants,
     which an earlier pass evaluated and left in ``memory``."""
+    state, active_at, fired_at = head_of(memory)
     return lifecycle.Trace(
-        np.concatenate([np.full(head, memory.state, np.int8), part.state]),
-        np.concatenate([np.full(head, memory.active_at if memory.state else NAT, np.int64), part.active_at]),
-        np.concatenate(
-            [np.full(head, memory.fired_at if memory.state == lifecycle.FIRING else NAT, np.int64), part.fired_at]
-        ),
+        np.concatenate([np.full(head, state, np.int8), part.state]),
+        np.concatenate([np.full(head, active_at, np.int64), part.active_at]),
+        np.concatenate([np.full(head, fired_at, np.int64), part.fired_at]),
         part.memory,
+    )
+
+
+def head_of(memory: lifecycle.Memory) -> tuple[int, int, int]:
+    """A rule's state, active_at and fired_at at an instant an earlier pass evaluated, from
+    the ``memory`` it left."""
+    return (
+        memory.state,
+        memory.active_at if memory.state else NAT,
+        memory.fired_at if memory.state == lifecycle.FIRING else NAT,
     )
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from signalflow.thesis import lifecycle
 from signalflow.thesis.arrays import NAT
 from signalflow.thesis.ast import Call, Node, SeriesRef, children
-from signalflow.thesis.context import Context, headed
+from signalflow.thesis.context import Context, head_of
 from signalflow.thesis.frames import PitSeries, Shift
 from signalflow.thesis.functions import IMPLEMENTATIONS
 from signalflow.thesis.model import Thesis
@@ -207,15 +207,20 @@ class StackedContext(Context):
             None if resolve is None else resolve[evaluated],
             [ctx.memories.get(name) for ctx in self.contexts],
         )
-        each = self.parts[name] = [
-            headed(part, ctx.memory(name), ctx.start) for part, ctx in zip(parts, self.contexts)
+        # Each part after its head (the instant an earlier pass evaluated, from its memory).
+        n = len(self.t)
+        state, active, fired = np.empty(n, np.int8), np.empty(n, np.int64), np.empty(n, np.int64)
+        for whole, column in ((state, "state"), (active, "active_at"), (fired, "fired_at")):
+            whole[evaluated] = np.concatenate([getattr(part, column) for part in parts])
+        heads = [head_of(ctx.memory(name)) for ctx in self.contexts if ctx.start > 0]
+        if heads:
+            state[self.heads], active[self.heads], fired[self.heads] = np.array(heads, np.int64).T
+        b = self.layout.bounds.tolist()
+        self.parts[name] = [
+            lifecycle.Trace(state[b[k] : b[k + 1]], active[b[k] : b[k + 1]], fired[b[k] : b[k + 1]], part.memory)
+            for k, part in enumerate(parts)
         ]
-        return lifecycle.Trace(
-            np.concatenate([tr.state for tr in each]),
-            np.concatenate([tr.active_at for tr in each]),
-            np.concatenate([tr.fired_at for tr in each]),
-            lifecycle.Memory(),
-        )
+        return lifecycle.Trace(state, active, fired, lifecycle.Memory())
 
 
 class Shape:
