@@ -38,10 +38,19 @@ def td_ns(delta: timedelta) -> int:
     return int(delta / timedelta(microseconds=1)) * 1000
 
 
+def prefixed(first: object, rest: np.ndarray) -> np.ndarray:
+    """``first`` then ``rest``, in ``rest``'s dtype: ``np.r_[first, rest]`` without its cost
+    (parsing its arguments takes longer than the arrays of a live pass)."""
+    out = np.empty(len(rest) + 1, rest.dtype)
+    out[0] = first
+    out[1:] = rest
+    return out
+
+
 def sorted_unique(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values of a sorted array and the index of each one's first occurrence
     (cheaper than ``np.unique``, which sorts or hashes again)."""
-    first = np.r_[True, sorted_values[1:] != sorted_values[:-1]] if len(sorted_values) else np.zeros(0, bool)
+    first = prefixed(True, sorted_values[1:] != sorted_values[:-1]) if len(sorted_values) else np.zeros(0, bool)
     idx = np.flatnonzero(first)
     return sorted_values[idx], idx
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
+from signalflow.thesis.arrays import prefixed
 from signalflow.thesis.ast import Call, Duration, Name, Node, RuleRef, walk
 from signalflow.thesis.context import CONDITIONS, Context
 from signalflow.thesis.frames import PitSeries
@@ -116,7 +117,7 @@ def last_transition(ctx: Context, rule: str, i: int) -> int | None:
     evaluated span (None when it has been in its state since before it)."""
     state = ctx.trace(rule).state
     s0 = ctx.start
-    seq = np.r_[ctx.memory(rule).state, state[s0 : i + 1]]
+    seq = prefixed(ctx.memory(rule).state, state[s0 : i + 1])
     where = np.flatnonzero(seq[1:] != seq[:-1])
     return None if not len(where) else s0 + int(where[-1])
 

@@ -26,7 +26,7 @@ import pandas as pd
 from signalflow.errors import EvaluationError
 from signalflow.thesis import lifecycle
 from signalflow.thesis.ast import Node, SeriesRef, walk
-from signalflow.thesis.arrays import grid_points, sorted_unique, td_ns
+from signalflow.thesis.arrays import grid_points, prefixed, sorted_unique, td_ns
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.causes import edited, news
 from signalflow.thesis.context import Context, SharedValues
@@ -197,7 +197,7 @@ def pass_context(
         assert prior is not None and prior.evaluated_at is not None
         last = _ns(prior.evaluated_at)
         t = _timeline(series, last, end, td_ns(thesis.every))
-        return context(thesis, series, np.r_[last, t[t > last]], prior, shared), prior
+        return context(thesis, series, prefixed(last, t[t > last]), prior, shared), prior
     t = _timeline(series, None, end, td_ns(thesis.every))
     if not len(t):
         raise EvaluationError(thesis.id, "nothing to evaluate")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from signalflow.thesis.arrays import NAT
+from signalflow.thesis.arrays import NAT, prefixed
 
 INACTIVE, PENDING, FIRING = 0, 1, 2
 
@@ -185,8 +185,8 @@ def _segments(
     active = np.full(n, NAT, np.int64)
     fired = np.full(n, NAT, np.int64)
     m = Memory(**memory.to_json())
-    bounds = np.flatnonzero(np.r_[True, true[1:] != true[:-1]]) if n else np.zeros(0, int)
-    ends = np.r_[bounds[1:], n]
+    bounds = np.flatnonzero(prefixed(True, true[1:] != true[:-1])) if n else np.zeros(0, int)
+    ends = np.append(bounds[1:], n)
     for s, e in zip(bounds.tolist(), ends.tolist()):
         if true[s]:
             if m.state == INACTIVE:

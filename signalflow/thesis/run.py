@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.arrays import NAT
+from signalflow.thesis.arrays import NAT, prefixed
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.causes import cause_of, thesis_flip
 from signalflow.thesis.context import Context, SharedValues
@@ -94,7 +94,7 @@ class Run:
         for rule in th.rules:
             trace = self.ctx.trace(rule.name)
             before = self.ctx.memory(rule.name).state
-            seq = np.r_[before, trace.state[s0:]].astype(np.int8)
+            seq = prefixed(before, trace.state[s0:]).astype(np.int8)
             where = np.flatnonzero(seq[1:] != seq[:-1])
             severity = rule.severity.value
             for i, at, a, b in zip((s0 + where).tolist(), _dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
@@ -158,8 +158,8 @@ def finish(ctx: Context, prior: EngineState | None) -> Run:
             soft |= firing
     state = np.where(kill, 2, np.where(soft, 1, 0)).astype(np.int8)
     state[:start] = state0
-    seq = np.r_[state0, state[start:]]
-    change = np.r_[np.zeros(start, bool), seq[1:] != seq[:-1]]
+    seq = prefixed(state0, state[start:])
+    change = np.concatenate((np.zeros(start, bool), seq[1:] != seq[:-1]))
     marks = np.maximum.accumulate(np.where(change, np.arange(len(t)), -1))
     default = since0 if since0 != NAT else int(t[0])
     since = np.where(marks >= 0, t[np.maximum(marks, 0)], default).astype(np.int64)
