@@ -34,6 +34,23 @@ def to_ns(values) -> np.ndarray:
     return arr.astype("datetime64[ns]", copy=False).view("int64")
 
 
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def as_datetime(ns_: int) -> datetime | None:
+    """int64 nanoseconds as a naive UTC datetime, nanoseconds dropped (what
+    ``pd.Timestamp(ns_).to_pydatetime()`` gives, without a Timestamp: statuses convert
+    thousands of instants a pass); None for :data:`NAT`."""
+    ns_ = int(ns_)
+    return None if ns_ == NAT else _EPOCH + timedelta(microseconds=ns_ // 1000)
+
+
+def as_date(ns_: int) -> date:
+    """The day int64 nanoseconds (not :data:`NAT`) fall on, as ``pd.Timestamp(ns_).date()``."""
+    return date.fromordinal(_EPOCH_DAY + int(ns_) // DAY)
+
+
 def td_ns(delta: timedelta) -> int:
     return int(delta / timedelta(microseconds=1)) * 1000
 

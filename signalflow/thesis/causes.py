@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.arrays import prefixed
+from signalflow.thesis.arrays import as_datetime as _dt, prefixed
 from signalflow.thesis.ast import Call, Duration, Name, Node, RuleRef, walk
 from signalflow.thesis.context import CONDITIONS, Context
 from signalflow.thesis.frames import PitSeries
@@ -53,10 +53,6 @@ FISCAL = re.compile(r"\bFY(\d{4})(Q[1-4])?\b")
 RULE_STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
 THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWITCH)
 MAX_TRIALS = 12  # changes withheld one by one at most; beyond, only the groups are tried
-
-
-def _dt(ns: int):
-    return pd.Timestamp(int(ns)).to_pydatetime()
 
 
 def _day(ns: int) -> str:

@@ -13,7 +13,7 @@ from signalflow.thesis.ast import COMPARISON, Binary, Call, Duration, Node, Seri
 from signalflow.thesis.causes import cause_of, last_transition
 from signalflow.thesis.comparisons import comparisons
 from signalflow.thesis.context import Context
-from signalflow.thesis.arrays import NAT
+from signalflow.thesis.arrays import NAT, as_date, as_datetime as _dt
 from signalflow.thesis.model import Rule
 from signalflow.thesis.registry import window_arg
 from signalflow.thesis.results import InputValue, RuleState, RuleStatus, ThesisStatus
@@ -22,20 +22,12 @@ from signalflow.thesis.stories import stories_behind
 _STATES = (RuleState.INACTIVE, RuleState.PENDING, RuleState.FIRING)
 
 
-def _dt(ns: int) -> datetime | None:
-    return None if ns == NAT else pd.Timestamp(int(ns)).to_pydatetime()
-
-
 def _fmt(x: float) -> str:
     return "unknown" if np.isnan(x) else f"{x:.4g}"
 
 
 def _pct(x: float) -> str:
     return "unknown" if np.isnan(x) else f"{x * 100:.4g}%"
-
-
-def _cond(x: float) -> bool | None:
-    return None if np.isnan(x) else bool(x)
 
 
 def _duration(delta) -> str:
@@ -48,10 +40,13 @@ def _duration(delta) -> str:
 
 def why(ctx: Context, rule: Rule, i: int) -> str:
     """One sentence: why ``rule`` is in its state at instant ``i``."""
-    trace = ctx.trace(rule.name)
+    return _why(ctx, rule, i, ctx.trace(rule.name), float(ctx.eval(rule.when)[i]))
+
+
+def _why(ctx: Context, rule: Rule, i: int, trace: lifecycle.Trace, cond: float) -> str:
+    """:func:`why`, given the rule's trace and its condition's value at ``i``."""
     state = int(trace.state[i])
-    cond = ctx.eval(rule.when)[i]
-    detail = _comparison(ctx, rule, i)
+    detail = _comparison(ctx, rule, i, cond)
     if state == lifecycle.FIRING:
         fired = _dt(trace.fired_at[i])
         if cond != 1.0:
@@ -67,35 +62,35 @@ def why(ctx: Context, rule: Rule, i: int) -> str:
     return f"inactive: {detail}"
 
 
-def _comparison(ctx: Context, rule: Rule, i: int) -> str:
-    """The rule's condition with its values, a comparison read series side first (as
-    :func:`~signalflow.thesis.comparisons.comparisons` reads it for alerts and charts)."""
-    node = rule.when
-    first = next(comparisons(node), None) if isinstance(node, Binary) and node.op in COMPARISON else None
-    if first is not None and first.node is node:
-        holds = ctx.eval(node)[i]
+def _comparison(ctx: Context, rule: Rule, i: int, holds: float) -> str:
+    """The rule's condition with its values (``holds``: its value at ``i``), a comparison
+    read series side first (as :func:`~signalflow.thesis.comparisons.comparisons` reads it
+    for alerts and charts)."""
+    reading = rule.comparison
+    if reading is not None:
+        first, side = reading
         verdict = "holds" if holds == 1.0 else "unknown" if np.isnan(holds) else "does not hold"
         other = first.text if first.constant is not None else f"{first.text} = {_fmt(ctx.eval(first.other)[i])}"
         # A threshold written as a percent reads against its value as a percent: 59.8% > 40%.
         shown = _pct if first.constant is not None and first.text.endswith("%") else _fmt
-        return f"{to_text(first.side)} = {shown(ctx.eval(first.side)[i])} {first.op} {other} {verdict}"
-    value = ctx.eval(node)[i]
-    return f"{rule.when_text or to_text(node)} is {_fmt(value) if np.isnan(value) else bool(value)}"
+        return f"{side} = {shown(ctx.eval(first.side)[i])} {first.op} {other} {verdict}"
+    return f"{rule.text} is {_fmt(holds) if np.isnan(holds) else bool(holds)}"
 
 
 def rule_status(ctx: Context, rule: Rule, i: int, inputs: bool = False) -> RuleStatus:
     trace = ctx.trace(rule.name)
+    cond = float(ctx.eval(rule.when)[i])
     return RuleStatus(
         name=rule.name,
         severity=rule.severity.value,
         state=_STATES[int(trace.state[i])],
-        condition=_cond(ctx.eval(rule.when)[i]),
+        condition=None if np.isnan(cond) else bool(cond),
         active_at=_dt(trace.active_at[i]),
         fired_at=_dt(trace.fired_at[i]),
         summary=rule.summary,
-        expression=rule.when_text or to_text(rule.when),
+        expression=rule.text,
         inputs=input_values(ctx, rule, i) if inputs else (),
-        why=why(ctx, rule, i),
+        why=_why(ctx, rule, i, trace, cond),
         cause=_last_cause(ctx, rule, i) if inputs else None,
     )
 
@@ -147,26 +142,26 @@ def input_values(ctx: Context, rule: Rule, i: int) -> tuple[InputValue, ...]:
     limits = _limits(ctx)
     texts = rule.thresholds
     out = []
-    at = ctx.instant(i)
+    at = int(ctx.t[i])
     for ref in ctx.refs_of(rule.when):
         s = ctx.series(ref)
-        end = s.latest_period(at)
-        row = int(s.row_at(at, end)[0])
+        end = s.latest_period_at(at)
+        row = s.row_of(at, end)
         limit = limits.get(ref)
-        stale = bool(limit is not None and (end[0] == NAT or int(at[0]) - int(end[0]) > limit))
+        stale = limit is not None and (end == NAT or at - end > limit)
         threshold = texts.get(ref, "")
         if row < 0:
             out.append(InputValue(ref=ref, value=None, unit=s.unit, url=s.url, stale=stale, threshold=threshold))
             continue
         value = float(s.v[row])
         news = s.events and ref.startswith("news.")  # the news source's streams hold stories
-        stories = stories_behind(s, int(at[0]), _window(rule.when, ref)) if news else ()
+        stories = stories_behind(s, at, _window(rule.when, ref)) if news else ()
         out.append(
             InputValue(
                 ref=ref,
                 value=None if np.isnan(value) else value,
-                period_start=pd.Timestamp(int(s.ps[row])).date(),
-                period_end=pd.Timestamp(int(s.pe[row])).date(),
+                period_start=as_date(s.ps[row]),
+                period_end=as_date(s.pe[row]),
                 known_at=_dt(s.k[row]),
                 source_ref=str(s.source_ref[row] or ""),
                 unit=s.unit,

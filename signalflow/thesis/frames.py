@@ -280,6 +280,26 @@ class PitSeries:
         out[valid] = pos[valid]
         return out
 
+    def latest_period_at(self, at: int) -> int:
+        """:meth:`latest_period` at the one instant ``at`` (statuses read many series at
+        one instant each: arrays of one cost more than the lookup)."""
+        idx = int(np.searchsorted(self.k_sorted, at, side="right")) - 1
+        return NAT if idx < 0 else int(self._latest_by_known[idx])
+
+    def row_of(self, at: int, period: int) -> int:
+        """:meth:`row_at` at the one instant ``at``, for one period."""
+        periods = self.periods
+        if period == NAT or not len(self.pe):
+            return -1
+        prank = int(np.searchsorted(periods, period))
+        if prank >= len(periods) or periods[prank] != period:
+            return -1
+        if self.simple:
+            return prank if self.k[prank] <= at else -1
+        trank = int(np.searchsorted(self.k_unique, at, side="right")) - 1
+        pos = int(np.searchsorted(self._row_key, prank * (len(self.k_unique) + 1) + trank, side="right")) - 1
+        return pos if pos >= 0 and self.period_rank[pos] == prank else -1
+
     def values_of(self, rows: np.ndarray) -> np.ndarray:
         """The values of rows (NaN where the row is -1)."""
         out = self.v[np.maximum(rows, 0)] if len(self.v) else np.full(len(rows), np.nan)

@@ -17,7 +17,7 @@ from pathlib import Path
 from signalflow.errors import Location
 from signalflow.store.enums import Severity
 from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text, walk
-from signalflow.thesis.comparisons import thresholds
+from signalflow.thesis.comparisons import Comparison, comparisons, thresholds
 
 LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
 
@@ -53,6 +53,20 @@ class Rule:
         """:func:`~signalflow.thesis.comparisons.thresholds` of ``when``, computed once (each
         status of a firing rule shows them beside its inputs). Read only."""
         return thresholds(self.when)
+
+    @cached_property
+    def comparison(self) -> tuple[Comparison, str] | None:
+        """When ``when`` is itself a comparison: the first way
+        :func:`~signalflow.thesis.comparisons.comparisons` reads it (series side first) and
+        that side's text, which every status of the rule states; else None. Read only."""
+        node = self.when
+        first = next(comparisons(node), None)
+        return (first, to_text(first.side)) if first is not None and first.node is node else None
+
+    @cached_property
+    def text(self) -> str:
+        """``when`` as written (its canonical text when it was not read from a file)."""
+        return self.when_text or to_text(self.when)
 
 
 @dataclass(frozen=True)

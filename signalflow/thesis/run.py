@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.arrays import NAT, prefixed
+from signalflow.thesis.arrays import NAT, as_datetime as _dt, prefixed
 from signalflow.thesis.builtin_functions import BUILTIN_FUNCTIONS
 from signalflow.thesis.causes import cause_of, thesis_flip
 from signalflow.thesis.context import Context, SharedValues
@@ -29,10 +29,6 @@ THESIS_STATES = (ThesisState.OK, ThesisState.SOFT_WARNING, ThesisState.KILL_SWIT
 
 def _ns(when: datetime) -> int:
     return int(pd.Timestamp(when).as_unit("ns").value)
-
-
-def _dt(ns: int) -> datetime | None:
-    return None if ns == NAT else pd.Timestamp(ns).to_pydatetime()
 
 
 def _dts(ns: np.ndarray) -> list[datetime]:

@@ -129,3 +129,25 @@ def test_incremental_pass_computes_only_new_instants():
     assert _summary(later.status) == _summary(full.final)
     # Only the instants after the prior pass produce transitions.
     assert all(tr.at > first.state.evaluated_at for tr in later.transitions)
+
+
+@SETTINGS
+@given(a=histories, days=st.lists(st.integers(-40, 1400), min_size=1, max_size=12))
+def test_lookups_at_one_instant_equal_the_array_lookups(a, days):
+    """The scalar lookups a status makes (``latest_period_at``, ``row_of``) give what the
+    array lookups give at the same instant, on series with revisions and late filings."""
+    import numpy as np
+
+    from signalflow.thesis.arrays import NAT
+    from signalflow.thesis.frames import PitSeries
+
+    s = PitSeries(_frame("csv.a", a))
+    base = pd.Timestamp(START).value
+    # Random instants, and each instant a version became known (lookups include it).
+    instants = np.concatenate([np.array([base + d * 86_400 * 10**9 for d in days], np.int64), s.k, s.k - 1])
+    periods = np.concatenate([s.periods, [NAT, base]])  # every period, no period, one never filed
+    for at in instants.tolist():
+        one = np.array([at], np.int64)
+        assert s.latest_period_at(at) == int(s.latest_period(one)[0])
+        for period in periods.tolist():
+            assert s.row_of(at, period) == int(s.row_at(one, np.array([period], np.int64))[0])
