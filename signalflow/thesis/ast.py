@@ -23,6 +23,9 @@ class Pos:
 @dataclass(frozen=True, slots=True)
 class Node:
     pos: Pos = field(default=Pos(), compare=False, kw_only=True)
+    # The node's hash once computed (0: not yet): nodes key every value an evaluation
+    # keeps, and a tree's hash walks the whole tree.
+    _hash: int = field(default=0, init=False, repr=False, compare=False, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,29 @@ class Binary(Node):
     op: str  # + - * / < <= > >= == != and or
     left: Node
     right: Node
+
+
+def _keep_hash(cls: type) -> None:
+    """Make ``cls`` remember its hash (computed as the dataclass computes it) in ``_hash``,
+    forgotten when unpickled (a text's hash differs from one process to the next)."""
+    computed, restore = cls.__hash__, cls.__setstate__
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if not h:
+            h = computed(self)
+            object.__setattr__(self, "_hash", h)
+        return h
+
+    def __setstate__(self, state) -> None:
+        restore(self, state)
+        object.__setattr__(self, "_hash", 0)
+
+    cls.__hash__, cls.__setstate__ = __hash__, __setstate__
+
+
+for _cls in (Number, Duration, SeriesRef, Name, DerivedRef, RuleRef, Call, Unary, Binary):
+    _keep_hash(_cls)
 
 
 ARITHMETIC = frozenset({"+", "-", "*", "/"})

@@ -151,3 +151,19 @@ def test_syntax_errors_name_position(text: str, column: int, message: str) -> No
 def test_text_is_never_executed() -> None:
     with pytest.raises(ThesisSyntaxError):
         parse_expression("exec('1')[0]")
+
+
+def test_a_node_keeps_its_hash_and_forgets_it_when_copied_or_unpickled():
+    import pickle
+    from dataclasses import replace
+
+    node = parse_expression("yoy(sec.MSFT.capex) > 10% and fred.X < 5")
+    assert node._hash == 0
+    assert hash(node) == node._hash != 0
+    again = parse_expression("yoy(sec.MSFT.capex) > 10% and fred.X < 5")
+    assert again == node and hash(again) == hash(node)
+    # Another process hashes text differently: an unpickled tree computes its own.
+    loaded = pickle.loads(pickle.dumps(node))
+    assert loaded._hash == 0 and loaded == node and hash(loaded) == hash(node)
+    changed = replace(node, op="or")
+    assert changed._hash == 0 and changed != node and hash(changed) != hash(node)
