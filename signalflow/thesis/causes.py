@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from signalflow.thesis import lifecycle
-from signalflow.thesis.arrays import as_datetime as _dt, prefixed
+from signalflow.thesis.arrays import as_date, as_datetime as _dt, prefixed
 from signalflow.thesis.ast import Call, Duration, Name, Node, RuleRef, walk
 from signalflow.thesis.context import CONDITIONS, Context
 from signalflow.thesis.frames import PitSeries
@@ -74,12 +74,13 @@ def period_label(s: PitSeries, row: int) -> str:
     match = FISCAL.search(str(s.source_ref[row] or ""))
     if match:
         return match.group(0)
-    start, end = pd.Timestamp(int(s.ps[row])), pd.Timestamp(int(s.pe[row]))
-    first_of_month = start.day == 1
-    month_end = (end + pd.Timedelta(days=1)).day == 1
-    months = (end.year - start.year) * 12 + end.month - start.month + 1
-    if start == end:
+    ps, pe = int(s.ps[row]), int(s.pe[row])
+    start, end = as_date(ps), as_date(pe)
+    if ps == pe:
         return f"{end:%Y-%m-%d}"
+    first_of_month = start.day == 1
+    month_end = (end + timedelta(days=1)).day == 1
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
     if first_of_month and month_end and months == 1:
         return f"{start:%Y-%m}"
     if first_of_month and month_end and months == 3 and start.month % 3 == 1:
@@ -292,12 +293,13 @@ def edited(ctx: Context, prior: EngineState, status: ThesisStatus, fingerprint: 
 
 
 def news(transitions: list[Transition], prior: EngineState | None) -> list[Transition]:
-    """A live pass's transitions with the causes of its news computed (those after the
-    previous pass, or each rule's last when there was none); a replayed history's are left
-    undetermined, so the evaluation holds no reference to the pass's arrays."""
+    """A live pass's transitions (fresh from its run, changed in place) with the causes of
+    its news computed (those after the previous pass, or each rule's last when there was
+    none); a replayed history's are left undetermined, so the evaluation holds no reference
+    to the pass's arrays."""
     last = {tr.rule: tr for tr in transitions}
-    out = []
+    since = prior.evaluated_at if prior is not None else None
     for tr in transitions:
-        fresh = tr.at > prior.evaluated_at if prior is not None and prior.evaluated_at else last[tr.rule] is tr
-        out.append(replace(tr, origin=tr.cause if fresh else None))
-    return out
+        fresh = tr.at > since if since else last[tr.rule] is tr
+        object.__setattr__(tr, "origin", tr.cause if fresh else None)  # as Transition.cause does
+    return transitions
