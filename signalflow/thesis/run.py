@@ -84,18 +84,28 @@ class Run:
         return frozenset(firing | {tr.rule for tr in transitions})
 
     def transitions(self) -> list[Transition]:
-        out = []
+        """Every rule's changes of state over the evaluated span (from its memory before
+        it), in time order, rules in the thesis's order at one instant."""
         th = self.ctx.thesis
         s0 = self.ctx.start
-        for rule in th.rules:
-            trace = self.ctx.trace(rule.name)
-            before = self.ctx.memory(rule.name).state
-            seq = prefixed(before, trace.state[s0:]).astype(np.int8)
-            where = np.flatnonzero(seq[1:] != seq[:-1])
-            severity = rule.severity.value
-            for i, at, a, b in zip((s0 + where).tolist(), _dts(self.t[s0 + where]), seq[where].tolist(), seq[where + 1].tolist()):
-                cause = partial(cause_of, self.ctx, rule, i)  # computed when read
-                out.append(Transition(at, th.id, rule.name, severity, RULE_STATES[a], RULE_STATES[b], cause))
+        rules = th.rules
+        if not rules:
+            return []
+        # All rules at once: one row per rule, its memory's state then its trace.
+        seq = np.empty((len(rules), len(self.t) - s0 + 1), np.int8)
+        for r, rule in enumerate(rules):
+            seq[r, 0] = self.ctx.memory(rule.name).state
+            seq[r, 1:] = self.ctx.trace(rule.name).state[s0:]
+        which, where = np.nonzero(seq[:, 1:] != seq[:, :-1])
+        if not len(where):
+            return []
+        out = []
+        ats = _dts(self.t[s0 + where])
+        befores, afters = seq[which, where].tolist(), seq[which, where + 1].tolist()
+        for r, i, at, a, b in zip(which.tolist(), (s0 + where).tolist(), ats, befores, afters):
+            rule = rules[r]
+            cause = partial(cause_of, self.ctx, rule, i)  # computed when read
+            out.append(Transition(at, th.id, rule.name, rule.severity.value, RULE_STATES[a], RULE_STATES[b], cause))
         out.sort(key=lambda tr: tr.at)
         return out
 
