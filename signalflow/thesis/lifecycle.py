@@ -96,33 +96,54 @@ def _vectorized(t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray) ->
 
 
 def _arrays(
-    t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray, breaks: np.ndarray | None
+    t: np.ndarray, true: np.ndarray, spec: Spec, rel: np.ndarray, breaks: np.ndarray | None,
+    carried: tuple[np.ndarray, list[Memory]] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """State, active_at, fired_at and the release count at each instant, from inactive;
-    ``breaks`` (True where a timeline of its own begins) starts every run anew there."""
+    ``breaks`` (True where a timeline of its own begins) starts every run anew there.
+    ``carried``: instants where a timeline begins from a pending or firing memory (each
+    with its memory), so a run starting there continues that memory's."""
     n = len(t)
     idx = np.arange(n)
-    before_true = np.r_[False, true[:-1]]
+    before_true = prefixed(False, true[:-1]) if n else true
     if breaks is not None:
         before_true[breaks] = False
     starts = true & ~before_true
     run_start = np.maximum.accumulate(np.where(starts, idx, 0)) if n else idx
     active = np.where(true, t[run_start] if n else t, NAT)
+    cont = firing0 = None
+    if carried is not None and len(carried[0]):
+        at, memories = carried
+        # Per instant, the carried memory of the run it is in (NAT/0 where none is).
+        act0, rel0, fired0 = (np.full(n, NAT, np.int64), np.zeros(n, np.int64), np.full(n, NAT, np.int64))
+        act0[at] = [m.active_at for m in memories]
+        rel0[at] = [m.releases for m in memories]
+        fired0[at] = [m.fired_at if m.state == FIRING else NAT for m in memories]
+        cont = true & (act0[run_start] != NAT)
+        act0, rel0, fired0 = act0[run_start], rel0[run_start], fired0[run_start]
+        active = np.where(cont, act0, active)
+        firing0 = cont & (fired0 != NAT)
     count = None
     if spec.for_releases:
         counted = np.cumsum(rel & true)
         before = np.where(run_start > 0, counted[run_start - 1] if n else 0, 0)
         count = counted - before
+        if cont is not None:
+            count = count + np.where(cont, rel0, 0)
         fire = true & (count >= spec.for_releases)
     else:
         fire = true & (t - np.where(true, active, 0) >= spec.for_ns)
+    if firing0 is not None:
+        fire |= firing0
     state = np.where(fire, FIRING, np.where(true, PENDING, INACTIVE)).astype(np.int8)
-    before_fire = np.r_[False, fire[:-1]]
+    before_fire = prefixed(False, fire[:-1]) if n else fire
     if breaks is not None:
         before_fire[breaks] = False
     fire_start = fire & ~before_fire
     fired_idx = np.maximum.accumulate(np.where(fire_start, idx, 0)) if n else idx
     fired_at = np.where(fire, t[fired_idx] if n else t, NAT)
+    if firing0 is not None:
+        fired_at = np.where(firing0, fired0, fired_at)
     return state, active, fired_at, count
 
 
@@ -149,22 +170,29 @@ def run_each(
 ) -> list[Trace]:
     """:func:`run` over many timelines laid end to end: timeline ``k`` is
     ``t[bounds[k]:bounds[k + 1]]`` and starts from ``memories[k]``. The timelines that
-    :func:`run` would compute with array operations are computed in one go; the others
-    each on their own. Equal, timeline by timeline, to :func:`run`."""
+    :func:`run` would compute with array operations, and those whose memory lasts only
+    to the end of the run they start in (no ``keep_firing_for`` or ``resolve_when``), are
+    computed in one go; the others each on their own. Equal, timeline by timeline, to
+    :func:`run`."""
     out: list[Trace | None] = [None] * len(memories)
-    together = not spec.keep_ns and resolve is None
-    if together:
-        fresh = [k for k, m in enumerate(memories) if m is None or m.state == INACTIVE]
+    if not spec.keep_ns and resolve is None:  # no memory beyond the run a timeline starts in
         lengths = np.diff(bounds)
+        firsts = bounds[:-1]
         breaks = np.zeros(len(t), bool)
-        breaks[bounds[:-1][lengths > 0]] = True
+        breaks[firsts[lengths > 0]] = True
         true = cond == 1.0
-        arrays = _arrays(t, true, spec, releases, breaks)
+        # Timelines starting pending or firing continue their memory's run (an empty one
+        # keeps its memory: left to run()).
+        carry = [k for k, m in enumerate(memories) if m is not None and m.state != INACTIVE and lengths[k]]
+        carried = (firsts[carry], [memories[k] for k in carry])
+        arrays = _arrays(t, true, spec, releases, breaks, carried)  # type: ignore[arg-type]
         state, active, fired_at, count = arrays
-        for k in fresh:
+        for k, memory in enumerate(memories):
             a, b = int(bounds[k]), int(bounds[k + 1])
-            memory = _memory_at(b - 1, true, spec, *arrays) if b > a else Memory()
-            out[k] = Trace(state[a:b], active[a:b], fired_at[a:b], memory)
+            if b > a:
+                out[k] = Trace(state[a:b], active[a:b], fired_at[a:b], _memory_at(b - 1, true, spec, *arrays))
+            elif memory is None or memory.state == INACTIVE:
+                out[k] = Trace(state[a:b], active[a:b], fired_at[a:b], Memory())
     for k, memory in enumerate(memories):
         if out[k] is None:
             a, b = int(bounds[k]), int(bounds[k + 1])

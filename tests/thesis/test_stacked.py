@@ -157,13 +157,14 @@ def test_one_expansion_that_cannot_be_evaluated_leaves_the_others_together():
 @given(
     seed=st.integers(0, 10_000),
     lengths=st.lists(st.integers(0, 30), min_size=1, max_size=6),
-    kind=st.sampled_from(["releases", "duration", "keep", "resolve"]),
+    kind=st.sampled_from(["releases", "duration", "plain", "keep", "resolve"]),
 )
 def test_the_lifecycle_of_timelines_end_to_end_equals_each_timeline_alone(seed, lengths, kind):
     rng = np.random.default_rng(seed)
     spec = {
         "releases": lifecycle.Spec(for_releases=2),
         "duration": lifecycle.Spec(for_ns=3 * 10**9),
+        "plain": lifecycle.Spec(),
         "keep": lifecycle.Spec(for_ns=2 * 10**9, keep_ns=4 * 10**9),
         "resolve": lifecycle.Spec(),
     }[kind]
@@ -172,10 +173,7 @@ def test_the_lifecycle_of_timelines_end_to_end_equals_each_timeline_alone(seed, 
     cond = rng.choice([0.0, 1.0, np.nan], len(t), p=[0.3, 0.6, 0.1])
     rel = rng.random(len(t)) > 0.4
     resolve = rng.choice([0.0, 1.0], len(t)) if kind == "resolve" else None
-    memories = [
-        None if rng.random() < 0.5 else lifecycle.Memory(state=int(rng.integers(0, 3)), active_at=0, fired_at=0, releases=1)
-        for _ in lengths
-    ]
+    memories = [memory(rng, part, spec) for part in parts]
     bounds = np.r_[0, np.cumsum(lengths)]
     each = lifecycle.run_each(t, cond, spec, bounds, rel, resolve, memories)
     for k, trace in enumerate(each):
@@ -185,6 +183,21 @@ def test_the_lifecycle_of_timelines_end_to_end_equals_each_timeline_alone(seed, 
         assert trace.active_at.tolist() == alone.active_at.tolist()
         assert trace.fired_at.tolist() == alone.fired_at.tolist()
         assert trace.memory == alone.memory
+
+
+def memory(rng: np.random.Generator, part: np.ndarray, spec: lifecycle.Spec) -> lifecycle.Memory | None:
+    """None, or what a rule could remember before ``part`` begins: inactive, pending since
+    some instant (with fewer releases than it needs) or firing since one."""
+    first = int(part[0]) if len(part) else 10**13
+    state = int(rng.integers(-1, 3))
+    if state < 0:
+        return None
+    if state == lifecycle.INACTIVE:
+        return lifecycle.Memory()
+    active = first - int(rng.integers(1, 6)) * 10**9
+    if state == lifecycle.PENDING:
+        return lifecycle.Memory(state, active, releases=int(rng.integers(0, max(spec.for_releases, 1))))
+    return lifecycle.Memory(state, active, active + int(rng.integers(0, 2)) * 10**9, releases=0)
 
 
 @pytest.mark.parametrize("companies", [2, 40])
