@@ -110,6 +110,7 @@ class _Recorder:
         self.kill_firing = any(r.severity == KILL and r.state is RuleState.FIRING for r in status.rules)
         self.written: list[OutboxRow] = []
         self.open = {a.rule: a for a in store_alerts.firing(session, thesis.id)}
+        self._decisions: list[DecisionRow] | None = None  # the thesis's not re-armed, read once
 
     def firing(self, name: str) -> bool:
         rule = self.rules.get(name)
@@ -195,8 +196,15 @@ class _Recorder:
                 self.session.add(alert)
 
     def active_decisions(self, alert: AlertRow) -> list[DecisionRow]:
-        """Decisions taken while this alert fired that have not re-armed."""
-        return store_alerts.active_decisions(self.session, alert)
+        """Decisions taken while this alert fired that have not re-armed (as
+        ``store_alerts.active_decisions`` finds them; the thesis's decisions are read once
+        for all its alerts, and one re-armed for an alert here is not active for the next)."""
+        if self._decisions is None:
+            self._decisions = store_alerts.unrearmed_decisions(self.session, self.thesis.id)
+        return [
+            d for d in self._decisions
+            if d.rearmed_at is None and d.rule in ("", alert.rule) and d.decided_at >= alert.fired_at
+        ]  # fmt: skip
 
     def rearms(self, decision: DecisionRow, unless: Conditions | None) -> bool:
         if decision.until is not None and self.now >= decision.until:

@@ -110,7 +110,7 @@ def build_notification(
     """The message for one alert at one instant, with every input, link and the checklist."""
     try:
         definition = thesis.rule(rule.name)
-        limits = thresholds(definition.when)
+        limits = definition.thresholds
         summary = rule.summary or definition.summary
         expression = rule.expression or definition.when_text
     except KeyError:
@@ -159,7 +159,7 @@ def alert_detail(
     (:func:`rule_stories`), without evaluating anything."""
     try:
         definition = thesis.rule(rule.name)
-        limits, expression = thresholds(definition.when), rule.expression or definition.when_text
+        limits, expression = definition.thresholds, rule.expression or definition.when_text
     except KeyError:
         limits, expression = {}, rule.expression
     return json.dumps(

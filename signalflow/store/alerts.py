@@ -72,6 +72,18 @@ def active_decisions(session: Session, alert: AlertRow) -> list[DecisionRow]:
     )
 
 
+def unrearmed_decisions(session: Session, thesis: str) -> list[DecisionRow]:
+    """Every decision about ``thesis`` (or one of its rules) that has not re-armed, oldest
+    first: what :func:`active_decisions` filters, for all of a thesis's alerts at once."""
+    return list(
+        session.exec(
+            select(DecisionRow)
+            .where(DecisionRow.thesis == thesis, col(DecisionRow.rearmed_at).is_(None))
+            .order_by(col(DecisionRow.id))
+        )
+    )
+
+
 def latest_decision(session: Session, thesis: str, rule: str) -> DecisionRow | None:
     """The last decision about ``thesis`` as a whole or about its ``rule``."""
     return session.exec(

@@ -114,6 +114,55 @@ def test_ack_silences_reminders_until_its_date_then_rearms(store, config):
     assert journal[0].rearmed_at == T0 + timedelta(days=3)
 
 
+def test_only_decisions_about_the_alert_silence_it(store, config):
+    """A decision silences an alert's reminders when it is about its thesis, as a whole or
+    about its rule, and was taken while it fired; every other decision leaves it reminding."""
+    record(store, config, T0, {SOFT})
+    rows = []
+    with store.session() as session:
+        for thesis_id, rule, when in (
+            ("liquidity_regime", KILL, T0 + timedelta(hours=1)),  # another rule
+            ("other_thesis", SOFT, T0 + timedelta(hours=1)),  # another thesis
+            ("liquidity_regime", SOFT, T0 - timedelta(hours=1)),  # before it fired
+        ):
+            session.add(DecisionRow(thesis=thesis_id, rule=rule, decision=Decision.HOLD, decided_at=when))
+        session.commit()
+    rows.append(record(store, config, T0 + timedelta(days=1), {SOFT}, {SOFT}))
+    with store.session() as session:  # the thesis as a whole, while it fires
+        session.add(DecisionRow(thesis="liquidity_regime", rule="", decision=Decision.HOLD, decided_at=T0 + timedelta(days=1, hours=1)))
+        session.commit()
+    rows.append(record(store, config, T0 + timedelta(days=2), {SOFT}, {SOFT}))
+    assert [[k for k, _, _ in r] for r in rows] == [["reminder"], []]
+
+
+def test_a_thesis_wide_decision_rearms_once_for_two_firing_alerts(store, config):
+    """Two Soft Warnings fire and the owner holds the whole thesis until a date: when it
+    passes, the decision re-arms once, in one alert's thread, and the other alert reminds
+    (as when each alert read the decisions from the store after the previous re-armed it)."""
+    from dataclasses import replace
+
+    from signalflow.thesis.results import RuleState, RuleStatus
+
+    second = replace(thesis().soft_warning[0], name="spread_wider")
+    two = replace(thesis(), soft_warning=(*thesis().soft_warning, second))
+
+    def both(at):
+        ev = evaluation(at, {SOFT})
+        rule = RuleStatus("spread_wider", "soft_warning", RuleState.FIRING, True, fired_at=at, why="fires")
+        return replace(ev, status=replace(ev.status, rules=(*ev.status.rules, rule)))
+
+    with store.session() as session:
+        record_evaluation(session, two, both(T0), config, T0)
+        session.add(DecisionRow(thesis="liquidity_regime", rule="", decision=Decision.HOLD, decided_at=T0 + timedelta(hours=1),
+                                until=T0 + timedelta(days=2)))
+        session.commit()
+    with store.session() as session:
+        later = T0 + timedelta(days=2)
+        rows = record_evaluation(session, two, both(later), config, later)
+        session.commit()
+    assert [r.kind for r in rows] == ["rearmed", "reminder"]  # the other alert reminds again
+
+
 def test_ack_unless_condition_rearms_when_it_becomes_true(store, config):
     record(store, config, T0, {SOFT})
     with store.session() as session:
