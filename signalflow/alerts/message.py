@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import date, datetime
 
 from sqlmodel import Session
@@ -146,6 +146,12 @@ def build_notification(
     )
 
 
+def _fields(line: InputLine | StoryLine) -> dict:
+    """A line's fields by name, as ``asdict`` gives them (every field is a plain value),
+    without its deep copy: an open alert's detail is rewritten every pass."""
+    return {f.name: getattr(line, f.name) for f in fields(line)}
+
+
 def plan_instruction(thesis: Thesis, severity: str) -> str:
     """What the thesis's tranche plan says to do on a rule of ``severity`` ('' without one)."""
     return thesis.plan.instruction(severity) if thesis.plan is not None else ""
@@ -167,9 +173,9 @@ def alert_detail(
             "title": thesis.title or status.title or thesis.id,
             "expression": expression,
             "version": version,  # what was evaluated (see lifecycle): refreshed when it changes
-            "inputs": [asdict(line) for line in input_lines(rule, limits)],
+            "inputs": [_fields(line) for line in input_lines(rule, limits)],
             "plan": plan_instruction(thesis, rule.severity),
-            "stories": [asdict(line) for line in stories],
+            "stories": [_fields(line) for line in stories],
         },
         sort_keys=True,
     )

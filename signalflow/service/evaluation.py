@@ -55,7 +55,8 @@ def evaluate(
     layers = cascade(theses, store, at, only={th.id for th in theses if layers_read(th)})
     # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
     shared = live is not None and record and live.refresh_for(theses)
-    grouped = _expansions(store, theses, at, live) if shared and live is not None else {}
+    reads = _PassReads(store) if record else None
+    grouped = _expansions(reads, theses, at, live) if shared and live is not None and reads is not None else {}
     for thesis in theses:
         try:
             if thesis.id in grouped:
@@ -63,7 +64,7 @@ def evaluate(
                 if isinstance(evaluation, Exception):
                     raise evaluation
             else:
-                prior = _prior(store, thesis, at) if record else None
+                prior = reads.prior(thesis, at) if reads is not None else None
                 if layers_read(thesis):
                     evaluation = evaluate_thesis(thesis, layers.provider, at=at, prior=prior)
                 elif live is not None and record:
@@ -75,7 +76,7 @@ def evaluate(
             continue
         if record:
             try:
-                _record(settings, store, thesis, evaluation, now, live, layers)
+                _record(settings, store, thesis, evaluation, now, live, layers, reads)
             except Exception:  # nothing was saved: the next pass evaluates this thesis again
                 log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
                 continue
@@ -87,16 +88,39 @@ def evaluate(
     return results
 
 
-def _prior(store: Store, thesis: Thesis, at: datetime) -> EngineState | None:
-    """The stored state a live pass at ``at`` continues from (none when it is later than ``at``)."""
-    prior = store.get_engine_state(thesis.id)
-    if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
-        return None
-    return prior
+class _PassReads:
+    """What a recorded pass reads from the store for every thesis, read once when first
+    asked: the stored engine states and the pending ``ack --unless`` expressions. Each
+    thesis writes only its own state, after reading its prior, so one read serves the
+    pass; an ``ack`` made during the pass is seen by the next (its decision never re-arms
+    on an expression it was not handed)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._states: dict[str, EngineState] | None = None
+        self._unless: dict[str, list[str]] | None = None
+
+    def prior(self, thesis: Thesis, at: datetime) -> EngineState | None:
+        """The stored state a live pass at ``at`` continues from (none when it is later than ``at``)."""
+        if self._states is None:
+            self._states = self.store.engine_states_only()
+        prior = self._states.get(thesis.id)
+        if prior is not None and prior.evaluated_at is not None and prior.evaluated_at > at:
+            return None
+        return prior
+
+    def pending(self, thesis: Thesis) -> list[str]:
+        """The thesis's ``ack --unless`` expressions that have not re-armed."""
+        if self._unless is None:
+            from signalflow.store.alerts import pending_unless_all
+
+            with self.store.session() as session:
+                self._unless = pending_unless_all(session)
+        return self._unless.get(thesis.id, [])
 
 
 def _expansions(
-    store: Store, theses: Sequence[Thesis], at: datetime, live: LiveEvaluator
+    reads: _PassReads, theses: Sequence[Thesis], at: datetime, live: LiveEvaluator
 ) -> dict[str, Evaluation | Exception]:
     """The live pass of the ``for_each`` expansions among ``theses`` that read no layer,
     each template's evaluated together (``LiveEvaluator.evaluate_expansions``), by id, an
@@ -104,7 +128,7 @@ def _expansions(
     from signalflow.thesis.layers import layers_read
 
     try:
-        chosen = [(th, _prior(store, th, at)) for th in theses if th.expansion is not None and not layers_read(th)]
+        chosen = [(th, reads.prior(th, at)) for th in theses if th.expansion is not None and not layers_read(th)]
         return live.evaluate_expansions(chosen, at) if chosen else {}
     except Exception as exc:
         log.warning("evaluating the expansions together failed", extra={"error": f"{type(exc).__name__}: {exc}"})
@@ -147,7 +171,7 @@ def replay_downtime(
 
 def _record(
     settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime,
-    live: LiveEvaluator | None = None, layers: Cascade | None = None,
+    live: LiveEvaluator | None = None, layers: Cascade | None = None, reads: _PassReads | None = None,
 ) -> None:
     """The thesis's new engine state, its alerts and their outbox rows: one transaction.
 
@@ -159,7 +183,7 @@ def _record(
     from signalflow.notifiers.notification import Kind
     from signalflow.thesis.plan import plan_conditions
 
-    unless = unless_values(store, thesis, evaluation, live, layers)
+    unless = unless_values(store, thesis, evaluation, live, layers, reads.pending(thesis) if reads is not None else None)
     plan = _conditions(store, thesis, evaluation, plan_conditions(thesis), live, layers)
     chart = _chart_path(settings, thesis, evaluation)
     with store.session() as session:
@@ -173,16 +197,18 @@ def _record(
 
 def unless_values(
     store: Store, thesis: Thesis, evaluation: Evaluation, live: LiveEvaluator | None = None,
-    layers: Cascade | None = None,
+    layers: Cascade | None = None, texts: Sequence[str] | None = None,
 ) -> dict[str, bool | None]:
-    """The value of each pending ``ack --unless`` of ``thesis`` at the evaluated instant,
-    for :func:`~signalflow.alerts.record_evaluation` (``layer()`` read from ``layers``, the
+    """The value of each pending ``ack --unless`` of ``thesis`` (``texts``, read from the
+    store when not given) at the evaluated instant, for
+    :func:`~signalflow.alerts.record_evaluation` (``layer()`` read from ``layers``, the
     pass's cascade). A condition that no longer resolves (the thesis was edited since) is
     logged and left unknown: it never blocks the record."""
     from signalflow.alerts import pending_conditions, resolve_unless
 
-    with store.session() as session:
-        texts = pending_conditions(session, thesis.id)
+    if texts is None:
+        with store.session() as session:
+            texts = pending_conditions(session, thesis.id)
     nodes = {}
     for text in texts:
         try:

@@ -195,6 +195,19 @@ def journal(session: Session, thesis: str | None = None) -> list[JournalEntry]:
     return sorted(entries, key=lambda e: (e.at, e.entry))
 
 
+def pending_unless_all(session: Session) -> dict[str, list[str]]:
+    """:func:`pending_unless` of every thesis that has some, in one query."""
+    rows = session.exec(
+        select(DecisionRow.thesis, DecisionRow.unless_expr)
+        .where(DecisionRow.unless_expr != "", col(DecisionRow.rearmed_at).is_(None))
+        .order_by(col(DecisionRow.id))
+    )
+    found: dict[str, dict[str, None]] = defaultdict(dict)
+    for thesis, text in rows:
+        found[thesis][text] = None
+    return {thesis: list(texts) for thesis, texts in found.items()}
+
+
 def pending_unless(session: Session, thesis: str) -> list[str]:
     """The distinct ``--unless`` expressions of the decisions about ``thesis`` that have not
     re-armed yet, oldest first."""

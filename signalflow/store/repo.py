@@ -384,6 +384,13 @@ class Store:
             row = session.get(RuleStateRow, thesis)
         return EngineState.from_json(json.loads(row.state_json)) if row else None
 
+    def engine_states_only(self) -> dict[str, EngineState]:
+        """Every stored engine state, by thesis, without the statuses (one read for a pass
+        over many theses: each continues from its own)."""
+        with Session(self.engine) as session:
+            rows = session.exec(select(RuleStateRow.thesis, RuleStateRow.state_json)).all()
+        return {thesis: EngineState.from_json(json.loads(state)) for thesis, state in rows}
+
     def engine_states(self) -> dict[str, tuple[EngineState, dict]]:
         """Every stored engine state with its last status (as JSON), by thesis."""
         with Session(self.engine) as session:

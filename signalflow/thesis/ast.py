@@ -8,6 +8,7 @@ shifted to the thesis file when the loader knows where the expression sits).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -176,6 +177,16 @@ def walk(node: Node):
     yield node
     for child in children(node):
         yield from walk(child)
+
+
+def layers_called(exprs: Iterable[Node]) -> set[str]:
+    """The layer names ``exprs`` read with ``layer(NAME)``."""
+    return {
+        n.args[0].name
+        for expr in exprs
+        for n in walk(expr)
+        if isinstance(n, Call) and n.impl == "layer" and n.args and isinstance(n.args[0], Name)
+    }
 
 
 def series_refs(node: Node) -> set[str]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from signalflow.errors import Location, ThesisError
-from signalflow.thesis.ast import Call, Name, Node, walk
+from signalflow.thesis.ast import Call, Name, Node, layers_called, walk
 from signalflow.thesis.model import Thesis
 
 if TYPE_CHECKING:  # the loader checks layer loops without the evaluation's libraries
@@ -37,19 +37,9 @@ def layer_key(name: str) -> str:
     return PREFIX + name
 
 
-def layers_called(exprs: Iterable[Node]) -> set[str]:
-    """The layer names ``exprs`` read with ``layer(NAME)``."""
-    return {
-        n.args[0].name
-        for expr in exprs
-        for n in walk(expr)
-        if isinstance(n, Call) and n.impl == "layer" and n.args and isinstance(n.args[0], Name)
-    }
-
-
 def layers_read(thesis: Thesis) -> set[str]:
-    """The layer names ``thesis`` reads with ``layer(NAME)``."""
-    return layers_called(thesis.expressions())
+    """The layer names ``thesis`` reads with ``layer(NAME)`` (``Thesis.layer_names``)."""
+    return set(thesis.layer_names)
 
 
 def layer_call(thesis: Thesis, name: str) -> Call | None:

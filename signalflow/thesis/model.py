@@ -16,7 +16,7 @@ from pathlib import Path
 
 from signalflow.errors import Location
 from signalflow.store.enums import Severity
-from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, to_text, walk
+from signalflow.thesis.ast import DerivedRef, Name, Node, SeriesRef, layers_called, to_text, walk
 from signalflow.thesis.comparisons import Comparison, comparisons, thresholds
 
 LAYERS = ("compute", "memory", "networking", "packaging", "systems", "power", "training", "inference")
@@ -219,6 +219,12 @@ class Thesis:
             resolve = to_text(r.resolve_when) if r.resolve_when is not None else ""
             parts.append(f"{r.name}|{r.severity.value}|{to_text(r.when)}|{r.for_}|{r.keep_firing_for}|{resolve}")
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    @cached_property
+    def layer_names(self) -> frozenset[str]:
+        """The layer names the thesis reads with ``layer(NAME)``, found once (a pass asks
+        for every thesis, several times)."""
+        return frozenset(layers_called(self.expressions()))
 
     def refs_of(self, node: Node) -> tuple[str, ...]:
         """:func:`node_refs` of ``node``, sorted, remembered per node object (a pass asks for a

@@ -138,3 +138,24 @@ def test_a_notification_keeps_its_strings_in_json(severity: str) -> None:
     assert back.severity is Severity(severity) and back.kind is Kind.FIRING
     assert f"{back.severity}" == severity  # formats as its value, as the strings did
     assert back == note
+
+
+def test_a_pass_reads_every_pending_unless_and_engine_state_at_once(store) -> None:
+    """What a pass reads once for all theses equals what it read thesis by thesis."""
+    from signalflow.thesis.results import EngineState
+
+    with store.session() as session:
+        for thesis, unless, rearmed in (
+            ("a", "fred.X > 1", None), ("a", "", None), ("a", "fred.Y < 2", None), ("a", "fred.X > 1", None),
+            ("b", "fred.Z > 3", T0), ("c", "sec.C.capex < 0", None),
+        ):  # fmt: skip
+            session.add(DecisionRow(thesis=thesis, decision="hold", unless_expr=unless, decided_at=T0, rearmed_at=rearmed))
+        for thesis in ("a", "c"):
+            store.save_engine_state(session, EngineState(thesis, evaluated_at=T0, memory={"state": 1}), {"big": "status"})
+    with store.session() as session:
+        each = {t: store_alerts.pending_unless(session, t) for t in ("a", "b", "c")}
+        every = store_alerts.pending_unless_all(session)
+    assert every == {t: texts for t, texts in each.items() if texts}
+    assert every == {"a": ["fred.X > 1", "fred.Y < 2"], "c": ["sec.C.capex < 0"]}
+    states = store.engine_states_only()
+    assert {t: s.to_json() for t, s in states.items()} == {t: store.get_engine_state(t).to_json() for t in ("a", "c")}
