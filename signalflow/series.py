@@ -7,6 +7,8 @@ these from here (or from :mod:`signalflow`). Times are naive UTC datetimes throu
 
 from __future__ import annotations
 
+import functools
+
 import enum
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -345,9 +347,15 @@ class SeriesFrame:
 
     @classmethod
     def empty(cls, key: str, kind: SeriesKind = SeriesKind.LEVEL) -> SeriesFrame:
-        import pandas as pd
+        return cls(key, _empty_data().copy(), kind)  # a copy of one built once: building one costs 40 copies
 
-        return cls(key, pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in FRAME_COLUMNS}), kind)
+
+@functools.cache
+def _empty_data():
+    """The frame of a series without rows (never handed out: :meth:`SeriesFrame.empty` copies it)."""
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in FRAME_COLUMNS})
 
 
 _DTYPES = {
