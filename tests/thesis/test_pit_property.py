@@ -151,3 +151,22 @@ def test_lookups_at_one_instant_equal_the_array_lookups(a, days):
         assert s.latest_period_at(at) == int(s.latest_period(one)[0])
         for period in periods.tolist():
             assert s.row_of(at, period) == int(s.row_at(one, np.array([period], np.int64))[0])
+
+
+@SETTINGS
+@given(
+    instants=st.lists(st.integers(-2 * 10**18, 4 * 10**18), min_size=1, max_size=50),
+    month_ends=st.lists(st.integers(0, 2400), max_size=20),
+    months=st.sampled_from([0, 1, 3, 12, 13, 24]),
+)
+def test_months_back_is_pandas_calendar_arithmetic(instants, month_ends, months):
+    """``months_back`` moves a period end as ``pd.DateOffset(months=)`` does: the day cut to
+    the month's last (31 May less three months is 28 or 29 February), the time kept."""
+    import numpy as np
+
+    from signalflow.thesis.periods import months_back
+
+    ends = pd.Timestamp("1900-01-31")
+    periods = np.array(instants + [(ends + pd.offsets.MonthEnd(n)).value for n in month_ends], np.int64)
+    expected = (pd.DatetimeIndex(periods.view("datetime64[ns]")) - pd.DateOffset(months=months)).asi8
+    assert months_back(periods, months).tolist() == expected.tolist()
