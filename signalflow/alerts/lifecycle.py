@@ -65,6 +65,7 @@ def record_evaluation(
     *,
     unless: Conditions | None = None,
     chart_path: str = "",
+    open_alerts: list[AlertRow] | None = None,
 ) -> list[OutboxRow]:
     """Open, resolve and remind alerts for one thesis; return the outbox rows written.
 
@@ -73,9 +74,10 @@ def record_evaluation(
     see :func:`signalflow.alerts.ack.pending_conditions`); an expression it lacks does not
     re-arm, and without it only the ``--until`` date re-arms. ``chart_path`` names the chart
     the caller draws once this transaction committed; the messages that start a thread
-    point at it.
+    point at it. ``open_alerts``: the thesis's open alerts, when the caller read them in
+    this transaction (``store_alerts.firing_of``), else they are read here.
     """
-    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path)
+    recorder = _Recorder(session, thesis, evaluation.status, settings, now, chart_path, open_alerts)
     recorder.version = _version(evaluation)
     fired = {t.rule: t.at for t in evaluation.transitions if t.to_state is RuleState.FIRING}
     ended = {t.rule: t.at for t in evaluation.transitions if t.from_state is RuleState.FIRING}
@@ -97,6 +99,7 @@ class _Recorder:
         settings: Settings,
         now: datetime,
         chart: str,
+        open_alerts: list[AlertRow] | None = None,
     ) -> None:
         self.session = session
         self.thesis = thesis
@@ -109,7 +112,8 @@ class _Recorder:
         self.version = ""
         self.kill_firing = any(r.severity == KILL and r.state is RuleState.FIRING for r in status.rules)
         self.written: list[OutboxRow] = []
-        self.open = {a.rule: a for a in store_alerts.firing(session, thesis.id)}
+        found = open_alerts if open_alerts is not None else store_alerts.firing(session, thesis.id)
+        self.open = {a.rule: a for a in found}
         self._decisions: list[DecisionRow] | None = None  # the thesis's not re-armed, read once
 
     def firing(self, name: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,13 +51,13 @@ def evaluate(
 
     now = utcnow()
     at = at or now
-    results = []
     theses = layer_order(theses)  # a thesis reading layer(X) after X's theses
     layers = cascade(theses, store, at, only={th.id for th in theses if layers_read(th)})
     # One read for every thesis's series (a for_each file's above all); each reads alone if it fails.
     shared = live is not None and record and live.refresh_for(theses)
     reads = _PassReads(store) if record else None
     grouped = _expansions(reads, theses, at, live) if shared and live is not None and reads is not None else {}
+    evaluated: list[tuple[Thesis, Evaluation]] = []
     for thesis in theses:
         try:
             if thesis.id in grouped:
@@ -74,13 +75,11 @@ def evaluate(
         except Exception as exc:
             log.error("evaluation failed", extra={"thesis": thesis.id, "error": f"{type(exc).__name__}: {exc}"})
             continue
-        if record:
-            try:
-                _record(settings, store, thesis, evaluation, now, live, layers, reads)
-            except Exception:  # nothing was saved: the next pass evaluates this thesis again
-                log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
-                continue
-        results.append(evaluation)
+        evaluated.append((thesis, evaluation))
+    if record:
+        done = _record_all(settings, store, evaluated, now, live, layers, reads)
+        evaluated = [(thesis, evaluation) for thesis, evaluation in evaluated if thesis.id in done]
+    results = [evaluation for _, evaluation in evaluated]
     if record:
         from signalflow.alerts.cascade import pass_cascade
 
@@ -169,6 +168,48 @@ def replay_downtime(
     return written
 
 
+RECORDED_TOGETHER = 200  # expansions of a template recorded in one transaction at most
+
+
+def _record_all(
+    settings: Settings, store: Store, evaluated: Sequence[tuple[Thesis, Evaluation]], now: datetime,
+    live: LiveEvaluator | None = None, layers: Cascade | None = None, reads: _PassReads | None = None,
+) -> set[str]:
+    """Record each evaluation (:func:`_record`); the ids of those recorded. The expansions
+    of a ``for_each`` file are recorded :data:`RECORDED_TOGETHER` at a time in one
+    transaction; when it fails, nothing of it was saved and each is recorded on its own."""
+    done: set[str] = set()
+    chunks: dict[str, list[tuple[Thesis, Evaluation]]] = {}
+    alone: list[list[tuple[Thesis, Evaluation]]] = []
+    for thesis, evaluation in evaluated:
+        if thesis.expansion is None:
+            alone.append([(thesis, evaluation)])
+            continue
+        chunk = chunks.setdefault(thesis.expansion.template, [])
+        chunk.append((thesis, evaluation))
+        if len(chunk) == RECORDED_TOGETHER:
+            alone.append(chunks.pop(thesis.expansion.template))
+    for chunk in alone + list(chunks.values()):
+        if len(chunk) > 1:
+            try:
+                _record_together(settings, store, chunk, now, live, layers, reads)
+                done.update(thesis.id for thesis, _ in chunk)
+                continue
+            except Exception as exc:  # rolled back: each is recorded (or fails) on its own
+                log.warning(
+                    "recording expansions together failed",
+                    extra={"thesis": chunk[0][0].id, "error": f"{type(exc).__name__}: {exc}"},
+                )
+        for thesis, evaluation in chunk:
+            try:
+                _record(settings, store, thesis, evaluation, now, live, layers, reads)
+            except Exception:  # nothing was saved: the next pass evaluates this thesis again
+                log.exception("recording the evaluation failed", extra={"thesis": thesis.id})
+                continue
+            done.add(thesis.id)
+    return done
+
+
 def _record(
     settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime,
     live: LiveEvaluator | None = None, layers: Cascade | None = None, reads: _PassReads | None = None,
@@ -178,21 +219,74 @@ def _record(
     Everything the alerts need is computed before it (the ``unless`` conditions) or after it
     commits (the chart), so the transaction holds no lock while the engine or matplotlib runs.
     """
+    needs = _needs(settings, store, thesis, evaluation, live, layers, reads)
+    with store.session() as session:
+        starts_thread = _write(session, settings, store, thesis, evaluation, now, needs)
+    if needs.chart and starts_thread:
+        _draw_chart(store, thesis, evaluation, needs.chart)
+
+
+def _record_together(
+    settings: Settings, store: Store, chunk: Sequence[tuple[Thesis, Evaluation]], now: datetime,
+    live: LiveEvaluator | None = None, layers: Cascade | None = None, reads: _PassReads | None = None,
+) -> None:
+    """:func:`_record` for many theses in one transaction: their open alerts and stored
+    states read in one query each."""
+    from signalflow.store import alerts as store_alerts
+
+    needs = [_needs(settings, store, thesis, evaluation, live, layers, reads) for thesis, evaluation in chunk]
+    ids = [thesis.id for thesis, _ in chunk]
+    with store.session() as session:
+        open_alerts = store_alerts.firing_of(session, ids)
+        store.engine_rows(session, ids)  # kept by the session: saving each state reads no more
+        starts = [
+            _write(session, settings, store, thesis, evaluation, now, need, open_alerts.get(thesis.id, []))
+            for (thesis, evaluation), need in zip(chunk, needs)
+        ]
+    for (thesis, evaluation), need, starts_thread in zip(chunk, needs, starts):
+        if need.chart and starts_thread:
+            _draw_chart(store, thesis, evaluation, need.chart)
+
+
+@dataclass(frozen=True)
+class _Needs:
+    """What recording one evaluation needs, computed before its transaction."""
+
+    unless: dict[str, bool | None]
+    plan: dict[str, bool | None]
+    chart: str
+
+
+def _needs(
+    settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, live: LiveEvaluator | None,
+    layers: Cascade | None, reads: _PassReads | None,
+) -> _Needs:
+    from signalflow.thesis.plan import plan_conditions
+
+    pending = reads.pending(thesis) if reads is not None else None
+    return _Needs(
+        unless_values(store, thesis, evaluation, live, layers, pending),
+        _conditions(store, thesis, evaluation, plan_conditions(thesis), live, layers),
+        _chart_path(settings, thesis, evaluation),
+    )
+
+
+def _write(
+    session, settings: Settings, store: Store, thesis: Thesis, evaluation: Evaluation, now: datetime, needs: _Needs,
+    open_alerts: list | None = None,
+) -> bool:
+    """Save the state, alerts, plan and outbox rows of one evaluation in ``session``; True
+    when a message starting a thread was queued (its chart is drawn once committed)."""
     from signalflow.alerts import record_evaluation
     from signalflow.alerts.plan import record_plan
     from signalflow.notifiers.notification import Kind
-    from signalflow.thesis.plan import plan_conditions
 
-    unless = unless_values(store, thesis, evaluation, live, layers, reads.pending(thesis) if reads is not None else None)
-    plan = _conditions(store, thesis, evaluation, plan_conditions(thesis), live, layers)
-    chart = _chart_path(settings, thesis, evaluation)
-    with store.session() as session:
-        store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
-        rows = record_evaluation(session, thesis, evaluation, settings, now, unless=unless, chart_path=chart)
-        record_plan(session, thesis, evaluation.status, plan, settings, now)
-        starts_thread = any(Kind(row.kind).starts_thread for row in rows)
-    if chart and starts_thread:
-        _draw_chart(store, thesis, evaluation, chart)
+    store.save_engine_state(session, evaluation.state, evaluation.status.to_json())
+    rows = record_evaluation(
+        session, thesis, evaluation, settings, now, unless=needs.unless, chart_path=needs.chart, open_alerts=open_alerts
+    )
+    record_plan(session, thesis, evaluation.status, needs.plan, settings, now)
+    return any(Kind(row.kind).starts_thread for row in rows)
 
 
 def unless_values(

@@ -31,6 +31,15 @@ def firing(session: Session, thesis: str | None = None, rule: str | None = None)
     return list(session.exec(query.order_by(col(AlertRow.id))))
 
 
+def firing_of(session: Session, theses: Iterable[str]) -> dict[str, list[AlertRow]]:
+    """:func:`firing` of each of ``theses`` that has open alerts, in one query."""
+    found: dict[str, list[AlertRow]] = defaultdict(list)
+    query = select(AlertRow).where(AlertRow.state == AlertState.FIRING, col(AlertRow.thesis).in_(sorted(set(theses))))
+    for alert in session.exec(query.order_by(col(AlertRow.id))):
+        found[alert.thesis].append(alert)
+    return dict(found)
+
+
 def last_episode(session: Session, thesis: str, rule: str) -> int:
     """The episode number of the rule's latest alert; 0 when it never fired."""
     last = session.exec(

@@ -401,6 +401,12 @@ class Store:
         }
 
     @staticmethod
+    def engine_rows(session: Session, theses: Iterable[str]) -> None:
+        """Read the stored states of ``theses`` into ``session`` at once, where
+        :meth:`save_engine_state` then finds each without a query of its own."""
+        session.exec(select(RuleStateRow).where(RuleStateRow.thesis.in_(sorted(set(theses))))).all()  # type: ignore[attr-defined]
+
+    @staticmethod
     def save_engine_state(session: Session, state: EngineState, status: dict | None = None) -> None:
         """Write a thesis's engine memory inside the caller's transaction (with its alerts)."""
         row = session.get(RuleStateRow, state.thesis)

@@ -142,3 +142,67 @@ def test_the_daemons_live_pass_evaluates_the_expansions_together_and_records_the
             store.close()
     assert recorded[True] == recorded[False]
     assert {kind for kind, _ in recorded[True][1]} >= {"firing", "escalated", "resolved"}  # the data exercise the rules
+
+
+def _passes(tmp_path, name: str, monkeypatch=None, together: int | None = None) -> tuple[dict, list]:
+    """Four quarters of live passes over the three expansions; the stored states and outbox."""
+    from signalflow.service import evaluation as service_evaluation
+    from signalflow.thesis.live import LiveEvaluator
+
+    if together is not None:
+        monkeypatch.setattr(service_evaluation, "RECORDED_TOGETHER", together)
+    rules = tmp_path / name
+    rules.mkdir()
+    (rules / "capex.yaml").write_text(THESIS, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    config = Settings(database_url=url, rules_dir=rules, routes=[Route(name="desk", notifier="console")])
+    theses = service.load_theses(config)
+    store = Store.open(url)
+    live = LiveEvaluator(store)
+    capex = {"MSFT": [30, 3, 30, 12], "GOOGL": [50, 50, 18, 50], "ORCL": [10, 4, 10, 40]}
+    try:
+        for quarter in range(4):
+            filed = DAY + timedelta(days=91 * quarter)
+            end = date(2024, 12, 31) + timedelta(days=91 * quarter)
+            observations = [observation("fred.HY", 1.0)] + [
+                Observation(f"sec.{t}.capex", end - timedelta(days=90), end, float(capex[t][quarter]), filed + timedelta(hours=3),
+                            "", "", KnownAtBasis.VINTAGE)
+                for t in capex
+            ]  # fmt: skip
+            store.add_batch(Batch(series=[SeriesInfo(o.series, o.series.split(".")[0]) for o in observations], observations=observations))
+            service.evaluate(config, store, theses, at=filed + timedelta(days=1), live=live)
+        with store.session() as session:
+            rows = session.exec(select(OutboxRow).order_by(OutboxRow.id)).all()
+            messages = sorted((r.dedup_key, r.kind) for r in rows)
+        return {k: (v[0].to_json(), v[1]) for k, v in store.engine_states().items()}, messages
+    finally:
+        store.close()
+
+
+def test_expansions_recorded_in_one_transaction_store_what_each_recorded_alone_stores(tmp_path, monkeypatch):
+    together = _passes(tmp_path, "together")
+    alone = _passes(tmp_path, "alone", monkeypatch, together=1)
+    assert together == alone
+    assert {kind for _, kind in together[1]} >= {"firing", "resolved"}
+
+
+def test_one_expansion_failing_to_record_leaves_the_others_recorded_once(tmp_path, monkeypatch, caplog):
+    """Recording the expansions together fails on one: the transaction is rolled back and
+    each is recorded on its own, so the others are stored with their messages, once, and
+    the failing one is not (the next pass evaluates it again)."""
+    from signalflow.alerts import plan as alerts_plan
+
+    real = alerts_plan.record_plan
+
+    def failing(session, thesis, *args, **kwargs):
+        if thesis.id == "capex_floor[GOOGL]":
+            raise RuntimeError("disk full")
+        return real(session, thesis, *args, **kwargs)
+
+    monkeypatch.setattr(alerts_plan, "record_plan", failing)
+    states, messages = _passes(tmp_path, "failing")
+    assert set(states) == {"capex_floor[MSFT]", "capex_floor[ORCL]"}
+    assert len(messages) == len(set(messages)) and messages
+    assert all("GOOGL" not in key for key, _ in messages)
+    assert "recording expansions together failed" in caplog.text
+    assert "recording the evaluation failed" in caplog.text
