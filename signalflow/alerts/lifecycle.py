@@ -115,6 +115,8 @@ class _Recorder:
         found = open_alerts if open_alerts is not None else store_alerts.firing(session, thesis.id)
         self.open = {a.rule: a for a in found}
         self._decisions: list[DecisionRow] | None = None  # the thesis's not re-armed, read once
+        self._episodes: dict[str, int] | None = None  # each rule's last episode, read once
+        self._journal: list[DecisionRow] | None = None  # every decision about the thesis, read once
 
     def firing(self, name: str) -> bool:
         rule = self.rules.get(name)
@@ -148,7 +150,7 @@ class _Recorder:
                 thesis=self.thesis.id,
                 rule=rule.name,
                 severity=Severity(rule.severity),
-                episode=store_alerts.last_episode(self.session, self.thesis.id, rule.name) + 1,
+                episode=self.last_episode(rule.name) + 1,
                 state=AlertState.FIRING,
                 fired_at=rule.fired_at or fired.get(rule.name, self.status.at),
                 summary=rule.summary,
@@ -157,6 +159,7 @@ class _Recorder:
             self.session.add(alert)
             self.session.flush()
             self.open[rule.name] = alert
+            self._episodes[rule.name] = alert.episode  # type: ignore[index]
             if self.suppressed(alert):
                 continue
             self.queue(alert, Kind.ESCALATED if rule.severity == KILL and soft_notified else Kind.FIRING)
@@ -210,6 +213,20 @@ class _Recorder:
             if d.rearmed_at is None and d.rule in ("", alert.rule) and d.decided_at >= alert.fired_at
         ]  # fmt: skip
 
+    def last_episode(self, rule: str) -> int:
+        """The episode number of the rule's latest alert; 0 when it never fired."""
+        if self._episodes is None:
+            self._episodes = store_alerts.last_episodes(self.session, self.thesis.id)
+        return self._episodes.get(rule, 0)
+
+    def latest_note(self, alert: AlertRow) -> str:
+        """The last decision about the alert's thesis as a whole or about its rule, as a
+        note ('' without one)."""
+        if self._journal is None:
+            self._journal = store_alerts.decisions_of(self.session, [self.thesis.id]).get(self.thesis.id, [])
+        decision = next((d for d in reversed(self._journal) if d.rule in ("", alert.rule)), None)
+        return f"{decision.decision}: {decision.note}" if decision else ""
+
     def rearms(self, decision: DecisionRow, unless: Conditions | None) -> bool:
         if decision.until is not None and self.now >= decision.until:
             return True
@@ -227,7 +244,7 @@ class _Recorder:
             rule=rule,
             fired_at=alert.fired_at,
             at=self.status.at,
-            note=note or _latest_note(self.session, alert),
+            note=note or self.latest_note(alert),
             chart_path=self.chart if kind.starts_thread else "",
             stories=rule_stories(self.session, rule, self.status.at),
         )
@@ -272,11 +289,6 @@ def queue_routed(
         if row is not None:
             written.append(row)
     return written
-
-
-def _latest_note(session: Session, alert: AlertRow) -> str:
-    decision = store_alerts.latest_decision(session, alert.thesis, alert.rule)
-    return f"{decision.decision}: {decision.note}" if decision else ""
 
 
 def _rearm_reason(decision: DecisionRow, now: datetime) -> str:

@@ -114,6 +114,19 @@ def test_ack_silences_reminders_until_its_date_then_rearms(store, config):
     assert journal[0].rearmed_at == T0 + timedelta(days=3)
 
 
+def test_a_message_carries_the_last_decision_about_its_rule_or_thesis(store, config):
+    record(store, config, T0, {SOFT})
+    with store.session() as session:
+        acknowledge(session, "liquidity_regime", Decision.HOLD, "spreads still below 6", T0 + timedelta(hours=1))
+        session.add(DecisionRow(thesis="liquidity_regime", rule=KILL, decision=Decision.EXIT, note="not this one",
+                                decided_at=T0 + timedelta(hours=2)))
+        session.add(DecisionRow(thesis="other", rule=SOFT, decision=Decision.EXIT, note="nor this",
+                                decided_at=T0 + timedelta(hours=2)))
+    resolved = record(store, config, T0 + timedelta(hours=3), set(), {SOFT})
+    assert [k for k, _, _ in resolved] == ["resolved"]
+    assert json.loads(outbox(store)[-1].payload_json)["note"] == "hold: spreads still below 6"
+
+
 def test_only_decisions_about_the_alert_silence_it(store, config):
     """A decision silences an alert's reminders when it is about its thesis, as a whole or
     about its rule, and was taken while it fired; every other decision leaves it reminding."""
