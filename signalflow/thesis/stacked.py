@@ -59,9 +59,17 @@ class Layout:
         self.bounds = np.r_[0, np.cumsum([len(t) for t in timelines])].astype(np.int64)
         self.t = np.concatenate(timelines) if timelines else np.zeros(0, np.int64)
         self._parts: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._part_of: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.bounds) - 1
+
+    @property
+    def part_of(self) -> np.ndarray:
+        """The part each instant belongs to."""
+        if self._part_of is None:
+            self._part_of = np.repeat(np.arange(len(self)), np.diff(self.bounds))
+        return self._part_of
 
     def parts(self, a: np.ndarray) -> list[np.ndarray]:
         """``a`` (one value per instant of the whole length) cut into its parts, the same
@@ -75,9 +83,43 @@ class Layout:
         return hit[1]
 
 
+class Ranked:
+    """Many sorted arrays searched as one: each value keyed by (its array, its rank among
+    the values of all), so one ``searchsorted`` answers for every array at once what a
+    ``searchsorted`` on each would."""
+
+    def __init__(self, arrays: Sequence[np.ndarray]) -> None:
+        sizes = np.array([len(a) for a in arrays], np.int64)
+        self.offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)  # where each array starts
+        values = np.concatenate(arrays) if len(arrays) else np.zeros(0, np.int64)
+        self.values = np.unique(values)
+        self.width = len(self.values) + 1
+        self.key = np.repeat(np.arange(len(arrays)), sizes) * self.width + np.searchsorted(self.values, values)
+
+    def right(self, which: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """``np.searchsorted(arrays[which[i]], x[i], side="right")`` for every ``i``."""
+        rank = np.searchsorted(self.values, x, side="right")  # values of all up to x: ranks below it
+        return np.searchsorted(self.key, which * self.width + rank - 1, side="right") - self.offsets[which]
+
+    def exact(self, which: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The index of ``x[i]`` in ``arrays[which[i]]`` (its first), -1 where it is not there."""
+        out = np.full(len(x), -1, np.int64)
+        if not len(self.values):
+            return out
+        rank = np.searchsorted(self.values, x)
+        ok = self.values[np.minimum(rank, len(self.values) - 1)] == x
+        query = which * self.width + rank
+        pos = np.searchsorted(self.key, query)
+        ok &= self.key[np.minimum(pos, len(self.key) - 1)] == query
+        out[ok] = pos[ok] - self.offsets[which[ok]]
+        return out
+
+
 class StackedSeries:
     """The series one reference of the template reads in each expansion, looked up part by
-    part: what :class:`PitSeries` answers for one timeline, this answers for the layout."""
+    part: what :class:`PitSeries` answers for one timeline, this answers for the layout.
+    A series every expansion reads is asked once for the whole layout; the parts' rows are
+    searched as one (:class:`Ranked`) where each part's lookup is a search of its rows."""
 
     def __init__(self, ref: str, layout: Layout, parts: Sequence[PitSeries]) -> None:
         kinds = {p.events for p in parts}
@@ -87,24 +129,84 @@ class StackedSeries:
         self.events = kinds.pop()
         self.layout = layout
         self.parts = tuple(parts)
+        self.same = parts[0] if all(p is parts[0] for p in parts) else None  # every expansion reads it
+        self.simple = all(p.simple for p in parts)  # one version per period, each known in order
+        self._known: Ranked | None = None
+        self._periods: Ranked | None = None
+        self._columns: dict[str, np.ndarray] = {}
+        self._counts: tuple[np.ndarray, np.ndarray] | None = None
 
     def _each(self, lookup: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
         cut = [self.layout.parts(a) for a in arrays]
         return np.concatenate([lookup(s, *(c[k] for c in cut)) for k, s in enumerate(self.parts)])
 
+    def _column(self, name: str) -> np.ndarray:
+        """The parts' arrays ``name`` end to end (``Ranked.offsets`` of the known instants
+        mark where each starts: for these, as long as its rows)."""
+        out = self._columns.get(name)
+        if out is None:
+            out = self._columns[name] = np.concatenate([getattr(p, name) for p in self.parts])
+        return out
+
+    def _lookup(self, t: np.ndarray) -> None:
+        if len(t) != len(self.layout.t):
+            raise Unstackable(f"{self.ref} looked up at {len(t)} instants where {len(self.layout.t)} are evaluated")
+
     def known_count(self, t: np.ndarray) -> np.ndarray:
-        return self._each(PitSeries.known_count, t)
+        if self.same is not None:
+            return self.same.known_count(t)
+        if self._counts is not None and self._counts[0] is t:
+            return self._counts[1]
+        self._lookup(t)
+        if self._known is None:
+            self._known = Ranked([p.k_sorted for p in self.parts])
+        out = self._known.right(self.layout.part_of, t)
+        self._counts = (t, out)
+        return out
+
+    def _latest(self, t: np.ndarray, column: str, none: object) -> np.ndarray:
+        """Each instant's ``column`` value at the latest row its part knows by then
+        (``none`` before the first): by known_at for ``_latest_by_known``, the row of a
+        simple series for ``v``."""
+        count = self.known_count(t)
+        assert self._known is not None
+        ok = count > 0
+        out = np.full(len(t), none, dtype=self._column(column).dtype)
+        out[ok] = self._column(column)[self._known.offsets[self.layout.part_of[ok]] + count[ok] - 1]
+        return out
 
     def latest_period(self, t: np.ndarray) -> np.ndarray:
-        return self._each(PitSeries.latest_period, t)
+        if self.same is not None:
+            return self.same.latest_period(t)
+        return self._latest(t, "_latest_by_known", NAT)
 
     def latest_value(self, t: np.ndarray) -> np.ndarray:
-        return self._each(PitSeries.latest_value, t)
+        if self.same is not None:
+            return self.same.latest_value(t)
+        if not self.simple:
+            return self._each(PitSeries.latest_value, t)
+        return self._latest(t, "v", np.nan)
 
     def value_at(self, t: np.ndarray, period: np.ndarray) -> np.ndarray:
-        return self._each(PitSeries.value_at, t, period)
+        if self.same is not None:
+            return self.same.value_at(t, period)
+        if not self.simple:
+            return self._each(PitSeries.value_at, t, period)
+        self._lookup(t)
+        if self._periods is None:
+            self._periods = Ranked([p.periods for p in self.parts])
+        which = self.layout.part_of
+        row = self._periods.exact(which, period)  # a simple series' period index is its row
+        ok = row >= 0
+        at = self._periods.offsets[which[ok]] + row[ok]
+        ok[ok] = self._column("k")[at] <= t[ok]
+        out = np.full(len(t), np.nan)
+        out[ok] = self._column("v")[self._periods.offsets[which[ok]] + row[ok]]
+        return out
 
     def shifted(self, t: np.ndarray, period: np.ndarray, shift: Shift) -> np.ndarray:
+        if self.same is not None:
+            return self.same.shifted(t, period, shift)
         if not shift.months:
             return self._each(lambda s, t, p: s.shifted(t, p, shift), t, period)
         # The calendar arithmetic once for every part; each part then finds its own periods.
@@ -116,6 +218,11 @@ class StackedSeries:
     def window_moments(
         self, t: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: int
     ) -> tuple[np.ndarray, ...]:
+        if self.same is not None:
+            moments = self.same.window_moments(t, lo, hi, budget)
+            if moments is None:
+                raise Unstackable(f"a window of {self.ref} too large to sum exactly")
+            return moments
         cut = [self.layout.parts(a) for a in (t, lo, hi)]
         each = [s.window_moments(cut[0][k], cut[1][k], cut[2][k], budget) for k, s in enumerate(self.parts)]
         if any(part is None for part in each):  # a running-sum fallback centres each part on its own
