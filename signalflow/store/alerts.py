@@ -40,16 +40,9 @@ def firing_of(session: Session, theses: Iterable[str]) -> dict[str, list[AlertRo
     return dict(found)
 
 
-def last_episode(session: Session, thesis: str, rule: str) -> int:
-    """The episode number of the rule's latest alert; 0 when it never fired."""
-    last = session.exec(
-        select(func.max(AlertRow.episode)).where(AlertRow.thesis == thesis, AlertRow.rule == rule)
-    ).one()
-    return last or 0
-
-
 def last_episodes(session: Session, thesis: str) -> dict[str, int]:
-    """:func:`last_episode` of every rule of ``thesis`` that ever fired, in one query."""
+    """The episode number of the latest alert of every rule of ``thesis`` that ever fired
+    (a rule missing has never fired: episode 0), in one query."""
     rows = session.exec(
         select(AlertRow.rule, func.max(AlertRow.episode)).where(AlertRow.thesis == thesis).group_by(AlertRow.rule)
     )
@@ -99,15 +92,6 @@ def unrearmed_decisions(session: Session, thesis: str) -> list[DecisionRow]:
             .order_by(col(DecisionRow.id))
         )
     )
-
-
-def latest_decision(session: Session, thesis: str, rule: str) -> DecisionRow | None:
-    """The last decision about ``thesis`` as a whole or about its ``rule``."""
-    return session.exec(
-        select(DecisionRow)
-        .where(DecisionRow.thesis == thesis, col(DecisionRow.rule).in_(["", rule]))
-        .order_by(col(DecisionRow.id).desc())
-    ).first()
 
 
 def decisions_of(session: Session, theses: Iterable[str]) -> dict[str, list[DecisionRow]]:
