@@ -104,19 +104,26 @@ def test_expansions_evaluated_together_equal_each_alone(seed, picks, passes):
     tickers = ["AAA", "BBB", "CCC", "DDD"]
     theses, problems = read_theses("t.yaml", template(tickers, picks))
     assert problems == []
-    provider = data(seed, tickers)
+    for together in passes_equal_alone(theses, data(seed, tickers), passes):
+        assert together == len(theses)  # evaluated together, not one by one
+
+
+def passes_equal_alone(theses, provider: MemoryProvider, passes: list[int]):
+    """A first pass of ``theses`` as one group, then later ones from each expansion's prior
+    state, each ``passes`` days (and hours) after the last: every evaluation equals the
+    expansion's own alone. Yields how many were evaluated together in each pass."""
     group = Group(theses)
     priors: dict = {}
     alone_priors: dict = {}
     at = datetime(2022, 1, 1)
-    for days in passes:  # a first pass, then later ones from each expansion's prior state
+    for days in passes:
         at += timedelta(days=days, hours=days % 24)
         grouped = group.evaluate(provider, at, priors)
-        assert group.together == len(theses)  # evaluated together, not one by one
         for thesis, together in zip(theses, grouped):
             alone = evaluate(thesis, provider, at, alone_priors.get(thesis.id))
             same(together, alone)
             priors[thesis.id], alone_priors[thesis.id] = together.state, alone.state
+        yield group.together
 
 
 # Windows over a duration of a series with revisions are summed by running sums, which a
@@ -136,19 +143,8 @@ def test_expansions_with_revisions_and_late_filings_together_equal_each_alone(se
     still equals itself evaluated alone."""
     tickers = ["AAA", "BBB", "CCC", "DDD", "EEE"]
     theses, _ = read_theses("t.yaml", template(tickers, picks))
-    provider = data(seed, tickers, irregular=True)
-    group = Group(theses)
-    priors: dict = {}
-    alone_priors: dict = {}
-    at = datetime(2022, 1, 1)
-    for days in passes:
-        at += timedelta(days=days, hours=days % 24)
-        grouped = group.evaluate(provider, at, priors)
-        assert group.together == len(theses) or set(picks) & DURATION_WINDOWS
-        for thesis, together in zip(theses, grouped):
-            alone = evaluate(thesis, provider, at, alone_priors.get(thesis.id))
-            same(together, alone)
-            priors[thesis.id], alone_priors[thesis.id] = together.state, alone.state
+    for together in passes_equal_alone(theses, data(seed, tickers, irregular=True), passes):
+        assert together == len(theses) or set(picks) & DURATION_WINDOWS
 
 
 def test_a_pass_that_mixes_first_and_later_passes_equals_each_alone():
