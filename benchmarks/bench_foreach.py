@@ -84,14 +84,19 @@ def daily(key: str, days: int, rng: np.random.Generator) -> SeriesFrame:
     return SeriesFrame(key, data, frequency="daily")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def watch_list(description: str) -> tuple[argparse.Namespace, np.random.Generator, list[str]]:
+    """The command line of a watch-list benchmark (companies, rules, quarters), its random
+    generator and the companies' tickers."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--companies", type=int, default=500)
     parser.add_argument("--rules", type=int, default=10)
     parser.add_argument("--quarters", type=int, default=40)
     args = parser.parse_args()
-    rng = np.random.default_rng(19)
-    tickers = [f"C{i:03d}" for i in range(args.companies)]
+    return args, np.random.default_rng(19), [f"C{i:03d}" for i in range(args.companies)]
+
+
+def main() -> None:
+    args, rng, tickers = watch_list(__doc__.splitlines()[0])
     frames = [daily("fred.BAMLH0A0HYM2", args.quarters * 92, rng)]
     for t in tickers:
         frames.append(quarterly(f"sec.{t}.capex", args.quarters, rng, 10.0))

@@ -18,7 +18,6 @@ stored the same states; asserts nothing else.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_foreach import START, daily, quarterly, template  # noqa: E402
+from bench_foreach import START, daily, quarterly, template, watch_list  # noqa: E402
 
 from signalflow import service  # noqa: E402
 from signalflow.series import Batch, KnownAtBasis, Observation, SeriesInfo  # noqa: E402
@@ -83,13 +82,7 @@ def passes(config: Settings, theses: list, days: list[datetime]) -> tuple[list[f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=500)
-    parser.add_argument("--rules", type=int, default=10)
-    parser.add_argument("--quarters", type=int, default=40)
-    args = parser.parse_args()
-    rng = np.random.default_rng(19)
-    tickers = [f"C{i:03d}" for i in range(args.companies)]
+    args, rng, tickers = watch_list(__doc__.splitlines()[0])
     # The spread, daily, known the next day: two more days than the first pass sees.
     spread = daily("fred.BAMLH0A0HYM2", args.quarters * 92 + 2, rng)
     companies = {t: [quarterly(f"sec.{t}.capex", args.quarters, rng, 10.0), quarterly(f"sec.{t}.revenue", args.quarters, rng, 30.0)]
